@@ -1,0 +1,62 @@
+// CSV adapter: reads a site's file into numeric rows according to the experiment's data schema.
+// Missing cells become NaN here; filling them is a site-local step (see features.ts).
+import fs from 'node:fs';
+import type { DataConfig } from '../config/schema';
+import { DataError } from '../errors';
+
+export interface RawTable {
+  /** Column names in file order. */
+  columns: string[];
+  /** rows[i][j]: value of column j, NaN when missing. */
+  rows: number[][];
+}
+
+export function parseCsv(text: string, cfg: DataConfig, source = 'data'): RawTable {
+  const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+  let columns: string[];
+  if (cfg.header) {
+    if (lines.length === 0) throw new DataError(`${source}: empty file, expected a header line`);
+    columns = lines.shift()!.split(',').map((c) => c.trim());
+  } else {
+    columns = cfg.columns!;
+  }
+  if (!columns.includes(cfg.label))
+    throw new DataError(`${source}: label column "${cfg.label}" is missing (columns: ${columns.join(', ')})`, 'MISSING_LABEL_COLUMN');
+  const missing = new Set(cfg.missing);
+  const zeroMissing = new Set(cfg.zeroMeansMissing.map((c) => columns.indexOf(c)).filter((i) => i >= 0));
+  const labelIdx = columns.indexOf(cfg.label);
+  const rows: number[][] = [];
+  lines.forEach((line, i) => {
+    const cells = line.split(',');
+    const lineNo = i + 1 + (cfg.header ? 1 : 0);
+    if (cells.length !== columns.length)
+      throw new DataError(`${source}:${lineNo}: ${cells.length} cells, expected ${columns.length}`);
+    const row = cells.map((c, j) => {
+      const t = c.trim();
+      if (missing.has(t)) return NaN;
+      const v = Number(t);
+      if (!Number.isFinite(v)) throw new DataError(`${source}:${lineNo}: column ${columns[j]} has non-numeric value "${t}"`);
+      return zeroMissing.has(j) && v === 0 ? NaN : v;
+    });
+    // A row without a label cannot be used for training or testing; skip it rather than guess.
+    if (Number.isNaN(row[labelIdx]!)) return;
+    rows.push(row);
+  });
+  return { columns, rows };
+}
+
+export function readCsvFile(file: string, cfg: DataConfig): RawTable {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new DataError(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseCsv(text, cfg, file);
+}
+
+/** Counts data rows without parsing the schema: what a worker declares in Hello before any experiment. */
+export function countRows(file: string, header = false): number {
+  const n = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length;
+  return header ? Math.max(0, n - 1) : n;
+}

@@ -1,0 +1,120 @@
+// Turns a site's raw table into model inputs. Imputation and scaling statistics come from the
+// site's own training rows only: rows are never pooled across sites.
+import type { DataConfig } from '../config/schema';
+import { DataError } from '../errors';
+import type { RawTable } from './csv';
+import { stratifiedSplit } from './split';
+
+export interface Examples {
+  /** Row-major features, n x featureCount. */
+  x: Float32Array;
+  /** Class index per row. */
+  y: Int32Array;
+  n: number;
+}
+
+export interface SiteData {
+  train: Examples;
+  test: Examples;
+  featureNames: string[];
+  classes: number;
+}
+
+/** Feature names in model-input order: numeric columns as is, categorical ones one-hot. */
+export function featureNames(cfg: DataConfig, columns: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const c of columns) {
+    if (c === cfg.label || cfg.drop.includes(c)) continue;
+    const cats = cfg.categorical[c];
+    if (cats) for (const v of cats) out.push(`${c}=${v}`);
+    else out.push(c);
+  }
+  return out;
+}
+
+export function classCount(cfg: DataConfig): number {
+  return cfg.binarise ? 2 : cfg.classes!;
+}
+
+export function labelOf(value: number, cfg: DataConfig): number {
+  if (cfg.binarise) {
+    const m = /^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(cfg.binarise)!;
+    const t = Number(m[2]);
+    const hit = { '>': value > t, '>=': value >= t, '<': value < t, '<=': value <= t, '==': value === t, '!=': value !== t }[m[1] as '>'];
+    return hit ? 1 : 0;
+  }
+  if (!Number.isInteger(value) || value < 0 || value >= cfg.classes!)
+    throw new DataError(`label ${value} is not a class index in 0..${cfg.classes! - 1}`);
+  return value;
+}
+
+interface ColumnStats {
+  fill: number;
+  mean: number;
+  std: number;
+}
+
+function stats(values: number[], cfg: DataConfig): ColumnStats {
+  const present = values.filter((v) => !Number.isNaN(v));
+  if (present.length === 0) return { fill: 0, mean: 0, std: 1 };
+  const mean = present.reduce((a, b) => a + b, 0) / present.length;
+  const sorted = [...present].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  const fill = cfg.impute === 'mean' ? mean : cfg.impute === 'median' ? median : 0;
+  const filled = values.map((v) => (Number.isNaN(v) ? fill : v));
+  const m = filled.reduce((a, b) => a + b, 0) / filled.length;
+  const variance = filled.reduce((a, b) => a + (b - m) ** 2, 0) / filled.length;
+  const std = Math.sqrt(variance);
+  return { fill, mean: m, std: std > 1e-8 ? std : 1 };
+}
+
+/** Splits, imputes and scales one site's table. */
+export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
+  const labelIdx = table.columns.indexOf(cfg.label);
+  if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
+  const labels = table.rows.map((r) => labelOf(r[labelIdx]!, cfg));
+  const split = stratifiedSplit(labels, cfg.testFraction, cfg.splitSeed);
+  const names = featureNames(cfg, table.columns);
+  const numericCols = table.columns
+    .map((c, j) => ({ c, j }))
+    .filter(({ c }) => c !== cfg.label && !cfg.drop.includes(c) && !cfg.categorical[c]);
+  const colStats = new Map<number, ColumnStats>();
+  for (const { j } of numericCols) colStats.set(j, stats(split.train.map((i) => table.rows[i]![j]!), cfg));
+
+  const encode = (idx: number[]): Examples => {
+    const x = new Float32Array(idx.length * names.length);
+    const y = new Int32Array(idx.length);
+    idx.forEach((ri, r) => {
+      const row = table.rows[ri]!;
+      let k = r * names.length;
+      for (let j = 0; j < table.columns.length; j++) {
+        const c = table.columns[j]!;
+        if (c === cfg.label || cfg.drop.includes(c)) continue;
+        const cats = cfg.categorical[c];
+        if (cats) {
+          for (const v of cats) x[k++] = row[j] === v ? 1 : 0;
+        } else {
+          const s = colStats.get(j)!;
+          const v = Number.isNaN(row[j]!) ? s.fill : row[j]!;
+          x[k++] = cfg.scaling === 'standard' ? (v - s.mean) / s.std : v;
+        }
+      }
+      y[r] = labels[ri]!;
+    });
+    return { x, y, n: idx.length };
+  };
+  return { train: encode(split.train), test: encode(split.test), featureNames: names, classes: classCount(cfg) };
+}
+
+export function concatExamples(parts: Examples[], featureCount: number): Examples {
+  const n = parts.reduce((a, p) => a + p.n, 0);
+  const x = new Float32Array(n * featureCount);
+  const y = new Int32Array(n);
+  let r = 0;
+  for (const p of parts) {
+    x.set(p.x, r * featureCount);
+    y.set(p.y, r);
+    r += p.n;
+  }
+  return { x, y, n };
+}

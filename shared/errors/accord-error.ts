@@ -1,0 +1,10 @@
+/** Base class of every error Accord raises on purpose: a stable `code` for machines, a message for people. */
+export class AccordError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

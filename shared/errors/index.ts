@@ -1,0 +1,8 @@
+// Error classes, one per file, each with a stable code.
+export { AccordError } from './accord-error';
+export { ConfigError } from './config-error';
+export { ProtocolError } from './protocol-error';
+export { AuthError } from './auth-error';
+export { DataError } from './data-error';
+export { TaskError } from './task-error';
+export { DependencyError } from './dependency-error';

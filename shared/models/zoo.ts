@@ -1,0 +1,71 @@
+// Model zoo and TF.js <-> flat-weights glue. Both sides build the same topology from the config;
+// only weights travel.
+import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ModelConfig } from '../config/schema';
+import { ConfigError } from '../errors';
+import { flatten, type FlatWeights, type TensorShape, unflatten } from '../tensors/weights';
+
+/** Builds the model; weights are initialised from `seed` so every process starts from the same point. */
+export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number): tf.LayersModel {
+  const units = classes === 2 ? 1 : classes;
+  const activation = classes === 2 ? 'sigmoid' : 'softmax';
+  let s = seed;
+  const init = () => tf.initializers.glorotUniform({ seed: s++ });
+  if ('zoo' in cfg) {
+    const layers: tf.layers.Layer[] = [];
+    if (cfg.zoo === 'mlp') {
+      cfg.hidden.forEach((h, i) =>
+        layers.push(tf.layers.dense({ units: h, activation: 'relu', kernelInitializer: init(), ...(i === 0 ? { inputShape: [inputDim] } : {}) })),
+      );
+    }
+    layers.push(tf.layers.dense({ units, activation, kernelInitializer: init(), ...(layers.length === 0 ? { inputShape: [inputDim] } : {}) }));
+    return tf.sequential({ layers });
+  }
+  throw new ConfigError('model.path: use createModel() to load a model.json topology');
+}
+
+/** Loads a TF.js layers topology (model.json) as the experiment's model. */
+export async function loadModelTopology(file: string): Promise<tf.LayersModel> {
+  let json: { modelTopology?: unknown };
+  try {
+    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`model.path: cannot read ${file}: ${(e as Error).message}`);
+  }
+  const topology = (json.modelTopology ?? json) as tf.io.ModelJSON['modelTopology'];
+  return tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
+}
+
+/** Builds from the zoo or loads model.json, and checks input and output sizes against the data. */
+export async function createModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number, baseDir = process.cwd()): Promise<tf.LayersModel> {
+  if ('zoo' in cfg) return buildModel(cfg, inputDim, classes, seed);
+  const model = await loadModelTopology(path.resolve(baseDir, cfg.path));
+  const inShape = model.inputs[0]!.shape;
+  const outShape = model.outputs[0]!.shape;
+  const units = classes === 2 ? 1 : classes;
+  if (inShape[inShape.length - 1] !== inputDim)
+    throw new ConfigError(`model.path: model takes ${inShape[inShape.length - 1]} inputs, the data has ${inputDim} features`);
+  if (outShape[outShape.length - 1] !== units)
+    throw new ConfigError(`model.path: model gives ${outShape[outShape.length - 1]} outputs, the data needs ${units}`);
+  return model;
+}
+
+/** Positional names: layer names differ between processes (TF.js counts layers globally). */
+export function weightSpecs(model: tf.LayersModel): TensorShape[] {
+  return model.weights.map((w, i) => ({ name: `w${i}`, shape: [...w.shape] as number[] }));
+}
+
+export function getFlatWeights(model: tf.LayersModel): FlatWeights {
+  const specs = weightSpecs(model);
+  const parts = model.getWeights().map((t) => t.dataSync() as Float32Array);
+  return flatten(specs, parts);
+}
+
+export function setFlatWeights(model: tf.LayersModel, flat: FlatWeights): void {
+  const parts = unflatten(flat);
+  const tensors = parts.map((p, i) => tf.tensor(p, flat.specs[i]!.shape));
+  model.setWeights(tensors);
+  tensors.forEach((t) => t.dispose());
+}

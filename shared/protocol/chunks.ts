@@ -1,0 +1,73 @@
+// Chunking of tensors for the wire: at most MAX_CHUNK_BYTES per message, numbered, last flagged.
+import { ProtocolError } from '../errors';
+import { bytesToF32, f32ToBytes, firstNonFinite } from '../tensors/bytes';
+
+/** 1 MiB: the largest tensor payload one message may carry. */
+export const MAX_CHUNK_BYTES = 1024 * 1024;
+
+export interface Chunk {
+  seq: number;
+  last: boolean;
+  data: Buffer;
+}
+
+/** Splits a float32 vector into wire chunks (views, no copy). An empty vector yields one empty last chunk. */
+export function* chunkF32(values: Float32Array, maxBytes = MAX_CHUNK_BYTES): Generator<Chunk> {
+  const bytes = f32ToBytes(values);
+  const step = Math.max(4, Math.floor(maxBytes / 4) * 4);
+  let seq = 0;
+  for (let off = 0; off < bytes.length || seq === 0; off += step) {
+    const end = Math.min(bytes.length, off + step);
+    yield { seq, last: end >= bytes.length, data: bytes.subarray(off, end) };
+    seq++;
+    if (end >= bytes.length) break;
+  }
+}
+
+/**
+ * Validates an incoming stream of chunks of a float32 vector of known length, handing each
+ * decoded slice to `sink` as it arrives so nothing larger than one chunk is held here.
+ */
+export class ChunkReceiver {
+  private nextSeq = 0;
+  private received = 0;
+  private done = false;
+
+  constructor(
+    private readonly expectedValues: number,
+    private readonly sink: (slice: Float32Array, offset: number) => void,
+    private readonly what = 'update',
+  ) {}
+
+  get complete(): boolean {
+    return this.done;
+  }
+
+  get bytesReceived(): number {
+    return this.received * 4;
+  }
+
+  accept(chunk: { seq: number; last: boolean; data: Uint8Array }): void {
+    if (this.done) throw new ProtocolError(`${this.what}: chunk ${chunk.seq} after the last chunk`, 'CHUNK_AFTER_LAST');
+    if (chunk.seq !== this.nextSeq)
+      throw new ProtocolError(`${this.what}: chunk out of sequence (got ${chunk.seq}, expected ${this.nextSeq})`, 'CHUNK_OUT_OF_SEQUENCE');
+    if (chunk.data.byteLength > MAX_CHUNK_BYTES)
+      throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes exceeds the 1 MiB limit`, 'CHUNK_TOO_LARGE');
+    if (chunk.data.byteLength % 4 !== 0)
+      throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes is not whole float32 values`, 'WRONG_LENGTH');
+    const slice = bytesToF32(chunk.data);
+    if (this.received + slice.length > this.expectedValues)
+      throw new ProtocolError(`${this.what}: more than the model's ${this.expectedValues} values (wrong shape)`, 'WRONG_LENGTH');
+    const bad = firstNonFinite(slice);
+    if (bad >= 0)
+      throw new ProtocolError(`${this.what}: value ${this.received + bad} is ${slice[bad]} (NaN or Inf not allowed)`, 'NON_FINITE');
+    this.sink(slice, this.received);
+    this.received += slice.length;
+    this.nextSeq++;
+    if (chunk.last) {
+      if (this.received !== this.expectedValues)
+        throw new ProtocolError(`${this.what}: ${this.received} values, the model has ${this.expectedValues} (wrong shape)`, 'WRONG_LENGTH');
+      this.done = true;
+    }
+  }
+}

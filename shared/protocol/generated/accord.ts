@@ -1,0 +1,47 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { MessageTypeDefinition } from '@grpc/proto-loader';
+
+import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from './accord/v1/Cancel';
+import type { CoordinatorMessage as _accord_v1_CoordinatorMessage, CoordinatorMessage__Output as _accord_v1_CoordinatorMessage__Output } from './accord/v1/CoordinatorMessage';
+import type { Dataset as _accord_v1_Dataset, Dataset__Output as _accord_v1_Dataset__Output } from './accord/v1/Dataset';
+import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from './accord/v1/Error';
+import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _accord_v1_EvaluateTask__Output } from './accord/v1/EvaluateTask';
+import type { FederationClient as _accord_v1_FederationClient, FederationDefinition as _accord_v1_FederationDefinition } from './accord/v1/Federation';
+import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from './accord/v1/Heartbeat';
+import type { Hello as _accord_v1_Hello, Hello__Output as _accord_v1_Hello__Output } from './accord/v1/Hello';
+import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from './accord/v1/Metrics';
+import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from './accord/v1/ModelChunk';
+import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from './accord/v1/TaskHeader';
+import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from './accord/v1/TensorSpec';
+import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from './accord/v1/TrainTask';
+import type { UpdateChunk as _accord_v1_UpdateChunk, UpdateChunk__Output as _accord_v1_UpdateChunk__Output } from './accord/v1/UpdateChunk';
+import type { Welcome as _accord_v1_Welcome, Welcome__Output as _accord_v1_Welcome__Output } from './accord/v1/Welcome';
+import type { WorkerMessage as _accord_v1_WorkerMessage, WorkerMessage__Output as _accord_v1_WorkerMessage__Output } from './accord/v1/WorkerMessage';
+
+type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> = {
+  new(...args: ConstructorParameters<Constructor>): Subtype;
+};
+
+export interface ProtoGrpcType {
+  accord: {
+    v1: {
+      Cancel: MessageTypeDefinition<_accord_v1_Cancel, _accord_v1_Cancel__Output>
+      CoordinatorMessage: MessageTypeDefinition<_accord_v1_CoordinatorMessage, _accord_v1_CoordinatorMessage__Output>
+      Dataset: MessageTypeDefinition<_accord_v1_Dataset, _accord_v1_Dataset__Output>
+      Error: MessageTypeDefinition<_accord_v1_Error, _accord_v1_Error__Output>
+      EvaluateTask: MessageTypeDefinition<_accord_v1_EvaluateTask, _accord_v1_EvaluateTask__Output>
+      Federation: SubtypeConstructor<typeof grpc.Client, _accord_v1_FederationClient> & { service: _accord_v1_FederationDefinition }
+      Heartbeat: MessageTypeDefinition<_accord_v1_Heartbeat, _accord_v1_Heartbeat__Output>
+      Hello: MessageTypeDefinition<_accord_v1_Hello, _accord_v1_Hello__Output>
+      Metrics: MessageTypeDefinition<_accord_v1_Metrics, _accord_v1_Metrics__Output>
+      ModelChunk: MessageTypeDefinition<_accord_v1_ModelChunk, _accord_v1_ModelChunk__Output>
+      TaskHeader: MessageTypeDefinition<_accord_v1_TaskHeader, _accord_v1_TaskHeader__Output>
+      TensorSpec: MessageTypeDefinition<_accord_v1_TensorSpec, _accord_v1_TensorSpec__Output>
+      TrainTask: MessageTypeDefinition<_accord_v1_TrainTask, _accord_v1_TrainTask__Output>
+      UpdateChunk: MessageTypeDefinition<_accord_v1_UpdateChunk, _accord_v1_UpdateChunk__Output>
+      Welcome: MessageTypeDefinition<_accord_v1_Welcome, _accord_v1_Welcome__Output>
+      WorkerMessage: MessageTypeDefinition<_accord_v1_WorkerMessage, _accord_v1_WorkerMessage__Output>
+    }
+  }
+}
+

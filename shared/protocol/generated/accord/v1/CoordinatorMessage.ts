@@ -1,0 +1,28 @@
+// Original file: proto/accord.proto
+
+import type { Welcome as _accord_v1_Welcome, Welcome__Output as _accord_v1_Welcome__Output } from '../../accord/v1/Welcome';
+import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from '../../accord/v1/TrainTask';
+import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _accord_v1_EvaluateTask__Output } from '../../accord/v1/EvaluateTask';
+import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from '../../accord/v1/ModelChunk';
+import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from '../../accord/v1/Cancel';
+import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
+
+export interface CoordinatorMessage {
+  'welcome'?: (_accord_v1_Welcome | null);
+  'trainTask'?: (_accord_v1_TrainTask | null);
+  'evaluateTask'?: (_accord_v1_EvaluateTask | null);
+  'modelChunk'?: (_accord_v1_ModelChunk | null);
+  'cancel'?: (_accord_v1_Cancel | null);
+  'error'?: (_accord_v1_Error | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error";
+}
+
+export interface CoordinatorMessage__Output {
+  'welcome'?: (_accord_v1_Welcome__Output | null);
+  'trainTask'?: (_accord_v1_TrainTask__Output | null);
+  'evaluateTask'?: (_accord_v1_EvaluateTask__Output | null);
+  'modelChunk'?: (_accord_v1_ModelChunk__Output | null);
+  'cancel'?: (_accord_v1_Cancel__Output | null);
+  'error'?: (_accord_v1_Error__Output | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error";
+}

@@ -1,0 +1,25 @@
+// Original file: proto/accord.proto
+
+import type { Hello as _accord_v1_Hello, Hello__Output as _accord_v1_Hello__Output } from '../../accord/v1/Hello';
+import type { UpdateChunk as _accord_v1_UpdateChunk, UpdateChunk__Output as _accord_v1_UpdateChunk__Output } from '../../accord/v1/UpdateChunk';
+import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from '../../accord/v1/Metrics';
+import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from '../../accord/v1/Heartbeat';
+import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
+
+export interface WorkerMessage {
+  'hello'?: (_accord_v1_Hello | null);
+  'updateChunk'?: (_accord_v1_UpdateChunk | null);
+  'metrics'?: (_accord_v1_Metrics | null);
+  'heartbeat'?: (_accord_v1_Heartbeat | null);
+  'error'?: (_accord_v1_Error | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error";
+}
+
+export interface WorkerMessage__Output {
+  'hello'?: (_accord_v1_Hello__Output | null);
+  'updateChunk'?: (_accord_v1_UpdateChunk__Output | null);
+  'metrics'?: (_accord_v1_Metrics__Output | null);
+  'heartbeat'?: (_accord_v1_Heartbeat__Output | null);
+  'error'?: (_accord_v1_Error__Output | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error";
+}

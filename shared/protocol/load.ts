@@ -1,0 +1,38 @@
+// Loads proto/accord.proto at run time; the static types come from ./generated (proto-loader-gen-types).
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ProtoGrpcType } from './generated/accord';
+import { MAX_CHUNK_BYTES } from './chunks';
+
+export const PROTO_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto/accord.proto');
+
+let cached: ProtoGrpcType | undefined;
+
+export function loadProtocol(): ProtoGrpcType {
+  if (!cached) {
+    const def = protoLoader.loadSync(PROTO_PATH, { longs: String, enums: String, defaults: true, oneofs: true });
+    cached = grpc.loadPackageDefinition(def) as unknown as ProtoGrpcType;
+  }
+  return cached;
+}
+
+/** Messages carry at most one 1 MiB chunk plus headers; anything larger is refused by gRPC itself. */
+export const MAX_MESSAGE_BYTES = MAX_CHUNK_BYTES + 64 * 1024;
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': 4 * MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 20_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.keepalive_permit_without_calls': 1,
+  'grpc.http2.min_ping_interval_without_data_ms': 10_000,
+};
+
+export type { WorkerMessage, WorkerMessage__Output } from './generated/accord/v1/WorkerMessage';
+export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated/accord/v1/CoordinatorMessage';
+export type { TaskHeader__Output } from './generated/accord/v1/TaskHeader';
+export type { Hello__Output } from './generated/accord/v1/Hello';
+export type { FederationClient } from './generated/accord/v1/Federation';
+export type { FederationHandlers } from './generated/accord/v1/Federation';

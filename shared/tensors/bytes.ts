@@ -1,0 +1,31 @@
+// float32 <-> little-endian bytes. The wire format is little-endian regardless of the host.
+import os from 'node:os';
+
+const LITTLE = os.endianness() === 'LE';
+
+/** Bytes of a float32 array as little-endian; a view without copying on little-endian hosts. */
+export function f32ToBytes(values: Float32Array): Buffer {
+  if (LITTLE) return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  const b = Buffer.allocUnsafe(values.length * 4);
+  for (let i = 0; i < values.length; i++) b.writeFloatLE(values[i]!, i * 4);
+  return b;
+}
+
+/** Reads little-endian float32 bytes; copies so the result is aligned and owns its memory. */
+export function bytesToF32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
+  const out = new Float32Array(bytes.byteLength / 4);
+  if (LITTLE) {
+    new Uint8Array(out.buffer).set(bytes);
+  } else {
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (let i = 0; i < out.length; i++) out[i] = dv.getFloat32(i * 4, true);
+  }
+  return out;
+}
+
+/** Index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}

@@ -1,0 +1,50 @@
+// Data sets that ship with Accord for `accord simulate`: where their files are and the config that reads them.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ExperimentInput } from '../shared/config/schema';
+import { ConfigError } from '../shared/errors';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ShippedDataset {
+  name: string;
+  /** site name -> file */
+  sites: Record<string, string>;
+  /** The data and model parts of an experiment config for this set. */
+  experiment: ExperimentInput;
+}
+
+const HEART_DIR = path.join(REPO_ROOT, 'data', 'heart-disease');
+
+export const HEART_DISEASE: ShippedDataset = {
+  name: 'heart-disease',
+  sites: {
+    cleveland: path.join(HEART_DIR, 'processed.cleveland.data'),
+    hungary: path.join(HEART_DIR, 'processed.hungarian.data'),
+    switzerland: path.join(HEART_DIR, 'processed.switzerland.data'),
+    va: path.join(HEART_DIR, 'processed.va.data'),
+  },
+  experiment: {
+    name: 'heart-disease',
+    model: { zoo: 'logreg' },
+    data: {
+      format: 'csv',
+      header: false,
+      columns: ['age', 'sex', 'cp', 'trestbps', 'chol', 'fbs', 'restecg', 'thalach', 'exang', 'oldpeak', 'slope', 'ca', 'thal', 'num'],
+      label: 'num',
+      binarise: '> 0',
+      zeroMeansMissing: ['chol'],
+      testFraction: 0.33,
+      splitSeed: 42,
+    },
+    train: { epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' },
+  },
+};
+
+export const DATASETS: Record<string, ShippedDataset> = { 'heart-disease': HEART_DISEASE };
+
+export function getDataset(name: string): ShippedDataset {
+  const d = DATASETS[name];
+  if (!d) throw new ConfigError(`--dataset: unknown data set "${name}" (known: ${Object.keys(DATASETS).join(', ')})`);
+  return d;
+}

@@ -1,0 +1,89 @@
+// Local training and evaluation with TF.js. The same functions train the simulation's baselines,
+// so federated and baseline numbers come from one code path.
+import * as tf from '@tensorflow/tfjs';
+import type { ExperimentConfig } from '../shared/config/schema';
+import type { Examples } from '../shared/data/features';
+import { rng, shuffleInPlace } from '../shared/random';
+
+export interface TrainResult {
+  /** Mean training loss over the last epoch. */
+  loss: number;
+  examples: number;
+  epochs: number;
+}
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  examples: number;
+}
+
+function targets(y: Int32Array, classes: number): tf.Tensor {
+  return classes === 2 ? tf.tensor2d(Float32Array.from(y), [y.length, 1]) : tf.oneHot(tf.tensor1d(y, 'int32'), classes).toFloat();
+}
+
+/** Binary cross-entropy on probabilities, clipped so log(0) never appears. */
+function crossEntropy(pred: tf.Tensor, target: tf.Tensor, classes: number): tf.Scalar {
+  const eps = 1e-7;
+  const p = tf.clipByValue(pred, eps, 1 - eps);
+  if (classes === 2) {
+    return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+  }
+  return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(p)), -1))) as tf.Scalar;
+}
+
+function makeOptimizer(cfg: ExperimentConfig['train']): tf.Optimizer {
+  return cfg.optimizer === 'adam' ? tf.train.adam(cfg.learningRate) : tf.train.sgd(cfg.learningRate);
+}
+
+/**
+ * Trains in place for cfg.epochs epochs with seeded shuffling, mini-batches of cfg.batchSize.
+ * Returns the mean loss of the last epoch.
+ */
+export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: ExperimentConfig['train'], classes: number, seed: number): Promise<TrainResult> {
+  const featureCount = data.n ? data.x.length / data.n : 0;
+  const optimizer = makeOptimizer(cfg);
+  const rand = rng(seed);
+  const order = Array.from({ length: data.n }, (_, i) => i);
+  let lastLoss = NaN;
+  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+    shuffleInPlace(order, rand);
+    let sum = 0;
+    for (let start = 0; start < data.n; start += cfg.batchSize) {
+      const idx = order.slice(start, start + cfg.batchSize);
+      const xb = new Float32Array(idx.length * featureCount);
+      const yb = new Int32Array(idx.length);
+      idx.forEach((r, k) => {
+        xb.set(data.x.subarray(r * featureCount, (r + 1) * featureCount), k * featureCount);
+        yb[k] = data.y[r]!;
+      });
+      const loss = tf.tidy(() => {
+        const x = tf.tensor2d(xb, [idx.length, featureCount]);
+        const t = targets(yb, classes);
+        return optimizer.minimize(() => crossEntropy(model.apply(x) as tf.Tensor, t, classes), true) as tf.Scalar;
+      });
+      sum += (await loss.data())[0]! * idx.length;
+      loss.dispose();
+    }
+    lastLoss = data.n ? sum / data.n : NaN;
+  }
+  optimizer.dispose();
+  return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
+}
+
+export async function evaluateLocal(model: tf.LayersModel, data: Examples, classes: number): Promise<EvalResult> {
+  if (data.n === 0) return { loss: NaN, accuracy: NaN, examples: 0 };
+  const featureCount = data.x.length / data.n;
+  const [loss, acc] = tf.tidy(() => {
+    const x = tf.tensor2d(data.x, [data.n, featureCount]);
+    const t = targets(data.y, classes);
+    const p = model.predict(x) as tf.Tensor;
+    const predicted = classes === 2 ? tf.greater(p, 0.5).toFloat() : tf.oneHot(tf.argMax(p, -1), classes).toFloat();
+    const correct = classes === 2 ? tf.mean(tf.equal(predicted, t).toFloat()) : tf.mean(tf.sum(tf.mul(predicted, t), -1));
+    return [crossEntropy(p, t, classes), correct];
+  });
+  const out = { loss: (await loss!.data())[0]!, accuracy: (await acc!.data())[0]!, examples: data.n };
+  loss!.dispose();
+  acc!.dispose();
+  return out;
+}
