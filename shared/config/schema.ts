@@ -10,10 +10,10 @@ export const dataSchema = z
   .object({
     /** Only CSV is supported for tabular data today. */
     format: z.literal('csv').default('csv'),
-    /** True when the first line names the columns; otherwise `columns` does. */
+    /** True when the first line names the columns (it must then match `columns`). */
     header: z.boolean().default(false),
-    /** Column names in file order (required when header is false). */
-    columns: z.array(z.string().min(1)).min(2).optional(),
+    /** Column names in file order: every site must share this schema. */
+    columns: z.array(z.string().min(1)).min(2),
     /** The label column. */
     label: z.string().min(1),
     /** Rule that binarises the label, e.g. "> 0"; without it labels must be 0..classes-1. */
@@ -93,9 +93,7 @@ export const experimentSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (!c.data.header && !c.data.columns)
-      ctx.addIssue({ code: 'custom', path: ['data', 'columns'], message: 'required when data.header is false' });
-    if (c.data.columns && !c.data.columns.includes(c.data.label))
+    if (!c.data.columns.includes(c.data.label))
       ctx.addIssue({ code: 'custom', path: ['data', 'label'], message: `"${c.data.label}" is not one of data.columns` });
     if (!c.data.binarise && !c.data.classes)
       ctx.addIssue({ code: 'custom', path: ['data', 'classes'], message: 'give data.binarise or data.classes' });

@@ -13,12 +13,12 @@ export interface RawTable {
 
 export function parseCsv(text: string, cfg: DataConfig, source = 'data'): RawTable {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-  let columns: string[];
+  let columns = cfg.columns;
   if (cfg.header) {
     if (lines.length === 0) throw new DataError(`${source}: empty file, expected a header line`);
     columns = lines.shift()!.split(',').map((c) => c.trim());
-  } else {
-    columns = cfg.columns!;
+    const missingCols = cfg.columns.filter((c) => c !== cfg.label && !columns.includes(c));
+    if (missingCols.length) throw new DataError(`${source}: header lacks column(s) ${missingCols.join(', ')}`, 'MISSING_COLUMN');
   }
   if (!columns.includes(cfg.label))
     throw new DataError(`${source}: label column "${cfg.label}" is missing (columns: ${columns.join(', ')})`, 'MISSING_LABEL_COLUMN');

@@ -21,9 +21,9 @@ export interface SiteData {
 }
 
 /** Feature names in model-input order: numeric columns as is, categorical ones one-hot. */
-export function featureNames(cfg: DataConfig, columns: readonly string[]): string[] {
+export function featureNames(cfg: DataConfig): string[] {
   const out: string[] = [];
-  for (const c of columns) {
+  for (const c of cfg.columns) {
     if (c === cfg.label || cfg.drop.includes(c)) continue;
     const cats = cfg.categorical[c];
     if (cats) for (const v of cats) out.push(`${c}=${v}`);
@@ -74,10 +74,10 @@ export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
   if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
   const labels = table.rows.map((r) => labelOf(r[labelIdx]!, cfg));
   const split = stratifiedSplit(labels, cfg.testFraction, cfg.splitSeed);
-  const names = featureNames(cfg, table.columns);
-  const numericCols = table.columns
-    .map((c, j) => ({ c, j }))
-    .filter(({ c }) => c !== cfg.label && !cfg.drop.includes(c) && !cfg.categorical[c]);
+  const names = featureNames(cfg);
+  // Features follow the schema's column order, whatever order a site's header has.
+  const used = cfg.columns.filter((c) => c !== cfg.label && !cfg.drop.includes(c)).map((c) => ({ c, j: table.columns.indexOf(c) }));
+  const numericCols = used.filter(({ c }) => !cfg.categorical[c]);
   const colStats = new Map<number, ColumnStats>();
   for (const { j } of numericCols) colStats.set(j, stats(split.train.map((i) => table.rows[i]![j]!), cfg));
 
@@ -87,9 +87,7 @@ export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
     idx.forEach((ri, r) => {
       const row = table.rows[ri]!;
       let k = r * names.length;
-      for (let j = 0; j < table.columns.length; j++) {
-        const c = table.columns[j]!;
-        if (c === cfg.label || cfg.drop.includes(c)) continue;
+      for (const { c, j } of used) {
         const cats = cfg.categorical[c];
         if (cats) {
           for (const v of cats) x[k++] = row[j] === v ? 1 : 0;

@@ -1,0 +1,38 @@
+// Shared CLI helpers: error reporting, Redis connections, JSON output.
+import { Redis } from 'ioredis';
+import { AccordError } from '../shared/errors';
+import { redisOptions } from '../shared/redis-url';
+
+/** Runs a command body; known errors print one clear line and exit non-zero. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (e) {
+      if (e instanceof AccordError) {
+        process.stderr.write(`accord: ${e.message} [${e.code}]\n`);
+        process.exit(e.code === 'CONFIG_INVALID' ? 2 : 1);
+      }
+      process.stderr.write(`accord: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    }
+  };
+}
+
+export async function connectRedis(url: string): Promise<Redis> {
+  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await redis.connect();
+  } catch (e) {
+    throw new AccordError('REDIS_UNREACHABLE', `cannot reach Redis at ${url}: ${(e as Error).message}`);
+  }
+  return redis;
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+export function pct(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? '-' : (x * 100).toFixed(1) + '%';
+}

@@ -1,0 +1,40 @@
+// `accord coordinator`: runs the gRPC server for workers and the BullMQ round processors.
+import type { Command } from 'commander';
+import { Coordinator } from '../coordinator/server';
+import { TokenBook } from '../coordinator/sessions/auth';
+import { ConfigError } from '../shared/errors';
+import type { BackendName } from '../shared/models/backend';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url';
+import { action } from './common';
+
+export function register(program: Command): void {
+  program
+    .command('coordinator')
+    .description('run a coordinator: gRPC for workers, BullMQ rounds on Redis')
+    .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .option('--grpc <host:port>', 'address workers dial', '0.0.0.0:7070')
+    .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
+    .option('--tokens <file>', 'YAML/JSON mapping site -> token')
+    .option('--token <token>', 'one federation-wide token (any site name)', process.env['ACCORD_TOKEN'])
+    .option('--instance <name>', 'name of this process in the worker registry')
+    .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .action(
+      action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string }) => {
+        if (!o.tokens && !o.token) throw new ConfigError('give --tokens FILE (site: token) or --token T so the coordinator can tell sites from strangers');
+        const tokens = o.tokens ? TokenBook.fromFile(o.tokens) : TokenBook.shared(o.token!);
+        const c = new Coordinator({
+          redisUrl: o.redis,
+          grpcAddress: o.grpc,
+          storeDir: o.store,
+          tokens,
+          ...(o.instance ? { instance: o.instance } : {}),
+          backend: o.backend as BackendName | 'auto',
+        });
+        await c.start();
+        process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);
+        const shutdown = () => void c.stop().then(() => process.exit(0));
+        process.once('SIGINT', shutdown);
+        process.once('SIGTERM', shutdown);
+      }),
+    );
+}

@@ -1,0 +1,20 @@
+// The `accord` CLI: one file per command.
+import { Command } from 'commander';
+import { register as coordinator } from './coordinator';
+import { register as report } from './report';
+import { register as simulate } from './simulate';
+import { register as status } from './status';
+import { register as submit } from './submit';
+import { register as worker } from './worker';
+
+export function buildProgram(): Command {
+  const program = new Command('accord')
+    .description('Accord: federated learning across sites whose data never leaves them')
+    .version('0.1.0');
+  for (const r of [coordinator, worker, simulate, submit, status, report]) r(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  await buildProgram().parseAsync(argv);
+}

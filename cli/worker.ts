@@ -1,0 +1,37 @@
+// `accord worker`: runs beside a site's data; dials out to the coordinator.
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import { DataError } from '../shared/errors';
+import type { BackendName } from '../shared/models/backend';
+import { AccordWorker } from '../worker/client';
+import { action } from './common';
+
+export function register(program: Command): void {
+  program
+    .command('worker')
+    .description('run a site worker: trains on local data, sends only weight deltas and metrics')
+    .requiredOption('--coordinator <host:port>', 'coordinator gRPC address')
+    .requiredOption('--site <name>', 'this site\'s name')
+    .option('--token <token>', 'this site\'s token', process.env['ACCORD_TOKEN'])
+    .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
+    .option('--audit <file>', 'audit log of every message sent (JSON lines)')
+    .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .action(
+      action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string }) => {
+        if (!o.token) throw new DataError('--token is required (or set ACCORD_TOKEN)', 'CONFIG_INVALID');
+        if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
+        const w = new AccordWorker({
+          coordinator: o.coordinator,
+          site: o.site,
+          token: o.token,
+          dataFile: o.data,
+          auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
+          backend: o.backend as BackendName | 'auto',
+        });
+        process.once('SIGINT', () => w.stop());
+        process.once('SIGTERM', () => w.stop());
+        await w.run();
+        process.exit(0);
+      }),
+    );
+}

@@ -1,0 +1,15 @@
+// Redis key names for Accord's own state (BullMQ keeps its queues under its own prefix).
+export const PREFIX = 'accord';
+
+export const keys = {
+  /** hash: site -> JSON WorkerEntry */
+  workers: () => `${PREFIX}:workers`,
+  /** sorted set of experiment ids by creation time */
+  experiments: () => `${PREFIX}:experiments`,
+  /** hash: the experiment record */
+  experiment: (id: string) => `${PREFIX}:exp:${id}`,
+  /** hash: round -> JSON RoundRecord */
+  rounds: (id: string) => `${PREFIX}:exp:${id}:rounds`,
+  /** list of JSON events (failures, retries) */
+  events: (id: string) => `${PREFIX}:exp:${id}:events`,
+};

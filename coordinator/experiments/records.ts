@@ -1,0 +1,131 @@
+// Experiment and round records in Redis: what `accord status` and `accord report` read.
+import type { Redis } from 'ioredis';
+import type { ExperimentConfig } from '../../shared/config/schema';
+import { keys } from './keys';
+
+export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed';
+
+export interface ExperimentRecord {
+  id: string;
+  name: string;
+  status: ExperimentStatus;
+  config: ExperimentConfig;
+  createdAt: number;
+  updatedAt: number;
+  /** Round in progress (or the last one when finished). */
+  round: number;
+  /** Last committed round; 0 = only the initial model. */
+  committed: number;
+  /** Phase of the round in progress: selecting, training, evaluating, ... */
+  phase: string;
+  error?: string;
+}
+
+export interface SiteRoundResult {
+  examples: number;
+  trainLoss?: number;
+  /** Accuracy and loss of the global model this round started from, on the site's test split. */
+  startAccuracy?: number;
+  bytesDown: number;
+  bytesUp: number;
+  durationMs: number;
+  backend: string;
+}
+
+export interface SiteEvalResult {
+  accuracy: number;
+  loss: number;
+  examples: number;
+}
+
+export interface RoundRecord {
+  round: number;
+  attempt: number;
+  committedAt: number;
+  participants: string[];
+  failures: Record<string, string>;
+  /** Example-weighted mean training loss. */
+  trainLoss: number;
+  /** Evaluation of the committed model at each site. */
+  siteEval: Record<string, SiteEvalResult>;
+  siteAccuracy: Record<string, number>;
+  meanSiteAccuracy: number;
+  /** Example-weighted accuracy and loss across sites. */
+  accuracy: number;
+  loss: number;
+  train: Record<string, SiteRoundResult>;
+  bytesDown: number;
+  bytesUp: number;
+  durations: { trainMs: number; aggregateMs: number; evaluateMs: number; totalMs: number };
+  strategy: string;
+}
+
+function decode(h: Record<string, string>): ExperimentRecord | undefined {
+  if (!h['id']) return undefined;
+  return {
+    id: h['id'],
+    name: h['name'] ?? '',
+    status: h['status'] as ExperimentStatus,
+    config: JSON.parse(h['config'] ?? '{}') as ExperimentConfig,
+    createdAt: Number(h['createdAt']),
+    updatedAt: Number(h['updatedAt']),
+    round: Number(h['round'] ?? 0),
+    committed: Number(h['committed'] ?? 0),
+    phase: h['phase'] ?? '',
+    ...(h['error'] ? { error: h['error'] } : {}),
+  };
+}
+
+export class ExperimentRecords {
+  constructor(private readonly redis: Redis) {}
+
+  async create(id: string, config: ExperimentConfig): Promise<ExperimentRecord> {
+    const now = Date.now();
+    const rec: ExperimentRecord = { id, name: config.name, status: 'queued', config, createdAt: now, updatedAt: now, round: 0, committed: 0, phase: 'queued' };
+    await this.redis
+      .multi()
+      .hset(keys.experiment(id), { id, name: rec.name, status: rec.status, config: JSON.stringify(config), createdAt: now, updatedAt: now, round: 0, committed: 0, phase: 'queued' })
+      .zadd(keys.experiments(), String(now), id)
+      .exec();
+    return rec;
+  }
+
+  async get(id: string): Promise<ExperimentRecord | undefined> {
+    return decode(await this.redis.hgetall(keys.experiment(id)));
+  }
+
+  async list(): Promise<ExperimentRecord[]> {
+    const ids = await this.redis.zrange(keys.experiments(), '0', '-1');
+    const out: ExperimentRecord[] = [];
+    for (const id of ids) {
+      const r = await this.get(id);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  async update(id: string, fields: Partial<Pick<ExperimentRecord, 'status' | 'round' | 'committed' | 'phase' | 'error'>>): Promise<void> {
+    const flat: Record<string, string | number> = { updatedAt: Date.now() };
+    for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = v as string | number;
+    await this.redis.hset(keys.experiment(id), flat);
+  }
+
+  async putRound(id: string, rec: RoundRecord): Promise<void> {
+    await this.redis.hset(keys.rounds(id), String(rec.round), JSON.stringify(rec));
+  }
+
+  async rounds(id: string): Promise<RoundRecord[]> {
+    const raw = await this.redis.hgetall(keys.rounds(id));
+    return Object.values(raw)
+      .map((v) => JSON.parse(v) as RoundRecord)
+      .sort((a, b) => a.round - b.round);
+  }
+
+  async event(id: string, message: string): Promise<void> {
+    await this.redis.rpush(keys.events(id), JSON.stringify({ at: Date.now(), message }));
+  }
+
+  async events(id: string): Promise<{ at: number; message: string }[]> {
+    return (await this.redis.lrange(keys.events(id), '0', '-1')).map((e) => JSON.parse(e) as { at: number; message: string });
+  }
+}

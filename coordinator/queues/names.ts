@@ -1,0 +1,31 @@
+// Queue names and deterministic job ids. Deterministic ids make every enqueue idempotent:
+// a step retried after a crash cannot start the same round twice.
+export const QUEUE_EXPERIMENTS = 'experiments';
+export const QUEUE_ROUNDS = 'rounds';
+
+/** Each coordinator instance serves the sites whose streams it holds through its own tasks queue. */
+export function tasksQueue(instance: string): string {
+  return `tasks.${instance}`;
+}
+
+export interface RoundRef {
+  experimentId: string;
+  round: number;
+  attempt: number;
+}
+
+const base = (r: RoundRef) => `${r.experimentId}-r${r.round}-a${r.attempt}`;
+
+export const jobIds = {
+  start: (experimentId: string) => `${experimentId}-start`,
+  select: (r: RoundRef) => `${base(r)}-select`,
+  aggregate: (r: RoundRef) => `${base(r)}-aggregate`,
+  commit: (r: RoundRef) => `${base(r)}-commit`,
+  task: (r: RoundRef, kind: 'train' | 'evaluate', site: string) => `${base(r)}-${kind}-${site}`,
+};
+
+/** The site of a task job id (what follows "-train-" or "-evaluate-"). */
+export function siteOfTaskJob(jobKey: string): string {
+  const m = /-(?:train|evaluate)-([A-Za-z0-9_.-]+)$/.exec(jobKey);
+  return m ? m[1]! : jobKey;
+}

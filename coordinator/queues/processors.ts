@@ -1,0 +1,45 @@
+// BullMQ processors: which round step runs for which job. Each step is idempotent, so a job retried
+// after a coordinator died (stalled-job recovery) resumes the experiment without a manual step.
+import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import type { RoundContext } from '../rounds/context';
+import { aggregateRound } from '../rounds/aggregate';
+import { commitRound } from '../rounds/commit';
+import { runTask } from '../rounds/run-task';
+import { selectRound } from '../rounds/select';
+import { startExperiment } from '../rounds/start';
+import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './names';
+
+export interface ProcessorOptions {
+  connection: ConnectionOptions;
+  /** Tasks in flight at once on this instance (each waits on a remote worker). Default 256. */
+  taskConcurrency?: number;
+  /** Round steps at once (several experiments). Default 4. */
+  roundConcurrency?: number;
+}
+
+export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Worker[] {
+  const common = { connection: opts.connection, autorun: true };
+  const experiments = new Worker(QUEUE_EXPERIMENTS, (job: Job) => startExperiment(ctx, job), { ...common, concurrency: 2 });
+  const rounds = new Worker(
+    QUEUE_ROUNDS,
+    async (job: Job, token?: string) => {
+      switch (job.name) {
+        case 'select':
+          return selectRound(ctx, job, token);
+        case 'aggregate':
+          return aggregateRound(ctx, job);
+        case 'commit':
+          return commitRound(ctx, job);
+        default:
+          throw new Error(`unknown round step "${job.name}"`);
+      }
+    },
+    { ...common, concurrency: opts.roundConcurrency ?? 4 },
+  );
+  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job) => runTask(ctx, job), { ...common, concurrency: opts.taskConcurrency ?? 256 });
+  for (const w of [experiments, rounds, tasks]) {
+    w.on('failed', (job, err) => ctx.log.warn({ queue: w.name, job: job?.id, err: err.message }, 'job failed'));
+    w.on('error', (err) => ctx.log.error({ queue: w.name, err: err.message }, 'queue worker error'));
+  }
+  return [experiments, rounds, tasks];
+}

@@ -1,0 +1,80 @@
+// Committing: the checkpoint is written atomically first, then the round's record, then the next
+// round is queued (or the experiment finishes). A committed round is never lost or redone.
+import type { Job } from 'bullmq';
+import fs from 'node:fs';
+import { weightedMetrics } from '../strategies/math';
+import type { RoundRecord, SiteEvalResult } from '../experiments/records';
+import { bytesToF32 } from '../../shared/tensors/bytes';
+import type { CommitJobData, RoundContext, TaskJobResult } from './context';
+import { removeQuietly } from './aggregate';
+import { finishExperiment } from './finish';
+import { enqueueSelect } from './select';
+
+export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
+  const d = job.data;
+  const { experimentId, round } = d;
+  const rec = await ctx.records.get(experimentId);
+  if (!rec || rec.status !== 'running') return 'experiment not running';
+  const evals = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'evaluate');
+  const evalFailures = Object.keys(await job.getIgnoredChildrenFailures()).length;
+  const evaluateMs = Date.now() - d.trainEndedAt - d.aggregateMs;
+
+  if (!ctx.checkpoints.exists(experimentId, round)) {
+    const candidate = ctx.paths.candidate(experimentId, round);
+    const prev = ctx.checkpoints.read(experimentId, round - 1);
+    const values = bytesToF32(fs.readFileSync(candidate));
+    const { state } = JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown };
+    ctx.checkpoints.write(experimentId, round, { specs: prev.weights.specs, values }, state);
+  }
+  removeQuietly(ctx.paths.spoolDir(experimentId, round, d.attempt));
+  removeQuietly(ctx.paths.candidate(experimentId, round));
+  removeQuietly(`${ctx.paths.candidate(experimentId, round)}.state.json`);
+
+  const siteEval: Record<string, SiteEvalResult> = {};
+  for (const e of evals) siteEval[e.site] = { accuracy: e.metrics['accuracy'] ?? NaN, loss: e.metrics['loss'] ?? NaN, examples: e.examples };
+  const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
+  const accs = Object.values(siteAccuracy).filter(Number.isFinite);
+  const overall = weightedMetrics(evals.map((e) => ({ examples: e.examples, values: e.metrics })));
+  const train: RoundRecord['train'] = {};
+  for (const [site, t] of Object.entries(d.train)) {
+    train[site] = {
+      examples: t.examples,
+      trainLoss: t.metrics['loss'] ?? NaN,
+      startAccuracy: t.metrics['startAccuracy'] ?? NaN,
+      bytesDown: t.bytesDown,
+      bytesUp: t.bytesUp,
+      durationMs: t.durationMs,
+      backend: t.backend,
+    };
+  }
+  const record: RoundRecord = {
+    round,
+    attempt: d.attempt,
+    committedAt: Date.now(),
+    participants: d.participants,
+    failures: d.failures,
+    trainLoss: d.trainLoss,
+    siteEval,
+    siteAccuracy,
+    meanSiteAccuracy: accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : NaN,
+    accuracy: overall['accuracy'] ?? NaN,
+    loss: overall['loss'] ?? NaN,
+    train,
+    bytesDown: Object.values(train).reduce((a, t) => a + t.bytesDown, 0) + evals.reduce((a, e) => a + e.bytesDown, 0),
+    bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0),
+    durations: { trainMs: d.trainEndedAt - d.startedAt, aggregateMs: d.aggregateMs, evaluateMs, totalMs: Date.now() - d.startedAt },
+    strategy: rec.config.strategy.name,
+  };
+  await ctx.records.putRound(experimentId, record);
+  await ctx.records.update(experimentId, { committed: round });
+  if (evalFailures) await ctx.records.event(experimentId, `round ${round}: ${evalFailures} evaluation task(s) failed`);
+  ctx.log.info({ experiment: experimentId, round, meanSiteAccuracy: record.meanSiteAccuracy, trainLoss: record.trainLoss }, 'round committed');
+
+  if (round >= rec.config.rounds) {
+    await finishExperiment(ctx, experimentId);
+    return 'experiment completed';
+  }
+  await ctx.records.update(experimentId, { round: round + 1, phase: 'selecting' });
+  await enqueueSelect(ctx, { experimentId, round: round + 1, attempt: 1, since: Date.now() });
+  return `round ${round} committed`;
+}

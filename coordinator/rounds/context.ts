@@ -1,0 +1,72 @@
+// What the round steps share: Redis records, the registry, this instance's sessions, the store, the queues.
+import type { FlowProducer, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../../shared/log/logger';
+import type { ExperimentRecords } from '../experiments/records';
+import type { SessionHub } from '../sessions/hub';
+import type { WorkerRegistry } from '../sessions/registry';
+import type { Checkpoints } from '../store/checkpoints';
+import type { StorePaths } from '../store/paths';
+import type { WeightsCache } from '../store/weights-cache';
+
+export interface RoundContext {
+  instance: string;
+  redis: Redis;
+  records: ExperimentRecords;
+  registry: WorkerRegistry;
+  hub: SessionHub;
+  paths: StorePaths;
+  checkpoints: Checkpoints;
+  weights: WeightsCache;
+  rounds: Queue;
+  flows: FlowProducer;
+  log: Logger;
+  /** Poll interval while waiting for workers. */
+  selectPollMs: number;
+}
+
+/** Data of every job of one round. */
+export interface RoundJobData {
+  experimentId: string;
+  round: number;
+  attempt: number;
+}
+
+export interface SelectJobData extends RoundJobData {
+  /** When this round attempt first started waiting for workers. */
+  since: number;
+}
+
+export interface TaskJobData extends RoundJobData {
+  kind: 'train' | 'evaluate';
+  site: string;
+  taskId: string;
+}
+
+/** What a finished train or evaluate task returns (kept by BullMQ as the job's return value). */
+export interface TaskJobResult {
+  site: string;
+  kind: 'train' | 'evaluate';
+  examples: number;
+  metrics: Record<string, number>;
+  spoolFile?: string;
+  bytesDown: number;
+  bytesUp: number;
+  durationMs: number;
+  backend: string;
+}
+
+export interface AggregateJobData extends RoundJobData {
+  selected: string[];
+  startedAt: number;
+}
+
+export interface CommitJobData extends RoundJobData {
+  startedAt: number;
+  trainEndedAt: number;
+  aggregateMs: number;
+  participants: string[];
+  failures: Record<string, string>;
+  train: Record<string, Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>>;
+  trainLoss: number;
+}

@@ -1,0 +1,48 @@
+// The ends of rounds and experiments: a failed round is retried with the global model untouched;
+// a finished experiment exports its model and report to the store.
+import type { RoundRef } from '../queues/names';
+import { writeFileAtomic } from '../store/atomic';
+import { exportModel } from '../store/export';
+import { buildReport } from '../store/report';
+import type { RoundContext } from './context';
+import { removeQuietly } from './aggregate';
+import { enqueueSelect } from './select';
+
+export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string): Promise<void> {
+  const rec = await ctx.records.get(ref.experimentId);
+  if (!rec) return;
+  removeQuietly(ctx.paths.spoolDir(ref.experimentId, ref.round, ref.attempt));
+  await ctx.records.event(ref.experimentId, `round ${ref.round} attempt ${ref.attempt} failed: ${why}`);
+  ctx.log.warn({ experiment: ref.experimentId, round: ref.round, attempt: ref.attempt, why }, 'round failed');
+  if (ref.attempt >= rec.config.roundAttempts) {
+    await failExperiment(ctx, ref.experimentId, `round ${ref.round} failed ${ref.attempt} times; last: ${why}`);
+    return;
+  }
+  await ctx.records.update(ref.experimentId, { phase: 'selecting (retry)' });
+  await enqueueSelect(ctx, { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() });
+}
+
+export async function failExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {
+  await ctx.records.update(id, { status: 'failed', phase: 'failed', error: why });
+  await ctx.records.event(id, `experiment failed: ${why}`);
+  ctx.log.error({ experiment: id, why }, 'experiment failed');
+  await writeReport(ctx, id);
+}
+
+export async function writeReport(ctx: RoundContext, id: string): Promise<void> {
+  const rec = await ctx.records.get(id);
+  if (!rec) return;
+  const report = buildReport(rec, await ctx.records.rounds(id), await ctx.records.events(id));
+  writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
+}
+
+export async function finishExperiment(ctx: RoundContext, id: string): Promise<void> {
+  const rec = await ctx.records.get(id);
+  if (!rec) return;
+  const last = ctx.checkpoints.latest(id);
+  const { weights } = ctx.checkpoints.read(id, last);
+  await exportModel(rec.config, weights, ctx.paths.modelDir(id));
+  await ctx.records.update(id, { status: 'completed', phase: 'completed', committed: last });
+  await writeReport(ctx, id);
+  ctx.log.info({ experiment: id, rounds: last, model: ctx.paths.modelDir(id) }, 'experiment completed');
+}

@@ -1,0 +1,54 @@
+// Selecting: wait until `clients.min` live workers are registered, sample `clients.fraction` of them
+// (seeded per round), and hand the round to BullMQ as a flow: parent `aggregate`, one `train` child
+// per selected site, routed to the tasks queue of the coordinator instance holding its stream.
+import { DelayedError, type Job } from 'bullmq';
+import { rng, sample, seedOf } from '../../shared/random';
+import { QUEUE_ROUNDS, jobIds, tasksQueue } from '../queues/names';
+import type { AggregateJobData, RoundContext, SelectJobData, TaskJobData } from './context';
+import { failExperiment } from './finish';
+
+export async function enqueueSelect(ctx: RoundContext, data: SelectJobData): Promise<void> {
+  await ctx.rounds.add('select', data, { jobId: jobIds.select(data), removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+}
+
+export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
+  const { experimentId, round, attempt, since } = job.data;
+  const rec = await ctx.records.get(experimentId);
+  if (!rec || rec.status !== 'running') return 'experiment not running';
+  const cfg = rec.config;
+  const live = await ctx.registry.live();
+  if (live.length < cfg.clients.min) {
+    if (Date.now() - since > cfg.timeouts.selectMs) {
+      await failExperiment(ctx, experimentId, `round ${round}: only ${live.length} of ${cfg.clients.min} workers connected after ${cfg.timeouts.selectMs} ms`);
+      return 'failed';
+    }
+    await ctx.records.update(experimentId, { round, phase: `selecting (${live.length}/${cfg.clients.min} workers)` });
+    await job.moveToDelayed(Date.now() + ctx.selectPollMs, token);
+    throw new DelayedError();
+  }
+  const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
+  const chosen = sample(live, k, rng(seedOf(cfg.seed, experimentId, round, attempt))).sort((a, b) => a.site.localeCompare(b.site));
+  const ref = { experimentId, round, attempt };
+  const parent: AggregateJobData = { ...ref, selected: chosen.map((w) => w.site), startedAt: Date.now() };
+  await ctx.flows.add({
+    name: 'aggregate',
+    queueName: QUEUE_ROUNDS,
+    data: parent,
+    opts: { jobId: jobIds.aggregate(ref), removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
+    children: chosen.map((w) => {
+      const taskId = jobIds.task(ref, 'train', w.site);
+      const data: TaskJobData = { ...ref, kind: 'train', site: w.site, taskId };
+      return {
+        name: 'train',
+        queueName: tasksQueue(w.instance),
+        data,
+        // A failed child (deadline, disconnect, bad update) must not block the round: the parent
+        // runs once every child has finished or failed, and checks the quorum.
+        opts: { jobId: taskId, ignoreDependencyOnFailure: true, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
+      };
+    }),
+  });
+  await ctx.records.update(experimentId, { round, phase: 'training' });
+  ctx.log.info({ experiment: experimentId, round, attempt, sites: parent.selected }, 'round started');
+  return `selected ${parent.selected.join(',')}`;
+}

@@ -1,0 +1,35 @@
+// Starting (or resuming) an experiment: the initial model is checkpoint 0; the first round not yet
+// committed is the one that runs next.
+import type { Job } from 'bullmq';
+import { classCount, featureNames } from '../../shared/data/features';
+import { initBackend } from '../../shared/models/backend';
+import { createModel, getFlatWeights } from '../../shared/models/zoo';
+import { createStrategy } from '../strategies';
+import type { RoundContext, SelectJobData } from './context';
+import { enqueueSelect } from './select';
+import { finishExperiment } from './finish';
+
+export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId: string }>): Promise<string> {
+  const id = job.data.experimentId;
+  const rec = await ctx.records.get(id);
+  if (!rec) throw new Error(`experiment ${id} has no record`);
+  if (rec.status === 'completed' || rec.status === 'failed') return `already ${rec.status}`;
+  const cfg = rec.config;
+  let latest = ctx.checkpoints.latest(id);
+  if (latest < 0) {
+    await initBackend();
+    const model = await createModel(cfg.model, featureNames(cfg.data).length, classCount(cfg.data), cfg.seed);
+    ctx.checkpoints.write(id, 0, getFlatWeights(model), createStrategy(cfg.strategy).initialState());
+    model.dispose();
+    latest = 0;
+    ctx.log.info({ experiment: id }, 'initial model written');
+  }
+  if (latest >= cfg.rounds) {
+    await finishExperiment(ctx, id);
+    return 'finished';
+  }
+  await ctx.records.update(id, { status: 'running', committed: latest, round: latest + 1, phase: 'selecting' });
+  const data: SelectJobData = { experimentId: id, round: latest + 1, attempt: 1, since: Date.now() };
+  await enqueueSelect(ctx, data);
+  return `round ${latest + 1} queued`;
+}

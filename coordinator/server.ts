@@ -1,0 +1,99 @@
+// The coordinator process: gRPC server for workers, and the BullMQ processors that run experiments
+// and rounds. All durable state lives in Redis and in the store directory.
+import * as grpc from '@grpc/grpc-js';
+import { FlowProducer, Queue, type Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import os from 'node:os';
+import path from 'node:path';
+import { initBackend, type BackendName } from '../shared/models/backend';
+import { createLogger, type Logger } from '../shared/log/logger';
+import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load';
+import { redisOptions } from '../shared/redis-url';
+import { ExperimentRecords } from './experiments/records';
+import { QUEUE_ROUNDS } from './queues/names';
+import { startProcessors } from './queues/processors';
+import type { RoundContext } from './rounds/context';
+import type { TokenBook } from './sessions/auth';
+import { SessionHub } from './sessions/hub';
+import { WorkerRegistry } from './sessions/registry';
+import { Checkpoints } from './store/checkpoints';
+import { StorePaths } from './store/paths';
+import { WeightsCache } from './store/weights-cache';
+
+export interface CoordinatorOptions {
+  /** redis://HOST:PORT of the Redis that BullMQ and Accord's records use. */
+  redisUrl: string;
+  /** HOST:PORT for the worker-facing gRPC server; port 0 picks a free one. */
+  grpcAddress: string;
+  /** Directory for checkpoints, spooled updates, exported models and reports. */
+  storeDir: string;
+  tokens: TokenBook;
+  /** Name of this process in the worker registry. Default: hostname-pid. */
+  instance?: string;
+  /** Heartbeat interval asked of workers. Default 2000 ms. */
+  heartbeatMs?: number;
+  /** How often a waiting round re-checks the registry. Default 500 ms. */
+  selectPollMs?: number;
+  backend?: BackendName | 'auto';
+  log?: Logger;
+}
+
+export class Coordinator {
+  private server?: grpc.Server;
+  private workers: Worker[] = [];
+  private redis?: Redis;
+  private rounds?: Queue;
+  private flows?: FlowProducer;
+  private hub?: SessionHub;
+  port = 0;
+  readonly instance: string;
+  readonly log: Logger;
+
+  constructor(private readonly opts: CoordinatorOptions) {
+    this.instance = (opts.instance ?? `${os.hostname()}-${process.pid}`).replace(/[^A-Za-z0-9_.-]/g, '_');
+    this.log = opts.log ?? createLogger('coordinator');
+  }
+
+  async start(): Promise<void> {
+    const backend = await initBackend(this.opts.backend ?? 'auto');
+    const connection = redisOptions(this.opts.redisUrl);
+    this.redis = new Redis(connection);
+    await this.redis.ping();
+    const heartbeatMs = this.opts.heartbeatMs ?? 2000;
+    const registry = new WorkerRegistry(this.redis, heartbeatMs);
+    this.hub = new SessionHub({ instance: this.instance, tokens: this.opts.tokens, registry, heartbeatMs, log: this.log });
+    this.rounds = new Queue(QUEUE_ROUNDS, { connection });
+    this.flows = new FlowProducer({ connection });
+    const paths = new StorePaths(path.resolve(this.opts.storeDir));
+    const ctx: RoundContext = {
+      instance: this.instance,
+      redis: this.redis,
+      records: new ExperimentRecords(this.redis),
+      registry,
+      hub: this.hub,
+      paths,
+      checkpoints: new Checkpoints(paths),
+      weights: new WeightsCache(),
+      rounds: this.rounds,
+      flows: this.flows,
+      log: this.log,
+      selectPollMs: this.opts.selectPollMs ?? 500,
+    };
+    this.server = new grpc.Server(CHANNEL_OPTIONS);
+    this.server.addService(loadProtocol().accord.v1.Federation.service, this.hub.handlers());
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server!.bindAsync(this.opts.grpcAddress, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    this.workers = startProcessors(ctx, { connection });
+    this.log.info({ instance: this.instance, grpc: `${this.opts.grpcAddress.replace(/:\d+$/, '')}:${this.port}`, store: paths.root, backend: backend.backend }, 'coordinator started');
+  }
+
+  async stop(): Promise<void> {
+    this.hub?.closeAll('coordinator shutting down');
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+    await this.rounds?.close();
+    await this.flows?.close();
+    this.redis?.disconnect();
+  }
+}

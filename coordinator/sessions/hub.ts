@@ -1,0 +1,136 @@
+// The gRPC entry point for workers: authenticates Hello, keeps one Session per site on this
+// coordinator instance, mirrors them into the Redis registry, and drops silent workers.
+import * as grpc from '@grpc/grpc-js';
+import crypto from 'node:crypto';
+import { AccordError, AuthError, ProtocolError } from '../../shared/errors';
+import type { Logger } from '../../shared/log/logger';
+import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks';
+import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } from '../../shared/protocol/load';
+import type { TokenBook } from './auth';
+import type { WorkerRegistry } from './registry';
+import { Session } from './session';
+import { validateHello } from './validate';
+
+type Call = grpc.ServerDuplexStream<WorkerMessage__Output, CoordinatorMessage>;
+
+export interface SessionHubOptions {
+  /** Name of this coordinator process in the registry. */
+  instance: string;
+  tokens: TokenBook;
+  registry: WorkerRegistry;
+  /** How often workers send heartbeats. Default 2000 ms. */
+  heartbeatMs: number;
+  /** Time allowed for Hello after the stream opens. Default 10000 ms. */
+  helloTimeoutMs?: number;
+  log: Logger;
+}
+
+export class SessionHub {
+  private readonly sessions = new Map<string, Session>();
+  private readonly sweep: NodeJS.Timeout;
+
+  constructor(private readonly opts: SessionHubOptions) {
+    this.sweep = setInterval(() => void this.checkLiveness(), opts.heartbeatMs);
+    this.sweep.unref();
+  }
+
+  get(site: string): Session | undefined {
+    const s = this.sessions.get(site);
+    return s?.isOpen ? s : undefined;
+  }
+
+  list(): Session[] {
+    return [...this.sessions.values()].filter((s) => s.isOpen);
+  }
+
+  handlers(): FederationHandlers {
+    return { Session: (call: Call) => this.accept(call) };
+  }
+
+  private refuse(call: Call, err: AccordError, status: grpc.status): void {
+    this.opts.log.warn({ code: err.code, err: err.message, peer: call.getPeer() }, 'refused worker');
+    try {
+      call.write({ error: { taskId: '', code: err.code, message: err.message } });
+    } catch {
+      // stream already closed
+    }
+    call.emit('error', { code: status, details: `${err.code}: ${err.message}` });
+  }
+
+  private accept(call: Call): void {
+    let session: Session | undefined;
+    const helloTimer = setTimeout(
+      () => this.refuse(call, new ProtocolError('no Hello within the time allowed', 'HELLO_TIMEOUT'), grpc.status.DEADLINE_EXCEEDED),
+      this.opts.helloTimeoutMs ?? 10_000,
+    );
+    const end = (reason: string) => {
+      clearTimeout(helloTimer);
+      session?.close(reason);
+    };
+    call.on('data', (msg: WorkerMessage__Output) => {
+      if (session) return session.handle(msg);
+      clearTimeout(helloTimer);
+      try {
+        const hello = validateHello(msg.hello);
+        this.opts.tokens.check(hello.site, hello.token);
+        session = this.open(call, hello);
+      } catch (e) {
+        const err = e instanceof AccordError ? e : new ProtocolError(String(e));
+        this.refuse(call, err, err instanceof AuthError ? grpc.status.UNAUTHENTICATED : grpc.status.INVALID_ARGUMENT);
+      }
+    });
+    call.on('end', () => {
+      end('stream ended');
+      try {
+        call.end();
+      } catch {
+        // already ended
+      }
+    });
+    call.on('error', (e: Error) => end(`stream error: ${e.message}`));
+    call.on('cancelled', () => end('cancelled'));
+    call.on('close', () => end('closed'));
+  }
+
+  private open(call: Call, hello: ReturnType<typeof validateHello>): Session {
+    const previous = this.sessions.get(hello.site);
+    if (previous) previous.close('replaced by a new session from the same site');
+    const session = new Session(crypto.randomUUID(), hello, call, this.opts.log, (s, reason) => {
+      if (this.sessions.get(s.site) === s) this.sessions.delete(s.site);
+      this.opts.log.info({ site: s.site, session: s.id, reason }, 'worker disconnected');
+      void this.opts.registry.remove(s.site, s.id).catch(() => undefined);
+    });
+    this.sessions.set(hello.site, session);
+    const now = Date.now();
+    void this.opts.registry
+      .upsert({
+        site: hello.site,
+        instance: this.opts.instance,
+        sessionId: session.id,
+        connectedAt: now,
+        lastSeen: now,
+        datasets: hello.datasets,
+        backend: hello.backend,
+        device: hello.device,
+        version: hello.version,
+        tfjsVersion: hello.tfjsVersion,
+      })
+      .then(() => session.send({ welcome: { sessionId: session.id, coordinatorInstance: this.opts.instance, heartbeatMs: this.opts.heartbeatMs, maxChunkBytes: MAX_CHUNK_BYTES } }))
+      .catch((e: unknown) => session.close(`registration failed: ${String(e)}`));
+    this.opts.log.info({ site: hello.site, backend: hello.backend, device: hello.device, datasets: hello.datasets }, 'worker connected');
+    return session;
+  }
+
+  private async checkLiveness(): Promise<void> {
+    const now = Date.now();
+    for (const s of this.list()) {
+      if (now - s.lastSeen > 3 * this.opts.heartbeatMs) s.close('heartbeat timeout');
+      else await this.opts.registry.touch(s.site, s.id).catch(() => undefined);
+    }
+  }
+
+  closeAll(reason: string): void {
+    clearInterval(this.sweep);
+    for (const s of this.list()) s.close(reason);
+  }
+}

@@ -1,0 +1,247 @@
+// One connected worker: its gRPC stream, identity and liveness, and the tasks in flight on it.
+// Every inbound message is validated; a bad update fails only its task, never the session or the round.
+import type * as grpc from '@grpc/grpc-js';
+import { AccordError, ProtocolError, TaskError } from '../../shared/errors';
+import type { Logger } from '../../shared/log/logger';
+import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
+import type { CoordinatorMessage, WorkerMessage__Output } from '../../shared/protocol/load';
+import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
+import { SpoolWriter } from '../store/spool';
+import { type ValidHello, validateMetrics } from './validate';
+
+export type TaskKind = 'train' | 'evaluate';
+
+export interface TaskRequest {
+  kind: TaskKind;
+  taskId: string;
+  experimentId: string;
+  round: number;
+  configJson: string;
+  deadline: number;
+  weights: FlatWeights;
+  /** Where a train task's delta is spooled. */
+  spoolFile?: string;
+}
+
+export interface TaskOutcome {
+  examples: number;
+  metrics: Record<string, number>;
+  spoolFile?: string;
+  bytesDown: number;
+  bytesUp: number;
+  durationMs: number;
+}
+
+interface ActiveTask {
+  req: TaskRequest;
+  startedAt: number;
+  bytesDown: number;
+  bytesUp: number;
+  metrics?: { examples: number; values: Record<string, number> };
+  receiver?: ChunkReceiver;
+  spool?: SpoolWriter;
+  timer: NodeJS.Timeout;
+  resolve: (o: TaskOutcome) => void;
+  reject: (e: Error) => void;
+}
+
+type Call = grpc.ServerDuplexStream<WorkerMessage__Output, CoordinatorMessage>;
+
+export class Session {
+  private readonly tasks = new Map<string, ActiveTask>();
+  private closed = false;
+  lastSeen = Date.now();
+  bytesUp = 0;
+  bytesDown = 0;
+
+  constructor(
+    readonly id: string,
+    readonly hello: ValidHello,
+    private readonly call: Call,
+    private readonly log: Logger,
+    private readonly onClosed: (s: Session, reason: string) => void,
+  ) {}
+
+  get site(): string {
+    return this.hello.site;
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  get declaredExamples(): number {
+    return this.hello.datasets.reduce((a, d) => a + d.examples, 0);
+  }
+
+  /** Writes with backpressure: waits for 'drain' when grpc-js buffers are full. */
+  async send(msg: CoordinatorMessage): Promise<number> {
+    if (this.closed) throw new TaskError(`site ${this.site} disconnected`, 'DISCONNECTED');
+    const bytes = msg.modelChunk?.data ? (msg.modelChunk.data as Buffer).byteLength : 0;
+    this.bytesDown += bytes;
+    if (!this.call.write(msg)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.call.off('drain', done);
+          this.call.off('close', done);
+          resolve();
+        };
+        this.call.on('drain', done);
+        this.call.on('close', done);
+      });
+    }
+    return bytes;
+  }
+
+  /** Sends the task and the global model; resolves when the result has fully arrived and validated. */
+  runTask(req: TaskRequest): Promise<TaskOutcome> {
+    if (this.closed) return Promise.reject(new TaskError(`site ${this.site} is not connected`, 'DISCONNECTED'));
+    if (this.tasks.has(req.taskId)) return Promise.reject(new TaskError(`task ${req.taskId} is already running on ${this.site}`, 'DUPLICATE_TASK'));
+    return new Promise<TaskOutcome>((resolve, reject) => {
+      const wait = Math.max(0, req.deadline - Date.now());
+      const task: ActiveTask = {
+        req,
+        startedAt: Date.now(),
+        bytesDown: 0,
+        bytesUp: 0,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.fail(task, new TaskError(`site ${this.site} missed the deadline of task ${req.taskId} (${wait} ms)`, 'DEADLINE'));
+          void this.send({ cancel: { taskId: req.taskId, reason: 'deadline' } }).catch(() => undefined);
+        }, wait),
+      };
+      this.tasks.set(req.taskId, task);
+      void this.dispatch(task).catch((e: unknown) => this.fail(task, e instanceof Error ? e : new Error(String(e))));
+    });
+  }
+
+  private async dispatch(task: ActiveTask): Promise<void> {
+    const { req } = task;
+    const header = {
+      taskId: req.taskId,
+      experimentId: req.experimentId,
+      round: req.round,
+      configJson: req.configJson,
+      deadlineUnixMs: req.deadline,
+      modelBytes: req.weights.values.byteLength,
+      tensors: req.weights.specs.map((s) => ({ name: s.name, shape: s.shape })),
+    };
+    await this.send(req.kind === 'train' ? { trainTask: { header } } : { evaluateTask: { header } });
+    for (const c of chunkF32(req.weights.values)) {
+      if (!this.tasks.has(req.taskId)) return; // failed or cancelled meanwhile
+      task.bytesDown += await this.send({ modelChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
+    }
+  }
+
+  private finish(task: ActiveTask): void {
+    clearTimeout(task.timer);
+    this.tasks.delete(task.req.taskId);
+    const m = task.metrics!;
+    task.resolve({
+      examples: m.examples,
+      metrics: m.values,
+      ...(task.spool ? { spoolFile: task.spool.file } : {}),
+      bytesDown: task.bytesDown,
+      bytesUp: task.bytesUp,
+      durationMs: Date.now() - task.startedAt,
+    });
+  }
+
+  private fail(task: ActiveTask, err: Error): void {
+    if (!this.tasks.has(task.req.taskId)) return;
+    clearTimeout(task.timer);
+    this.tasks.delete(task.req.taskId);
+    task.spool?.abort();
+    this.log.warn({ site: this.site, task: task.req.taskId, code: (err as AccordError).code, err: err.message }, 'task failed');
+    task.reject(err);
+  }
+
+  /** Tells the worker what was wrong, then fails the task it belongs to (if any). */
+  private reject(taskId: string, err: AccordError): void {
+    void this.send({ error: { taskId, code: err.code, message: err.message } }).catch(() => undefined);
+    const task = this.tasks.get(taskId);
+    if (task) this.fail(task, err);
+    else this.log.warn({ site: this.site, task: taskId, code: err.code, err: err.message }, 'rejected message');
+  }
+
+  /** Entry point for every message after Hello. */
+  handle(msg: WorkerMessage__Output): void {
+    this.lastSeen = Date.now();
+    switch (msg.body) {
+      case 'heartbeat':
+        return;
+      case 'metrics':
+        return this.onMetrics(msg.metrics!);
+      case 'updateChunk':
+        return this.onChunk(msg.updateChunk!);
+      case 'error': {
+        const e = msg.error!;
+        const task = this.tasks.get(e.taskId);
+        const err = new TaskError(`site ${this.site} reported ${e.code || 'an error'}: ${e.message}`, e.code || 'WORKER_ERROR');
+        if (task) this.fail(task, err);
+        else this.log.warn({ site: this.site, code: e.code, err: e.message }, 'worker error');
+        return;
+      }
+      case 'hello':
+        return this.reject('', new ProtocolError('Hello sent twice on one session', 'DUPLICATE_HELLO'));
+      default:
+        return this.reject('', new ProtocolError('message without a body', 'EMPTY_MESSAGE'));
+    }
+  }
+
+  private onMetrics(raw: NonNullable<WorkerMessage__Output['metrics']>): void {
+    const task = this.tasks.get(raw.taskId);
+    if (!task) return this.reject(raw.taskId, new ProtocolError(`metrics for unknown or finished task "${raw.taskId}"`, 'UNKNOWN_TASK'));
+    try {
+      const m = validateMetrics(raw);
+      if (m.round !== task.req.round)
+        throw new ProtocolError(`metrics for round ${m.round}, task ${task.req.taskId} is round ${task.req.round} (replayed?)`, 'WRONG_ROUND');
+      if (task.metrics) throw new ProtocolError(`metrics sent twice for task ${task.req.taskId}`, 'DUPLICATE_METRICS');
+      if (task.req.kind === 'train' && (m.examples < 1 || m.examples > this.declaredExamples))
+        throw new ProtocolError(`train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`, 'BAD_METRICS');
+      task.metrics = { examples: m.examples, values: m.values };
+      if (task.req.kind === 'evaluate') return this.finish(task);
+      const spool = new SpoolWriter(task.req.spoolFile!);
+      task.spool = spool;
+      task.receiver = new ChunkReceiver(totalSize(task.req.weights.specs), (slice, off) => spool.write(slice, off), `update from ${this.site}`);
+    } catch (e) {
+      this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
+    }
+  }
+
+  private onChunk(chunk: NonNullable<WorkerMessage__Output['updateChunk']>): void {
+    const size = chunk.data?.byteLength ?? 0;
+    this.bytesUp += size;
+    const task = this.tasks.get(chunk.taskId);
+    if (!task) return this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
+    if (task.req.kind !== 'train') return this.reject(chunk.taskId, new ProtocolError(`update sent for evaluate task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
+    if (!task.receiver) return this.reject(chunk.taskId, new ProtocolError('update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+    task.bytesUp += size;
+    try {
+      task.receiver.accept({ seq: chunk.seq, last: chunk.last, data: chunk.data });
+      if (task.receiver.complete) {
+        task.spool!.commit();
+        this.finish(task);
+      }
+    } catch (e) {
+      this.reject(chunk.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
+    }
+  }
+
+  /** Ends the session: every task in flight fails (uploads in progress are discarded). */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const task of [...this.tasks.values()]) {
+      const mid = task.receiver && !task.receiver.complete && task.receiver.bytesReceived > 0;
+      this.fail(task, new TaskError(`site ${this.site} disconnected${mid ? ' mid-upload' : ''}: ${reason}`, 'DISCONNECTED'));
+    }
+    try {
+      this.call.end();
+    } catch {
+      // the stream may already be gone
+    }
+    this.onClosed(this, reason);
+  }
+}

@@ -1,0 +1,49 @@
+// Checkpoints of the global model, one per committed round, written atomically.
+import fs from 'node:fs';
+import path from 'node:path';
+import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes';
+import type { FlatWeights, TensorShape } from '../../shared/tensors/weights';
+import { writeFileAtomic } from './atomic';
+import type { StorePaths } from './paths';
+
+export interface CheckpointMeta {
+  experiment: string;
+  round: number;
+  specs: TensorShape[];
+  /** Strategy state (e.g. server momentum), so a resumed experiment continues exactly. */
+  strategyState: unknown;
+  writtenAt: number;
+}
+
+export class Checkpoints {
+  constructor(private readonly paths: StorePaths) {}
+
+  /** Weights first, then the meta file: a crash between the two leaves the round uncommitted. */
+  write(exp: string, round: number, weights: FlatWeights, strategyState: unknown = null): void {
+    writeFileAtomic(this.paths.checkpointBin(exp, round), f32ToBytes(weights.values));
+    const meta: CheckpointMeta = { experiment: exp, round, specs: weights.specs, strategyState, writtenAt: Date.now() };
+    writeFileAtomic(this.paths.checkpointMeta(exp, round), JSON.stringify(meta));
+  }
+
+  exists(exp: string, round: number): boolean {
+    return fs.existsSync(this.paths.checkpointMeta(exp, round));
+  }
+
+  read(exp: string, round: number): { weights: FlatWeights; meta: CheckpointMeta } {
+    const meta = JSON.parse(fs.readFileSync(this.paths.checkpointMeta(exp, round), 'utf8')) as CheckpointMeta;
+    const values = bytesToF32(fs.readFileSync(this.paths.checkpointBin(exp, round)));
+    return { weights: { specs: meta.specs, values }, meta };
+  }
+
+  /** Highest committed round, or -1 when none. */
+  latest(exp: string): number {
+    const dir = path.dirname(this.paths.checkpointMeta(exp, 0));
+    if (!fs.existsSync(dir)) return -1;
+    let best = -1;
+    for (const f of fs.readdirSync(dir)) {
+      const m = /^round-(\d+)\.json$/.exec(f);
+      if (m) best = Math.max(best, Number(m[1]));
+    }
+    return best;
+  }
+}

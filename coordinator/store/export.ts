@@ -1,0 +1,37 @@
+// Exports a global model in TF.js layers format (model.json + weights.bin), loadable with tf.loadLayersModel.
+import * as tf from '@tensorflow/tfjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExperimentConfig } from '../../shared/config/schema';
+import { classCount, featureNames } from '../../shared/data/features';
+import { initBackend } from '../../shared/models/backend';
+import { createModel, setFlatWeights } from '../../shared/models/zoo';
+import type { FlatWeights } from '../../shared/tensors/weights';
+import { writeFileAtomic } from './atomic';
+
+export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, dir: string): Promise<string[]> {
+  await initBackend();
+  const model = await createModel(cfg.model, featureNames(cfg.data).length, classCount(cfg.data), cfg.seed);
+  setFlatWeights(model, weights);
+  fs.mkdirSync(dir, { recursive: true });
+  await model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData;
+      const buffers = data === undefined ? [] : Array.isArray(data) ? data : [data];
+      const bin = Buffer.concat(buffers.map((b) => Buffer.from(b)));
+      writeFileAtomic(path.join(dir, 'weights.bin'), bin);
+      const modelJson = {
+        format: 'layers-model',
+        generatedBy: `TensorFlow.js v${tf.version.tfjs} (Accord)`,
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
+        userDefinedMetadata: { features: featureNames(cfg.data), classes: classCount(cfg.data), label: cfg.data.label },
+      };
+      writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  model.dispose();
+  return [path.join(dir, 'model.json'), path.join(dir, 'weights.bin')];
+}

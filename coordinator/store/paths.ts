@@ -1,0 +1,28 @@
+// Layout of the model store directory (checkpoints, update spool, exported models, reports).
+import path from 'node:path';
+
+export class StorePaths {
+  constructor(readonly root: string) {}
+  experiment(exp: string): string {
+    return path.join(this.root, exp);
+  }
+  checkpointBin(exp: string, round: number): string {
+    return path.join(this.root, exp, 'checkpoints', `round-${String(round).padStart(5, '0')}.bin`);
+  }
+  /** The JSON is written after the weights: its presence marks the round as committed. */
+  checkpointMeta(exp: string, round: number): string {
+    return path.join(this.root, exp, 'checkpoints', `round-${String(round).padStart(5, '0')}.json`);
+  }
+  candidate(exp: string, round: number): string {
+    return path.join(this.root, exp, 'candidates', `round-${String(round).padStart(5, '0')}.bin`);
+  }
+  spoolDir(exp: string, round: number, attempt: number): string {
+    return path.join(this.root, exp, 'spool', `r${round}-a${attempt}`);
+  }
+  modelDir(exp: string): string {
+    return path.join(this.root, exp, 'model');
+  }
+  report(exp: string): string {
+    return path.join(this.root, exp, 'report.json');
+  }
+}

@@ -1,0 +1,40 @@
+// The experiment report: the config used, every committed round, and the final figures.
+import type { ExperimentRecord, RoundRecord } from '../experiments/records';
+
+export interface ExperimentReport {
+  experiment: { id: string; name: string; status: string; createdAt: string; config: ExperimentRecord['config']; error?: string };
+  rounds: RoundRecord[];
+  final: {
+    round: number;
+    siteAccuracy: Record<string, number>;
+    meanSiteAccuracy: number;
+    accuracy: number;
+    loss: number;
+  } | null;
+  backends: Record<string, string>;
+  bytes: { down: number; up: number };
+  events: { at: number; message: string }[];
+}
+
+export function buildReport(rec: ExperimentRecord, rounds: RoundRecord[], events: { at: number; message: string }[]): ExperimentReport {
+  const last = rounds[rounds.length - 1];
+  const backends: Record<string, string> = {};
+  for (const r of rounds) for (const [site, t] of Object.entries(r.train)) backends[site] = t.backend;
+  return {
+    experiment: {
+      id: rec.id,
+      name: rec.name,
+      status: rec.status,
+      createdAt: new Date(rec.createdAt).toISOString(),
+      config: rec.config,
+      ...(rec.error ? { error: rec.error } : {}),
+    },
+    rounds,
+    final: last
+      ? { round: last.round, siteAccuracy: last.siteAccuracy, meanSiteAccuracy: last.meanSiteAccuracy, accuracy: last.accuracy, loss: last.loss }
+      : null,
+    backends,
+    bytes: { down: rounds.reduce((a, r) => a + r.bytesDown, 0), up: rounds.reduce((a, r) => a + r.bytesUp, 0) },
+    events,
+  };
+}

@@ -1,0 +1,60 @@
+// Spool of arriving updates: each upload streams to its own file chunk by chunk, so the coordinator's
+// memory does not grow with the number of workers or the model size. A file is renamed into place
+// only when the whole update arrived and validated, so a failed upload never reaches the sum.
+import fs from 'node:fs';
+import path from 'node:path';
+import { f32ToBytes } from '../../shared/tensors/bytes';
+
+export class SpoolWriter {
+  private fd: number;
+  private readonly partial: string;
+  private closed = false;
+
+  constructor(readonly file: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    this.partial = `${file}.part`;
+    this.fd = fs.openSync(this.partial, 'w');
+  }
+
+  /** Writes a slice at its offset (values, not bytes). */
+  write(slice: Float32Array, offset: number): void {
+    fs.writeSync(this.fd, f32ToBytes(slice), 0, slice.byteLength, offset * 4);
+  }
+
+  commit(): string {
+    this.close();
+    fs.renameSync(this.partial, this.file);
+    return this.file;
+  }
+
+  abort(): void {
+    this.close();
+    fs.rmSync(this.partial, { force: true });
+  }
+
+  private close(): void {
+    if (!this.closed) {
+      fs.closeSync(this.fd);
+      this.closed = true;
+    }
+  }
+}
+
+/** Reads a spooled float32 file in slices of at most `sliceValues` values. */
+export function* readSpool(file: string, sliceValues = 256 * 1024): Generator<{ slice: Float32Array; offset: number }> {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(sliceValues * 4);
+    let offset = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, offset * 4);
+      if (n <= 0) break;
+      const slice = new Float32Array(n / 4);
+      new Uint8Array(slice.buffer).set(buf.subarray(0, n));
+      yield { slice, offset };
+      offset += n / 4;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}

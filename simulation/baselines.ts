@@ -1,0 +1,43 @@
+// Baselines measured in the same run: each site alone, and all rows pooled (what federation stands in
+// for), with the same model, seed and total epochs, each evaluated on every site's test split.
+import type { ExperimentConfig } from '../shared/config/schema';
+import { concatExamples, type SiteData } from '../shared/data/features';
+import { loadSiteData } from '../shared/data/site';
+import { initBackend } from '../shared/models/backend';
+import { createModel } from '../shared/models/zoo';
+import { seedOf } from '../shared/random';
+import { evaluateLocal, trainLocal } from '../worker/trainer';
+
+export interface BaselineResult {
+  siteAccuracy: Record<string, number>;
+  meanSiteAccuracy: number;
+  epochs: number;
+}
+
+export interface Baselines {
+  pooled: BaselineResult;
+  local: Record<string, BaselineResult>;
+}
+
+async function trainAndScore(cfg: ExperimentConfig, sites: Record<string, SiteData>, trainOn: string[]): Promise<BaselineResult> {
+  const any = Object.values(sites)[0]!;
+  const nf = any.featureNames.length;
+  const model = await createModel(cfg.model, nf, any.classes, cfg.seed);
+  const epochs = cfg.rounds * cfg.train.epochs;
+  await trainLocal(model, concatExamples(trainOn.map((s) => sites[s]!.train), nf), { ...cfg.train, epochs }, any.classes, seedOf(cfg.seed, 'baseline', ...trainOn));
+  const siteAccuracy: Record<string, number> = {};
+  for (const [s, d] of Object.entries(sites)) siteAccuracy[s] = (await evaluateLocal(model, d.test, d.classes)).accuracy;
+  model.dispose();
+  const accs = Object.values(siteAccuracy);
+  return { siteAccuracy, meanSiteAccuracy: accs.reduce((a, b) => a + b, 0) / accs.length, epochs };
+}
+
+export async function computeBaselines(cfg: ExperimentConfig, siteFiles: Record<string, string>): Promise<Baselines> {
+  await initBackend();
+  const sites: Record<string, SiteData> = {};
+  for (const [s, f] of Object.entries(siteFiles)) sites[s] = loadSiteData(f, cfg.data);
+  const names = Object.keys(sites);
+  const local: Record<string, BaselineResult> = {};
+  for (const s of names) local[s] = await trainAndScore(cfg, sites, [s]);
+  return { pooled: await trainAndScore(cfg, sites, names), local };
+}

@@ -1,0 +1,46 @@
+// Child processes of a simulation: each coordinator and worker is a real `accord` process.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { REPO_ROOT } from './datasets';
+
+export const ACCORD_BIN = path.join(REPO_ROOT, 'bin', 'accord.mjs');
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  logFile: string;
+  exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+/** Starts `accord <args>` with stdout and stderr appended to logDir/name.log. */
+export function spawnAccord(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Child {
+  fs.mkdirSync(logDir, { recursive: true });
+  const logFile = path.join(logDir, `${name}.log`);
+  const fd = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [ACCORD_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  fs.closeSync(fd);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    name,
+    process: child,
+    logFile,
+    exited,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(t);
+    },
+  };
+}
+
+export function tail(file: string, lines = 20): string {
+  try {
+    return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '';
+  }
+}

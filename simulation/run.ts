@@ -1,0 +1,187 @@
+// `accord simulate`: a whole federation on one machine: a private redis-server (unless one is given),
+// a coordinator process, and one worker process per site, all talking real gRPC over loopback.
+import cliProgress from 'cli-progress';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ExperimentRecords } from '../coordinator/experiments/records';
+import { submitExperiment } from '../coordinator/experiments/submit';
+import type { ExperimentReport } from '../coordinator/store/report';
+import { parseExperiment } from '../shared/config/load';
+import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema';
+import { AccordError } from '../shared/errors';
+import { redisOptions } from '../shared/redis-url';
+import { Redis } from 'ioredis';
+import { computeBaselines, type Baselines } from './baselines';
+import { getDataset } from './datasets';
+import { type Child, spawnAccord, tail } from './processes';
+import { freePort, startPrivateRedis, type PrivateRedis } from './redis-server';
+
+export interface SimulateOptions {
+  /** Shipped data set name. Default heart-disease. */
+  dataset: string;
+  rounds: number;
+  out: string;
+  /** Use this Redis instead of starting a private redis-server. */
+  redisUrl?: string;
+  baselines: boolean;
+  backend: string;
+  seed?: number;
+  /** Overrides of the experiment's train settings. */
+  train?: Partial<ExperimentConfig['train']>;
+  /** Give up after this long. Default 30 minutes. */
+  timeoutMs?: number;
+  /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
+  progress?: boolean;
+}
+
+export interface SimulationReport extends ExperimentReport {
+  simulation: { dataset: string; sites: string[]; redis: string; durationMs: number; processes: number };
+  baselines?: Baselines;
+}
+
+export async function simulate(opts: SimulateOptions): Promise<SimulationReport> {
+  const t0 = Date.now();
+  const ds = getDataset(opts.dataset);
+  const sites = Object.keys(ds.sites);
+  const input: ExperimentInput = {
+    ...ds.experiment,
+    rounds: opts.rounds,
+    clients: { min: sites.length, fraction: 1 },
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    train: { ...(ds.experiment.train as object), ...(opts.train ?? {}) },
+  };
+  const cfg = parseExperiment(input, `simulation of ${ds.name}`);
+  const out = path.resolve(opts.out);
+  fs.mkdirSync(out, { recursive: true });
+  const logDir = path.join(out, 'logs');
+  fs.rmSync(logDir, { recursive: true, force: true });
+  fs.writeFileSync(path.join(out, 'experiment.yaml'), YAML.stringify(cfg));
+
+  let privateRedis: PrivateRedis | undefined;
+  const children: Child[] = [];
+  let redis: Redis | undefined;
+  const say = (s: string) => opts.progress !== false && process.stderr.write(s + '\n');
+  try {
+    if (!opts.redisUrl) {
+      privateRedis = await startPrivateRedis();
+      say(`redis-server started on ${privateRedis.url} (private to this run)`);
+    }
+    const redisUrl = opts.redisUrl ?? privateRedis!.url;
+    redis = new Redis(redisOptions(redisUrl));
+
+    const tokens = Object.fromEntries(sites.map((s) => [s, crypto.randomBytes(16).toString('hex')]));
+    const tokensFile = path.join(out, 'tokens.yaml');
+    fs.writeFileSync(tokensFile, YAML.stringify(tokens), { mode: 0o600 });
+    const port = await freePort();
+    const coordinator = spawnAccord(
+      'coordinator',
+      ['coordinator', '--redis', redisUrl, '--grpc', `127.0.0.1:${port}`, '--store', path.join(out, 'store'), '--tokens', tokensFile, '--instance', `sim-${port}`, '--backend', opts.backend],
+      logDir,
+    );
+    children.push(coordinator);
+    for (const s of sites) {
+      children.push(
+        spawnAccord(
+          `worker-${s}`,
+          ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', s, '--token', tokens[s]!, '--data', ds.sites[s]!, '--audit', path.join(out, 'audit', `${s}.jsonl`), '--backend', opts.backend],
+          logDir,
+        ),
+      );
+    }
+    say(`started 1 coordinator and ${sites.length} worker processes (${sites.join(', ')}); logs in ${logDir}`);
+
+    const id = await submitExperiment(redis, redisOptions(redisUrl), cfg);
+    const records = new ExperimentRecords(redis);
+    const bar =
+      opts.progress !== false && process.stderr.isTTY
+        ? new cliProgress.SingleBar({ format: 'rounds [{bar}] {value}/{total} | {phase} | mean site accuracy {acc}', stream: process.stderr }, cliProgress.Presets.shades_classic)
+        : undefined;
+    bar?.start(cfg.rounds, 0, { phase: 'starting', acc: '-' });
+    let shown = 0;
+    const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
+    for (;;) {
+      const rec = await records.get(id);
+      if (rec) {
+        if (rec.committed > shown) {
+          const rounds = await records.rounds(id);
+          for (const r of rounds.filter((x) => x.round > shown)) {
+            const acc = Number.isFinite(r.meanSiteAccuracy) ? r.meanSiteAccuracy.toFixed(3) : '-';
+            if (bar) bar.update(r.round, { phase: rec.phase, acc });
+            else say(`round ${r.round}/${cfg.rounds}: train loss ${r.trainLoss.toFixed(4)}, mean site accuracy ${acc}`);
+          }
+          shown = rec.committed;
+        } else bar?.update(shown, { phase: rec.phase });
+        if (rec.status === 'completed') break;
+        if (rec.status === 'failed') throw new AccordError('EXPERIMENT_FAILED', `experiment failed: ${rec.error}`);
+      }
+      for (const c of children)
+        if (c.process.exitCode !== null) throw new AccordError('PROCESS_EXITED', `${c.name} exited with code ${c.process.exitCode}:\n${tail(c.logFile)}`);
+      if (Date.now() > deadline) throw new AccordError('TIMEOUT', `simulation did not finish in time (round ${rec?.round}, ${rec?.phase})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    bar?.stop();
+
+    const storeDir = path.join(out, 'store', id);
+    const experimentReport = JSON.parse(fs.readFileSync(path.join(storeDir, 'report.json'), 'utf8')) as ExperimentReport;
+    fs.rmSync(path.join(out, 'model'), { recursive: true, force: true });
+    fs.cpSync(path.join(storeDir, 'model'), path.join(out, 'model'), { recursive: true });
+
+    let baselines: Baselines | undefined;
+    if (opts.baselines) {
+      say('training baselines (each site alone, and all rows pooled) ...');
+      baselines = await computeBaselines(cfg, ds.sites);
+    }
+    const report: SimulationReport = {
+      ...experimentReport,
+      simulation: { dataset: ds.name, sites, redis: privateRedis ? 'private redis-server' : redisUrl, durationMs: Date.now() - t0, processes: children.length },
+      ...(baselines ? { baselines } : {}),
+    };
+    fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2));
+    fs.writeFileSync(path.join(out, 'report.md'), markdownReport(report));
+    return report;
+  } finally {
+    await Promise.allSettled(children.map((c) => c.stop()));
+    redis?.disconnect();
+    await privateRedis?.stop();
+  }
+}
+
+const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : (x * 100).toFixed(1) + '%');
+
+export function finalTable(r: SimulationReport): string {
+  const sites = r.simulation.sites;
+  const rows: string[][] = [['model', ...sites, 'mean']];
+  if (r.final) rows.push(['federated (' + r.experiment.config.strategy.name + ')', ...sites.map((s) => pct(r.final!.siteAccuracy[s])), pct(r.final.meanSiteAccuracy)]);
+  if (r.baselines) {
+    rows.push(['pooled (centralised)', ...sites.map((s) => pct(r.baselines!.pooled.siteAccuracy[s])), pct(r.baselines.pooled.meanSiteAccuracy)]);
+    for (const [s, b] of Object.entries(r.baselines.local)) rows.push([`${s} alone`, ...sites.map((x) => pct(b.siteAccuracy[x])), pct(b.meanSiteAccuracy)]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n') + '\n';
+}
+
+export function markdownReport(r: SimulationReport): string {
+  const sites = r.simulation.sites;
+  const lines = [
+    `# Accord simulation: ${r.simulation.dataset}`,
+    '',
+    `Experiment \`${r.experiment.id}\`, strategy ${r.experiment.config.strategy.name}, ${r.rounds.length} rounds, ${sites.length} sites, ${(r.simulation.durationMs / 1000).toFixed(1)} s.`,
+    `Backends: ${Object.entries(r.backends).map(([s, b]) => `${s}=${b}`).join(', ')}. Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
+    '',
+    '## Accuracy on each site\'s test split',
+    '',
+    '| model | ' + sites.join(' | ') + ' | mean |',
+    '| --- | ' + sites.map(() => '---').join(' | ') + ' | --- |',
+  ];
+  if (r.final) lines.push(`| federated | ${sites.map((s) => pct(r.final!.siteAccuracy[s])).join(' | ')} | ${pct(r.final.meanSiteAccuracy)} |`);
+  if (r.baselines) {
+    lines.push(`| pooled | ${sites.map((s) => pct(r.baselines!.pooled.siteAccuracy[s])).join(' | ')} | ${pct(r.baselines.pooled.meanSiteAccuracy)} |`);
+    for (const [s, b] of Object.entries(r.baselines.local)) lines.push(`| ${s} alone | ${sites.map((x) => pct(b.siteAccuracy[x])).join(' | ')} | ${pct(b.meanSiteAccuracy)} |`);
+  }
+  lines.push('', '## Rounds', '', '| round | train loss | ' + sites.join(' | ') + ' | mean | up bytes | down bytes | ms |', '| --- | --- | ' + sites.map(() => '---').join(' | ') + ' | --- | --- | --- | --- |');
+  for (const x of r.rounds)
+    lines.push(`| ${x.round} | ${x.trainLoss.toFixed(4)} | ${sites.map((s) => pct(x.siteAccuracy[s])).join(' | ')} | ${pct(x.meanSiteAccuracy)} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |`);
+  return lines.join('\n') + '\n';
+}
