@@ -57,6 +57,8 @@ export interface RoundRecord {
   bytesDown: number;
   bytesUp: number;
   durations: { trainMs: number; aggregateMs: number; evaluateMs: number; totalMs: number };
+  /** TF.js backend each participating site trained with. */
+  backends: Record<string, string>;
   strategy: string;
 }
 

@@ -63,6 +63,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     bytesDown: Object.values(train).reduce((a, t) => a + t.bytesDown, 0) + evals.reduce((a, e) => a + e.bytesDown, 0),
     bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0),
     durations: { trainMs: d.trainEndedAt - d.startedAt, aggregateMs: d.aggregateMs, evaluateMs, totalMs: Date.now() - d.startedAt },
+    backends: Object.fromEntries(Object.entries(train).map(([s, t]) => [s, t.backend])),
     strategy: rec.config.strategy.name,
   };
   await ctx.records.putRound(experimentId, record);
