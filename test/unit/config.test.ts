@@ -1,0 +1,53 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TokenBook } from '../../coordinator/sessions/auth';
+import { loadExperimentFile, parseExperiment, parseExperimentYaml } from '../../shared/config/load';
+import { ConfigError } from '../../shared/errors';
+import { HEART_DISEASE } from '../../simulation/datasets';
+
+const base = HEART_DISEASE.experiment;
+
+describe('experiment config', () => {
+  it('fills defaults for a minimal valid config', () => {
+    const c = parseExperiment({ data: { columns: ['a', 'y'], label: 'y', binarise: '> 0' } });
+    expect(c.rounds).toBe(10);
+    expect(c.clients).toEqual({ min: 2, fraction: 1 });
+    expect(c.strategy.name).toBe('fedavg');
+    expect(c.data.missing).toContain('?');
+  });
+
+  it('names the wrong field', () => {
+    expect(() => parseExperiment({ ...base, rounds: 'many' })).toThrow(/rounds: .*number/);
+    expect(() => parseExperiment({ ...base, clients: { min: 0 } })).toThrow(/clients\.min/);
+    expect(() => parseExperiment({ ...base, train: { learningRate: -1 } })).toThrow(/train\.learningRate/);
+    expect(() => parseExperiment({ ...base, strategy: { name: 'fedsomething' } })).toThrow(/strategy\.name/);
+    expect(() => parseExperiment({ ...base, roundz: 3 })).toThrow(/roundz/);
+    expect(() => parseExperiment({ ...base, data: { ...(base.data as object), label: 'nope' } })).toThrow(/data\.label: "nope" is not one of data\.columns/);
+    expect(() => parseExperiment({ ...base, data: { ...(base.data as object), binarise: 'positive' } })).toThrow(/data\.binarise/);
+  });
+
+  it('reports broken YAML and unreadable files as ConfigError', () => {
+    expect(() => parseExperimentYaml('rounds: [1, 2', 'x.yaml')).toThrow(ConfigError);
+    expect(() => parseExperimentYaml('rounds: [1, 2', 'x.yaml')).toThrow(/x\.yaml: not valid YAML/);
+    expect(() => loadExperimentFile('/nonexistent/exp.yaml')).toThrow(/cannot read: ENOENT/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-cfg-'));
+    const f = path.join(dir, 'e.yaml');
+    fs.writeFileSync(f, 'name: t\ndata:\n  columns: [a, y]\n  label: y\n  binarise: "> 0"\nrounds: 0\n');
+    expect(() => loadExperimentFile(f)).toThrow(new RegExp(`${f}: rounds: .*>=1`));
+  });
+
+  it('tokens: per-site file, shared token, unknown site and wrong token', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-tok-'));
+    const f = path.join(dir, 't.yaml');
+    fs.writeFileSync(f, 'alpha: secret-alpha\n');
+    const book = TokenBook.fromFile(f);
+    expect(() => book.check('alpha', 'secret-alpha')).not.toThrow();
+    expect(() => book.check('alpha', 'wrong-token')).toThrow(/wrong token for site "alpha"/);
+    expect(() => book.check('beta', 'secret-alpha')).toThrow(/unknown site "beta"/);
+    fs.writeFileSync(f, 'alpha: short\n');
+    expect(() => TokenBook.fromFile(f)).toThrow(/alpha: tokens need at least 8/);
+    expect(() => TokenBook.shared('x')).toThrow(/at least 8/);
+  });
+});
