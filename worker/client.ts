@@ -83,8 +83,9 @@ export class AccordWorker {
     this.client = new Federation(this.opts.coordinator, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
     return new Promise<void>((resolve, reject) => {
       this.fatal = (e) => {
-        this.stop();
+        this.log.error({ code: (e as AccordError).code, err: e.message }, 'fatal');
         reject(e);
+        this.stop();
       };
       this.onStopped = resolve;
       this.connect();

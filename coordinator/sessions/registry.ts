@@ -16,6 +16,19 @@ export interface WorkerEntry {
   tfjsVersion: string;
 }
 
+// Check-and-set in Lua so a session closing cannot delete or overwrite the entry of the session
+// that replaced it (a reconnect racing the old stream's teardown).
+const REMOVE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v and cjson.decode(v).sessionId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0`;
+const TOUCH = `local v = redis.call('HGET', KEYS[1], ARGV[1])
+if not v then return 0 end
+local e = cjson.decode(v)
+if e.sessionId ~= ARGV[2] then return 0 end
+e.lastSeen = tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(e))
+return 1`;
+
 /** A worker is live when seen within this many heartbeat intervals. */
 export const LIVENESS_INTERVALS = 3;
 
@@ -29,15 +42,14 @@ export class WorkerRegistry {
     await this.redis.hset(keys.workers(), entry.site, JSON.stringify(entry));
   }
 
+  /** Refreshes lastSeen, atomically and only while the entry still belongs to this session. */
   async touch(site: string, sessionId: string): Promise<void> {
-    const cur = await this.get(site);
-    if (cur && cur.sessionId === sessionId) await this.upsert({ ...cur, lastSeen: Date.now() });
+    await this.redis.eval(TOUCH, 1, keys.workers(), site, sessionId, String(Date.now()));
   }
 
   /** Removes the entry only if it still belongs to this session (a reconnect may have replaced it). */
   async remove(site: string, sessionId: string): Promise<void> {
-    const cur = await this.get(site);
-    if (cur && cur.sessionId === sessionId) await this.redis.hdel(keys.workers(), site);
+    await this.redis.eval(REMOVE, 1, keys.workers(), site, sessionId);
   }
 
   async get(site: string): Promise<WorkerEntry | undefined> {

@@ -1,0 +1,69 @@
+// Test harness: a private redis-server, an in-process coordinator on a loopback port, and helpers to
+// submit experiments and wait for them. Everything is real: Redis, BullMQ, gRPC.
+import { Redis } from 'ioredis';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ExperimentRecords, type ExperimentRecord } from '../../coordinator/experiments/records';
+import { submitExperiment } from '../../coordinator/experiments/submit';
+import { Coordinator } from '../../coordinator/server';
+import { TokenBook } from '../../coordinator/sessions/auth';
+import { parseExperiment } from '../../shared/config/load';
+import type { ExperimentInput } from '../../shared/config/schema';
+import { createLogger } from '../../shared/log/logger';
+import { redisOptions } from '../../shared/redis-url';
+import { HEART_DISEASE } from '../../simulation/datasets';
+import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+
+export interface TestFederation {
+  redis: PrivateRedis;
+  client: Redis;
+  coordinator: Coordinator;
+  address: string;
+  store: string;
+  records: ExperimentRecords;
+  submit(input: Partial<ExperimentInput>): Promise<string>;
+  waitFor(id: string, status?: ExperimentRecord['status'][], timeoutMs?: number): Promise<ExperimentRecord>;
+  stop(): Promise<void>;
+}
+
+export async function startFederation(tokens: Record<string, string>, opts: { heartbeatMs?: number } = {}): Promise<TestFederation> {
+  const redis = await startPrivateRedis();
+  const store = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-store-'));
+  const coordinator = new Coordinator({
+    redisUrl: redis.url,
+    grpcAddress: '127.0.0.1:0',
+    storeDir: store,
+    tokens: TokenBook.fromMap(tokens),
+    instance: 'test',
+    heartbeatMs: opts.heartbeatMs ?? 1000,
+    selectPollMs: 100,
+    log: createLogger('coordinator', process.env['ACCORD_LOG_LEVEL'] ?? 'silent'),
+  });
+  await coordinator.start();
+  const client = new Redis(redisOptions(redis.url));
+  const records = new ExperimentRecords(client);
+  return {
+    redis,
+    client,
+    coordinator,
+    address: `127.0.0.1:${coordinator.port}`,
+    store,
+    records,
+    submit: (input) => submitExperiment(client, redisOptions(redis.url), parseExperiment({ ...HEART_DISEASE.experiment, ...input })),
+    async waitFor(id, status = ['completed', 'failed'], timeoutMs = 60_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const r = await records.get(id);
+        if (r && status.includes(r.status)) return r;
+        if (Date.now() > end) throw new Error(`experiment ${id} still ${r?.status} (${r?.phase}) after ${timeoutMs} ms`);
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    },
+    async stop() {
+      await coordinator.stop();
+      client.disconnect();
+      await redis.stop();
+    },
+  };
+}

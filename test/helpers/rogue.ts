@@ -1,0 +1,80 @@
+// A hand-driven worker that speaks the raw protocol, to send what a correct worker never would.
+import * as grpc from '@grpc/grpc-js';
+import { CHANNEL_OPTIONS, loadProtocol, type CoordinatorMessage__Output, type TaskHeader__Output, type WorkerMessage } from '../../shared/protocol/load';
+import { f32ToBytes } from '../../shared/tensors/bytes';
+
+export interface RogueTask {
+  kind: 'train' | 'evaluate';
+  header: TaskHeader__Output;
+  params: number;
+}
+
+export class Rogue {
+  readonly received: CoordinatorMessage__Output[] = [];
+  readonly stream: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
+  private readonly client: grpc.Client;
+  private pending?: RogueTask;
+  private readonly heartbeat: NodeJS.Timeout;
+  private waiters: ((t: RogueTask) => void)[] = [];
+  /** Resolves with the gRPC status error if the coordinator ends the stream with one. */
+  readonly failed: Promise<grpc.ServiceError>;
+  readonly welcomed: Promise<void>;
+
+  constructor(address: string, site: string, token: string, opts: { answerEvaluate?: boolean } = {}) {
+    const Federation = loadProtocol().accord.v1.Federation;
+    const client = new Federation(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    this.client = client;
+    this.stream = client.Session();
+    this.failed = new Promise((resolve) => this.stream.on('error', (e: grpc.ServiceError) => resolve(e)));
+    let welcome!: () => void;
+    this.welcomed = new Promise((r) => (welcome = r));
+    this.stream.on('data', (m: CoordinatorMessage__Output) => {
+      this.received.push(m);
+      if (m.welcome) welcome();
+      const task = m.trainTask ?? m.evaluateTask;
+      if (task) this.pending = { kind: m.trainTask ? 'train' : 'evaluate', header: task.header!, params: Number(task.header!.modelBytes) / 4 };
+      if (m.modelChunk?.last && this.pending) {
+        const t = this.pending;
+        this.pending = undefined;
+        if (t.kind === 'evaluate' && opts.answerEvaluate !== false) {
+          this.send({ metrics: { taskId: t.header.taskId, round: t.header.round, examples: 10, values: { accuracy: 0.5, loss: 1 } } });
+          return;
+        }
+        const w = this.waiters.shift();
+        if (w) w(t);
+      }
+    });
+    this.heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: Date.now() } }), 500);
+    this.send({ hello: { siteId: site, token, datasets: [{ name: 'rogue.csv', examples: 100 }], backend: 'cpu', version: 'rogue', tfjsVersion: '0', device: 'cpu' } });
+  }
+
+  send(msg: WorkerMessage): void {
+    try {
+      this.stream.write(msg);
+    } catch {
+      // closed
+    }
+  }
+
+  nextTrainTask(): Promise<RogueTask> {
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  metrics(t: RogueTask, round = t.header.round, examples = 50): void {
+    this.send({ metrics: { taskId: t.header.taskId, round, examples, values: { loss: 0.5 } } });
+  }
+
+  chunk(taskId: string, seq: number, last: boolean, values: Float32Array | Buffer): void {
+    this.send({ updateChunk: { taskId, seq, last, data: Buffer.isBuffer(values) ? values : Buffer.from(f32ToBytes(values as Float32Array)) } });
+  }
+
+  errors(): { code: string; message: string }[] {
+    return this.received.filter((m) => m.error).map((m) => ({ code: m.error!.code, message: m.error!.message }));
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.stream.cancel();
+    this.client.close();
+  }
+}
