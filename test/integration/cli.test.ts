@@ -1,0 +1,88 @@
+// The `accord` command as users run it: help, config errors, submit/status/report against a real
+// Redis, the missing-redis-server message, and the docker-compose topology.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ACCORD_BIN } from '../../simulation/processes';
+import { REPO_ROOT } from '../../simulation/datasets';
+import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+
+function accord(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [ACCORD_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: REPO_ROOT, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('accord CLI', () => {
+  let redis: PrivateRedis;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-cli-'));
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  it('--help lists the commands', () => {
+    const r = accord(['--help']);
+    expect(r.code).toBe(0);
+    for (const c of ['coordinator', 'worker', 'simulate', 'submit', 'status', 'report']) expect(r.stdout).toContain(c);
+  });
+
+  it('submit refuses a config with a wrong field, naming it, and queues nothing', () => {
+    const bad = path.join(dir, 'bad.yaml');
+    const good = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples/heart-disease.yaml'), 'utf8'));
+    fs.writeFileSync(bad, YAML.stringify({ ...good, clients: { min: 'four' } }));
+    const r = accord(['submit', bad, '--redis', redis.url]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/bad\.yaml: clients\.min: .*number/);
+    const s = accord(['status', '--redis', redis.url, '--json']);
+    expect(JSON.parse(s.stdout).experiments).toEqual([]);
+  });
+
+  it('submit, status and report with --json', () => {
+    const r = accord(['submit', path.join(REPO_ROOT, 'examples/heart-disease.yaml'), '--redis', redis.url, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const { id } = JSON.parse(r.stdout) as { id: string };
+    expect(id).toMatch(/^exp-/);
+    const s = JSON.parse(accord(['status', '--redis', redis.url, '--json']).stdout);
+    expect(s.experiments).toHaveLength(1);
+    expect(s.experiments[0]).toMatchObject({ id, name: 'heart-disease', status: 'queued', rounds: 20 });
+    expect(s.workers).toEqual([]);
+    const rep = JSON.parse(accord(['report', id, '--redis', redis.url, '--json']).stdout);
+    expect(rep.experiment.id).toBe(id);
+    expect(rep.rounds).toEqual([]);
+    const missing = accord(['report', 'exp-nope', '--redis', redis.url]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no experiment "exp-nope"/);
+  });
+
+  it('simulate without redis-server says how to install it', () => {
+    const r = accord(['simulate', '--rounds', '1', '--out', path.join(dir, 'sim')], { REDIS_SERVER: '/nonexistent/redis-server' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/was not found: install Redis \(Debian\/Ubuntu: sudo apt-get install redis-server/);
+  });
+
+  it('an unreachable Redis is a clear error', () => {
+    const r = accord(['status', '--redis', 'redis://127.0.0.1:1']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+  });
+
+  it('docker-compose.yml is valid and each worker mounts only its own centre', () => {
+    const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: REPO_ROOT, encoding: 'utf8' });
+    expect(r.error, 'docker-compose is not installed (apt-get install docker-compose; .ci/run does this)').toBeUndefined();
+    expect(r.status, r.stderr).toBe(0);
+    const compose = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'));
+    const workers = Object.entries(compose.services as Record<string, { volumes?: string[] }>).filter(([n]) => n.startsWith('worker-'));
+    expect(workers.map(([n]) => n).sort()).toEqual(['worker-cleveland', 'worker-hungary', 'worker-switzerland', 'worker-va']);
+    for (const [, svc] of workers) {
+      const data = svc.volumes!.filter((v) => v.includes('data/'));
+      expect(data).toHaveLength(1);
+      expect(fs.existsSync(path.join(REPO_ROOT, data[0]!.split(':')[0]!))).toBe(true);
+    }
+    expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['redis', 'coordinator']));
+  });
+});
