@@ -135,6 +135,7 @@ export class Session {
   }
 
   private finish(task: ActiveTask): void {
+    if (this.tasks.get(task.req.taskId) !== task) return; // failed meanwhile (deadline, disconnect)
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
     const m = task.metrics!;
@@ -204,7 +205,7 @@ export class Session {
       if (task.req.kind === 'evaluate') return this.finish(task);
       const spool = new SpoolWriter(task.req.spoolFile!);
       task.spool = spool;
-      task.receiver = new ChunkReceiver(totalSize(task.req.weights.specs), (slice, off) => spool.write(slice, off), `update from ${this.site}`);
+      task.receiver = new ChunkReceiver(totalSize(task.req.weights.specs), (_slice, off, bytes) => spool.write(bytes, off), `update from ${this.site}`);
     } catch (e) {
       this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
     }
@@ -221,8 +222,10 @@ export class Session {
     try {
       task.receiver.accept({ seq: chunk.seq, last: chunk.last, data: chunk.data });
       if (task.receiver.complete) {
-        task.spool!.commit();
-        this.finish(task);
+        task.spool!.commit().then(
+          () => this.finish(task),
+          (e: unknown) => this.fail(task, new TaskError(`spooling the update from ${this.site} failed: ${String(e)}`, 'SPOOL_FAILED')),
+        );
       }
     } catch (e) {
       this.reject(chunk.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));

@@ -3,12 +3,13 @@
 // only when the whole update arrived and validated, so a failed upload never reaches the sum.
 import fs from 'node:fs';
 import path from 'node:path';
-import { f32ToBytes } from '../../shared/tensors/bytes';
 
 export class SpoolWriter {
   private fd: number;
   private readonly partial: string;
   private closed = false;
+  private pending = new Set<Promise<void>>();
+  private failure: Error | undefined;
 
   constructor(readonly file: string) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -16,18 +17,39 @@ export class SpoolWriter {
     this.fd = fs.openSync(this.partial, 'w');
   }
 
-  /** Writes a slice at its offset (values, not bytes). */
-  write(slice: Float32Array, offset: number): void {
-    fs.writeSync(this.fd, f32ToBytes(slice), 0, slice.byteLength, offset * 4);
+  /**
+   * Writes little-endian float32 bytes at a value offset. Positional and asynchronous, so disk writes
+   * overlap with receiving the next chunk; the bytes stay referenced until written.
+   */
+  write(bytes: Uint8Array, offset: number): void {
+    const p = new Promise<void>((resolve) => {
+      fs.write(this.fd, bytes, 0, bytes.byteLength, offset * 4, (err) => {
+        if (err) this.failure ??= err;
+        this.pending.delete(p);
+        resolve();
+      });
+    });
+    this.pending.add(p);
   }
 
-  commit(): string {
+  /** Waits for every write, then renames the file into place. */
+  async commit(): Promise<string> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+    if (this.failure) {
+      this.abortNow();
+      throw this.failure;
+    }
     this.close();
     fs.renameSync(this.partial, this.file);
     return this.file;
   }
 
   abort(): void {
+    if (this.pending.size) void Promise.all([...this.pending]).then(() => this.abortNow());
+    else this.abortNow();
+  }
+
+  private abortNow(): void {
     this.close();
     fs.rmSync(this.partial, { force: true });
   }

@@ -1,6 +1,6 @@
 // Chunking of tensors for the wire: at most MAX_CHUNK_BYTES per message, numbered, last flagged.
 import { ProtocolError } from '../errors';
-import { bytesToF32, f32ToBytes, firstNonFinite } from '../tensors/bytes';
+import { f32ToBytes, firstNonFinite, viewF32 } from '../tensors/bytes';
 
 /** 1 MiB: the largest tensor payload one message may carry. */
 export const MAX_CHUNK_BYTES = 1024 * 1024;
@@ -35,7 +35,8 @@ export class ChunkReceiver {
 
   constructor(
     private readonly expectedValues: number,
-    private readonly sink: (slice: Float32Array, offset: number) => void,
+    /** Receives each validated slice; `slice` may be a view of the message buffer (copy it to keep it). */
+    private readonly sink: (slice: Float32Array, offset: number, bytes: Uint8Array) => void,
     private readonly what = 'update',
   ) {}
 
@@ -55,13 +56,13 @@ export class ChunkReceiver {
       throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes exceeds the 1 MiB limit`, 'CHUNK_TOO_LARGE');
     if (chunk.data.byteLength % 4 !== 0)
       throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes is not whole float32 values`, 'WRONG_LENGTH');
-    const slice = bytesToF32(chunk.data);
+    const slice = viewF32(chunk.data);
     if (this.received + slice.length > this.expectedValues)
       throw new ProtocolError(`${this.what}: more than the model's ${this.expectedValues} values (wrong shape)`, 'WRONG_LENGTH');
     const bad = firstNonFinite(slice);
     if (bad >= 0)
       throw new ProtocolError(`${this.what}: value ${this.received + bad} is ${slice[bad]} (NaN or Inf not allowed)`, 'NON_FINITE');
-    this.sink(slice, this.received);
+    this.sink(slice, this.received, chunk.data);
     this.received += slice.length;
     this.nextSeq++;
     if (chunk.last) {

@@ -11,6 +11,16 @@ export function f32ToBytes(values: Float32Array): Buffer {
   return b;
 }
 
+/**
+ * A float32 view of little-endian bytes without copying when the host is little-endian and the bytes
+ * are 4-byte aligned; otherwise a copy. The view shares memory with `bytes`.
+ */
+export function viewF32(bytes: Uint8Array): Float32Array {
+  if (bytes.byteLength % 4 !== 0) throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
+  if (LITTLE && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  return bytesToF32(bytes);
+}
+
 /** Reads little-endian float32 bytes; copies so the result is aligned and owns its memory. */
 export function bytesToF32(bytes: Uint8Array): Float32Array {
   if (bytes.byteLength % 4 !== 0) throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
@@ -24,8 +34,10 @@ export function bytesToF32(bytes: Uint8Array): Float32Array {
   return out;
 }
 
-/** Index of the first NaN or infinite value, or -1. */
+/** Index of the first NaN or infinite value, or -1. Tests the exponent bits: all ones means NaN or Inf. */
 export function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  const n = bits.length;
+  for (let i = 0; i < n; i++) if ((bits[i]! & 0x7f800000) === 0x7f800000) return i;
   return -1;
 }

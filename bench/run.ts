@@ -1,0 +1,46 @@
+// `npm run bench`: each figure is a ratio against a baseline measured in the same run, because this
+// machine is shared and noisy. Writes bench/results.json and prints the figures.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { initBackend } from '../shared/models/backend';
+import { startPrivateRedis } from '../simulation/redis-server';
+import { benchFold } from './fold';
+import { benchRss } from './rss';
+import { benchTransfer } from './transfer';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const GOALS = { foldRatio: '>= 0.8', transferRatio: '>= 0.8', peakRssOverModel: '<= 4' };
+
+const backend = await initBackend();
+const redis = await startPrivateRedis();
+try {
+  process.stderr.write('fold: FedAvg accumulator vs plain float32 loop ...\n');
+  const fold = benchFold();
+  process.stderr.write('transfer: 100 MB update through an Accord session vs raw grpc-js ...\n');
+  const transfer = await benchTransfer(redis.url);
+  process.stderr.write('memory: 20 workers each sending a 100 MB update to one coordinator ...\n');
+  const rss = await benchRss(redis.url);
+  const results = {
+    foldRatio: fold.foldRatio,
+    transferRatio: transfer.transferRatio,
+    peakRssOverModel: rss.peakRssOverModel,
+    goals: GOALS,
+    details: { fold, transfer, rss },
+    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, tfjsBackend: backend.backend },
+    at: new Date().toISOString(),
+  };
+  const file = path.join(HERE, 'results.json');
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  process.stdout.write(
+    [
+      `foldRatio        ${fold.foldRatio.toFixed(3)}  (goal ${GOALS.foldRatio}; fold ${fold.foldMs.toFixed(1)} ms vs plain loop ${fold.plainMs.toFixed(1)} ms, ${fold.params} params)`,
+      `transferRatio    ${transfer.transferRatio.toFixed(3)}  (goal ${GOALS.transferRatio}; Accord ${transfer.accordMBps.toFixed(0)} MB/s vs raw grpc-js ${transfer.rawMBps.toFixed(0)} MB/s)`,
+      `peakRssOverModel ${rss.peakRssOverModel.toFixed(3)}  (goal ${GOALS.peakRssOverModel}; idle ${rss.idleRssMB.toFixed(0)} MiB, peak ${rss.peakRssMB.toFixed(0)} MiB, ${rss.workers} x ${rss.modelMB} MiB updates)`,
+      `wrote ${path.relative(process.cwd(), file)}`,
+    ].join('\n') + '\n',
+  );
+} finally {
+  await redis.stop();
+}
