@@ -15,6 +15,7 @@ import { createModel, getFlatWeights, setFlatWeights, weightSpecs } from '../sha
 import { ChunkReceiver, chunkF32 } from '../shared/protocol/chunks';
 import { CHANNEL_OPTIONS, type CoordinatorMessage__Output, type FederationClient, type TaskHeader__Output, type WorkerMessage, loadProtocol } from '../shared/protocol/load';
 import { seedOf } from '../shared/random';
+import { copyF32Bytes } from '../shared/tensors/bytes';
 import { sameSpecs, totalSize, type TensorShape } from '../shared/tensors/weights';
 import { AuditLog } from './audit';
 import { evaluateLocal, trainLocal } from './trainer';
@@ -188,7 +189,7 @@ export class AccordWorker {
           specs,
           values,
           cancelled: false,
-          receiver: new ChunkReceiver(values.length, (slice, off) => values.set(slice, off), 'global model'),
+          receiver: new ChunkReceiver(values.length, (bytes, off) => copyF32Bytes(values, bytes, off), 'global model'),
         };
         this.incoming.set(header.taskId, task);
         return;

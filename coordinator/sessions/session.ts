@@ -205,7 +205,7 @@ export class Session {
       if (task.req.kind === 'evaluate') return this.finish(task);
       const spool = new SpoolWriter(task.req.spoolFile!);
       task.spool = spool;
-      task.receiver = new ChunkReceiver(totalSize(task.req.weights.specs), (_slice, off, bytes) => spool.write(bytes, off), `update from ${this.site}`);
+      task.receiver = new ChunkReceiver(totalSize(task.req.weights.specs), (bytes, off) => spool.write(bytes, off), `update from ${this.site}`);
     } catch (e) {
       this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
     }

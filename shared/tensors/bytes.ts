@@ -34,6 +34,23 @@ export function bytesToF32(bytes: Uint8Array): Float32Array {
   return out;
 }
 
+/**
+ * Index of the first NaN or infinite value in little-endian float32 bytes, or -1. Works on any
+ * alignment without copying: the exponent is all ones when bits 23-30 are set, i.e. the low 7 bits of
+ * the 4th byte and the top bit of the 3rd.
+ */
+export function firstNonFiniteBytes(bytes: Uint8Array): number {
+  const n = bytes.byteLength >> 2;
+  for (let i = 0, b = 0; i < n; i++, b += 4) if ((bytes[b + 3]! & 0x7f) === 0x7f && (bytes[b + 2]! & 0x80) === 0x80) return i;
+  return -1;
+}
+
+/** Copies little-endian float32 bytes into `dst` starting at value `offset`. */
+export function copyF32Bytes(dst: Float32Array, bytes: Uint8Array, offset: number): void {
+  if (LITTLE) new Uint8Array(dst.buffer, dst.byteOffset + offset * 4, bytes.byteLength).set(bytes);
+  else dst.set(bytesToF32(bytes), offset);
+}
+
 /** Index of the first NaN or infinite value, or -1. Tests the exponent bits: all ones means NaN or Inf. */
 export function firstNonFinite(values: Float32Array): number {
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ChunkReceiver, MAX_CHUNK_BYTES, chunkF32 } from '../../shared/protocol/chunks';
-import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes';
+import { bytesToF32, copyF32Bytes, f32ToBytes, firstNonFiniteBytes } from '../../shared/tensors/bytes';
 import { flatten, unflatten } from '../../shared/tensors/weights';
 
 describe('tensor chunking', () => {
@@ -11,7 +11,7 @@ describe('tensor chunking', () => {
     expect(chunks.every((c) => c.data.byteLength <= MAX_CHUNK_BYTES)).toBe(true);
     expect(chunks.map((c) => c.last)).toEqual([false, false, true]);
     const out = new Float32Array(v.length);
-    const r = new ChunkReceiver(v.length, (s, off) => out.set(s, off));
+    const r = new ChunkReceiver(v.length, (b, off) => copyF32Bytes(out, b, off));
     for (const c of chunks) r.accept(c);
     expect(r.complete).toBe(true);
     expect(Buffer.from(out.buffer).equals(Buffer.from(v.buffer))).toBe(true);
@@ -22,6 +22,14 @@ describe('tensor chunking', () => {
     const b = f32ToBytes(v);
     expect(b.readFloatLE(4)).toBe(-2.25);
     expect(bytesToF32(b)).toEqual(v);
+  });
+
+  it('finds NaN and Inf in bytes at any alignment', () => {
+    const v = new Float32Array([1, -0, 3.4e38, -Infinity, NaN, 2]);
+    const b = Buffer.alloc(25);
+    f32ToBytes(v).copy(b, 1);
+    expect(firstNonFiniteBytes(b.subarray(1))).toBe(3);
+    expect(firstNonFiniteBytes(f32ToBytes(new Float32Array([1, 2, -3.4e38])))).toBe(-1);
   });
 
   it('flattens and unflattens weights', () => {
@@ -67,7 +75,7 @@ describe('tensor chunking', () => {
 
   it('nothing reaches the sink from a rejected chunk', () => {
     const seen: number[] = [];
-    const r = new ChunkReceiver(4, (s) => seen.push(...s));
+    const r = new ChunkReceiver(4, (b) => seen.push(...bytesToF32(b)));
     expect(() => r.accept(chunk(0, [1, NaN, 3, 4], true))).toThrow();
     expect(seen).toEqual([]);
   });
