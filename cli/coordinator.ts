@@ -18,8 +18,11 @@ export function register(program: Command): void {
     .option('--token <token>', 'one federation-wide token (any site name)', process.env['ACCORD_TOKEN'])
     .option('--instance <name>', 'name of this process in the worker registry')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--lock-ms <ms>', 'how soon a dead coordinator\'s jobs are taken over', '30000')
     .action(
-      action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string }) => {
+      action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string; lockMs: string }) => {
+        const lockDurationMs = Number(o.lockMs);
+        if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000) throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
         if (!o.tokens && !o.token) throw new ConfigError('give --tokens FILE (site: token) or --token T so the coordinator can tell sites from strangers');
         const tokens = o.tokens ? TokenBook.fromFile(o.tokens) : TokenBook.shared(o.token!);
         const c = new Coordinator({
@@ -29,6 +32,7 @@ export function register(program: Command): void {
           tokens,
           ...(o.instance ? { instance: o.instance } : {}),
           backend: o.backend as BackendName | 'auto',
+          lockDurationMs,
         });
         await c.start();
         process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);

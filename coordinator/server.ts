@@ -35,6 +35,8 @@ export interface CoordinatorOptions {
   /** How often a waiting round re-checks the registry. Default 500 ms. */
   selectPollMs?: number;
   backend?: BackendName | 'auto';
+  /** How soon jobs of a dead coordinator are taken over. Default 30000 ms. */
+  lockDurationMs?: number;
   log?: Logger;
 }
 
@@ -61,6 +63,8 @@ export class Coordinator {
     await this.redis.ping();
     const heartbeatMs = this.opts.heartbeatMs ?? 2000;
     const registry = new WorkerRegistry(this.redis, heartbeatMs);
+    const stale = await registry.purgeInstance(this.instance);
+    if (stale.length) this.log.info({ sites: stale }, 'dropped registry entries left by a previous run of this instance');
     this.hub = new SessionHub({ instance: this.instance, tokens: this.opts.tokens, registry, heartbeatMs, log: this.log });
     this.rounds = new Queue(QUEUE_ROUNDS, { connection });
     this.flows = new FlowProducer({ connection });
@@ -84,7 +88,7 @@ export class Coordinator {
     this.port = await new Promise<number>((resolve, reject) =>
       this.server!.bindAsync(this.opts.grpcAddress, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
     );
-    this.workers = startProcessors(ctx, { connection });
+    this.workers = startProcessors(ctx, { connection, ...(this.opts.lockDurationMs ? { lockDurationMs: this.opts.lockDurationMs } : {}) });
     this.log.info({ instance: this.instance, grpc: `${this.opts.grpcAddress.replace(/:\d+$/, '')}:${this.port}`, store: paths.root, backend: backend.backend }, 'coordinator started');
   }
 

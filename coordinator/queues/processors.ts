@@ -15,10 +15,16 @@ export interface ProcessorOptions {
   taskConcurrency?: number;
   /** Round steps at once (several experiments). Default 4. */
   roundConcurrency?: number;
+  /**
+   * Job lock duration: how soon another (or a restarted) coordinator takes over the jobs of one that
+   * died. Locks are renewed at half this period while a job runs. Default 30000 ms.
+   */
+  lockDurationMs?: number;
 }
 
 export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Worker[] {
-  const common = { connection: opts.connection, autorun: true };
+  const lockDuration = opts.lockDurationMs ?? 30_000;
+  const common = { connection: opts.connection, autorun: true, lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)) };
   const experiments = new Worker(QUEUE_EXPERIMENTS, (job: Job) => startExperiment(ctx, job), { ...common, concurrency: 2 });
   const rounds = new Worker(
     QUEUE_ROUNDS,

@@ -8,6 +8,9 @@ import type { RoundContext } from './context';
 import { removeQuietly } from './aggregate';
 import { enqueueSelect } from './select';
 
+/** Delay before the n-th retry of a failed round is n times this. */
+export const RETRY_BACKOFF_MS = 2000;
+
 export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string): Promise<void> {
   const rec = await ctx.records.get(ref.experimentId);
   if (!rec) return;
@@ -19,7 +22,8 @@ export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string)
     return;
   }
   await ctx.records.update(ref.experimentId, { phase: 'selecting (retry)' });
-  await enqueueSelect(ctx, { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() });
+  // Back off before retrying: workers may be reconnecting after a coordinator restart.
+  await enqueueSelect(ctx, { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() }, RETRY_BACKOFF_MS * ref.attempt);
 }
 
 export async function failExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {

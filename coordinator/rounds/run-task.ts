@@ -8,13 +8,22 @@ import { createStrategy } from '../strategies';
 import type { CheckpointMeta } from '../store/checkpoints';
 import type { RoundContext, TaskJobData, TaskJobResult } from './context';
 
+/** How long a task waits for its site to (re)connect to this instance before failing. */
+export const RECONNECT_GRACE_MS = 15_000;
+
 export async function runTask(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult> {
   const { experimentId, round, attempt, kind, site, taskId } = job.data;
   const rec = await ctx.records.get(experimentId);
   if (!rec || rec.status !== 'running') throw new TaskError(`experiment ${experimentId} is not running`, 'NOT_RUNNING');
-  const session = ctx.hub.get(site);
-  if (!session) throw new TaskError(`site ${site} is not connected to coordinator ${ctx.instance}`, 'DISCONNECTED');
   const cfg = rec.config;
+  // A worker whose coordinator restarted is reconnecting with backoff: give it a moment.
+  const graceEnd = Date.now() + Math.min(cfg.timeouts.taskMs, RECONNECT_GRACE_MS);
+  let session = ctx.hub.get(site);
+  while (!session && Date.now() < graceEnd) {
+    await new Promise((r) => setTimeout(r, 100));
+    session = ctx.hub.get(site);
+  }
+  if (!session) throw new TaskError(`site ${site} is not connected to coordinator ${ctx.instance}`, 'DISCONNECTED');
   const meta = JSON.parse(fs.readFileSync(ctx.paths.checkpointMeta(experimentId, round - 1), 'utf8')) as CheckpointMeta;
   const file = kind === 'train' ? ctx.paths.checkpointBin(experimentId, round - 1) : ctx.paths.candidate(experimentId, round);
   const weights = ctx.weights.load(file, meta.specs);

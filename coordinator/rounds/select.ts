@@ -7,8 +7,9 @@ import { QUEUE_ROUNDS, jobIds, tasksQueue } from '../queues/names';
 import type { AggregateJobData, RoundContext, SelectJobData, TaskJobData } from './context';
 import { failExperiment } from './finish';
 
-export async function enqueueSelect(ctx: RoundContext, data: SelectJobData): Promise<void> {
-  await ctx.rounds.add('select', data, { jobId: jobIds.select(data), removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+/** Queues the selecting step; `delayMs` spaces out retries of a failed round. */
+export async function enqueueSelect(ctx: RoundContext, data: SelectJobData, delayMs = 0): Promise<void> {
+  await ctx.rounds.add('select', data, { jobId: jobIds.select(data), delay: delayMs, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
 }
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {

@@ -52,6 +52,13 @@ export class WorkerRegistry {
     await this.redis.eval(REMOVE, 1, keys.workers(), site, sessionId);
   }
 
+  /** Drops every entry of an instance: at start-up they are stale (left by this instance's previous run). */
+  async purgeInstance(instance: string): Promise<string[]> {
+    const stale = (await this.all()).filter((w) => w.instance === instance).map((w) => w.site);
+    if (stale.length) await this.redis.hdel(keys.workers(), ...stale);
+    return stale;
+  }
+
   async get(site: string): Promise<WorkerEntry | undefined> {
     const raw = await this.redis.hget(keys.workers(), site);
     return raw ? (JSON.parse(raw) as WorkerEntry) : undefined;
