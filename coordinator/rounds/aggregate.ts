@@ -3,12 +3,13 @@
 import type { Job } from 'bullmq';
 import fs from 'node:fs';
 import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
-import { QUEUE_ROUNDS, jobIds, siteOfTaskJob, tasksQueue } from '../queues/names';
+import { KEEP, taskChild } from '../queues/flows';
+import { QUEUE_ROUNDS, jobIds, siteOfTaskJob } from '../queues/names';
 import { createStrategy } from '../strategies';
 import { weightedMetrics } from '../strategies/math';
 import { writeFileAtomic } from '../store/atomic';
 import { readSpool } from '../store/spool';
-import type { AggregateJobData, CommitJobData, RoundContext, TaskJobData, TaskJobResult } from './context';
+import type { AggregateJobData, CommitJobData, RoundContext, TaskJobResult } from './context';
 import { roundFailed } from './finish';
 
 export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobData>): Promise<string> {
@@ -67,17 +68,8 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     name: 'commit',
     queueName: QUEUE_ROUNDS,
     data: commit,
-    opts: { jobId: jobIds.commit(ref), removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
-    children: live.map((w) => {
-      const taskId = jobIds.task(ref, 'evaluate', w.site);
-      const data: TaskJobData = { ...ref, kind: 'evaluate', site: w.site, taskId };
-      return {
-        name: 'evaluate',
-        queueName: tasksQueue(w.instance),
-        data,
-        opts: { jobId: taskId, ignoreDependencyOnFailure: true, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
-      };
-    }),
+    opts: { jobId: jobIds.commit(ref), ...KEEP },
+    children: live.map((w) => taskChild(ref, 'evaluate', w)),
   });
   return `aggregated ${results.length} updates`;
 }

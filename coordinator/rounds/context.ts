@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../../shared/log/logger';
 import type { ExperimentRecords } from '../experiments/records';
 import type { SessionHub } from '../sessions/hub';
+import type { TaskOutcome } from '../sessions/session';
 import type { WorkerRegistry } from '../sessions/registry';
 import type { Checkpoints } from '../store/checkpoints';
 import type { StorePaths } from '../store/paths';
@@ -44,15 +45,9 @@ export interface TaskJobData extends RoundJobData {
 }
 
 /** What a finished train or evaluate task returns (kept by BullMQ as the job's return value). */
-export interface TaskJobResult {
+export interface TaskJobResult extends TaskOutcome {
   site: string;
   kind: 'train' | 'evaluate';
-  examples: number;
-  metrics: Record<string, number>;
-  spoolFile?: string;
-  bytesDown: number;
-  bytesUp: number;
-  durationMs: number;
   backend: string;
 }
 

@@ -3,13 +3,14 @@
 // per selected site, routed to the tasks queue of the coordinator instance holding its stream.
 import { DelayedError, type Job } from 'bullmq';
 import { rng, sample, seedOf } from '../../shared/random';
-import { QUEUE_ROUNDS, jobIds, tasksQueue } from '../queues/names';
-import type { AggregateJobData, RoundContext, SelectJobData, TaskJobData } from './context';
+import { KEEP, taskChild } from '../queues/flows';
+import { QUEUE_ROUNDS, jobIds } from '../queues/names';
+import type { AggregateJobData, RoundContext, SelectJobData } from './context';
 import { failExperiment } from './finish';
 
 /** Queues the selecting step; `delayMs` spaces out retries of a failed round. */
 export async function enqueueSelect(ctx: RoundContext, data: SelectJobData, delayMs = 0): Promise<void> {
-  await ctx.rounds.add('select', data, { jobId: jobIds.select(data), delay: delayMs, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } });
+  await ctx.rounds.add('select', data, { jobId: jobIds.select(data), delay: delayMs, ...KEEP });
 }
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
@@ -35,19 +36,8 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     name: 'aggregate',
     queueName: QUEUE_ROUNDS,
     data: parent,
-    opts: { jobId: jobIds.aggregate(ref), removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
-    children: chosen.map((w) => {
-      const taskId = jobIds.task(ref, 'train', w.site);
-      const data: TaskJobData = { ...ref, kind: 'train', site: w.site, taskId };
-      return {
-        name: 'train',
-        queueName: tasksQueue(w.instance),
-        data,
-        // A failed child (deadline, disconnect, bad update) must not block the round: the parent
-        // runs once every child has finished or failed, and checks the quorum.
-        opts: { jobId: taskId, ignoreDependencyOnFailure: true, attempts: 1, removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } },
-      };
-    }),
+    opts: { jobId: jobIds.aggregate(ref), ...KEEP },
+    children: chosen.map((w) => taskChild(ref, 'train', w)),
   });
   await ctx.records.update(experimentId, { round, phase: 'training' });
   ctx.log.info({ experiment: experimentId, round, attempt, sites: parent.selected }, 'round started');

@@ -1,0 +1,20 @@
+// Building BullMQ flow children: one `train` or `evaluate` job per site, routed to the tasks queue of
+// the coordinator instance that holds the site's stream.
+import type { FlowNestedLeafJob } from 'bullmq';
+import type { TaskJobData } from '../rounds/context';
+import { type RoundRef, jobIds, tasksQueue } from './names';
+
+export const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } } as const;
+
+export function taskChild(ref: RoundRef, kind: 'train' | 'evaluate', worker: { site: string; instance: string }): FlowNestedLeafJob {
+  const taskId = jobIds.task(ref, kind, worker.site);
+  const data: TaskJobData = { ...ref, kind, site: worker.site, taskId };
+  return {
+    name: kind,
+    queueName: tasksQueue(worker.instance),
+    data,
+    // A failed child (deadline, disconnect, bad update) must not block the round: the parent runs
+    // once every child has finished or failed, and checks the quorum itself.
+    opts: { jobId: taskId, ignoreDependencyOnFailure: true, attempts: 1, ...KEEP },
+  };
+}
