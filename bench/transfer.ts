@@ -20,6 +20,12 @@ async function listen(server: grpc.Server): Promise<number> {
   return new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
 }
 
+/** Both paths start timing from a quiet heap: the global model just received must not be collected mid-run. */
+async function settle(): Promise<void> {
+  (globalThis as { gc?: () => void }).gc?.();
+  await new Promise((r) => setTimeout(r, 50));
+}
+
 /** Raw grpc-js: the same messages, a handler that only counts bytes. */
 async function rawOnce(update: Float32Array): Promise<number> {
   const proto = loadProtocol();
@@ -45,6 +51,7 @@ async function rawOnce(update: Float32Array): Promise<number> {
   const client = new proto.accord.v1.Federation(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
   const stream = client.Session();
   stream.on('error', () => undefined); // cancelled at shutdown
+  await settle();
   const t0 = process.hrtime.bigint();
   for (const c of chunkF32(update)) await write(stream, { updateChunk: { taskId: 't', seq: c.seq, last: c.last, data: c.data } });
   await finished;
@@ -77,6 +84,7 @@ async function accordOnce(update: Float32Array, redisUrl: string): Promise<numbe
   const task = sender.nextTask();
   const outcome = hub.get('bench')!.runTask({ kind: 'train', taskId: 'bench-task', experimentId: 'bench', round: 1, configJson: '{}', deadline: Date.now() + 600_000, weights: global, spoolFile: path.join(spoolDir, 'u.f32') });
   const taskId = await task;
+  await settle();
   const t0 = process.hrtime.bigint();
   await sendUpdate(sender.stream, taskId, 1, update);
   const result = await outcome;
