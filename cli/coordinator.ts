@@ -1,11 +1,29 @@
 // `accord coordinator`: runs the gRPC server for workers and the BullMQ round processors.
 import type { Command } from 'commander';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Coordinator } from '../coordinator/server';
 import { TokenBook } from '../coordinator/sessions/auth';
 import { ConfigError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { action } from './common';
+
+/**
+ * Without --tokens or --token the coordinator still refuses strangers: it makes a random federation
+ * token once, keeps it in the store (mode 600) and says where, so the operator can hand it to sites.
+ */
+function federationToken(store: string): string {
+  const file = path.join(store, 'federation-token');
+  if (!fs.existsSync(file)) {
+    fs.mkdirSync(store, { recursive: true });
+    fs.writeFileSync(file, crypto.randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+  }
+  const token = fs.readFileSync(file, 'utf8').trim();
+  process.stderr.write(`accord: no --tokens or --token given; workers must pass --token from ${file}\n`);
+  return token;
+}
 
 export function register(program: Command): void {
   program
@@ -23,8 +41,7 @@ export function register(program: Command): void {
       action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string; lockMs: string }) => {
         const lockDurationMs = Number(o.lockMs);
         if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000) throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
-        if (!o.tokens && !o.token) throw new ConfigError('give --tokens FILE (site: token) or --token T so the coordinator can tell sites from strangers');
-        const tokens = o.tokens ? TokenBook.fromFile(o.tokens) : TokenBook.shared(o.token!);
+        const tokens = o.tokens ? TokenBook.fromFile(o.tokens) : TokenBook.shared(o.token ?? federationToken(o.store));
         const c = new Coordinator({
           redisUrl: o.redis,
           grpcAddress: o.grpc,
