@@ -1,0 +1,155 @@
+// One client's side of secure aggregation for one round (Bonawitz et al. 2017, with the SecAgg+
+// neighbour graph of Bell et al. 2020). Pure protocol logic: the caller moves the messages.
+import crypto from 'node:crypto';
+import { ProtocolError } from '../errors';
+import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
+import { neighbourGraph, thresholdFor } from './graph';
+import { addExpanded } from './prg';
+import { decryptShare, encryptShare, shareAad, splitSecret } from './shares';
+
+export interface PeerKeys {
+  site: string;
+  cPk: Uint8Array; // encrypts shares
+  sPk: Uint8Array; // agrees pairwise mask seeds
+}
+
+export interface GraphParams {
+  /** Neighbours per client, or 'all' (classic SecAgg). */
+  degree: number | 'all';
+  /** Reconstruction threshold: a count, or a fraction of the neighbourhood when < 1. */
+  threshold: number;
+  /** Public per-round seed of the neighbour graph. */
+  graphSeed: string;
+}
+
+export interface SealedShare {
+  from: string;
+  to: string;
+  sealed: Uint8Array;
+}
+
+export type RevealKind = 'self-seed' | 'mask-key';
+
+export interface RevealedShare {
+  owner: string;
+  kind: RevealKind;
+  share: Uint8Array;
+}
+
+const SHARE_LEN = 33; // 32-byte secret + the x coordinate
+
+export class SecAggClient {
+  private c: KeyPair | undefined;
+  private s: KeyPair | undefined;
+  private selfSeed: Uint8Array | undefined;
+  private peers = new Map<string, PeerKeys>();
+  private neighbours: string[] = [];
+  private t = 0;
+  private held = new Map<string, { selfSeed: Uint8Array; maskKey: Uint8Array }>();
+  private revealed = new Map<string, RevealKind>();
+  private stage: 'new' | 'advertised' | 'shared' | 'masked' | 'unmasked' = 'new';
+
+  constructor(
+    readonly experiment: string,
+    readonly round: number,
+    readonly self: string,
+  ) {}
+
+  private expect(stage: SecAggClient['stage'], next: string): void {
+    if (this.stage !== stage) throw new ProtocolError(`secagg ${this.self}: ${next} requested in stage ${this.stage}`, 'WRONG_STAGE');
+  }
+
+  /** Stage advertise-keys: two fresh X25519 key pairs for this round. */
+  advertise(): { cPk: Uint8Array; sPk: Uint8Array } {
+    this.expect('new', 'advertise-keys');
+    this.c = generateKeyPair();
+    this.s = generateKeyPair();
+    this.stage = 'advertised';
+    return { cPk: this.c.publicKey, sPk: this.s.publicKey };
+  }
+
+  /** Stage share-keys: t-of-k shares of the self-mask seed and the mask private key, sealed to each neighbour. */
+  async shareKeys(peers: PeerKeys[], g: GraphParams): Promise<SealedShare[]> {
+    this.expect('advertised', 'share-keys');
+    const sites = peers.map((p) => p.site);
+    if (!sites.includes(this.self)) throw new ProtocolError(`secagg ${this.self}: not among the advertised clients`, 'NOT_A_PARTICIPANT');
+    if (new Set(sites).size !== sites.length) throw new ProtocolError('secagg: a site appears twice among the advertised keys', 'DUPLICATE_PEER');
+    const mine = peers.find((p) => p.site === this.self)!;
+    if (!Buffer.from(mine.cPk).equals(this.c!.publicKey) || !Buffer.from(mine.sPk).equals(this.s!.publicKey))
+      throw new ProtocolError(`secagg ${this.self}: the coordinator relayed keys that are not mine`, 'KEY_MISMATCH');
+    for (const p of peers) this.peers.set(p.site, p);
+    this.neighbours = neighbourGraph(sites, g.degree, g.graphSeed).get(this.self)!;
+    this.t = thresholdFor(this.neighbours.length, g.threshold);
+    if (this.neighbours.length < 2 || this.t < 2)
+      throw new ProtocolError(`secagg ${this.self}: ${this.neighbours.length} neighbours cannot protect a secret (threshold ${this.t})`, 'TOO_FEW_NEIGHBOURS');
+    this.selfSeed = crypto.randomBytes(32);
+    const seedShares = await splitSecret(this.selfSeed, this.neighbours.length, this.t);
+    const keyShares = await splitSecret(this.s!.privateKey, this.neighbours.length, this.t);
+    const out = this.neighbours.map((to, i) => {
+      const key = agree(this.c!.privateKey, this.peers.get(to)!.cPk, pairInfo('share', this.experiment, this.round, this.self, to));
+      const plain = Buffer.concat([seedShares[i]!, keyShares[i]!]);
+      return { from: this.self, to, sealed: encryptShare(key, plain, shareAad(this.experiment, this.round, this.self, to)) };
+    });
+    this.stage = 'shared';
+    return out;
+  }
+
+  /**
+   * Stage masked-input: opens the shares addressed to this client, then masks the quantised input with
+   * the self mask and the pairwise masks of neighbours that completed share-keys (`sharers`).
+   */
+  maskedInput(received: SealedShare[], sharers: string[], input: Uint32Array): Uint32Array {
+    this.expect('shared', 'masked-input');
+    const shared = new Set(sharers);
+    if (!shared.has(this.self)) throw new ProtocolError(`secagg ${this.self}: not among the clients that shared keys`, 'NOT_A_PARTICIPANT');
+    for (const r of received) {
+      if (r.to !== this.self) throw new ProtocolError(`secagg ${this.self}: a share addressed to ${r.to}`, 'MISADDRESSED_SHARE');
+      if (!this.neighbours.includes(r.from)) throw new ProtocolError(`secagg ${this.self}: a share from ${r.from}, who is not a neighbour`, 'NOT_A_NEIGHBOUR');
+      if (this.held.has(r.from)) throw new ProtocolError(`secagg ${this.self}: two shares from ${r.from}`, 'DUPLICATE_SHARE');
+      const key = agree(this.c!.privateKey, this.peers.get(r.from)!.cPk, pairInfo('share', this.experiment, this.round, this.self, r.from));
+      const plain = decryptShare(key, r.sealed, shareAad(this.experiment, this.round, r.from, this.self), `share from ${r.from}`);
+      if (plain.byteLength !== 2 * SHARE_LEN) throw new ProtocolError(`share from ${r.from} has ${plain.byteLength} bytes`, 'BAD_SHARE');
+      this.held.set(r.from, { selfSeed: plain.subarray(0, SHARE_LEN), maskKey: plain.subarray(SHARE_LEN) });
+    }
+    const live = this.neighbours.filter((j) => shared.has(j));
+    if (live.length < this.t) throw new ProtocolError(`secagg ${this.self}: ${live.length} neighbours shared keys, threshold is ${this.t}`, 'TOO_FEW_SURVIVORS');
+    const y = Uint32Array.from(input);
+    addExpanded(y, this.selfSeed!, 1);
+    for (const j of live) {
+      const seed = agree(this.s!.privateKey, this.peers.get(j)!.sPk, pairInfo('mask', this.experiment, this.round, this.self, j));
+      addExpanded(y, seed, this.self < j ? 1 : -1);
+    }
+    this.stage = 'masked';
+    return y;
+  }
+
+  /**
+   * Stage unmasking: self-seed shares of neighbours that sent masked input, mask-key shares of those
+   * that dropped after sharing keys. Never both kinds for one peer, and nothing at all when fewer than
+   * t neighbours survived.
+   */
+  unmask(dropped: string[], survivors: string[]): RevealedShare[] {
+    this.expect('masked', 'unmasking');
+    const surv = new Set(survivors);
+    const drop = new Set(dropped);
+    if (!surv.has(this.self)) throw new ProtocolError(`secagg ${this.self}: asked to unmask but not listed as a survivor`, 'NOT_A_PARTICIPANT');
+    for (const d of drop)
+      if (surv.has(d)) throw new ProtocolError(`secagg ${this.self}: the coordinator asked for both shares of ${d}; refusing`, 'BOTH_SHARES_REQUESTED');
+    const survivingNeighbours = this.neighbours.filter((j) => surv.has(j));
+    if (survivingNeighbours.length + 1 < this.t)
+      throw new ProtocolError(`secagg ${this.self}: fewer than ${this.t} survivors in my neighbourhood; revealing nothing`, 'TOO_FEW_SURVIVORS');
+    const out: RevealedShare[] = [];
+    for (const owner of this.neighbours) {
+      const h = this.held.get(owner);
+      if (!h) continue;
+      const kind: RevealKind | undefined = surv.has(owner) ? 'self-seed' : drop.has(owner) ? 'mask-key' : undefined;
+      if (!kind) continue;
+      const before = this.revealed.get(owner);
+      if (before && before !== kind) throw new ProtocolError(`secagg ${this.self}: already revealed the ${before} share of ${owner}; refusing the ${kind}`, 'BOTH_SHARES_REQUESTED');
+      this.revealed.set(owner, kind);
+      out.push({ owner, kind, share: kind === 'self-seed' ? h.selfSeed : h.maskKey });
+    }
+    this.stage = 'unmasked';
+    return out;
+  }
+}

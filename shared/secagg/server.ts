@@ -1,0 +1,67 @@
+// The coordinator's side of secure aggregation: route sealed shares, and remove the masks from the
+// sum of masked inputs using the revealed shares. It never holds an individual unmasked input.
+import { ProtocolError } from '../errors';
+import type { GraphParams, PeerKeys, RevealedShare, SealedShare } from './client';
+import { neighbourGraph, thresholdFor } from './graph';
+import { agree, pairInfo, publicFromPrivate } from './keys';
+import { addExpanded, addMask } from './prg';
+import { combineShares } from './shares';
+
+/** Groups sealed shares by recipient, keeping only those between clients that completed share-keys. */
+export function routeShares(all: SealedShare[], sharers: readonly string[]): Map<string, SealedShare[]> {
+  const ok = new Set(sharers);
+  const out = new Map<string, SealedShare[]>(sharers.map((s) => [s, []]));
+  for (const s of all) if (ok.has(s.from) && ok.has(s.to)) out.get(s.to)!.push(s);
+  return out;
+}
+
+/** Adds one masked input into the running sum (mod 2^32). */
+export function addMasked(sum: Uint32Array, masked: Uint32Array): void {
+  if (masked.length !== sum.length) throw new ProtocolError(`masked vector has ${masked.length} values, expected ${sum.length}`, 'WRONG_LENGTH');
+  addMask(sum, masked, 1);
+}
+
+export interface UnmaskArgs {
+  experiment: string;
+  round: number;
+  /** Clients whose keys were advertised (the graph is built over them). */
+  peers: PeerKeys[];
+  graph: GraphParams;
+  /** Clients that completed share-keys. */
+  sharers: string[];
+  /** Clients whose masked input is in `maskedSum`. */
+  survivors: string[];
+  /** What each survivor revealed in the unmasking stage. */
+  revealed: RevealedShare[];
+}
+
+/** Removes self masks of survivors and pairwise masks involving dropped clients, in place; returns the sum. */
+export async function unmaskSum(maskedSum: Uint32Array, a: UnmaskArgs): Promise<Uint32Array> {
+  const graph = neighbourGraph(
+    a.peers.map((p) => p.site),
+    a.graph.degree,
+    a.graph.graphSeed,
+  );
+  const keys = new Map(a.peers.map((p) => [p.site, p]));
+  const survivors = new Set(a.survivors);
+  const dropped = a.sharers.filter((s) => !survivors.has(s));
+  const byOwner = (owner: string, kind: RevealedShare['kind']) => a.revealed.filter((r) => r.owner === owner && r.kind === kind).map((r) => r.share);
+  for (const i of a.survivors) {
+    const t = thresholdFor(graph.get(i)!.length, a.graph.threshold);
+    const seed = await combineShares(byOwner(i, 'self-seed'), t, `self-mask seed of ${i}`);
+    addExpanded(maskedSum, seed, -1);
+  }
+  for (const d of dropped) {
+    const t = thresholdFor(graph.get(d)!.length, a.graph.threshold);
+    const sk = await combineShares(byOwner(d, 'mask-key'), t, `mask key of ${d}`);
+    if (!publicFromPrivate(sk).equals(Buffer.from(keys.get(d)!.sPk)))
+      throw new ProtocolError(`the mask key rebuilt for ${d} does not match its advertised key (corrupt shares)`, 'BAD_RECONSTRUCTION');
+    for (const j of graph.get(d)!) {
+      if (!survivors.has(j)) continue;
+      const seed = agree(sk, keys.get(j)!.sPk, pairInfo('mask', a.experiment, a.round, d, j));
+      // Survivor j added +mask when j < d, -mask otherwise: take it back out.
+      addExpanded(maskedSum, seed, j < d ? -1 : 1);
+    }
+  }
+  return maskedSum;
+}

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { rng } from '../../shared/random';
+import { SecAggClient, type SealedShare } from '../../shared/secagg/client';
+import { defaultDegree, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
+import { expandMask } from '../../shared/secagg/prg';
+import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
+import { routeShares } from '../../shared/secagg/server';
+import { combineShares, splitSecret } from '../../shared/secagg/shares';
+import { runSecAgg } from '../helpers/secagg-run';
+
+function plainSum(inputs: Uint32Array[]): Uint32Array {
+  const s = new Uint32Array(inputs[0]!.length);
+  for (const x of inputs) for (let i = 0; i < s.length; i++) s[i] = s[i]! + x[i]!;
+  return s;
+}
+
+function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  let ma = 0, mb = 0;
+  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
+  ma /= n; mb /= n;
+  let sab = 0, saa = 0, sbb = 0;
+  for (let i = 0; i < n; i++) { const x = a[i]! - ma, y = b[i]! - mb; sab += x * y; saa += x * x; sbb += y * y; }
+  return sab / Math.sqrt(saa * sbb);
+}
+
+describe('quantisation', () => {
+  it('picks levels so that n clients cannot wrap mod 2^32', () => {
+    for (const n of [1, 2, 3, 100, 1000]) expect(n * levelsFor(n)).toBeLessThan(2 ** 32);
+    expect(levelsFor(4, 16)).toBe(65535);
+    expect(() => levelsFor(2 ** 31, 1)).toThrow(/cannot hold/);
+  });
+
+  it('clips, rounds stochastically without bias, and dequantises sums', () => {
+    const levels = levelsFor(3, 8); // coarse on purpose: 255 levels
+    const v = new Float32Array(20000).fill(0.3);
+    const q = quantize(v, 1, levels, rng(1));
+    const back = dequantizeSum(q, 1, 1, levels);
+    const mean = back.reduce((a, b) => a + b, 0) / back.length;
+    expect(Math.abs(mean - 0.3)).toBeLessThan(1e-3); // unbiased
+    expect(quantize(new Float32Array([5, -5]), 1, levels, rng(1))).toEqual(new Uint32Array([levels, 0])); // clipped
+    const a = quantize(new Float32Array([0.5, -0.25]), 1, levelsFor(2), rng(2));
+    const b = quantize(new Float32Array([0.25, -0.5]), 1, levelsFor(2), rng(3));
+    const s = dequantizeSum(plainSum([a, b]), 2, 1, levelsFor(2));
+    expect(s[0]).toBeCloseTo(0.75, 6);
+    expect(s[1]).toBeCloseTo(-0.75, 6);
+  });
+});
+
+describe('SecAgg+ graph and masks', () => {
+  it('Harary graph: symmetric, k-regular, seeded; "all" is complete', () => {
+    const sites = [...Array(20)].map((_, i) => `s${String(i).padStart(2, '0')}`);
+    const g = neighbourGraph(sites, 6, 'seed-1');
+    for (const [a, ns] of g) {
+      expect(ns).toHaveLength(6);
+      for (const b of ns) expect(g.get(b)).toContain(a);
+    }
+    expect(neighbourGraph(sites, 6, 'seed-1')).toEqual(g);
+    expect(neighbourGraph(sites, 6, 'seed-2')).not.toEqual(g);
+    expect(neighbourGraph(sites.slice(0, 5), 'all', 'x').get('s00')).toEqual(['s01', 's02', 's03', 's04']);
+    expect(defaultDegree(100)).toBe(14);
+    expect(thresholdFor(14, 0.6)).toBe(9);
+    expect(thresholdFor(14, 5)).toBe(5);
+  });
+
+  it('expands the full 256-bit seed: seeds differing in the last byte give unrelated masks', () => {
+    const a = new Uint8Array(32);
+    const b = new Uint8Array(32);
+    b[31] = 1;
+    const ma = expandMask(a, 1000);
+    const mb = expandMask(b, 1000);
+    expect(ma.filter((x, i) => x === mb[i]).length).toBeLessThan(3);
+    expect(expandMask(a, 1000)).toEqual(ma);
+  });
+});
+
+describe('Shamir shares', () => {
+  it('refuses to rebuild from fewer than t shares instead of returning a wrong secret', async () => {
+    const secret = new Uint8Array(32).fill(7);
+    const shares = await splitSecret(secret, 5, 3);
+    expect(Buffer.from(await combineShares(shares.slice(1, 4), 3, 'x')).equals(Buffer.from(secret))).toBe(true);
+    await expect(combineShares(shares.slice(0, 2), 3, 'seed of A')).rejects.toThrow(/seed of A: 2 distinct shares, 3 needed/);
+    await expect(combineShares([shares[0]!, shares[0]!, shares[0]!], 3, 'x')).rejects.toThrow(/1 distinct shares/);
+  });
+});
+
+describe('secure aggregation protocol', () => {
+  const make = (sites: string[], len: number, seed: number) =>
+    new Map(sites.map((s, k) => [s, quantize(Float32Array.from({ length: len }, (_, i) => Math.sin(i * (k + 1) + seed)), 1, levelsFor(sites.length), rng(seed + k))]));
+
+  for (const [name, degree] of [
+    ['classic SecAgg', 'all'],
+    ['SecAgg+ (4 neighbours)', 4],
+  ] as const) {
+    it(`${name}: exact sum despite a dropout after share-keys; masked inputs reveal nothing`, async () => {
+      const sites = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+      const inputs = make(sites, 5000, 1);
+      const r = await runSecAgg(inputs, { degree, threshold: 0.6, graphSeed: 'g1' }, ['c']);
+      const expected = plainSum(r.survivors.map((s) => inputs.get(s)!));
+      expect(Buffer.from(r.sum.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      for (const [s, y] of r.masked) {
+        expect(Math.abs(correlation(y, inputs.get(s)!))).toBeLessThan(0.05);
+        for (const [, x] of inputs) expect(y.some((v, i) => v !== x[i])).toBe(true);
+      }
+    });
+  }
+
+  async function upToMasked(sites: string[], round = 1) {
+    const clients = new Map(sites.map((s) => [s, new SecAggClient('exp', round, s)]));
+    const peers = sites.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
+    const sealed: SealedShare[] = [];
+    for (const s of sites) sealed.push(...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 3, graphSeed: 'g' })));
+    return { clients, peers, sealed, routed: routeShares(sealed, sites) };
+  }
+
+  it('a share that fails authentication, or is addressed to someone else, is refused', async () => {
+    const { clients, routed } = await upToMasked(['a', 'b', 'c', 'd']);
+    const forB = routed.get('b')!.map((s) => ({ ...s, sealed: Uint8Array.from(s.sealed) }));
+    forB[0]!.sealed[20]! ^= 1;
+    expect(() => clients.get('b')!.maskedInput(forB, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/failed authentication/);
+    const forC = routed.get('c')!;
+    // A share for c handed to d, relabelled as d's: d cannot open it.
+    const stolen = forC.filter((s) => s.from === 'a').map((s) => ({ ...s, to: 'd' }));
+    const rest = routed.get('d')!.filter((s) => s.from !== 'a');
+    expect(() => clients.get('d')!.maskedInput([...stolen, ...rest], ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/failed authentication/);
+    expect(() => clients.get('a')!.maskedInput(routed.get('b')!, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/addressed to b/);
+  });
+
+  it('a share replayed from an earlier round is refused', async () => {
+    const r1 = await upToMasked(['a', 'b', 'c', 'd'], 1);
+    const r2 = await upToMasked(['a', 'b', 'c', 'd'], 2);
+    const replay = r2.routed.get('b')!.map((s) => r1.routed.get('b')!.find((o) => o.from === s.from)!);
+    expect(() => r2.clients.get('b')!.maskedInput(replay, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/failed authentication/);
+  });
+
+  it('a client refuses to reveal both shares of one peer', async () => {
+    const { clients, routed } = await upToMasked(['a', 'b', 'c', 'd']);
+    const all = ['a', 'b', 'c', 'd'];
+    clients.get('a')!.maskedInput(routed.get('a')!, all, new Uint32Array(4));
+    expect(() => clients.get('a')!.unmask(['b'], ['a', 'b', 'c'])).toThrow(/asked for both shares of b; refusing/);
+    // Across requests too: after revealing b's self-seed share, a request for b's key share is refused.
+    const { clients: c2, routed: r2 } = await upToMasked(all);
+    c2.get('a')!.maskedInput(r2.get('a')!, all, new Uint32Array(4));
+    const first = c2.get('a')!.unmask([], all);
+    expect(first.filter((s) => s.owner === 'b').map((s) => s.kind)).toEqual(['self-seed']);
+    expect(() => c2.get('a')!.unmask(['b'], ['a', 'c', 'd'])).toThrow(/unmasking requested in stage unmasked/);
+  });
+
+  it('fewer than t survivors: nothing is revealed and the sum cannot be unmasked', async () => {
+    const sites = ['a', 'b', 'c', 'd', 'e'];
+    const inputs = make(sites, 10, 3);
+    await expect(runSecAgg(inputs, { degree: 'all', threshold: 4, graphSeed: 'g' }, ['b', 'c', 'd'])).rejects.toThrow(/fewer than 4 survivors|threshold is 4/);
+  });
+});
