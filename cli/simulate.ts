@@ -1,5 +1,6 @@
 // `accord simulate`: a whole federation on this machine in one command.
 import type { Command } from 'commander';
+import type { ExperimentConfig } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
 import { finalTable, simulate } from '../simulation/run';
 import { action, printJson } from './common';
@@ -10,6 +11,61 @@ function int(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}: expected a positive integer, got "${v}"`);
     return n;
   };
+}
+
+function positive(name: string, zeroOk = false) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!(n > 0 || (zeroOk && n === 0))) throw new ConfigError(`${name}: expected a ${zeroOk ? 'non-negative' : 'positive'} number, got "${v}"`);
+    return n;
+  };
+}
+
+interface SimulateFlags {
+  dataset: string;
+  rounds: number;
+  out: string;
+  redis?: string;
+  baselines?: boolean;
+  backend: string;
+  seed?: number;
+  epochs?: number;
+  batchSize?: number;
+  lr?: number;
+  secagg?: string;
+  dropAfter?: string;
+  dpNoise?: number;
+  dpClip?: number;
+  dpDelta?: number;
+  dpMaxEpsilon?: number;
+  json?: boolean;
+}
+
+const DROP_STAGES = ['advertise-keys', 'share-keys', 'masked-input'] as const;
+
+function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | undefined {
+  if (!o.secagg) {
+    if (o.dropAfter) throw new ConfigError('--drop-after needs --secagg');
+    return undefined;
+  }
+  if (o.secagg !== 'secagg' && o.secagg !== 'secaggplus') throw new ConfigError(`--secagg: expected secagg or secaggplus, got "${o.secagg}"`);
+  let dropout: ExperimentConfig['secagg']['dropout'];
+  if (o.dropAfter) {
+    const m = /^([a-z-]+):(\d+)$/.exec(o.dropAfter);
+    if (!m || !DROP_STAGES.includes(m[1] as (typeof DROP_STAGES)[number]) || Number(m[2]) < 1)
+      throw new ConfigError(`--drop-after: expected STAGE:COUNT with STAGE one of ${DROP_STAGES.join(', ')}, got "${o.dropAfter}"`);
+    dropout = { after: m[1] as (typeof DROP_STAGES)[number], count: Number(m[2]) };
+  }
+  return { mode: o.secagg, ...(dropout ? { dropout } : {}) };
+}
+
+function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
+  if (o.dpNoise === undefined && o.dpClip === undefined) {
+    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined) throw new ConfigError('--dp-max-epsilon and --dp-delta need --dp-noise and --dp-clip');
+    return undefined;
+  }
+  if (o.dpNoise === undefined || o.dpClip === undefined) throw new ConfigError('differential privacy needs both --dp-noise and --dp-clip');
+  return { noise: o.dpNoise, clip: o.dpClip, delta: o.dpDelta ?? 1e-5, ...(o.dpMaxEpsilon !== undefined ? { maxEpsilon: o.dpMaxEpsilon } : {}) };
 }
 
 export function register(program: Command): void {
@@ -25,14 +81,18 @@ export function register(program: Command): void {
     .option('--seed <n>', 'seed of initialisation, sampling and shuffling', int('--seed'))
     .option('--epochs <n>', 'local epochs per round', int('--epochs'))
     .option('--batch-size <n>', 'local batch size', int('--batch-size'))
-    .option('--lr <x>', 'local learning rate', (v) => {
-      const n = Number(v);
-      if (!(n > 0)) throw new ConfigError(`--lr: expected a positive number, got "${v}"`);
-      return n;
-    })
+    .option('--lr <x>', 'local learning rate', positive('--lr'))
+    .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
+    .option('--drop-after <stage:count>', 'simulate dropouts: that many clients vanish after advertise-keys, share-keys or masked-input each round')
+    .option('--dp-noise <z>', 'differential privacy: noise multiplier (needs --dp-clip)', positive('--dp-noise', true))
+    .option('--dp-clip <c>', 'differential privacy: L2 bound of each site\'s delta', positive('--dp-clip'))
+    .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive('--dp-delta'))
+    .option('--dp-max-epsilon <e>', 'stop before a round would spend more than this epsilon', positive('--dp-max-epsilon'))
     .option('--json', 'print the report as JSON instead of a table')
     .action(
-      action(async (o: { dataset: string; rounds: number; out: string; redis?: string; baselines?: boolean; backend: string; seed?: number; epochs?: number; batchSize?: number; lr?: number; json?: boolean }) => {
+      action(async (o: SimulateFlags) => {
+        const secagg = secaggFlags(o);
+        const dp = dpFlags(o);
         const report = await simulate({
           dataset: o.dataset,
           rounds: o.rounds,
@@ -46,6 +106,8 @@ export function register(program: Command): void {
             ...(o.batchSize ? { batchSize: o.batchSize } : {}),
             ...(o.lr ? { learningRate: o.lr } : {}),
           },
+          ...(secagg ? { secagg } : {}),
+          ...(dp ? { dp } : {}),
         });
         if (o.json) return printJson(report);
         process.stdout.write('\n' + finalTable(report));

@@ -30,6 +30,10 @@ export interface SimulateOptions {
   seed?: number;
   /** Overrides of the experiment's train settings. */
   train?: Partial<ExperimentConfig['train']>;
+  /** Secure aggregation settings (mode, dropout, ...). */
+  secagg?: Partial<ExperimentConfig['secagg']>;
+  /** Differential privacy settings. */
+  dp?: ExperimentConfig['dp'];
   /** Give up after this long. Default 30 minutes. */
   timeoutMs?: number;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
@@ -51,6 +55,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     clients: { min: sites.length, fraction: 1 },
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     train: { ...(ds.experiment.train as object), ...(opts.train ?? {}) },
+    ...(opts.secagg ? { secagg: opts.secagg } : {}),
+    ...(opts.dp ? { dp: opts.dp } : {}),
   };
   const cfg = parseExperiment(input, `simulation of ${ds.name}`);
   const out = path.resolve(opts.out);

@@ -49,6 +49,21 @@ export function describe(msg: WorkerMessage): AuditEntry {
       values: msg.metrics.values as Record<string, number>,
     };
   }
+  if (msg.secaggResponse) {
+    const r = msg.secaggResponse;
+    const hash = (b: Uint8Array) => crypto.createHash('sha256').update(b).digest('hex');
+    return {
+      at,
+      type: 'secagg_response',
+      taskId: r.taskId ?? '',
+      detail: {
+        stage: r.stage,
+        ...(r.cPk ? { publicKeys: [hash(r.cPk as Uint8Array), hash(r.sPk as Uint8Array)] } : {}),
+        ...(r.shares?.length ? { sealedShares: r.shares.map((x) => ({ to: x.to, bytes: (x.sealed as Uint8Array).byteLength })) } : {}),
+        ...(r.revealed?.length ? { revealed: r.revealed.map((x) => ({ owner: x.owner, kind: x.kind })) } : {}),
+      },
+    };
+  }
   if (msg.heartbeat) return { at, type: 'heartbeat' };
   if (msg.error) return { at, type: 'error', taskId: msg.error.taskId ?? '', detail: { code: msg.error.code, message: msg.error.message } };
   return { at, type: 'unknown' };

@@ -18,6 +18,12 @@ import { seedOf } from '../shared/random';
 import { copyF32Bytes } from '../shared/tensors/bytes';
 import { sameSpecs, totalSize, type TensorShape } from '../shared/tensors/weights';
 import { AuditLog } from './audit';
+import crypto from 'node:crypto';
+import { clipL2 } from '../shared/privacy/clip';
+import { addGaussianNoise } from '../shared/privacy/noise';
+import { rng } from '../shared/random';
+import { SecAggClient } from '../shared/secagg/client';
+import { quantize } from '../shared/secagg/quantize';
 import { evaluateLocal, trainLocal } from './trainer';
 
 export const ACCORD_VERSION = '0.1.0';
@@ -61,6 +67,9 @@ export class AccordWorker {
   private queue: Promise<void> = Promise.resolve();
   private siteCache = new Map<string, SiteData>();
   private modelCache = new Map<string, tf.LayersModel>();
+  /** Under secure aggregation: this round's delta waits here for the masked-input stage. */
+  private secureDeltas = new Map<string, { delta: Float32Array; examples: number }>();
+  private secClients = new Map<string, SecAggClient>();
   private readonly audit: AuditLog;
   readonly log: Logger;
   private fatal?: (e: Error) => void;
@@ -210,6 +219,11 @@ export class AccordWorker {
         }
         return;
       }
+      case 'secaggRequest': {
+        const req = msg.secaggRequest!;
+        this.queue = this.queue.then(() => this.secagg(req)).catch(() => undefined);
+        return;
+      }
       case 'cancel': {
         const t = this.incoming.get(msg.cancel!.taskId);
         if (t) t.cancelled = true;
@@ -254,6 +268,68 @@ export class AccordWorker {
     return m;
   }
 
+  /** One stage of secure aggregation (see shared/secagg/client.ts for the protocol itself). */
+  private async secagg(req: NonNullable<CoordinatorMessage__Output['secaggRequest']>): Promise<void> {
+    const key = `${req.experimentId}/${req.round}`;
+    const respond = (body: Omit<NonNullable<WorkerMessage['secaggResponse']>, 'taskId' | 'stage'>) =>
+      this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
+    try {
+      switch (req.stage) {
+        case 'advertise-keys': {
+          for (const k of this.secClients.keys()) if (k.startsWith(req.experimentId.split('#')[0]!)) this.secClients.delete(k);
+          const client = new SecAggClient(req.experimentId, req.round, this.opts.site);
+          this.secClients.set(key, client);
+          const { cPk, sPk } = client.advertise();
+          return await respond({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
+        }
+        case 'share-keys': {
+          const shares = await this.secClient(key).shareKeys(
+            req.peers.map((p) => ({ site: p.site, cPk: p.cPk, sPk: p.sPk })),
+            { degree: req.degree === 'all' ? 'all' : Number(req.degree), threshold: req.threshold, graphSeed: req.graphSeed },
+          );
+          return await respond({ shares: shares.map((s) => ({ from: s.from, to: s.to, sealed: Buffer.from(s.sealed) })) });
+        }
+        case 'masked-input': {
+          const base = `${req.experimentId.split('#')[0]}/${req.round}`;
+          const mine = this.secureDeltas.get(base);
+          if (!mine) throw new AccordError('NO_UPDATE', `no trained update for ${base}`);
+          const q = req.quant!;
+          const weight = (q.uniformWeight ? 1 : mine.examples) / q.weightScale;
+          const v = new Float32Array(mine.delta.length + 1);
+          v.set(mine.delta);
+          if (q.noiseStd > 0) addGaussianNoise(v.subarray(0, mine.delta.length), q.noiseStd); // this site's share of the DP noise
+          for (let i = 0; i < mine.delta.length; i++) v[i] = v[i]! * weight;
+          v[mine.delta.length] = weight;
+          const quantised = quantize(v, q.range, q.levels, rng(crypto.randomBytes(4).readUInt32LE(0)));
+          const masked = this.secClient(key).maskedInput(
+            req.shares.map((s) => ({ from: s.from, to: s.to, sealed: s.sealed })),
+            req.sharers,
+            quantised,
+          );
+          for (const c of chunkF32(new Float32Array(masked.buffer, masked.byteOffset, masked.length)))
+            await this.send({ updateChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
+          this.secureDeltas.delete(base);
+          return;
+        }
+        case 'unmasking': {
+          const revealed = this.secClient(key).unmask(req.dropped, req.survivors);
+          this.secClients.delete(key);
+          return await respond({ revealed: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: Buffer.from(r.share) })) });
+        }
+        default:
+          throw new AccordError('WRONG_STAGE', `unknown secure-aggregation stage "${req.stage}"`);
+      }
+    } catch (e) {
+      await this.sendError(req.taskId, e);
+    }
+  }
+
+  private secClient(key: string): SecAggClient {
+    const c = this.secClients.get(key);
+    if (!c) throw new AccordError('WRONG_STAGE', `no secure-aggregation session ${key} (keys were not advertised here)`);
+    return c;
+  }
+
   private async execute(task: IncomingTask): Promise<void> {
     const { header } = task;
     this.incoming.delete(header.taskId);
@@ -277,9 +353,19 @@ export class AccordWorker {
       const after = getFlatWeights(model).values;
       const delta = new Float32Array(after.length);
       for (let i = 0; i < after.length; i++) delta[i] = after[i]! - global.values[i]!;
+      // Differential privacy: the site bounds its own contribution before anything leaves.
+      if (cfg.dp) clipL2(delta, cfg.dp.clip);
       if (task.cancelled) return;
       const values: Record<string, number> = { loss: trained.loss, startLoss: before.loss, startAccuracy: before.accuracy, trainMs: Date.now() - t0 };
       for (const [k, v] of Object.entries(values)) if (!Number.isFinite(v)) delete values[k];
+      if (cfg.secagg.mode !== 'off') {
+        // The delta stays here; only its masked, quantised form leaves, in the masked-input stage.
+        for (const k of this.secureDeltas.keys()) if (k.startsWith(`${header.experimentId}/`)) this.secureDeltas.delete(k);
+        this.secureDeltas.set(`${header.experimentId}/${header.round}`, { delta, examples: data.train.n });
+        await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: 0, values } });
+        this.completed++;
+        return;
+      }
       await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values } });
       for (const c of chunkF32(delta)) {
         if (task.cancelled) return;

@@ -3,6 +3,16 @@ import type { Redis } from 'ioredis';
 import type { ExperimentConfig } from '../../shared/config/schema';
 import { keys } from './keys';
 
+export interface CommitJobSecure {
+  mode: string;
+  selected: number;
+  advertised: number;
+  sharers: number;
+  survivors: number;
+  dropped: string[];
+  stageMs: Record<string, number>;
+}
+
 export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed';
 
 export interface ExperimentRecord {
@@ -19,6 +29,8 @@ export interface ExperimentRecord {
   /** Phase of the round in progress: selecting, training, evaluating, ... */
   phase: string;
   error?: string;
+  /** Why the experiment stopped early (e.g. the privacy budget). */
+  stopped?: string;
 }
 
 export interface SiteRoundResult {
@@ -59,6 +71,18 @@ export interface RoundRecord {
   durations: { trainMs: number; aggregateMs: number; evaluateMs: number; totalMs: number };
   /** TF.js backend each participating site trained with. */
   backends: Record<string, string>;
+  /** Privacy spent after this round (differential privacy on). */
+  privacy?: {
+    epsilon: number;
+    delta: number;
+    noiseMultiplier: number;
+    /** Under secure aggregation, dropouts remove their noise shares: z * sqrt(contributed / expected). */
+    effectiveNoiseMultiplier: number;
+    samplingRate: number;
+    clip: number;
+  };
+  /** Secure aggregation summary of the round. */
+  secure?: CommitJobSecure;
   strategy: string;
 }
 
@@ -75,6 +99,7 @@ function decode(h: Record<string, string>): ExperimentRecord | undefined {
     committed: Number(h['committed'] ?? 0),
     phase: h['phase'] ?? '',
     ...(h['error'] ? { error: h['error'] } : {}),
+    ...(h['stopped'] ? { stopped: h['stopped'] } : {}),
   };
 }
 
@@ -106,7 +131,7 @@ export class ExperimentRecords {
     return out;
   }
 
-  async update(id: string, fields: Partial<Pick<ExperimentRecord, 'status' | 'round' | 'committed' | 'phase' | 'error'>>): Promise<void> {
+  async update(id: string, fields: Partial<Pick<ExperimentRecord, 'status' | 'round' | 'committed' | 'phase' | 'error' | 'stopped'>>): Promise<void> {
     const flat: Record<string, string | number> = { updatedAt: Date.now() };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = v as string | number;
     await this.redis.hset(keys.experiment(id), flat);

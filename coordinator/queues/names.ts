@@ -21,11 +21,13 @@ export const jobIds = {
   select: (r: RoundRef) => `${base(r)}-select`,
   aggregate: (r: RoundRef) => `${base(r)}-aggregate`,
   commit: (r: RoundRef) => `${base(r)}-commit`,
-  task: (r: RoundRef, kind: 'train' | 'evaluate', site: string) => `${base(r)}-${kind}-${site}`,
+  secagg: (r: RoundRef, stage: string) => `${base(r)}-secagg-${stage}`,
+  /** kind is train, evaluate, or a secure-aggregation stage name. */
+  task: (r: RoundRef, kind: string, site: string) => `${base(r)}-${kind}-${site}`,
 };
 
-/** The site of a task job id (what follows "-train-" or "-evaluate-"). */
+/** The site of a task job id (what follows the task kind). */
 export function siteOfTaskJob(jobKey: string): string {
-  const m = /-(?:train|evaluate)-([A-Za-z0-9_.-]+)$/.exec(jobKey);
+  const m = /-(?:train|evaluate|advertise-keys|share-keys|masked-input|unmasking)-([A-Za-z0-9_.-]+)$/.exec(jobKey);
   return m ? m[1]! : jobKey;
 }

@@ -5,6 +5,7 @@ import type { RoundContext } from '../rounds/context';
 import { aggregateRound } from '../rounds/aggregate';
 import { commitRound } from '../rounds/commit';
 import { runTask } from '../rounds/run-task';
+import { secaggStep } from '../rounds/secure/stages';
 import { selectRound } from '../rounds/select';
 import { startExperiment } from '../rounds/start';
 import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './names';
@@ -36,6 +37,8 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
           return aggregateRound(ctx, job);
         case 'commit':
           return commitRound(ctx, job);
+        case 'secagg':
+          return secaggStep(ctx, job);
         default:
           throw new Error(`unknown round step "${job.name}"`);
       }

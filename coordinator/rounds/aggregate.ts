@@ -1,19 +1,29 @@
-// Aggregating: once every `train` child finished or failed, check the quorum, fold the spooled updates
-// with the strategy (one update in memory at a time), write the candidate model, and start evaluating.
+// Aggregating: once every `train` child finished or failed, check the quorum, then either fold the
+// spooled updates with the strategy (one update in memory at a time) or, under secure aggregation,
+// start the protocol stages that produce the sum.
 import type { Job } from 'bullmq';
 import fs from 'node:fs';
-import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
-import { KEEP, taskChild } from '../queues/flows';
-import { QUEUE_ROUNDS, jobIds, siteOfTaskJob } from '../queues/names';
+import { addGaussianNoise } from '../../shared/privacy/noise';
+import { clipFactor } from '../../shared/privacy/clip';
+import { siteOfTaskJob } from '../queues/names';
 import { createStrategy } from '../strategies';
+import type { WeightedSumAccumulator } from '../strategies/fedavg';
 import { weightedMetrics } from '../strategies/math';
-import { writeFileAtomic } from '../store/atomic';
 import { readSpool } from '../store/spool';
 import type { AggregateJobData, CommitJobData, RoundContext, TaskJobResult } from './context';
+import { evaluateCandidate } from './evaluate';
 import { roundFailed } from './finish';
+import { startSecureAggregation } from './secure/stages';
+
+/** The L2 norm of a spooled update, read in slices. */
+function spooledNorm(file: string): number {
+  let s = 0;
+  for (const { slice } of readSpool(file)) for (let i = 0; i < slice.length; i++) s += slice[i]! * slice[i]!;
+  return Math.sqrt(s);
+}
 
 export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobData>): Promise<string> {
-  const { experimentId, round, attempt, selected, startedAt } = job.data;
+  const { experimentId, round, attempt, selected, population, startedAt } = job.data;
   const ref = { experimentId, round, attempt };
   const rec = await ctx.records.get(experimentId);
   if (!rec || rec.status !== 'running') return 'experiment not running';
@@ -31,26 +41,6 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     await roundFailed(ctx, ref, `${results.length} of ${selected.length} updates arrived, quorum is ${quorum}${why ? ` (${why})` : ''}`);
     return 'quorum missed';
   }
-
-  await ctx.records.update(experimentId, { phase: 'aggregating' });
-  const t0 = Date.now();
-  const strategy = createStrategy(cfg.strategy);
-  const prev = ctx.checkpoints.read(experimentId, round - 1);
-  const acc = strategy.createAccumulator(prev.weights.values.length);
-  for (const r of results) {
-    for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, r.examples);
-    acc.addWeight(r.examples);
-  }
-  const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
-  const bad = firstNonFinite(weights);
-  if (bad >= 0) {
-    await roundFailed(ctx, ref, `aggregation produced a non-finite weight at index ${bad}`);
-    return 'non-finite aggregate';
-  }
-  writeFileAtomic(ctx.paths.candidate(experimentId, round), f32ToBytes(weights));
-  writeFileAtomic(`${ctx.paths.candidate(experimentId, round)}.state.json`, JSON.stringify({ state }));
-  const aggregateMs = Date.now() - t0;
-
   const train: CommitJobData['train'] = {};
   for (const r of results) {
     const { site, kind, spoolFile, ...rest } = r;
@@ -58,19 +48,36 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     void spoolFile;
     train[site] = rest;
   }
-  const trainLoss = weightedMetrics(results.map((r) => ({ examples: r.examples, values: { loss: r.metrics['loss'] ?? NaN } })))['loss'] ?? NaN;
-  const commit: CommitJobData = { ...ref, startedAt, trainEndedAt, aggregateMs, participants: results.map((r) => r.site).sort(), failures, train, trainLoss };
+  const trainLoss = weightedMetrics(results.map((r) => ({ examples: r.examples || 1, values: { loss: r.metrics['loss'] ?? NaN } })))['loss'] ?? NaN;
+  const commit: CommitJobData = { ...ref, startedAt, trainEndedAt, aggregateMs: 0, participants: results.map((r) => r.site).sort(), failures, train, trainLoss };
 
-  // Evaluating: every live site scores the candidate on its own test split.
-  await ctx.records.update(experimentId, { phase: 'evaluating' });
-  const live = await ctx.registry.live();
-  await ctx.flows.add({
-    name: 'commit',
-    queueName: QUEUE_ROUNDS,
-    data: commit,
-    opts: { jobId: jobIds.commit(ref), ...KEEP },
-    children: live.map((w) => taskChild(ref, 'evaluate', w)),
-  });
+  if (cfg.secagg.mode !== 'off') {
+    await startSecureAggregation(ctx, ref, cfg, commit, selected.length / Math.max(population, selected.length));
+    return `secure aggregation started for ${results.length} sites`;
+  }
+
+  await ctx.records.update(experimentId, { phase: 'aggregating' });
+  const t0 = Date.now();
+  const strategy = createStrategy(cfg.strategy);
+  const prev = ctx.checkpoints.read(experimentId, round - 1);
+  const acc = strategy.createAccumulator(prev.weights.values.length);
+  for (const r of results) {
+    // With differential privacy every site weighs the same and its delta is clipped here too
+    // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples.
+    const weight = cfg.dp ? clipFactor(spooledNorm(r.spoolFile!), cfg.dp.clip) : r.examples;
+    for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, weight);
+    acc.addWeight(cfg.dp ? 1 : r.examples);
+  }
+  if (cfg.dp && cfg.dp.noise > 0) {
+    // Central DP: the sum of clipped deltas gets N(0, (z * clip)^2) before averaging.
+    addGaussianNoise((acc as WeightedSumAccumulator).sum, cfg.dp.noise * cfg.dp.clip);
+  }
+  const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
+  commit.aggregateMs = Date.now() - t0;
+  if (cfg.dp) {
+    commit.dp = { q: selected.length / Math.max(population, selected.length), noiseMultiplier: cfg.dp.noise, effectiveNoiseMultiplier: cfg.dp.noise, contributed: results.length, expected: selected.length };
+  }
+  await evaluateCandidate(ctx, ref, weights, state, commit);
   return `aggregated ${results.length} updates`;
 }
 

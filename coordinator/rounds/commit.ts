@@ -5,6 +5,8 @@ import fs from 'node:fs';
 import { weightedMetrics } from '../strategies/math';
 import type { RoundRecord, SiteEvalResult } from '../experiments/records';
 import { bytesToF32 } from '../../shared/tensors/bytes';
+import { RdpAccountant } from '../../shared/privacy/rdp';
+import type { CheckpointMeta } from '../store/checkpoints';
 import type { CommitJobData, RoundContext, TaskJobResult } from './context';
 import { removeQuietly } from './aggregate';
 import { finishExperiment } from './finish';
@@ -19,14 +21,20 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   const evalFailures = Object.keys(await job.getIgnoredChildrenFailures()).length;
   const evaluateMs = Date.now() - d.trainEndedAt - d.aggregateMs;
 
+  const dp = rec.config.dp;
   if (!ctx.checkpoints.exists(experimentId, round)) {
     const candidate = ctx.paths.candidate(experimentId, round);
     const prev = ctx.checkpoints.read(experimentId, round - 1);
     const values = bytesToF32(fs.readFileSync(candidate));
     const { state } = JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown };
-    ctx.checkpoints.write(experimentId, round, { specs: prev.weights.specs, values }, state);
+    let privacy: CheckpointMeta['privacy'];
+    if (dp && d.dp) privacy = RdpAccountant.from(prev.meta.privacy).compose(d.dp.q, d.dp.effectiveNoiseMultiplier).state();
+    ctx.checkpoints.write(experimentId, round, { specs: prev.weights.specs, values }, state, privacy);
   }
+  const committed = ctx.checkpoints.read(experimentId, round).meta;
   removeQuietly(ctx.paths.spoolDir(experimentId, round, d.attempt));
+  removeQuietly(ctx.paths.secaggState(experimentId, round, d.attempt));
+  removeQuietly(ctx.paths.maskedSum(experimentId, round, d.attempt));
   removeQuietly(ctx.paths.candidate(experimentId, round));
   removeQuietly(`${ctx.paths.candidate(experimentId, round)}.state.json`);
 
@@ -64,6 +72,19 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0),
     durations: { trainMs: d.trainEndedAt - d.startedAt, aggregateMs: d.aggregateMs, evaluateMs, totalMs: Date.now() - d.startedAt },
     backends: Object.fromEntries(Object.entries(train).map(([s, t]) => [s, t.backend])),
+    ...(dp && d.dp && committed.privacy
+      ? {
+          privacy: {
+            epsilon: RdpAccountant.from(committed.privacy).epsilon(dp.delta),
+            delta: dp.delta,
+            noiseMultiplier: d.dp.noiseMultiplier,
+            effectiveNoiseMultiplier: d.dp.effectiveNoiseMultiplier,
+            samplingRate: d.dp.q,
+            clip: dp.clip,
+          },
+        }
+      : {}),
+    ...(d.secure ? { secure: d.secure } : {}),
     strategy: rec.config.strategy.name,
   };
   await ctx.records.putRound(experimentId, record);

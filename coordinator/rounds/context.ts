@@ -1,8 +1,9 @@
 // What the round steps share: Redis records, the registry, this instance's sessions, the store, the queues.
 import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { SecAggStage } from '../../shared/config/schema';
 import type { Logger } from '../../shared/log/logger';
-import type { ExperimentRecords } from '../experiments/records';
+import type { CommitJobSecure, ExperimentRecords } from '../experiments/records';
 import type { SessionHub } from '../sessions/hub';
 import type { TaskOutcome } from '../sessions/session';
 import type { WorkerRegistry } from '../sessions/registry';
@@ -39,20 +40,28 @@ export interface SelectJobData extends RoundJobData {
 }
 
 export interface TaskJobData extends RoundJobData {
-  kind: 'train' | 'evaluate';
+  kind: 'train' | 'evaluate' | 'secagg';
   site: string;
   taskId: string;
+  /** For secagg tasks: the protocol stage. */
+  stage?: SecAggStage;
+}
+
+export interface SecAggJobData extends RoundJobData {
+  stage: SecAggStage;
 }
 
 /** What a finished train or evaluate task returns (kept by BullMQ as the job's return value). */
 export interface TaskJobResult extends TaskOutcome {
   site: string;
-  kind: 'train' | 'evaluate';
+  kind: 'train' | 'evaluate' | 'secagg';
   backend: string;
 }
 
 export interface AggregateJobData extends RoundJobData {
   selected: string[];
+  /** Live workers the sample was drawn from (the sampling rate is selected / population). */
+  population: number;
   startedAt: number;
 }
 
@@ -64,4 +73,8 @@ export interface CommitJobData extends RoundJobData {
   failures: Record<string, string>;
   train: Record<string, Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>>;
   trainLoss: number;
+  /** This round's privacy cost inputs, when differential privacy is on. */
+  dp?: { q: number; noiseMultiplier: number; effectiveNoiseMultiplier: number; contributed: number; expected: number };
+  /** Secure aggregation summary, when on. */
+  secure?: CommitJobSecure;
 }

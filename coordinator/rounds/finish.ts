@@ -40,6 +40,14 @@ export async function writeReport(ctx: RoundContext, id: string): Promise<void> 
   writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
 }
 
+/** Ends an experiment early but cleanly (e.g. its privacy budget): the last committed model is exported. */
+export async function stopExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {
+  await ctx.records.update(id, { stopped: why });
+  await ctx.records.event(id, `stopped: ${why}`);
+  ctx.log.info({ experiment: id, why }, 'experiment stopped');
+  await finishExperiment(ctx, id);
+}
+
 export async function finishExperiment(ctx: RoundContext, id: string): Promise<void> {
   const rec = await ctx.records.get(id);
   if (!rec) return;

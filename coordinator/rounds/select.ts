@@ -6,7 +6,9 @@ import { rng, sample, seedOf } from '../../shared/random';
 import { KEEP, taskChild } from '../queues/flows';
 import { QUEUE_ROUNDS, jobIds } from '../queues/names';
 import type { AggregateJobData, RoundContext, SelectJobData } from './context';
-import { failExperiment } from './finish';
+import { effectiveNoiseMultiplier } from '../../shared/privacy/noise';
+import { RdpAccountant } from '../../shared/privacy/rdp';
+import { failExperiment, stopExperiment } from './finish';
 
 /** Queues the selecting step; `delayMs` spaces out retries of a failed round. */
 export async function enqueueSelect(ctx: RoundContext, data: SelectJobData, delayMs = 0): Promise<void> {
@@ -29,9 +31,22 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     throw new DelayedError();
   }
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
+  if (cfg.dp?.maxEpsilon !== undefined && attempt === 1) {
+    // Stop before the budget would be exceeded: price the next round before running it.
+    const prev = ctx.checkpoints.read(experimentId, round - 1).meta.privacy;
+    // Planned secure-aggregation dropouts remove noise shares: price the round with what will remain.
+    const drop = cfg.secagg.mode !== 'off' ? (cfg.secagg.dropout?.count ?? 0) : 0;
+    const z = effectiveNoiseMultiplier(cfg.dp.noise, Math.max(1, k - drop), k);
+    const next = RdpAccountant.from(prev).epsilonAfter(k / live.length, z, cfg.dp.delta);
+    if (next > cfg.dp.maxEpsilon) {
+      const why = `privacy budget: round ${round} would spend epsilon ${next.toFixed(3)} > dp.maxEpsilon ${cfg.dp.maxEpsilon} (delta ${cfg.dp.delta})`;
+      await stopExperiment(ctx, experimentId, why);
+      return why;
+    }
+  }
   const chosen = sample(live, k, rng(seedOf(cfg.seed, experimentId, round, attempt))).sort((a, b) => a.site.localeCompare(b.site));
   const ref = { experimentId, round, attempt };
-  const parent: AggregateJobData = { ...ref, selected: chosen.map((w) => w.site), startedAt: Date.now() };
+  const parent: AggregateJobData = { ...ref, selected: chosen.map((w) => w.site), population: live.length, startedAt: Date.now() };
   await ctx.flows.add({
     name: 'aggregate',
     queueName: QUEUE_ROUNDS,

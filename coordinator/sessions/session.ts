@@ -5,11 +5,12 @@ import { AccordError, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
 import type { CoordinatorMessage, WorkerMessage__Output } from '../../shared/protocol/load';
+import type { SecAggRequest } from '../../shared/protocol/generated/accord/v1/SecAggRequest';
 import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
 import { SpoolWriter } from '../store/spool';
 import { type ValidHello, validateMetrics } from './validate';
 
-export type TaskKind = 'train' | 'evaluate';
+export type TaskKind = 'train' | 'evaluate' | 'secagg';
 
 export interface TaskRequest {
   kind: TaskKind;
@@ -18,19 +19,38 @@ export interface TaskRequest {
   round: number;
   configJson: string;
   deadline: number;
-  weights: FlatWeights;
-  /** Where a train task's delta is spooled. */
+  /** The global model (train and evaluate). */
+  weights?: FlatWeights;
+  /** Where an uploaded vector (a train delta, or a masked input) is spooled. */
   spoolFile?: string;
+  /** Train under secure aggregation: the worker keeps its delta and answers with metrics only. */
+  secure?: boolean;
+  /** A secure-aggregation stage: the request, and the masked vector's length when one is uploaded. */
+  secagg?: { request: Omit<SecAggRequest, 'taskId'>; uploadValues?: number };
+}
+
+/** A stage answer in JSON-safe form (bytes as base64), as BullMQ stores job results. */
+export interface SecAggAnswer {
+  stage: string;
+  cPk?: string;
+  sPk?: string;
+  shares?: { from: string; to: string; sealed: string }[];
+  revealed?: { owner: string; kind: string; share: string }[];
 }
 
 export interface TaskOutcome {
   examples: number;
   metrics: Record<string, number>;
   spoolFile?: string;
+  secagg?: SecAggAnswer;
   bytesDown: number;
   bytesUp: number;
   durationMs: number;
 }
+
+/** Bounds on what one stage answer may carry. */
+const MAX_SHARES = 4096;
+const MAX_SEALED_BYTES = 1024;
 
 interface ActiveTask {
   req: TaskRequest;
@@ -38,6 +58,7 @@ interface ActiveTask {
   bytesDown: number;
   bytesUp: number;
   metrics?: { examples: number; values: Record<string, number> };
+  secagg?: SecAggAnswer;
   receiver?: ChunkReceiver;
   spool?: SpoolWriter;
   timer: NodeJS.Timeout;
@@ -118,17 +139,23 @@ export class Session {
 
   private async dispatch(task: ActiveTask): Promise<void> {
     const { req } = task;
+    if (req.kind === 'secagg') {
+      await this.send({ secaggRequest: { ...req.secagg!.request, taskId: req.taskId } });
+      if (req.secagg!.uploadValues !== undefined) this.expectUpload(task, req.secagg!.uploadValues, 'u32');
+      return;
+    }
+    const weights = req.weights!;
     const header = {
       taskId: req.taskId,
       experimentId: req.experimentId,
       round: req.round,
       configJson: req.configJson,
       deadlineUnixMs: req.deadline,
-      modelBytes: req.weights.values.byteLength,
-      tensors: req.weights.specs.map((s) => ({ name: s.name, shape: s.shape })),
+      modelBytes: weights.values.byteLength,
+      tensors: weights.specs.map((s) => ({ name: s.name, shape: s.shape })),
     };
     await this.send(req.kind === 'train' ? { trainTask: { header } } : { evaluateTask: { header } });
-    for (const c of chunkF32(req.weights.values)) {
+    for (const c of chunkF32(weights.values)) {
       if (!this.tasks.has(req.taskId)) return; // failed or cancelled meanwhile
       task.bytesDown += await this.send({ modelChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
     }
@@ -138,11 +165,13 @@ export class Session {
     if (this.tasks.get(task.req.taskId) !== task) return; // failed meanwhile (deadline, disconnect)
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
-    const m = task.metrics!;
+    const m = task.metrics ?? { examples: 0, values: {} };
+    if (task.req.kind === 'secagg' && !task.secagg) task.secagg = { stage: task.req.secagg!.request.stage! };
     task.resolve({
       examples: m.examples,
       metrics: m.values,
       ...(task.spool ? { spoolFile: task.spool.file } : {}),
+      ...(task.secagg ? { secagg: task.secagg } : {}),
       bytesDown: task.bytesDown,
       bytesUp: task.bytesUp,
       durationMs: Date.now() - task.startedAt,
@@ -176,6 +205,8 @@ export class Session {
         return this.onMetrics(msg.metrics!);
       case 'updateChunk':
         return this.onChunk(msg.updateChunk!);
+      case 'secaggResponse':
+        return this.onSecAgg(msg.secaggResponse!);
       case 'error': {
         const e = msg.error!;
         const task = this.tasks.get(e.taskId);
@@ -199,15 +230,60 @@ export class Session {
       if (m.round !== task.req.round)
         throw new ProtocolError(`metrics for round ${m.round}, task ${task.req.taskId} is round ${task.req.round} (replayed?)`, 'WRONG_ROUND');
       if (task.metrics) throw new ProtocolError(`metrics sent twice for task ${task.req.taskId}`, 'DUPLICATE_METRICS');
-      if (task.req.kind === 'train' && (m.examples < 1 || m.examples > this.declaredExamples))
+      if (task.req.kind === 'secagg') throw new ProtocolError(`metrics sent for secure-aggregation task ${task.req.taskId}`, 'BAD_METRICS');
+      // Under secure aggregation the example count travels inside the masked vector, never alone.
+      if (task.req.kind === 'train' && !task.req.secure && (m.examples < 1 || m.examples > this.declaredExamples))
         throw new ProtocolError(`train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`, 'BAD_METRICS');
-      task.metrics = { examples: m.examples, values: m.values };
-      if (task.req.kind === 'evaluate') return this.finish(task);
-      const spool = new SpoolWriter(task.req.spoolFile!);
-      task.spool = spool;
-      task.receiver = new ChunkReceiver(totalSize(task.req.weights.specs), (bytes, off) => spool.write(bytes, off), `update from ${this.site}`);
+      task.metrics = { examples: task.req.secure ? 0 : m.examples, values: m.values };
+      if (task.req.kind === 'evaluate' || task.req.secure) return this.finish(task);
+      this.expectUpload(task, totalSize(task.req.weights!.specs), 'f32');
     } catch (e) {
       this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
+    }
+  }
+
+  /** Prepares to receive a vector of `values` 32-bit values into the task's spool file. */
+  private expectUpload(task: ActiveTask, values: number, kind: 'f32' | 'u32'): void {
+    const spool = new SpoolWriter(task.req.spoolFile!);
+    task.spool = spool;
+    const what = kind === 'u32' ? `masked input from ${this.site}` : `update from ${this.site}`;
+    task.receiver = new ChunkReceiver(values, (bytes, off) => spool.write(bytes, off), what, kind);
+  }
+
+  private onSecAgg(r: NonNullable<WorkerMessage__Output['secaggResponse']>): void {
+    const task = this.tasks.get(r.taskId);
+    if (!task) return this.reject(r.taskId, new ProtocolError(`secure-aggregation answer for unknown or finished task "${r.taskId}" (replayed?)`, 'UNKNOWN_TASK'));
+    try {
+      if (task.req.kind !== 'secagg') throw new ProtocolError(`secure-aggregation answer for ${task.req.kind} task ${r.taskId}`, 'UNEXPECTED_MESSAGE');
+      const stage = task.req.secagg!.request.stage;
+      if (r.stage !== stage) throw new ProtocolError(`answer for stage ${r.stage}, task ${r.taskId} is stage ${stage}`, 'WRONG_STAGE');
+      if (task.req.secagg!.uploadValues !== undefined) throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
+      if (task.secagg) throw new ProtocolError(`stage ${stage} answered twice`, 'DUPLICATE_ANSWER');
+      if (r.shares.length > MAX_SHARES || r.revealed.length > MAX_SHARES) throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
+      const b64 = (b: Buffer) => b.toString('base64');
+      const answer: SecAggAnswer = { stage };
+      if (stage === 'advertise-keys') {
+        if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32) throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
+        answer.cPk = b64(r.cPk);
+        answer.sPk = b64(r.sPk);
+      } else if (stage === 'share-keys') {
+        answer.shares = r.shares.map((x) => {
+          // A site can only speak for itself: shares it relays must come from it.
+          if (x.from !== this.site) throw new ProtocolError(`share-keys: ${this.site} sent a share claiming to be from ${x.from}`, 'FORGED_SENDER');
+          if (x.sealed.byteLength > MAX_SEALED_BYTES) throw new ProtocolError('share-keys: sealed share too large', 'TOO_LARGE');
+          return { from: x.from, to: x.to, sealed: b64(x.sealed) };
+        });
+      } else if (stage === 'unmasking') {
+        answer.revealed = r.revealed.map((x) => {
+          if (x.kind !== 'self-seed' && x.kind !== 'mask-key') throw new ProtocolError(`unmasking: unknown share kind "${x.kind}"`, 'BAD_SHARE');
+          if (x.share.byteLength !== 33) throw new ProtocolError('unmasking: shares are 33 bytes', 'BAD_SHARE');
+          return { owner: x.owner, kind: x.kind, share: b64(x.share) };
+        });
+      }
+      task.secagg = answer;
+      this.finish(task);
+    } catch (e) {
+      this.reject(r.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
     }
   }
 
@@ -216,8 +292,9 @@ export class Session {
     this.bytesUp += size;
     const task = this.tasks.get(chunk.taskId);
     if (!task) return this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
-    if (task.req.kind !== 'train') return this.reject(chunk.taskId, new ProtocolError(`update sent for evaluate task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
-    if (!task.receiver) return this.reject(chunk.taskId, new ProtocolError('update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+    if (task.req.kind === 'evaluate' || task.req.secure) return this.reject(chunk.taskId, new ProtocolError(`update sent for ${task.req.secure ? 'secure train' : 'evaluate'} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
+    if (!task.receiver)
+      return this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.secagg!.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
     task.bytesUp += size;
     try {
       task.receiver.accept({ seq: chunk.seq, last: chunk.last, data: chunk.data });

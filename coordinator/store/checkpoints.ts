@@ -12,6 +12,8 @@ export interface CheckpointMeta {
   specs: TensorShape[];
   /** Strategy state (e.g. server momentum), so a resumed experiment continues exactly. */
   strategyState: unknown;
+  /** RDP accountant state after this round, when differential privacy is on. */
+  privacy?: { rdp: number[]; rounds: number };
   writtenAt: number;
 }
 
@@ -19,9 +21,9 @@ export class Checkpoints {
   constructor(private readonly paths: StorePaths) {}
 
   /** Weights first, then the meta file: a crash between the two leaves the round uncommitted. */
-  write(exp: string, round: number, weights: FlatWeights, strategyState: unknown = null): void {
+  write(exp: string, round: number, weights: FlatWeights, strategyState: unknown = null, privacy?: CheckpointMeta['privacy']): void {
     writeFileAtomic(this.paths.checkpointBin(exp, round), f32ToBytes(weights.values));
-    const meta: CheckpointMeta = { experiment: exp, round, specs: weights.specs, strategyState, writtenAt: Date.now() };
+    const meta: CheckpointMeta = { experiment: exp, round, specs: weights.specs, strategyState, ...(privacy ? { privacy } : {}), writtenAt: Date.now() };
     writeFileAtomic(this.paths.checkpointMeta(exp, round), JSON.stringify(meta));
   }
 

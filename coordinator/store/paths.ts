@@ -19,6 +19,13 @@ export class StorePaths {
   spoolDir(exp: string, round: number, attempt: number): string {
     return path.join(this.root, exp, 'spool', `r${round}-a${attempt}`);
   }
+  /** Secure-aggregation state of one round attempt (public keys, sealed shares, who is in). */
+  secaggState(exp: string, round: number, attempt: number): string {
+    return path.join(this.root, exp, 'secagg', `r${round}-a${attempt}.json`);
+  }
+  maskedSum(exp: string, round: number, attempt: number): string {
+    return path.join(this.root, exp, 'secagg', `r${round}-a${attempt}.sum.u32`);
+  }
   modelDir(exp: string): string {
     return path.join(this.root, exp, 'model');
   }

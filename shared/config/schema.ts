@@ -45,6 +45,44 @@ export const modelSchema = z.union([
   z.object({ path: z.string().min(1) }).strict(),
 ]);
 
+export const SECAGG_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'unmasking'] as const;
+export type SecAggStage = (typeof SECAGG_STAGES)[number];
+
+export const secaggSchema = z
+  .object({
+    /** off, secagg (every pair of clients), or secaggplus (k neighbours on a random regular graph). */
+    mode: z.enum(['off', 'secagg', 'secaggplus']).default('off'),
+    /** Shares needed to rebuild a client's secrets: a fraction of its neighbourhood when < 1, else a count. */
+    threshold: z.number().positive().default(0.6),
+    /** Neighbours per client: 'all' (default for secagg) or a count (default about 2 log2 n for secaggplus). */
+    neighbours: z.union([z.literal('all'), z.number().int().min(2)]).optional(),
+    /** Coordinates are clipped to [-clip, clip] before quantisation. */
+    clip: z.number().positive().default(4),
+    /** Bits per client's quantised value (the sum of all clients still fits in 32 bits). */
+    bits: z.number().int().min(2).max(32).default(32),
+    /** Deadline of each protocol stage. */
+    stageTimeoutMs: z.number().int().positive().default(60_000),
+    /** Simulation only: this many clients vanish after the given stage each round, to show recovery. */
+    dropout: z
+      .object({ after: z.enum(['advertise-keys', 'share-keys', 'masked-input']), count: z.number().int().min(1) })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const dpSchema = z
+  .object({
+    /** Noise multiplier z: the sum of clipped deltas gets N(0, (z * clip)^2). 0 turns noise off. */
+    noise: z.number().min(0),
+    /** L2 norm bound of each site's delta. */
+    clip: z.number().positive(),
+    /** delta of the reported (epsilon, delta). */
+    delta: z.number().gt(0).lt(1).default(1e-5),
+    /** Stop the experiment before a round would take epsilon above this. */
+    maxEpsilon: z.number().positive().optional(),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     /** Human name of the experiment. */
@@ -77,6 +115,8 @@ export const experimentSchema = z
       .object({ name: z.literal('fedavg').default('fedavg') })
       .strict()
       .default({ name: 'fedavg' }),
+    secagg: secaggSchema.default({ mode: 'off', threshold: 0.6, clip: 4, bits: 32, stageTimeoutMs: 60_000 }),
+    dp: dpSchema.optional(),
     /** Seed of model initialisation, client sampling and local shuffling. */
     seed: z.number().int().default(1),
     timeouts: z
@@ -97,9 +137,20 @@ export const experimentSchema = z
       ctx.addIssue({ code: 'custom', path: ['data', 'label'], message: `"${c.data.label}" is not one of data.columns` });
     if (!c.data.binarise && !c.data.classes)
       ctx.addIssue({ code: 'custom', path: ['data', 'classes'], message: 'give data.binarise or data.classes' });
+    if (c.secagg.mode !== 'off' && ROBUST_STRATEGIES.includes(c.strategy.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'name'],
+        message: `${c.strategy.name} needs every site's individual update, which secure aggregation hides: use a linear strategy (fedavg) or set secagg.mode: off`,
+      });
+    if (c.secagg.mode !== 'off' && c.clients.min < 3)
+      ctx.addIssue({ code: 'custom', path: ['clients', 'min'], message: 'secure aggregation needs at least 3 clients per round' });
     if (c.clients.quorum !== undefined && c.clients.quorum > c.clients.min)
       ctx.addIssue({ code: 'custom', path: ['clients', 'quorum'], message: 'must not exceed clients.min' });
   });
+
+/** Strategies that need each update on its own; they cannot run under secure aggregation. */
+export const ROBUST_STRATEGIES: readonly string[] = ['krum', 'multi-krum', 'trimmed-mean', 'median'];
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type DataConfig = z.infer<typeof dataSchema>;

@@ -41,6 +41,8 @@ export class ChunkReceiver {
     /** Receives each validated chunk as little-endian float32 bytes and its offset in values. */
     private readonly sink: (bytes: Uint8Array, offset: number) => void,
     private readonly what = 'update',
+    /** f32 values are checked for NaN/Inf; u32 (masked vectors) can hold any bit pattern. */
+    private readonly kind: 'f32' | 'u32' = 'f32',
   ) {}
 
   get complete(): boolean {
@@ -58,12 +60,12 @@ export class ChunkReceiver {
     if (chunk.data.byteLength > MAX_CHUNK_BYTES)
       throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes exceeds the 1 MiB limit`, 'CHUNK_TOO_LARGE');
     if (chunk.data.byteLength % 4 !== 0)
-      throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes is not whole float32 values`, 'WRONG_LENGTH');
+      throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes is not whole 32-bit values`, 'WRONG_LENGTH');
     const count = chunk.data.byteLength / 4;
     if (this.received + count > this.expectedValues)
       throw new ProtocolError(`${this.what}: more than the model's ${this.expectedValues} values (wrong shape)`, 'WRONG_LENGTH');
     // Checked on the bytes, without decoding or copying (the hot path of every upload).
-    const bad = LITTLE ? firstNonFiniteBytes(chunk.data) : firstNonFinite(bytesToF32(chunk.data));
+    const bad = this.kind === 'u32' ? -1 : LITTLE ? firstNonFiniteBytes(chunk.data) : firstNonFinite(bytesToF32(chunk.data));
     if (bad >= 0) {
       const v = bytesToF32(chunk.data.subarray(bad * 4, bad * 4 + 4))[0];
       throw new ProtocolError(`${this.what}: value ${this.received + bad} is ${v} (NaN or Inf not allowed)`, 'NON_FINITE');

@@ -11,6 +11,12 @@ import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1
 import type { Hello as _accord_v1_Hello, Hello__Output as _accord_v1_Hello__Output } from './accord/v1/Hello';
 import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from './accord/v1/Metrics';
 import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from './accord/v1/ModelChunk';
+import type { PeerKeys as _accord_v1_PeerKeys, PeerKeys__Output as _accord_v1_PeerKeys__Output } from './accord/v1/PeerKeys';
+import type { QuantSpec as _accord_v1_QuantSpec, QuantSpec__Output as _accord_v1_QuantSpec__Output } from './accord/v1/QuantSpec';
+import type { RevealedShare as _accord_v1_RevealedShare, RevealedShare__Output as _accord_v1_RevealedShare__Output } from './accord/v1/RevealedShare';
+import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from './accord/v1/SealedShare';
+import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from './accord/v1/SecAggRequest';
+import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from './accord/v1/SecAggResponse';
 import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from './accord/v1/TaskHeader';
 import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from './accord/v1/TensorSpec';
 import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from './accord/v1/TrainTask';
@@ -35,6 +41,12 @@ export interface ProtoGrpcType {
       Hello: MessageTypeDefinition<_accord_v1_Hello, _accord_v1_Hello__Output>
       Metrics: MessageTypeDefinition<_accord_v1_Metrics, _accord_v1_Metrics__Output>
       ModelChunk: MessageTypeDefinition<_accord_v1_ModelChunk, _accord_v1_ModelChunk__Output>
+      PeerKeys: MessageTypeDefinition<_accord_v1_PeerKeys, _accord_v1_PeerKeys__Output>
+      QuantSpec: MessageTypeDefinition<_accord_v1_QuantSpec, _accord_v1_QuantSpec__Output>
+      RevealedShare: MessageTypeDefinition<_accord_v1_RevealedShare, _accord_v1_RevealedShare__Output>
+      SealedShare: MessageTypeDefinition<_accord_v1_SealedShare, _accord_v1_SealedShare__Output>
+      SecAggRequest: MessageTypeDefinition<_accord_v1_SecAggRequest, _accord_v1_SecAggRequest__Output>
+      SecAggResponse: MessageTypeDefinition<_accord_v1_SecAggResponse, _accord_v1_SecAggResponse__Output>
       TaskHeader: MessageTypeDefinition<_accord_v1_TaskHeader, _accord_v1_TaskHeader__Output>
       TensorSpec: MessageTypeDefinition<_accord_v1_TensorSpec, _accord_v1_TensorSpec__Output>
       TrainTask: MessageTypeDefinition<_accord_v1_TrainTask, _accord_v1_TrainTask__Output>

@@ -6,6 +6,7 @@ import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _
 import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from '../../accord/v1/ModelChunk';
 import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from '../../accord/v1/Cancel';
 import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
+import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from '../../accord/v1/SecAggRequest';
 
 export interface CoordinatorMessage {
   'welcome'?: (_accord_v1_Welcome | null);
@@ -14,7 +15,8 @@ export interface CoordinatorMessage {
   'modelChunk'?: (_accord_v1_ModelChunk | null);
   'cancel'?: (_accord_v1_Cancel | null);
   'error'?: (_accord_v1_Error | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error";
+  'secaggRequest'?: (_accord_v1_SecAggRequest | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest";
 }
 
 export interface CoordinatorMessage__Output {
@@ -24,5 +26,6 @@ export interface CoordinatorMessage__Output {
   'modelChunk'?: (_accord_v1_ModelChunk__Output | null);
   'cancel'?: (_accord_v1_Cancel__Output | null);
   'error'?: (_accord_v1_Error__Output | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error";
+  'secaggRequest'?: (_accord_v1_SecAggRequest__Output | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest";
 }

@@ -5,6 +5,7 @@ import type { UpdateChunk as _accord_v1_UpdateChunk, UpdateChunk__Output as _acc
 import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from '../../accord/v1/Metrics';
 import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from '../../accord/v1/Heartbeat';
 import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
+import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from '../../accord/v1/SecAggResponse';
 
 export interface WorkerMessage {
   'hello'?: (_accord_v1_Hello | null);
@@ -12,7 +13,8 @@ export interface WorkerMessage {
   'metrics'?: (_accord_v1_Metrics | null);
   'heartbeat'?: (_accord_v1_Heartbeat | null);
   'error'?: (_accord_v1_Error | null);
-  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error";
+  'secaggResponse'?: (_accord_v1_SecAggResponse | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse";
 }
 
 export interface WorkerMessage__Output {
@@ -21,5 +23,6 @@ export interface WorkerMessage__Output {
   'metrics'?: (_accord_v1_Metrics__Output | null);
   'heartbeat'?: (_accord_v1_Heartbeat__Output | null);
   'error'?: (_accord_v1_Error__Output | null);
-  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error";
+  'secaggResponse'?: (_accord_v1_SecAggResponse__Output | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse";
 }

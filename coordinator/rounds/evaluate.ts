@@ -1,0 +1,30 @@
+// Evaluating: the aggregated candidate is written, then every live site scores it on its own test
+// split (flow: parent `commit`, one `evaluate` child per live site).
+import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
+import { KEEP, taskChild } from '../queues/flows';
+import { QUEUE_ROUNDS, type RoundRef, jobIds } from '../queues/names';
+import { writeFileAtomic } from '../store/atomic';
+import type { CommitJobData, RoundContext } from './context';
+import { roundFailed } from './finish';
+
+/** Writes the candidate model and starts its evaluation; a non-finite candidate fails the round. */
+export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weights: Float32Array, state: unknown, commit: CommitJobData): Promise<boolean> {
+  const bad = firstNonFinite(weights);
+  if (bad >= 0) {
+    await roundFailed(ctx, ref, `aggregation produced a non-finite weight at index ${bad}`);
+    return false;
+  }
+  const file = ctx.paths.candidate(ref.experimentId, ref.round);
+  writeFileAtomic(file, f32ToBytes(weights));
+  writeFileAtomic(`${file}.state.json`, JSON.stringify({ state }));
+  await ctx.records.update(ref.experimentId, { phase: 'evaluating' });
+  const live = await ctx.registry.live();
+  await ctx.flows.add({
+    name: 'commit',
+    queueName: QUEUE_ROUNDS,
+    data: commit,
+    opts: { jobId: jobIds.commit(ref), ...KEEP },
+    children: live.map((w) => taskChild(ref, 'evaluate', w)),
+  });
+  return true;
+}
