@@ -74,7 +74,7 @@ async function enqueueStage(ctx: RoundContext, state: SecAggState, stage: SecAgg
 function simulatedDropouts(cfg: ExperimentConfig, state: SecAggState, stage: SecAggStage, among: string[]): string[] {
   const d = cfg.secagg.dropout;
   if (!d || d.after !== stage) return [];
-  return sample(among, Math.min(d.count, among.length), rng(seedOf(cfg.seed, state.experimentId, state.round, state.attempt, 'dropout')));
+  return sample(among, Math.min(d.count, among.length), rng(seedOf(cfg.seed, state.round, state.attempt, 'dropout')));
 }
 
 /** Whether every secret the unmasking needs can be rebuilt from the sites in `from`. */
