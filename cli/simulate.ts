@@ -111,6 +111,7 @@ export function register(program: Command): void {
         });
         if (o.json) return printJson(report);
         process.stdout.write('\n' + finalTable(report));
+        if (report.experiment.stopped) process.stdout.write(`\nstopped early: ${report.experiment.stopped}\n`);
         process.stdout.write(`\nwrote ${o.out}/report.json, ${o.out}/report.md and ${o.out}/model/ (backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`);
       }),
     );

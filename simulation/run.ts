@@ -158,7 +158,7 @@ const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 
 export function finalTable(r: SimulationReport): string {
   const sites = r.simulation.sites;
-  const rows: string[][] = [['model', ...sites, 'mean']];
+  const rows: string[][] = [['model', ...sites, 'mean' + (r.final?.epsilon !== undefined ? ` (epsilon ${r.final.epsilon.toFixed(2)})` : '')]];
   if (r.final) rows.push(['federated (' + r.experiment.config.strategy.name + ')', ...sites.map((s) => pct(r.final!.siteAccuracy[s])), pct(r.final.meanSiteAccuracy)]);
   if (r.baselines) {
     rows.push(['pooled (centralised)', ...sites.map((s) => pct(r.baselines!.pooled.siteAccuracy[s])), pct(r.baselines.pooled.meanSiteAccuracy)]);
@@ -186,8 +186,33 @@ export function markdownReport(r: SimulationReport): string {
     lines.push(`| pooled | ${sites.map((s) => pct(r.baselines!.pooled.siteAccuracy[s])).join(' | ')} | ${pct(r.baselines.pooled.meanSiteAccuracy)} |`);
     for (const [s, b] of Object.entries(r.baselines.local)) lines.push(`| ${s} alone | ${sites.map((x) => pct(b.siteAccuracy[x])).join(' | ')} | ${pct(b.meanSiteAccuracy)} |`);
   }
-  lines.push('', '## Rounds', '', '| round | train loss | ' + sites.join(' | ') + ' | mean | up bytes | down bytes | ms |', '| --- | --- | ' + sites.map(() => '---').join(' | ') + ' | --- | --- | --- | --- |');
+  const cfg = r.experiment.config;
+  if (cfg.secagg.mode !== 'off')
+    lines.push(
+      '',
+      `Secure aggregation: ${cfg.secagg.mode}, threshold ${cfg.secagg.threshold}, neighbours ${cfg.secagg.neighbours ?? (cfg.secagg.mode === 'secagg' ? 'all' : '~2 log2 n')}` +
+        (cfg.secagg.dropout ? `, simulated dropout of ${cfg.secagg.dropout.count} client(s) after ${cfg.secagg.dropout.after} each round` : '') +
+        '. The coordinator saw only masked vectors and their sum.',
+    );
+  if (cfg.dp)
+    lines.push(
+      '',
+      `Differential privacy: clip ${cfg.dp.clip}, noise multiplier ${cfg.dp.noise}, delta ${cfg.dp.delta}; epsilon after the last round ${r.final?.epsilon?.toFixed(3) ?? '-'}.` +
+        (cfg.secagg.mode !== 'off' ? ' Noise is split among clients; a client that drops takes its share with it, so the effective multiplier of a round is z * sqrt(contributed / selected) (column "z eff").' : ''),
+    );
+  if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
+  const dp = Boolean(cfg.dp);
+  lines.push(
+    '',
+    '## Rounds',
+    '',
+    '| round | train loss | ' + sites.join(' | ') + ' | mean | up bytes | down bytes | ms |' + (dp ? ' epsilon | z eff |' : ''),
+    '| --- | --- | ' + sites.map(() => '---').join(' | ') + ' | --- | --- | --- | --- |' + (dp ? ' --- | --- |' : ''),
+  );
   for (const x of r.rounds)
-    lines.push(`| ${x.round} | ${x.trainLoss.toFixed(4)} | ${sites.map((s) => pct(x.siteAccuracy[s])).join(' | ')} | ${pct(x.meanSiteAccuracy)} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |`);
+    lines.push(
+      `| ${x.round} | ${x.trainLoss.toFixed(4)} | ${sites.map((s) => pct(x.siteAccuracy[s])).join(' | ')} | ${pct(x.meanSiteAccuracy)} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |` +
+        (dp ? ` ${x.privacy?.epsilon.toFixed(3) ?? '-'} | ${x.privacy?.effectiveNoiseMultiplier.toFixed(3) ?? '-'} |` : ''),
+    );
   return lines.join('\n') + '\n';
 }

@@ -2,7 +2,7 @@
 import type { ExperimentRecord, RoundRecord } from '../experiments/records';
 
 export interface ExperimentReport {
-  experiment: { id: string; name: string; status: string; createdAt: string; config: ExperimentRecord['config']; error?: string };
+  experiment: { id: string; name: string; status: string; createdAt: string; config: ExperimentRecord['config']; error?: string; stopped?: string };
   rounds: RoundRecord[];
   final: {
     round: number;
@@ -10,6 +10,9 @@ export interface ExperimentReport {
     meanSiteAccuracy: number;
     accuracy: number;
     loss: number;
+    /** Privacy spent by the whole experiment (differential privacy on). */
+    epsilon?: number;
+    delta?: number;
   } | null;
   backends: Record<string, string>;
   bytes: { down: number; up: number };
@@ -28,10 +31,18 @@ export function buildReport(rec: ExperimentRecord, rounds: RoundRecord[], events
       createdAt: new Date(rec.createdAt).toISOString(),
       config: rec.config,
       ...(rec.error ? { error: rec.error } : {}),
+      ...(rec.stopped ? { stopped: rec.stopped } : {}),
     },
     rounds,
     final: last
-      ? { round: last.round, siteAccuracy: last.siteAccuracy, meanSiteAccuracy: last.meanSiteAccuracy, accuracy: last.accuracy, loss: last.loss }
+      ? {
+          round: last.round,
+          siteAccuracy: last.siteAccuracy,
+          meanSiteAccuracy: last.meanSiteAccuracy,
+          accuracy: last.accuracy,
+          loss: last.loss,
+          ...(last.privacy ? { epsilon: last.privacy.epsilon, delta: last.privacy.delta } : {}),
+        }
       : null,
     backends,
     bytes: { down: rounds.reduce((a, r) => a + r.bytesDown, 0), up: rounds.reduce((a, r) => a + r.bytesUp, 0) },
