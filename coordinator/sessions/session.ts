@@ -295,6 +295,12 @@ export class Session {
     if (task.req.kind === 'evaluate' || task.req.secure) return this.reject(chunk.taskId, new ProtocolError(`update sent for ${task.req.secure ? 'secure train' : 'evaluate'} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
     if (!task.receiver)
       return this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.secagg!.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+    if (task.receiver.complete) {
+      // A second copy of a finished upload: refused, and the first copy stands.
+      void this.send({ error: { taskId: chunk.taskId, code: 'DUPLICATE_UPLOAD', message: `task ${chunk.taskId} was already uploaded in full; the repeat is ignored` } }).catch(() => undefined);
+      this.log.warn({ site: this.site, task: chunk.taskId }, 'duplicate upload ignored');
+      return;
+    }
     task.bytesUp += size;
     try {
       task.receiver.accept({ seq: chunk.seq, last: chunk.last, data: chunk.data });

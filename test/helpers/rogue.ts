@@ -2,6 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadProtocol, type CoordinatorMessage__Output, type TaskHeader__Output, type WorkerMessage } from '../../shared/protocol/load';
 import { f32ToBytes } from '../../shared/tensors/bytes';
+import { SecAggClient } from '../../shared/secagg/client';
 
 export interface RogueTask {
   kind: 'train' | 'evaluate';
@@ -20,7 +21,14 @@ export class Rogue {
   readonly failed: Promise<grpc.ServiceError>;
   readonly welcomed: Promise<void>;
 
-  constructor(address: string, site: string, token: string, opts: { answerEvaluate?: boolean } = {}) {
+  private secagg?: SecAggClient;
+
+  constructor(
+    address: string,
+    readonly site: string,
+    token: string,
+    opts: { answerEvaluate?: boolean; secure?: { masked: 'wrong-length' | 'twice' } } = {},
+  ) {
     const Federation = loadProtocol().accord.v1.Federation;
     const client = new Federation(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
     this.client = client;
@@ -32,10 +40,18 @@ export class Rogue {
       this.received.push(m);
       if (m.welcome) welcome();
       const task = m.trainTask ?? m.evaluateTask;
-      if (task) this.pending = { kind: m.trainTask ? 'train' : 'evaluate', header: task.header!, params: Number(task.header!.modelBytes) / 4 };
+      if (task) {
+        this.pending = { kind: m.trainTask ? 'train' : 'evaluate', header: task.header!, params: Number(task.header!.modelBytes) / 4 };
+        this.modelParams = this.pending.params;
+      }
+      if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked);
       if (m.modelChunk?.last && this.pending) {
         const t = this.pending;
         this.pending = undefined;
+        if (t.kind === 'train' && opts.secure) {
+          this.send({ metrics: { taskId: t.header.taskId, round: t.header.round, examples: 0, values: { loss: 1 } } });
+          return;
+        }
         if (t.kind === 'evaluate' && opts.answerEvaluate !== false) {
           this.send({ metrics: { taskId: t.header.taskId, round: t.header.round, examples: 10, values: { accuracy: 0.5, loss: 1 } } });
           return;
@@ -47,6 +63,32 @@ export class Rogue {
     this.heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: Date.now() } }), 500);
     this.send({ hello: { siteId: site, token, datasets: [{ name: 'rogue.csv', examples: 100 }], backend: 'cpu', version: 'rogue', tfjsVersion: '0', device: 'cpu' } });
   }
+
+  /** Plays the protocol honestly, except for the masked input. */
+  private async secureStage(req: NonNullable<CoordinatorMessage__Output['secaggRequest']>, masked: 'wrong-length' | 'twice'): Promise<void> {
+    const reply = (body: object) => this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
+    if (req.stage === 'advertise-keys') {
+      this.secagg = new SecAggClient(req.experimentId, req.round, this.site);
+      const { cPk, sPk } = this.secagg.advertise();
+      return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
+    }
+    if (req.stage === 'share-keys') {
+      const shares = await this.secagg!.shareKeys(req.peers, { degree: req.degree === 'all' ? 'all' : Number(req.degree), threshold: req.threshold, graphSeed: req.graphSeed });
+      return reply({ shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })) });
+    }
+    if (req.stage === 'masked-input') {
+      const y = this.secagg!.maskedInput(req.shares, req.sharers, new Uint32Array(this.modelParams + 1));
+      // wrong-length: a vector 3 values short of the model's.
+      const data = Buffer.from(y.buffer, y.byteOffset, masked === 'wrong-length' ? y.byteLength - 12 : y.byteLength);
+      this.chunk(req.taskId, 0, true, data);
+      if (masked === 'twice') this.chunk(req.taskId, 0, true, data);
+      return;
+    }
+    if (req.stage === 'unmasking') return reply({ revealed: this.secagg!.unmask(req.dropped, req.survivors).map((r) => ({ ...r, share: Buffer.from(r.share) })) });
+  }
+
+  /** Parameters of the model in the last task (the masked vector has one more value: the weight). */
+  modelParams = 0;
 
   send(msg: WorkerMessage): void {
     try {

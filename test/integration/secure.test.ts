@@ -8,6 +8,9 @@ import { SecAggClient } from '../../shared/secagg/client';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { AccordWorker } from '../../worker/client';
 import { startFederation, type TestFederation } from '../helpers/federation';
+import { Rogue } from '../helpers/rogue';
+import { Checkpoints } from '../../coordinator/store/checkpoints';
+import { StorePaths } from '../../coordinator/store/paths';
 
 const unmasked: Uint32Array[] = [];
 vi.mock('../../shared/secagg/server', async (importOriginal) => {
@@ -23,6 +26,7 @@ vi.mock('../../shared/secagg/server', async (importOriginal) => {
 });
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456', switzerland: 'token-switzerland-7', va: 'token-va-000000' };
+const ROGUE_TOKEN = 'token-rogue-secure-1';
 
 function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = a.length;
@@ -39,7 +43,7 @@ describe('secure aggregation over the wire', () => {
   const workers: AccordWorker[] = [];
 
   beforeAll(async () => {
-    fed = await startFederation(TOKENS);
+    fed = await startFederation({ ...TOKENS, rogue: ROGUE_TOKEN });
     for (const site of Object.keys(TOKENS) as (keyof typeof TOKENS)[]) {
       const w = new AccordWorker({ coordinator: fed.address, site, token: TOKENS[site], dataFile: HEART_DISEASE.sites[site], log: createLogger(site, 'silent') });
       void w.run();
@@ -114,5 +118,65 @@ describe('secure aggregation over the wire', () => {
     }
     // The model improved under secure aggregation.
     expect(rounds[1]!.meanSiteAccuracy).toBeGreaterThan(0.6);
+  });
+
+  async function withRogue(masked: 'wrong-length' | 'twice') {
+    const rogue = new Rogue(fed.address, 'rogue', ROGUE_TOKEN, { secure: { masked } });
+    await rogue.welcomed;
+    const id = await fed.submit({ rounds: 1, clients: { min: 5, fraction: 1, quorum: 4 }, secagg: { mode: 'secagg' } });
+    const rec = await fed.waitFor(id);
+    rogue.close();
+    expect(rec.error).toBeUndefined();
+    const [round] = await fed.records.rounds(id);
+    return { round: round!, told: rogue.errors() };
+  }
+
+  it('a masked vector of the wrong length is refused; the sender counts as dropped and the round recovers', async () => {
+    const { round, told } = await withRogue('wrong-length');
+    expect(told[0]?.code).toBe('WRONG_LENGTH');
+    expect(round.failures['rogue']).toMatch(/masked-input: masked input from rogue: \d+ values, the model has \d+ \(wrong shape\)/);
+    expect(round.secure!.dropped).toEqual(['rogue']);
+    expect(round.participants).toEqual(['cleveland', 'hungary', 'switzerland', 'va']);
+  });
+
+  it('a client that sends its masked input twice: the second copy is refused and counted nowhere', async () => {
+    const { round, told } = await withRogue('twice');
+    expect(['DUPLICATE_UPLOAD', 'UNKNOWN_TASK']).toContain(told[0]?.code);
+    expect(told[0]?.message).toMatch(/already uploaded in full|unknown or finished task/);
+    expect(round.secure!.survivors).toBe(5);
+    expect(round.participants).toContain('rogue');
+    expect(Number.isFinite(round.meanSiteAccuracy)).toBe(true);
+  });
+
+  it('fewer than t survivors: the round fails before anything is revealed, the model is untouched, and it is retried', async () => {
+    const unmask = vi.spyOn(SecAggClient.prototype, 'unmask');
+    const id = await fed.submit({
+      rounds: 1,
+      roundAttempts: 2,
+      clients: { min: 4, fraction: 1 },
+      secagg: { mode: 'secagg', threshold: 3, dropout: { after: 'masked-input', count: 2 } },
+    });
+    const rec = await fed.waitFor(id);
+    expect(rec.status).toBe('failed');
+    expect(rec.error).toMatch(/round 1 failed 2 times; last: secure aggregation, masked-input: .*need 3 shares, only \d of its neighbours remain/);
+    const events = await fed.records.events(id);
+    expect(events.filter((e) => /round 1 attempt \d failed/.test(e.message))).toHaveLength(2);
+    expect(unmask).not.toHaveBeenCalled();
+    expect(new Checkpoints(new StorePaths(fed.store)).latest(id)).toBe(0);
+    unmask.mockRestore();
+  });
+
+  it('differential privacy: epsilon per round grows, and dp.maxEpsilon stops the run at the budget', async () => {
+    const id = await fed.submit({ rounds: 10, clients: { min: 4, fraction: 1 }, dp: { noise: 1, clip: 1, maxEpsilon: 10 } });
+    const rec = await fed.waitFor(id);
+    expect(rec.status).toBe('completed');
+    expect(rec.stopped).toMatch(/privacy budget: round 4 would spend epsilon 10\.\d+ > dp\.maxEpsilon 10/);
+    const rounds = await fed.records.rounds(id);
+    expect(rounds).toHaveLength(3);
+    const eps = rounds.map((r) => r.privacy!.epsilon);
+    expect(eps[0]).toBeGreaterThan(0);
+    for (let i = 1; i < eps.length; i++) expect(eps[i]).toBeGreaterThan(eps[i - 1]!);
+    expect(eps[2]).toBeLessThanOrEqual(10);
+    expect(rounds[0]!.privacy).toMatchObject({ delta: 1e-5, noiseMultiplier: 1, samplingRate: 1, clip: 1 });
   });
 });
