@@ -77,7 +77,9 @@ export class Rogue {
       return reply({ shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })) });
     }
     if (req.stage === 'masked-input') {
-      const y = this.secagg!.maskedInput(req.shares, req.sharers, new Uint32Array(this.modelParams + 1));
+      // A well-formed input: a zero delta with zero weight (value 0 sits at levels / 2).
+      const zero = new Uint32Array(this.modelParams + 1).fill(Math.floor(req.quant!.levels / 2));
+      const y = this.secagg!.maskedInput(req.shares, req.sharers, zero);
       // wrong-length: a vector 3 values short of the model's.
       const data = Buffer.from(y.buffer, y.byteOffset, masked === 'wrong-length' ? y.byteLength - 12 : y.byteLength);
       this.chunk(req.taskId, 0, true, data);
