@@ -113,7 +113,7 @@ export class SecAggClient {
     }
     const live = this.neighbours.filter((j) => shared.has(j));
     if (live.length < this.t) throw new ProtocolError(`secagg ${this.self}: ${live.length} neighbours shared keys, threshold is ${this.t}`, 'TOO_FEW_SURVIVORS');
-    const y = Uint32Array.from(input);
+    const y = input.slice();
     addExpanded(y, this.selfSeed!, 1);
     for (const j of live) {
       const seed = agree(this.s!.privateKey, this.peers.get(j)!.sPk, pairInfo('mask', this.experiment, this.round, this.self, j));

@@ -18,14 +18,28 @@ export function generateKeyPair(): KeyPair {
   };
 }
 
+// Parsing DER into a KeyObject costs more than the agreement itself: keep one per key buffer.
+const publicObjects = new WeakMap<Uint8Array, crypto.KeyObject>();
+const privateObjects = new WeakMap<Uint8Array, crypto.KeyObject>();
+
 function publicKeyObject(raw: Uint8Array): crypto.KeyObject {
-  if (raw.byteLength !== 32) throw new RangeError(`X25519 public keys are 32 bytes, got ${raw.byteLength}`);
-  return crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+  let k = publicObjects.get(raw);
+  if (!k) {
+    if (raw.byteLength !== 32) throw new RangeError(`X25519 public keys are 32 bytes, got ${raw.byteLength}`);
+    k = crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
+    publicObjects.set(raw, k);
+  }
+  return k;
 }
 
 function privateKeyObject(raw: Uint8Array): crypto.KeyObject {
-  if (raw.byteLength !== 32) throw new RangeError(`X25519 private keys are 32 bytes, got ${raw.byteLength}`);
-  return crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+  let k = privateObjects.get(raw);
+  if (!k) {
+    if (raw.byteLength !== 32) throw new RangeError(`X25519 private keys are 32 bytes, got ${raw.byteLength}`);
+    k = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
+    privateObjects.set(raw, k);
+  }
+  return k;
 }
 
 /** HKDF-SHA256(X25519(priv, pub), info) -> 32 bytes. `info` binds the purpose and the context. */
