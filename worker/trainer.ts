@@ -45,6 +45,9 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
   const optimizer = makeOptimizer(cfg);
   const rand = rng(seed);
   const order = Array.from({ length: data.n }, (_, i) => i);
+  // FedProx: mu/2 ||w - w_global||^2 keeps local training near the global model it started from.
+  const mu = cfg.proximalMu ?? 0;
+  const anchor = mu > 0 ? model.trainableWeights.map((w) => w.read().clone()) : [];
   let lastLoss = NaN;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     shuffleInPlace(order, rand);
@@ -60,7 +63,12 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(xb, [idx.length, featureCount]);
         const t = targets(yb, classes);
-        return optimizer.minimize(() => crossEntropy(model.apply(x) as tf.Tensor, t, classes), true) as tf.Scalar;
+        return optimizer.minimize(() => {
+          const loss = crossEntropy(model.apply(x) as tf.Tensor, t, classes);
+          if (mu === 0) return loss;
+          const prox = model.trainableWeights.map((w, i) => tf.sum(tf.square(tf.sub(w.read(), anchor[i]!))));
+          return tf.add(loss, tf.mul(mu / 2, tf.addN(prox))) as tf.Scalar;
+        }, true) as tf.Scalar;
       });
       sum += (await loss.data())[0]! * idx.length;
       loss.dispose();
@@ -68,6 +76,7 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
     lastLoss = data.n ? sum / data.n : NaN;
   }
   optimizer.dispose();
+  anchor.forEach((a) => a.dispose());
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
 }
 

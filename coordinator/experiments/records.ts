@@ -83,6 +83,8 @@ export interface RoundRecord {
   };
   /** Secure aggregation summary of the round. */
   secure?: CommitJobSecure;
+  /** Sites whose updates a selecting robust strategy (Krum, Multi-Krum) kept. */
+  robust?: { selected: string[] };
   strategy: string;
 }
 

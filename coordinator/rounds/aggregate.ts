@@ -10,6 +10,8 @@ import { createStrategy } from '../strategies';
 import type { WeightedSumAccumulator } from '../strategies/fedavg';
 import { weightedMetrics } from '../strategies/math';
 import { readSpool } from '../store/spool';
+import { SpoolUpdateSet } from '../store/update-set';
+import type { StrategyState } from '../strategies/strategy';
 import type { AggregateJobData, CommitJobData, RoundContext, TaskJobResult } from './context';
 import { evaluateCandidate } from './evaluate';
 import { roundFailed } from './finish';
@@ -60,19 +62,28 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   const t0 = Date.now();
   const strategy = createStrategy(cfg.strategy);
   const prev = ctx.checkpoints.read(experimentId, round - 1);
-  const acc = strategy.createAccumulator(prev.weights.values.length);
-  for (const r of results) {
-    // With differential privacy every site weighs the same and its delta is clipped here too
-    // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples.
-    const weight = cfg.dp ? clipFactor(spooledNorm(r.spoolFile!), cfg.dp.clip) : r.examples;
-    for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, weight);
-    acc.addWeight(cfg.dp ? 1 : r.examples);
+  let weights: Float32Array;
+  let state: StrategyState;
+  if (strategy.linear) {
+    const acc = strategy.createAccumulator(prev.weights.values.length);
+    for (const r of results) {
+      // With differential privacy every site weighs the same and its delta is clipped here too
+      // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples.
+      const weight = cfg.dp ? clipFactor(spooledNorm(r.spoolFile!), cfg.dp.clip) : r.examples;
+      for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, weight);
+      acc.addWeight(cfg.dp ? 1 : r.examples);
+    }
+    if (cfg.dp && cfg.dp.noise > 0) {
+      // Central DP: the sum of clipped deltas gets N(0, (z * clip)^2) before averaging.
+      addGaussianNoise((acc as WeightedSumAccumulator).sum, cfg.dp.noise * cfg.dp.clip);
+    }
+    ({ weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState));
+  } else {
+    const ordered = [...results].sort((a, b) => a.site.localeCompare(b.site));
+    const out = strategy.aggregateRobust(prev.weights.values, new SpoolUpdateSet(ordered.map((r) => r.spoolFile!), prev.weights.values.length), prev.meta.strategyState);
+    ({ weights, state } = out);
+    if (out.selected) commit.robust = { selected: out.selected.map((i) => ordered[i]!.site) };
   }
-  if (cfg.dp && cfg.dp.noise > 0) {
-    // Central DP: the sum of clipped deltas gets N(0, (z * clip)^2) before averaging.
-    addGaussianNoise((acc as WeightedSumAccumulator).sum, cfg.dp.noise * cfg.dp.clip);
-  }
-  const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
   commit.aggregateMs = Date.now() - t0;
   if (cfg.dp) {
     commit.dp = { q: selected.length / Math.max(population, selected.length), noiseMultiplier: cfg.dp.noise, effectiveNoiseMultiplier: cfg.dp.noise, contributed: results.length, expected: selected.length };

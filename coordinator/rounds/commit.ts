@@ -7,6 +7,7 @@ import type { RoundRecord, SiteEvalResult } from '../experiments/records';
 import { bytesToF32 } from '../../shared/tensors/bytes';
 import { RdpAccountant } from '../../shared/privacy/rdp';
 import type { CheckpointMeta } from '../store/checkpoints';
+import { decodeState } from '../store/state-codec';
 import type { CommitJobData, RoundContext, TaskJobResult } from './context';
 import { removeQuietly } from './aggregate';
 import { finishExperiment } from './finish';
@@ -26,7 +27,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     const candidate = ctx.paths.candidate(experimentId, round);
     const prev = ctx.checkpoints.read(experimentId, round - 1);
     const values = bytesToF32(fs.readFileSync(candidate));
-    const { state } = JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown };
+    const state = decodeState((JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown }).state);
     let privacy: CheckpointMeta['privacy'];
     if (dp && d.dp) privacy = RdpAccountant.from(prev.meta.privacy).compose(d.dp.q, d.dp.effectiveNoiseMultiplier).state();
     ctx.checkpoints.write(experimentId, round, { specs: prev.weights.specs, values }, state, privacy);
@@ -85,6 +86,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
         }
       : {}),
     ...(d.secure ? { secure: d.secure } : {}),
+    ...(d.robust ? { robust: d.robust } : {}),
     strategy: rec.config.strategy.name,
   };
   await ctx.records.putRound(experimentId, record);

@@ -77,4 +77,6 @@ export interface CommitJobData extends RoundJobData {
   dp?: { q: number; noiseMultiplier: number; effectiveNoiseMultiplier: number; contributed: number; expected: number };
   /** Secure aggregation summary, when on. */
   secure?: CommitJobSecure;
+  /** Sites whose updates a selecting robust strategy (Krum) kept. */
+  robust?: { selected: string[] };
 }

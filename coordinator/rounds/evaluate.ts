@@ -4,11 +4,13 @@ import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
 import { KEEP, taskChild } from '../queues/flows';
 import { QUEUE_ROUNDS, type RoundRef, jobIds } from '../queues/names';
 import { writeFileAtomic } from '../store/atomic';
+import type { StrategyState } from '../strategies/strategy';
+import { encodeState } from '../store/state-codec';
 import type { CommitJobData, RoundContext } from './context';
 import { roundFailed } from './finish';
 
 /** Writes the candidate model and starts its evaluation; a non-finite candidate fails the round. */
-export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weights: Float32Array, state: unknown, commit: CommitJobData): Promise<boolean> {
+export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weights: Float32Array, state: StrategyState, commit: CommitJobData): Promise<boolean> {
   const bad = firstNonFinite(weights);
   if (bad >= 0) {
     await roundFailed(ctx, ref, `aggregation produced a non-finite weight at index ${bad}`);
@@ -16,7 +18,7 @@ export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weight
   }
   const file = ctx.paths.candidate(ref.experimentId, ref.round);
   writeFileAtomic(file, f32ToBytes(weights));
-  writeFileAtomic(`${file}.state.json`, JSON.stringify({ state }));
+  writeFileAtomic(`${file}.state.json`, JSON.stringify({ state: encodeState(state) }));
   await ctx.records.update(ref.experimentId, { phase: 'evaluating' });
   const live = await ctx.registry.live();
   await ctx.flows.add({

@@ -19,7 +19,8 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
   if (latest < 0) {
     await initBackend();
     const model = await createModel(cfg.model, featureNames(cfg.data).length, classCount(cfg.data), cfg.seed);
-    ctx.checkpoints.write(id, 0, getFlatWeights(model), createStrategy(cfg.strategy).initialState());
+    const initial = getFlatWeights(model);
+    ctx.checkpoints.write(id, 0, initial, createStrategy(cfg.strategy).initialState(initial.values.length));
     model.dispose();
     latest = 0;
     ctx.log.info({ experiment: id }, 'initial model written');

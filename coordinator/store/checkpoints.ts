@@ -3,7 +3,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes';
 import type { FlatWeights, TensorShape } from '../../shared/tensors/weights';
+import type { StrategyState } from '../strategies/strategy';
 import { writeFileAtomic } from './atomic';
+import { decodeState, encodeState } from './state-codec';
 import type { StorePaths } from './paths';
 
 export interface CheckpointMeta {
@@ -11,7 +13,7 @@ export interface CheckpointMeta {
   round: number;
   specs: TensorShape[];
   /** Strategy state (e.g. server momentum), so a resumed experiment continues exactly. */
-  strategyState: unknown;
+  strategyState: StrategyState;
   /** RDP accountant state after this round, when differential privacy is on. */
   privacy?: { rdp: number[]; rounds: number };
   writtenAt: number;
@@ -21,9 +23,9 @@ export class Checkpoints {
   constructor(private readonly paths: StorePaths) {}
 
   /** Weights first, then the meta file: a crash between the two leaves the round uncommitted. */
-  write(exp: string, round: number, weights: FlatWeights, strategyState: unknown = null, privacy?: CheckpointMeta['privacy']): void {
+  write(exp: string, round: number, weights: FlatWeights, strategyState: StrategyState = null, privacy?: CheckpointMeta['privacy']): void {
     writeFileAtomic(this.paths.checkpointBin(exp, round), f32ToBytes(weights.values));
-    const meta: CheckpointMeta = { experiment: exp, round, specs: weights.specs, strategyState, ...(privacy ? { privacy } : {}), writtenAt: Date.now() };
+    const meta = { experiment: exp, round, specs: weights.specs, strategyState: encodeState(strategyState), ...(privacy ? { privacy } : {}), writtenAt: Date.now() };
     writeFileAtomic(this.paths.checkpointMeta(exp, round), JSON.stringify(meta));
   }
 
@@ -32,7 +34,8 @@ export class Checkpoints {
   }
 
   read(exp: string, round: number): { weights: FlatWeights; meta: CheckpointMeta } {
-    const meta = JSON.parse(fs.readFileSync(this.paths.checkpointMeta(exp, round), 'utf8')) as CheckpointMeta;
+    const raw = JSON.parse(fs.readFileSync(this.paths.checkpointMeta(exp, round), 'utf8')) as CheckpointMeta;
+    const meta: CheckpointMeta = { ...raw, strategyState: decodeState(raw.strategyState) };
     const values = bytesToF32(fs.readFileSync(this.paths.checkpointBin(exp, round)));
     return { weights: { specs: meta.specs, values }, meta };
   }

@@ -1,7 +1,8 @@
-// FedAvg (McMahan et al. 2017): the example-weighted mean of the sites' deltas, added to the global model.
+// FedAvg (McMahan et al. 2017): the example-weighted mean of the sites' deltas, added to the global
+// model. Server optimisers (FedAvgM, FedAdam, ...) reuse its accumulation and override only `step`.
 import type { ExperimentConfig } from '../../shared/config/schema';
-import { applyMeanDelta, foldWeighted, weightedMetrics } from './math';
-import type { FitAccumulator, Strategy } from './strategy';
+import { foldWeighted, meanDelta, weightedMetrics } from './math';
+import type { FitAccumulator, LinearStrategy, StrategyState } from './strategy';
 
 export class WeightedSumAccumulator implements FitAccumulator {
   readonly sum: Float32Array;
@@ -19,10 +20,10 @@ export class WeightedSumAccumulator implements FitAccumulator {
   }
 }
 
-export class FedAvg implements Strategy<null> {
+export class FedAvg implements LinearStrategy {
   readonly name: string = 'fedavg';
-  readonly linear = true;
-  initialState(): null {
+  readonly linear = true as const;
+  initialState(_numParams: number): StrategyState {
     return null;
   }
   configureFit(_round: number, config: ExperimentConfig): ExperimentConfig['train'] {
@@ -31,9 +32,14 @@ export class FedAvg implements Strategy<null> {
   createAccumulator(numParams: number): WeightedSumAccumulator {
     return new WeightedSumAccumulator(numParams);
   }
-  aggregateFit(global: Float32Array, acc: FitAccumulator, state: null): { weights: Float32Array; state: null } {
-    const sum = (acc as WeightedSumAccumulator).sum;
-    return { weights: applyMeanDelta(global, sum, acc.totalWeight), state };
+  aggregateFit(global: Float32Array, acc: FitAccumulator, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+    return this.step(global, meanDelta((acc as WeightedSumAccumulator).sum, acc.totalWeight), state);
+  }
+  /** Server update from the mean delta. FedAvg: x + delta. */
+  step(global: Float32Array, delta: Float32Array, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+    const out = new Float32Array(global.length);
+    for (let i = 0; i < global.length; i++) out[i] = global[i]! + delta[i]!;
+    return { weights: out, state };
   }
   aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number> {
     return weightedMetrics(results);

@@ -1,7 +1,8 @@
-// The Strategy interface, in the spirit of Flower's: configure a round, fold each arriving update
-// into an accumulator, produce the new global weights, aggregate metrics. Implementations keep
-// their math in pure functions (math.ts) and any state they need across rounds in `state`,
-// which is checkpointed with each committed round.
+// The Strategy interface, in the spirit of Flower's: configure a round, aggregate the sites' updates
+// into new global weights, aggregate metrics. Linear strategies fold each update as it arrives (and so
+// work under secure aggregation); robust ones need every update on its own and read them in blocks.
+// The math lives in pure functions (math.ts, robust-math.ts); state that must survive across rounds
+// (momentum, Adam moments) is returned as `state` and checkpointed with each committed round.
 import type { ExperimentConfig } from '../../shared/config/schema';
 
 export interface FitResultInfo {
@@ -10,6 +11,9 @@ export interface FitResultInfo {
   examples: number;
   metrics: Record<string, number>;
 }
+
+/** State a strategy carries between rounds: numbers and vectors. */
+export type StrategyState = Record<string, number | Float32Array> | null;
 
 /** Accumulates updates as they arrive, in O(model) memory. */
 export interface FitAccumulator {
@@ -21,15 +25,32 @@ export interface FitAccumulator {
   readonly count: number;
 }
 
-export interface Strategy<State = unknown> {
+/** Every site's update, readable in blocks of coordinates (robust strategies). */
+export interface UpdateSet {
+  readonly count: number;
+  readonly length: number;
+  /** For each block of coordinates: one row per update, all of the same length. */
+  blocks(size?: number): Iterable<{ offset: number; rows: Float32Array[] }>;
+}
+
+interface StrategyBase {
   readonly name: string;
-  /** Linear strategies fold updates as they arrive (and can work under secure aggregation). */
-  readonly linear: boolean;
-  initialState(): State;
-  /** Per-round train config sent to every selected site (e.g. learning-rate schedules). */
+  initialState(numParams: number): StrategyState;
+  /** Per-round train config sent to every selected site (e.g. FedProx's proximal term). */
   configureFit(round: number, config: ExperimentConfig): ExperimentConfig['train'];
-  createAccumulator(numParams: number): FitAccumulator;
-  /** New global weights from the previous ones and the accumulated updates. */
-  aggregateFit(global: Float32Array, acc: FitAccumulator, state: State): { weights: Float32Array; state: State };
   aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number>;
 }
+
+export interface LinearStrategy extends StrategyBase {
+  readonly linear: true;
+  createAccumulator(numParams: number): FitAccumulator;
+  /** New global weights from the previous ones and the accumulated updates. */
+  aggregateFit(global: Float32Array, acc: FitAccumulator, state: StrategyState): { weights: Float32Array; state: StrategyState };
+}
+
+export interface RobustStrategy extends StrategyBase {
+  readonly linear: false;
+  aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState; selected?: number[] };
+}
+
+export type Strategy = LinearStrategy | RobustStrategy;

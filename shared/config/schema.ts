@@ -45,6 +45,26 @@ export const modelSchema = z.union([
   z.object({ path: z.string().min(1) }).strict(),
 ]);
 
+/** Aggregation strategies with their papers' defaults. */
+export const strategySchema = z.discriminatedUnion('name', [
+  z.object({ name: z.literal('fedavg') }).strict(),
+  /** Li et al. 2020: proximal term mu/2 ||w - w_global||^2 in each site's loss. */
+  z.object({ name: z.literal('fedprox'), mu: z.number().min(0).default(0.01) }).strict(),
+  /** Hsu et al. 2019: server momentum. */
+  z.object({ name: z.literal('fedavgm'), serverLearningRate: z.number().positive().default(1), momentum: z.number().min(0).lt(1).default(0.9) }).strict(),
+  /** Reddi et al. 2021 (defaults as in Flower's implementations of the paper). */
+  z.object({ name: z.literal('fedadam'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-9) }).strict(),
+  z.object({ name: z.literal('fedyogi'), eta: z.number().positive().default(0.01), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-3) }).strict(),
+  z.object({ name: z.literal('fedadagrad'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), tau: z.number().positive().default(1e-9) }).strict(),
+  /** Blanchard et al. 2017: tolerate f Byzantine sites. */
+  z.object({ name: z.literal('krum'), f: z.number().int().min(0).default(1) }).strict(),
+  z.object({ name: z.literal('multi-krum'), f: z.number().int().min(0).default(1), m: z.number().int().min(1).optional() }).strict(),
+  /** Yin et al. 2018: cut the beta fraction at each end of every coordinate. */
+  z.object({ name: z.literal('trimmed-mean'), beta: z.number().min(0).lt(0.5).default(0.25) }).strict(),
+  z.object({ name: z.literal('median') }).strict(),
+]);
+export type StrategyName = z.infer<typeof strategySchema>['name'];
+
 export const SECAGG_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'unmasking'] as const;
 export type SecAggStage = (typeof SECAGG_STAGES)[number];
 
@@ -108,13 +128,12 @@ export const experimentSchema = z
         batchSize: z.number().int().min(1).default(16),
         learningRate: z.number().positive().default(0.05),
         optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+        /** FedProx's mu (set by the fedprox strategy; 0 = plain local training). */
+        proximalMu: z.number().min(0).default(0),
       })
       .strict()
-      .default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd' }),
-    strategy: z
-      .object({ name: z.literal('fedavg').default('fedavg') })
-      .strict()
-      .default({ name: 'fedavg' }),
+      .default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0 }),
+    strategy: strategySchema.default({ name: 'fedavg' }),
     secagg: secaggSchema.default({ mode: 'off', threshold: 0.6, clip: 4, bits: 32, stageTimeoutMs: 60_000 }),
     dp: dpSchema.optional(),
     /** Seed of model initialisation, client sampling and local shuffling. */

@@ -189,6 +189,8 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
       const totalWeight = v[params]!;
       if (!(totalWeight > 0)) return fail(`the aggregated weight is ${totalWeight}`);
       const strategy = createStrategy(cfg.strategy);
+      // The config refuses robust strategies with secure aggregation; this guards the invariant.
+      if (!strategy.linear) return fail(`${strategy.name} cannot aggregate a masked sum`);
       const prev = ctx.checkpoints.read(experimentId, round - 1);
       const acc = strategy.createAccumulator(params);
       acc.fold(v.subarray(0, params), 0, 1);

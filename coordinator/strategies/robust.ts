@@ -1,0 +1,29 @@
+// Shared shape of the robust strategies: they read every update (unweighted, as in their papers) and
+// combine them coordinate block by coordinate block, so memory is O(sites x block), not O(sites x model).
+import type { ExperimentConfig } from '../../shared/config/schema';
+import { weightedMetrics } from './math';
+import type { RobustStrategy, StrategyState, UpdateSet } from './strategy';
+
+export abstract class BlockwiseRobust implements RobustStrategy {
+  abstract readonly name: string;
+  readonly linear = false as const;
+  initialState(_numParams: number): StrategyState {
+    return null;
+  }
+  configureFit(_round: number, config: ExperimentConfig): ExperimentConfig['train'] {
+    return config.train;
+  }
+  aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number> {
+    return weightedMetrics(results);
+  }
+  protected abstract combine(rows: Float32Array[], out: Float32Array): void;
+  aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+    const weights = new Float32Array(global.length);
+    for (const { offset, rows } of updates.blocks()) {
+      const out = new Float32Array(rows[0]!.length);
+      this.combine(rows, out);
+      for (let j = 0; j < out.length; j++) weights[offset + j] = global[offset + j]! + out[j]!;
+    }
+    return { weights, state };
+  }
+}
