@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
+import { parseAttack } from '../shared/attack';
 import { finalTable, simulate } from '../simulation/run';
 import { action, printJson } from './common';
 
@@ -32,6 +33,9 @@ interface SimulateFlags {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  strategy?: string;
+  byzantine?: number;
+  attack: string;
   secagg?: string;
   dropAfter?: string;
   dpNoise?: number;
@@ -82,6 +86,9 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'local epochs per round', int('--epochs'))
     .option('--batch-size <n>', 'local batch size', int('--batch-size'))
     .option('--lr <x>', 'local learning rate', positive('--lr'))
+    .option('--strategy <name>', 'aggregation strategy (fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, krum, multi-krum, trimmed-mean, median)')
+    .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int('--byzantine'))
+    .option('--attack <spec>', 'what Byzantine sites do: scale:F, signflip, noise:S', 'scale:-10')
     .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
     .option('--drop-after <stage:count>', 'simulate dropouts: that many clients vanish after advertise-keys, share-keys or masked-input each round')
     .option('--dp-noise <z>', 'differential privacy: noise multiplier (needs --dp-clip)', positive('--dp-noise', true))
@@ -108,6 +115,8 @@ export function register(program: Command): void {
           },
           ...(secagg ? { secagg } : {}),
           ...(dp ? { dp } : {}),
+          ...(o.strategy ? { strategy: o.strategy } : {}),
+          ...(o.byzantine ? { byzantine: { count: o.byzantine, attack: (parseAttack(o.attack), o.attack) } } : {}),
         });
         if (o.json) return printJson(report);
         process.stdout.write('\n' + finalTable(report));

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { DataError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
 import { AccordWorker } from '../worker/client';
+import { parseAttack } from '../shared/attack';
 import { action } from './common';
 
 export function register(program: Command): void {
@@ -16,8 +17,9 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--attack <spec>', 'simulation only: poison updates (scale:F, signflip, noise:S)')
     .action(
-      action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string }) => {
+      action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string; attack?: string }) => {
         if (!o.token) throw new DataError('--token is required (or set ACCORD_TOKEN)', 'CONFIG_INVALID');
         if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
         const w = new AccordWorker({
@@ -27,6 +29,7 @@ export function register(program: Command): void {
           dataFile: o.data,
           auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
           backend: o.backend as BackendName | 'auto',
+          ...(o.attack ? { attack: parseAttack(o.attack) } : {}),
         });
         process.once('SIGINT', () => w.stop());
         process.once('SIGTERM', () => w.stop());

@@ -17,6 +17,7 @@ import { computeBaselines, type Baselines } from './baselines';
 import { getDataset } from './datasets';
 import { type Child, spawnAccord, tail } from './processes';
 import { freePort, startPrivateRedis, type PrivateRedis } from './redis-server';
+import { rng, sample, seedOf } from '../shared/random';
 
 export interface SimulateOptions {
   /** Shipped data set name. Default heart-disease. */
@@ -34,6 +35,10 @@ export interface SimulateOptions {
   secagg?: Partial<ExperimentConfig['secagg']>;
   /** Differential privacy settings. */
   dp?: ExperimentConfig['dp'];
+  /** Strategy name (its paper's defaults). */
+  strategy?: string;
+  /** Simulated Byzantine sites and what they do (e.g. scale:-10). */
+  byzantine?: { count: number; attack: string };
   /** Give up after this long. Default 30 minutes. */
   timeoutMs?: number;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
@@ -41,7 +46,7 @@ export interface SimulateOptions {
 }
 
 export interface SimulationReport extends ExperimentReport {
-  simulation: { dataset: string; sites: string[]; redis: string; durationMs: number; processes: number };
+  simulation: { dataset: string; sites: string[]; redis: string; durationMs: number; processes: number; byzantine?: { sites: string[]; attack: string } };
   baselines?: Baselines;
 }
 
@@ -57,6 +62,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     train: { ...(ds.experiment.train as object), ...(opts.train ?? {}) },
     ...(opts.secagg ? { secagg: opts.secagg } : {}),
     ...(opts.dp ? { dp: opts.dp } : {}),
+    ...(opts.strategy ? { strategy: { name: opts.strategy } as ExperimentInput['strategy'] } : {}),
   };
   const cfg = parseExperiment(input, `simulation of ${ds.name}`);
   const out = path.resolve(opts.out);
@@ -87,11 +93,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
       logDir,
     );
     children.push(coordinator);
+    const byzantine = new Set(opts.byzantine ? sample(sites, opts.byzantine.count, rng(seedOf(cfg.seed, 'byzantine'))) : []);
+    if (byzantine.size) say(`byzantine sites (${opts.byzantine!.attack}): ${[...byzantine].join(', ')}`);
     for (const s of sites) {
       children.push(
         spawnAccord(
           `worker-${s}`,
-          ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', s, '--token', tokens[s]!, '--data', ds.sites[s]!, '--audit', path.join(out, 'audit', `${s}.jsonl`), '--backend', opts.backend],
+          ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', s, '--token', tokens[s]!, '--data', ds.sites[s]!, '--audit', path.join(out, 'audit', `${s}.jsonl`), '--backend', opts.backend, ...(byzantine.has(s) ? ['--attack', opts.byzantine!.attack] : [])],
           logDir,
         ),
       );
@@ -141,7 +149,14 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     }
     const report: SimulationReport = {
       ...experimentReport,
-      simulation: { dataset: ds.name, sites, redis: privateRedis ? 'private redis-server' : redisUrl, durationMs: Date.now() - t0, processes: children.length },
+      simulation: {
+        dataset: ds.name,
+        sites,
+        redis: privateRedis ? 'private redis-server' : redisUrl,
+        durationMs: Date.now() - t0,
+        processes: children.length,
+        ...(byzantine.size ? { byzantine: { sites: [...byzantine], attack: opts.byzantine!.attack } } : {}),
+      },
       ...(baselines ? { baselines } : {}),
     };
     fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2));

@@ -18,6 +18,7 @@ import { seedOf } from '../shared/random';
 import { copyF32Bytes } from '../shared/tensors/bytes';
 import { sameSpecs, totalSize, type TensorShape } from '../shared/tensors/weights';
 import { AuditLog } from './audit';
+import { type Attack, applyAttack } from '../shared/attack';
 import crypto from 'node:crypto';
 import { clipL2 } from '../shared/privacy/clip';
 import { addGaussianNoise } from '../shared/privacy/noise';
@@ -42,6 +43,8 @@ export interface WorkerOptions {
   auditFile?: string;
   /** Longest wait between reconnect attempts. Default 30000 ms. */
   maxBackoffMs?: number;
+  /** Simulation only: poison this site's updates (see shared/attack.ts). */
+  attack?: Attack;
   log?: Logger;
 }
 
@@ -353,6 +356,7 @@ export class AccordWorker {
       const after = getFlatWeights(model).values;
       const delta = new Float32Array(after.length);
       for (let i = 0; i < after.length; i++) delta[i] = after[i]! - global.values[i]!;
+      if (this.opts.attack) applyAttack(delta, this.opts.attack, seedOf(this.opts.site, header.round));
       // Differential privacy: the site bounds its own contribution before anything leaves.
       if (cfg.dp) clipL2(delta, cfg.dp.clip);
       if (task.cancelled) return;

@@ -53,7 +53,7 @@ export const strategySchema = z.discriminatedUnion('name', [
   /** Hsu et al. 2019: server momentum. */
   z.object({ name: z.literal('fedavgm'), serverLearningRate: z.number().positive().default(1), momentum: z.number().min(0).lt(1).default(0.9) }).strict(),
   /** Reddi et al. 2021 (defaults as in Flower's implementations of the paper). */
-  z.object({ name: z.literal('fedadam'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-9) }).strict(),
+  z.object({ name: z.literal('fedadam'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-2) }).strict(),
   z.object({ name: z.literal('fedyogi'), eta: z.number().positive().default(0.01), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-3) }).strict(),
   z.object({ name: z.literal('fedadagrad'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), tau: z.number().positive().default(1e-9) }).strict(),
   /** Blanchard et al. 2017: tolerate f Byzantine sites. */
