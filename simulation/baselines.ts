@@ -1,7 +1,8 @@
 // Baselines measured in the same run: each site alone, and all rows pooled (what federation stands in
 // for), with the same model, seed and total epochs, each evaluated on every site's test split.
 import type { ExperimentConfig } from '../shared/config/schema';
-import { concatExamples, type SiteData } from '../shared/data/features';
+import { combineColumnSums, concatExamples, siteColumnSums, type SiteData } from '../shared/data/features';
+import { readCsvFile } from '../shared/data/csv';
 import { loadSiteData } from '../shared/data/site';
 import { initBackend } from '../shared/models/backend';
 import { createModel } from '../shared/models/zoo';
@@ -32,8 +33,14 @@ async function trainAndScore(cfg: ExperimentConfig, sites: Record<string, SiteDa
   return { siteAccuracy, meanSiteAccuracy: accs.reduce((a, b) => a + b, 0) / accs.length, epochs };
 }
 
-export async function computeBaselines(cfg: ExperimentConfig, siteFiles: Record<string, string>): Promise<Baselines> {
+export async function computeBaselines(config: ExperimentConfig, siteFiles: Record<string, string>): Promise<Baselines> {
   await initBackend();
+  let cfg = config;
+  if (cfg.data.scaling === 'federated' && !cfg.data.stats) {
+    // The same global statistics the federation uses: summed from each site's column sums.
+    const stats = combineColumnSums(Object.values(siteFiles).map((f) => siteColumnSums(readCsvFile(f, cfg.data), cfg.data)));
+    cfg = { ...cfg, data: { ...cfg.data, stats } };
+  }
   const sites: Record<string, SiteData> = {};
   for (const [s, f] of Object.entries(siteFiles)) sites[s] = loadSiteData(f, cfg.data);
   const names = Object.keys(sites);

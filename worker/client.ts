@@ -5,7 +5,8 @@ import type * as tf from '@tensorflow/tfjs';
 import path from 'node:path';
 import { parseExperiment } from '../shared/config/load';
 import type { ExperimentConfig } from '../shared/config/schema';
-import { countRows } from '../shared/data/csv';
+import { countRows, readCsvFile } from '../shared/data/csv';
+import { siteColumnSums } from '../shared/data/features';
 import type { SiteData } from '../shared/data/features';
 import { loadSiteData } from '../shared/data/site';
 import { AccordError, AuthError } from '../shared/errors';
@@ -222,6 +223,11 @@ export class AccordWorker {
         }
         return;
       }
+      case 'statsTask': {
+        const header = msg.statsTask!.header!;
+        this.queue = this.queue.then(() => this.columnSums(header)).catch(() => undefined);
+        return;
+      }
       case 'secaggRequest': {
         const req = msg.secaggRequest!;
         this.queue = this.queue.then(() => this.secagg(req)).catch(() => undefined);
@@ -269,6 +275,25 @@ export class AccordWorker {
       this.modelCache.set(key, m);
     }
     return m;
+  }
+
+  /** Federated scaling: per-column count, sum and sum of squares of this site's training rows. */
+  private async columnSums(header: TaskHeader__Output): Promise<void> {
+    try {
+      const cfg = parseExperiment(JSON.parse(header.configJson), `task ${header.taskId} config`);
+      const sums = siteColumnSums(readCsvFile(this.opts.dataFile, cfg.data), cfg.data);
+      const values: Record<string, number> = {};
+      cfg.data.columns.forEach((c, k) => {
+        const s = sums.columns[c];
+        if (!s) return;
+        values[`n.${k}`] = s.n;
+        values[`sum.${k}`] = s.sum;
+        values[`sumsq.${k}`] = s.sumsq;
+      });
+      await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: sums.rows, values } });
+    } catch (e) {
+      await this.sendError(header.taskId, e);
+    }
   }
 
   /** One stage of secure aggregation (see shared/secagg/client.ts for the protocol itself). */

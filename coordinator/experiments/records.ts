@@ -31,6 +31,8 @@ export interface ExperimentRecord {
   error?: string;
   /** Why the experiment stopped early (e.g. the privacy budget). */
   stopped?: string;
+  /** Global column statistics for federated scaling, summed from the sites. */
+  stats?: Record<string, { fill: number; mean: number; std: number }>;
 }
 
 export interface SiteRoundResult {
@@ -102,6 +104,7 @@ function decode(h: Record<string, string>): ExperimentRecord | undefined {
     phase: h['phase'] ?? '',
     ...(h['error'] ? { error: h['error'] } : {}),
     ...(h['stopped'] ? { stopped: h['stopped'] } : {}),
+    ...(h['stats'] ? { stats: JSON.parse(h['stats']) as ExperimentRecord['stats'] } : {}),
   };
 }
 
@@ -137,6 +140,15 @@ export class ExperimentRecords {
     const flat: Record<string, string | number> = { updatedAt: Date.now() };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = v as string | number;
     await this.redis.hset(keys.experiment(id), flat);
+  }
+
+  async setStats(id: string, stats: NonNullable<ExperimentRecord['stats']>): Promise<void> {
+    await this.redis.hset(keys.experiment(id), { stats: JSON.stringify(stats), updatedAt: Date.now() });
+  }
+
+  /** The config as sites receive it: with the global statistics when scaling is federated. */
+  static effectiveConfig(rec: ExperimentRecord): ExperimentConfig {
+    return rec.stats ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } } : rec.config;
   }
 
   async putRound(id: string, rec: RoundRecord): Promise<void> {

@@ -7,7 +7,7 @@ import { type RoundRef, jobIds, tasksQueue } from './names';
 
 export const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } } as const;
 
-export function taskChild(ref: RoundRef, kind: 'train' | 'evaluate' | 'secagg', worker: { site: string; instance: string }, stage?: SecAggStage): FlowNestedLeafJob {
+export function taskChild(ref: RoundRef, kind: 'train' | 'evaluate' | 'secagg' | 'stats', worker: { site: string; instance: string }, stage?: SecAggStage): FlowNestedLeafJob {
   const taskId = jobIds.task(ref, stage ?? kind, worker.site);
   const data: TaskJobData = { ...ref, kind, site: worker.site, taskId, ...(stage ? { stage } : {}) };
   return {

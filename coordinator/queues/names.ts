@@ -22,12 +22,13 @@ export const jobIds = {
   aggregate: (r: RoundRef) => `${base(r)}-aggregate`,
   commit: (r: RoundRef) => `${base(r)}-commit`,
   secagg: (r: RoundRef, stage: string) => `${base(r)}-secagg-${stage}`,
+  stats: (experimentId: string) => `${experimentId}-stats`,
   /** kind is train, evaluate, or a secure-aggregation stage name. */
   task: (r: RoundRef, kind: string, site: string) => `${base(r)}-${kind}-${site}`,
 };
 
 /** The site of a task job id (what follows the task kind). */
 export function siteOfTaskJob(jobKey: string): string {
-  const m = /-(?:train|evaluate|advertise-keys|share-keys|masked-input|unmasking)-([A-Za-z0-9_.-]+)$/.exec(jobKey);
+  const m = /-(?:train|evaluate|stats|advertise-keys|share-keys|masked-input|unmasking)-([A-Za-z0-9_.-]+)$/.exec(jobKey);
   return m ? m[1]! : jobKey;
 }

@@ -7,6 +7,7 @@ import { commitRound } from '../rounds/commit';
 import { runTask } from '../rounds/run-task';
 import { secaggStep } from '../rounds/secure/stages';
 import { selectRound } from '../rounds/select';
+import { collectStatistics } from '../rounds/statistics';
 import { startExperiment } from '../rounds/start';
 import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './names';
 
@@ -39,6 +40,8 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
           return commitRound(ctx, job);
         case 'secagg':
           return secaggStep(ctx, job);
+        case 'stats':
+          return collectStatistics(ctx, job);
         default:
           throw new Error(`unknown round step "${job.name}"`);
       }

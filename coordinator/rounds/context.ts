@@ -40,7 +40,7 @@ export interface SelectJobData extends RoundJobData {
 }
 
 export interface TaskJobData extends RoundJobData {
-  kind: 'train' | 'evaluate' | 'secagg';
+  kind: 'train' | 'evaluate' | 'secagg' | 'stats';
   site: string;
   taskId: string;
   /** For secagg tasks: the protocol stage. */
@@ -54,7 +54,7 @@ export interface SecAggJobData extends RoundJobData {
 /** What a finished train or evaluate task returns (kept by BullMQ as the job's return value). */
 export interface TaskJobResult extends TaskOutcome {
   site: string;
-  kind: 'train' | 'evaluate' | 'secagg';
+  kind: 'train' | 'evaluate' | 'secagg' | 'stats';
   backend: string;
 }
 

@@ -1,6 +1,7 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
 import type { RoundRef } from '../queues/names';
+import { ExperimentRecords } from '../experiments/records';
 import { writeFileAtomic } from '../store/atomic';
 import { exportModel } from '../store/export';
 import { buildReport } from '../store/report';
@@ -53,7 +54,7 @@ export async function finishExperiment(ctx: RoundContext, id: string): Promise<v
   if (!rec) return;
   const last = ctx.checkpoints.latest(id);
   const { weights } = ctx.checkpoints.read(id, last);
-  await exportModel(rec.config, weights, ctx.paths.modelDir(id));
+  await exportModel(ExperimentRecords.effectiveConfig(rec), weights, ctx.paths.modelDir(id));
   await ctx.records.update(id, { status: 'completed', phase: 'completed', committed: last });
   await writeReport(ctx, id);
   ctx.log.info({ experiment: id, rounds: last, model: ctx.paths.modelDir(id) }, 'experiment completed');

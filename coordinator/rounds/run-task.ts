@@ -7,6 +7,7 @@ import { TaskError } from '../../shared/errors';
 import { createStrategy } from '../strategies';
 import type { CheckpointMeta } from '../store/checkpoints';
 import type { RoundContext, TaskJobData, TaskJobResult } from './context';
+import { ExperimentRecords } from '../experiments/records';
 import type { SecAggStage } from '../../shared/config/schema';
 import type { SecAggRequest } from '../../shared/protocol/generated/accord/v1/SecAggRequest';
 import { protocolId, readState, type SecAggState } from './secure/state';
@@ -27,6 +28,10 @@ export async function runTask(ctx: RoundContext, job: Job<TaskJobData>): Promise
     session = ctx.hub.get(site);
   }
   if (!session) throw new TaskError(`site ${site} is not connected to coordinator ${ctx.instance}`, 'DISCONNECTED');
+  if (kind === 'stats') {
+    const outcome = await session.runTask({ kind, taskId, experimentId, round, configJson: JSON.stringify(cfg), deadline: Date.now() + cfg.timeouts.taskMs });
+    return { site, kind, ...outcome, backend: session.hello.backend };
+  }
   if (kind === 'secagg') {
     const state = readState(ctx.paths, experimentId, round, attempt);
     const stage = job.data.stage!;
@@ -47,7 +52,8 @@ export async function runTask(ctx: RoundContext, job: Job<TaskJobData>): Promise
   const meta = JSON.parse(fs.readFileSync(ctx.paths.checkpointMeta(experimentId, round - 1), 'utf8')) as CheckpointMeta;
   const file = kind === 'train' ? ctx.paths.checkpointBin(experimentId, round - 1) : ctx.paths.candidate(experimentId, round);
   const weights = ctx.weights.load(file, meta.specs);
-  const roundConfig = { ...cfg, train: createStrategy(cfg.strategy).configureFit(round, cfg) };
+  const effective = ExperimentRecords.effectiveConfig(rec);
+  const roundConfig = { ...effective, train: createStrategy(cfg.strategy).configureFit(round, cfg) };
   const outcome = await session.runTask({
     kind,
     taskId,

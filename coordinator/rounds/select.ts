@@ -11,8 +11,8 @@ import { RdpAccountant } from '../../shared/privacy/rdp';
 import { failExperiment, stopExperiment } from './finish';
 
 /** Queues the selecting step; `delayMs` spaces out retries of a failed round. */
-export async function enqueueSelect(ctx: RoundContext, data: SelectJobData, delayMs = 0): Promise<void> {
-  await ctx.rounds.add('select', data, { jobId: jobIds.select(data), delay: delayMs, ...KEEP });
+export async function enqueueSelect(ctx: RoundContext, data: SelectJobData, delayMs = 0, idSuffix = ''): Promise<void> {
+  await ctx.rounds.add('select', data, { jobId: jobIds.select(data) + idSuffix, delay: delayMs, ...KEEP });
 }
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
@@ -29,6 +29,18 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     await ctx.records.update(experimentId, { round, phase: `selecting (${live.length}/${cfg.clients.min} workers)` });
     await job.moveToDelayed(Date.now() + ctx.selectPollMs, token);
     throw new DelayedError();
+  }
+  if (cfg.data.scaling === 'federated' && !cfg.data.stats && !rec.stats) {
+    // Federated scaling: before the first round, every live site sends its per-column sums.
+    await ctx.records.update(experimentId, { phase: 'statistics' });
+    await ctx.flows.add({
+      name: 'stats',
+      queueName: QUEUE_ROUNDS,
+      data: job.data,
+      opts: { jobId: jobIds.stats(experimentId), ...KEEP },
+      children: live.map((w) => taskChild({ experimentId, round, attempt }, 'stats', w)),
+    });
+    return 'collecting column statistics first';
   }
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
   if (cfg.dp?.maxEpsilon !== undefined && attempt === 1) {

@@ -10,7 +10,7 @@ import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
 import { SpoolWriter } from '../store/spool';
 import { type ValidHello, validateMetrics } from './validate';
 
-export type TaskKind = 'train' | 'evaluate' | 'secagg';
+export type TaskKind = 'train' | 'evaluate' | 'secagg' | 'stats';
 
 export interface TaskRequest {
   kind: TaskKind;
@@ -144,6 +144,11 @@ export class Session {
       if (req.secagg!.uploadValues !== undefined) this.expectUpload(task, req.secagg!.uploadValues, 'u32');
       return;
     }
+    if (req.kind === 'stats') {
+      const header = { taskId: req.taskId, experimentId: req.experimentId, round: req.round, configJson: req.configJson, deadlineUnixMs: req.deadline, modelBytes: 0, tensors: [] };
+      await this.send({ statsTask: { header } });
+      return;
+    }
     const weights = req.weights!;
     const header = {
       taskId: req.taskId,
@@ -235,7 +240,7 @@ export class Session {
       if (task.req.kind === 'train' && !task.req.secure && (m.examples < 1 || m.examples > this.declaredExamples))
         throw new ProtocolError(`train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`, 'BAD_METRICS');
       task.metrics = { examples: task.req.secure ? 0 : m.examples, values: m.values };
-      if (task.req.kind === 'evaluate' || task.req.secure) return this.finish(task);
+      if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || task.req.secure) return this.finish(task);
       this.expectUpload(task, totalSize(task.req.weights!.specs), 'f32');
     } catch (e) {
       this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
@@ -292,7 +297,8 @@ export class Session {
     this.bytesUp += size;
     const task = this.tasks.get(chunk.taskId);
     if (!task) return this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
-    if (task.req.kind === 'evaluate' || task.req.secure) return this.reject(chunk.taskId, new ProtocolError(`update sent for ${task.req.secure ? 'secure train' : 'evaluate'} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
+    if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || task.req.secure)
+      return this.reject(chunk.taskId, new ProtocolError(`update sent for ${task.req.secure ? 'secure train' : task.req.kind} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
     if (!task.receiver)
       return this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.secagg!.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
     if (task.receiver.complete) {

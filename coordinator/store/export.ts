@@ -26,7 +26,14 @@ export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, d
         convertedBy: null,
         modelTopology: artifacts.modelTopology,
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-        userDefinedMetadata: { features: featureNames(cfg.data), classes: classCount(cfg.data), label: cfg.data.label },
+        // What a user needs to feed the model: feature order, and the scaling the federation used.
+        userDefinedMetadata: {
+          features: featureNames(cfg.data),
+          classes: classCount(cfg.data),
+          label: cfg.data.label,
+          scaling: cfg.data.scaling,
+          ...(cfg.data.stats ? { stats: cfg.data.stats } : {}),
+        },
       };
       writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };

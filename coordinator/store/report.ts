@@ -29,7 +29,7 @@ export function buildReport(rec: ExperimentRecord, rounds: RoundRecord[], events
       name: rec.name,
       status: rec.status,
       createdAt: new Date(rec.createdAt).toISOString(),
-      config: rec.config,
+      config: rec.stats ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } } : rec.config,
       ...(rec.error ? { error: rec.error } : {}),
       ...(rec.stopped ? { stopped: rec.stopped } : {}),
     },

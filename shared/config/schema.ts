@@ -30,8 +30,14 @@ export const dataSchema = z
     zeroMeansMissing: z.array(z.string()).default([]),
     /** How a site fills missing numeric values, from its own training rows. */
     impute: z.enum(['mean', 'median', 'zero']).default('mean'),
-    /** Standardise features with statistics of the site's own training rows. */
-    scaling: z.enum(['standard', 'none']).default('standard'),
+    /**
+     * standard: each site standardises with statistics of its own training rows; federated: with
+     * global statistics the coordinator sums from every site's per-column counts and sums (never rows);
+     * none: raw values.
+     */
+    scaling: z.enum(['standard', 'federated', 'none']).default('standard'),
+    /** Global column statistics (set by the coordinator for federated scaling, or given by hand). */
+    stats: z.record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number().positive() }).strict()).optional(),
     /** Share of each site's rows held out for testing (stratified by label). */
     testFraction: z.number().gt(0).lt(1).default(0.33),
     /** Seed of the fixed train/test split. */

@@ -48,7 +48,7 @@ export function labelOf(value: number, cfg: DataConfig): number {
   return value;
 }
 
-interface ColumnStats {
+export interface ColumnStats {
   fill: number;
   mean: number;
   std: number;
@@ -79,7 +79,13 @@ export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
   const used = cfg.columns.filter((c) => c !== cfg.label && !cfg.drop.includes(c)).map((c) => ({ c, j: table.columns.indexOf(c) }));
   const numericCols = used.filter(({ c }) => !cfg.categorical[c]);
   const colStats = new Map<number, ColumnStats>();
-  for (const { j } of numericCols) colStats.set(j, stats(split.train.map((i) => table.rows[i]![j]!), cfg));
+  for (const { c, j } of numericCols) {
+    if (cfg.scaling === 'federated') {
+      const g = cfg.stats?.[c];
+      if (!g) throw new DataError(`federated scaling needs global statistics for column "${c}" (the coordinator sends them)`, 'MISSING_STATS');
+      colStats.set(j, g);
+    } else colStats.set(j, stats(split.train.map((i) => table.rows[i]![j]!), cfg));
+  }
 
   const encode = (idx: number[]): Examples => {
     const x = new Float32Array(idx.length * names.length);
@@ -94,7 +100,7 @@ export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
         } else {
           const s = colStats.get(j)!;
           const v = Number.isNaN(row[j]!) ? s.fill : row[j]!;
-          x[k++] = cfg.scaling === 'standard' ? (v - s.mean) / s.std : v;
+          x[k++] = cfg.scaling === 'none' ? v : (v - s.mean) / s.std;
         }
       }
       y[r] = labels[ri]!;
@@ -115,4 +121,61 @@ export function concatExamples(parts: Examples[], featureCount: number): Example
     r += p.n;
   }
   return { x, y, n };
+}
+
+/** One site's per-column sums over its training rows: all that federated scaling needs from it. */
+export interface ColumnSums {
+  rows: number;
+  /** Per numeric column (schema order): non-missing count, sum and sum of squares. */
+  columns: Record<string, { n: number; sum: number; sumsq: number }>;
+}
+
+export function siteColumnSums(table: RawTable, cfg: DataConfig): ColumnSums {
+  const labelIdx = table.columns.indexOf(cfg.label);
+  if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
+  const split = stratifiedSplit(
+    table.rows.map((r) => labelOf(r[labelIdx]!, cfg)),
+    cfg.testFraction,
+    cfg.splitSeed,
+  );
+  const columns: ColumnSums['columns'] = {};
+  for (const c of cfg.columns) {
+    if (c === cfg.label || cfg.drop.includes(c) || cfg.categorical[c]) continue;
+    const j = table.columns.indexOf(c);
+    let n = 0;
+    let sum = 0;
+    let sumsq = 0;
+    for (const i of split.train) {
+      const v = table.rows[i]![j]!;
+      if (Number.isNaN(v)) continue;
+      n++;
+      sum += v;
+      sumsq += v * v;
+    }
+    columns[c] = { n, sum, sumsq };
+  }
+  return { rows: split.train.length, columns };
+}
+
+/**
+ * Global statistics from the sites' sums. Missing values are filled with the global mean, so the
+ * variance of the filled column is (sumsq - 2 m sum + n m^2) / rows over the present values.
+ */
+export function combineColumnSums(parts: ColumnSums[]): Record<string, ColumnStats> {
+  const rows = parts.reduce((a, p) => a + p.rows, 0);
+  const out: Record<string, ColumnStats> = {};
+  for (const c of Object.keys(parts[0]?.columns ?? {})) {
+    const n = parts.reduce((a, p) => a + (p.columns[c]?.n ?? 0), 0);
+    const sum = parts.reduce((a, p) => a + (p.columns[c]?.sum ?? 0), 0);
+    const sumsq = parts.reduce((a, p) => a + (p.columns[c]?.sumsq ?? 0), 0);
+    if (n === 0 || rows === 0) {
+      out[c] = { fill: 0, mean: 0, std: 1 };
+      continue;
+    }
+    const m = sum / n;
+    const variance = Math.max(0, (sumsq - 2 * m * sum + n * m * m) / rows);
+    const std = Math.sqrt(variance);
+    out[c] = { fill: m, mean: m, std: std > 1e-8 ? std : 1 };
+  }
+  return out;
 }

@@ -17,6 +17,7 @@ import type { RevealedShare as _accord_v1_RevealedShare, RevealedShare__Output a
 import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from './accord/v1/SealedShare';
 import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from './accord/v1/SecAggRequest';
 import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from './accord/v1/SecAggResponse';
+import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from './accord/v1/StatsTask';
 import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from './accord/v1/TaskHeader';
 import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from './accord/v1/TensorSpec';
 import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from './accord/v1/TrainTask';
@@ -47,6 +48,7 @@ export interface ProtoGrpcType {
       SealedShare: MessageTypeDefinition<_accord_v1_SealedShare, _accord_v1_SealedShare__Output>
       SecAggRequest: MessageTypeDefinition<_accord_v1_SecAggRequest, _accord_v1_SecAggRequest__Output>
       SecAggResponse: MessageTypeDefinition<_accord_v1_SecAggResponse, _accord_v1_SecAggResponse__Output>
+      StatsTask: MessageTypeDefinition<_accord_v1_StatsTask, _accord_v1_StatsTask__Output>
       TaskHeader: MessageTypeDefinition<_accord_v1_TaskHeader, _accord_v1_TaskHeader__Output>
       TensorSpec: MessageTypeDefinition<_accord_v1_TensorSpec, _accord_v1_TensorSpec__Output>
       TrainTask: MessageTypeDefinition<_accord_v1_TrainTask, _accord_v1_TrainTask__Output>

@@ -7,6 +7,7 @@ import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord
 import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from '../../accord/v1/Cancel';
 import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
 import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from '../../accord/v1/SecAggRequest';
+import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from '../../accord/v1/StatsTask';
 
 export interface CoordinatorMessage {
   'welcome'?: (_accord_v1_Welcome | null);
@@ -16,7 +17,8 @@ export interface CoordinatorMessage {
   'cancel'?: (_accord_v1_Cancel | null);
   'error'?: (_accord_v1_Error | null);
   'secaggRequest'?: (_accord_v1_SecAggRequest | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest";
+  'statsTask'?: (_accord_v1_StatsTask | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask";
 }
 
 export interface CoordinatorMessage__Output {
@@ -27,5 +29,6 @@ export interface CoordinatorMessage__Output {
   'cancel'?: (_accord_v1_Cancel__Output | null);
   'error'?: (_accord_v1_Error__Output | null);
   'secaggRequest'?: (_accord_v1_SecAggRequest__Output | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest";
+  'statsTask'?: (_accord_v1_StatsTask__Output | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask";
 }

@@ -1,0 +1,32 @@
+// Federated feature scaling: sum the sites' per-column counts, sums and sums of squares into global
+// means and standard deviations (no row leaves a site), store them with the experiment, then select.
+import type { Job } from 'bullmq';
+import { type ColumnSums, combineColumnSums } from '../../shared/data/features';
+import type { RoundContext, SelectJobData, TaskJobResult } from './context';
+import { failExperiment } from './finish';
+import { enqueueSelect } from './select';
+
+export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobData>): Promise<string> {
+  const { experimentId } = job.data;
+  const rec = await ctx.records.get(experimentId);
+  if (!rec || rec.status !== 'running') return 'experiment not running';
+  const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'stats');
+  if (results.length < rec.config.clients.min) {
+    await failExperiment(ctx, experimentId, `federated scaling: ${results.length} sites sent column statistics, ${rec.config.clients.min} needed`);
+    return 'failed';
+  }
+  const cols = rec.config.data.columns;
+  const parts: ColumnSums[] = results.map((r) => {
+    const columns: ColumnSums['columns'] = {};
+    cols.forEach((c, k) => {
+      const n = r.metrics[`n.${k}`];
+      if (n !== undefined) columns[c] = { n, sum: r.metrics[`sum.${k}`] ?? 0, sumsq: r.metrics[`sumsq.${k}`] ?? 0 };
+    });
+    return { rows: r.examples, columns };
+  });
+  const stats = combineColumnSums(parts);
+  await ctx.records.setStats(experimentId, stats);
+  await ctx.records.event(experimentId, `federated scaling: column statistics from ${results.length} sites (${parts.reduce((a, p) => a + p.rows, 0)} training rows)`);
+  await enqueueSelect(ctx, { ...job.data, since: Date.now() }, 0, '-after-stats');
+  return `statistics of ${results.length} sites`;
+}

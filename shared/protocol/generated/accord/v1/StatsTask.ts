@@ -1,0 +1,11 @@
+// Original file: proto/accord.proto
+
+import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from '../../accord/v1/TaskHeader';
+
+export interface StatsTask {
+  'header'?: (_accord_v1_TaskHeader | null);
+}
+
+export interface StatsTask__Output {
+  'header': (_accord_v1_TaskHeader__Output | null);
+}
