@@ -34,6 +34,7 @@ interface SimulateFlags {
   batchSize?: number;
   lr?: number;
   strategy?: string;
+  strategyParam: string[];
   byzantine?: number;
   attack: string;
   secagg?: string;
@@ -63,6 +64,16 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
   return { mode: o.secagg, ...(dropout ? { dropout } : {}) };
 }
 
+function strategyParams(list: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const kv of list) {
+    const m = /^([A-Za-z0-9]+)=(-?[0-9.eE+-]+)$/.exec(kv);
+    if (!m || !Number.isFinite(Number(m[2]))) throw new ConfigError(`--strategy-param: expected NAME=NUMBER, got "${kv}"`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
 function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
   if (o.dpNoise === undefined && o.dpClip === undefined) {
     if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined) throw new ConfigError('--dp-max-epsilon and --dp-delta need --dp-noise and --dp-clip');
@@ -87,6 +98,7 @@ export function register(program: Command): void {
     .option('--batch-size <n>', 'local batch size', int('--batch-size'))
     .option('--lr <x>', 'local learning rate', positive('--lr'))
     .option('--strategy <name>', 'aggregation strategy (fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, krum, multi-krum, trimmed-mean, median)')
+    .option('--strategy-param <k=v>', 'a strategy setting, e.g. eta=0.1 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int('--byzantine'))
     .option('--attack <spec>', 'what Byzantine sites do: scale:F, signflip, noise:S', 'scale:-10')
     .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
@@ -115,7 +127,7 @@ export function register(program: Command): void {
           },
           ...(secagg ? { secagg } : {}),
           ...(dp ? { dp } : {}),
-          ...(o.strategy ? { strategy: o.strategy } : {}),
+          ...(o.strategy || o.strategyParam.length ? { strategy: o.strategy ?? 'fedavg', strategyParams: strategyParams(o.strategyParam) } : {}),
           ...(o.byzantine ? { byzantine: { count: o.byzantine, attack: (parseAttack(o.attack), o.attack) } } : {}),
         });
         if (o.json) return printJson(report);

@@ -5,7 +5,8 @@ import { combineColumnSums, concatExamples, siteColumnSums, type SiteData } from
 import { readCsvFile } from '../shared/data/csv';
 import { loadSiteData } from '../shared/data/site';
 import { initBackend } from '../shared/models/backend';
-import { createModel } from '../shared/models/zoo';
+import { modelFor } from '../shared/models/zoo';
+import { inputSize } from '../shared/data/shape';
 import { seedOf } from '../shared/random';
 import { evaluateLocal, trainLocal } from '../worker/trainer';
 
@@ -22,8 +23,8 @@ export interface Baselines {
 
 async function trainAndScore(cfg: ExperimentConfig, sites: Record<string, SiteData>, trainOn: string[]): Promise<BaselineResult> {
   const any = Object.values(sites)[0]!;
-  const nf = any.featureNames.length;
-  const model = await createModel(cfg.model, nf, any.classes, cfg.seed);
+  const nf = inputSize(cfg.data);
+  const model = await modelFor(cfg);
   const epochs = cfg.rounds * cfg.train.epochs;
   await trainLocal(model, concatExamples(trainOn.map((s) => sites[s]!.train), nf), { ...cfg.train, epochs }, any.classes, seedOf(cfg.seed, 'baseline', ...trainOn));
   const siteAccuracy: Record<string, number> = {};
@@ -36,10 +37,11 @@ async function trainAndScore(cfg: ExperimentConfig, sites: Record<string, SiteDa
 export async function computeBaselines(config: ExperimentConfig, siteFiles: Record<string, string>): Promise<Baselines> {
   await initBackend();
   let cfg = config;
-  if (cfg.data.scaling === 'federated' && !cfg.data.stats) {
+  const data = cfg.data;
+  if (data.format === 'csv' && data.scaling === 'federated' && !data.stats) {
     // The same global statistics the federation uses: summed from each site's column sums.
-    const stats = combineColumnSums(Object.values(siteFiles).map((f) => siteColumnSums(readCsvFile(f, cfg.data), cfg.data)));
-    cfg = { ...cfg, data: { ...cfg.data, stats } };
+    const stats = combineColumnSums(Object.values(siteFiles).map((f) => siteColumnSums(readCsvFile(f, data), data)));
+    cfg = { ...cfg, data: { ...data, stats } };
   }
   const sites: Record<string, SiteData> = {};
   for (const [s, f] of Object.entries(siteFiles)) sites[s] = loadSiteData(f, cfg.data);

@@ -12,6 +12,8 @@ export interface ShippedDataset {
   sites: Record<string, string>;
   /** The data and model parts of an experiment config for this set. */
   experiment: ExperimentInput;
+  /** Strategy settings tuned for this data set (over the papers' defaults), as FLamby tunes per data set. */
+  strategyDefaults?: Record<string, Record<string, number>>;
 }
 
 const HEART_DIR = path.join(REPO_ROOT, 'data', 'heart-disease');
@@ -45,6 +47,8 @@ export const HEART_DISEASE: ShippedDataset = {
     // and keep each round's step small enough that a round missing one site (a dropout) barely moves the result.
     train: { epochs: 10, batchSize: 1024, learningRate: 0.3, optimizer: 'sgd' },
   },
+  // Grid eta in {0.03, 0.1, 0.3} x tau in {1e-3, 1e-2, 1e-1}, 20 rounds, seed 1 (README, Strategies).
+  strategyDefaults: { fedadam: { eta: 0.03, tau: 1e-2 } },
 };
 
 export const DATASETS: Record<string, ShippedDataset> = { 'heart-disease': HEART_DISEASE };

@@ -35,8 +35,9 @@ export interface SimulateOptions {
   secagg?: Partial<ExperimentConfig['secagg']>;
   /** Differential privacy settings. */
   dp?: ExperimentConfig['dp'];
-  /** Strategy name (its paper's defaults). */
+  /** Strategy name (its paper's defaults, then the data set's tuned values, then strategyParams). */
   strategy?: string;
+  strategyParams?: Record<string, number>;
   /** Simulated Byzantine sites and what they do (e.g. scale:-10). */
   byzantine?: { count: number; attack: string };
   /** Give up after this long. Default 30 minutes. */
@@ -62,7 +63,9 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     train: { ...(ds.experiment.train as object), ...(opts.train ?? {}) },
     ...(opts.secagg ? { secagg: opts.secagg } : {}),
     ...(opts.dp ? { dp: opts.dp } : {}),
-    ...(opts.strategy ? { strategy: { name: opts.strategy } as ExperimentInput['strategy'] } : {}),
+    ...(opts.strategy
+      ? { strategy: { name: opts.strategy, ...(ds.strategyDefaults?.[opts.strategy] ?? {}), ...(opts.strategyParams ?? {}) } as ExperimentInput['strategy'] }
+      : {}),
   };
   const cfg = parseExperiment(input, `simulation of ${ds.name}`);
   const out = path.resolve(opts.out);

@@ -7,12 +7,15 @@ import { parseExperiment } from '../shared/config/load';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { countRows, readCsvFile } from '../shared/data/csv';
 import { siteColumnSums } from '../shared/data/features';
+import { partitionSize, type SitePartition } from '../shared/data/images';
+import fs from 'node:fs';
 import type { SiteData } from '../shared/data/features';
 import { loadSiteData } from '../shared/data/site';
 import { AccordError, AuthError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
 import { type BackendChoice, type BackendName, initBackend } from '../shared/models/backend';
-import { createModel, getFlatWeights, setFlatWeights, weightSpecs } from '../shared/models/zoo';
+import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo';
+import { inputSize } from '../shared/data/shape';
 import { ChunkReceiver, chunkF32 } from '../shared/protocol/chunks';
 import { CHANNEL_OPTIONS, type CoordinatorMessage__Output, type FederationClient, type TaskHeader__Output, type WorkerMessage, loadProtocol } from '../shared/protocol/load';
 import { seedOf } from '../shared/random';
@@ -46,6 +49,8 @@ export interface WorkerOptions {
   maxBackoffMs?: number;
   /** Simulation only: poison this site's updates (see shared/attack.ts). */
   attack?: Attack;
+  /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
+  partition?: SitePartition;
   log?: Logger;
 }
 
@@ -156,12 +161,12 @@ export class AccordWorker {
       reconnect(e.details || e.message);
     });
     stream.on('end', () => reconnect('stream ended'));
-    const rows = countRows(this.opts.dataFile);
+    const rows = fs.statSync(this.opts.dataFile).isDirectory() ? partitionSize(this.opts.dataFile, this.opts.partition) : countRows(this.opts.dataFile);
     void this.send({
       hello: {
         siteId: this.opts.site,
         token: this.opts.token,
-        datasets: [{ name: path.basename(this.opts.dataFile), examples: rows }],
+        datasets: [{ name: path.basename(this.opts.dataFile) + (this.opts.partition ? `#${this.opts.partition.scheme}-${this.opts.partition.index}` : ''), examples: rows }],
         backend: this.backend!.backend,
         version: ACCORD_VERSION,
         tfjsVersion: this.backend!.tfjsVersion,
@@ -260,7 +265,7 @@ export class AccordWorker {
     const key = JSON.stringify(cfg.data);
     let d = this.siteCache.get(key);
     if (!d) {
-      d = loadSiteData(this.opts.dataFile, cfg.data);
+      d = loadSiteData(this.opts.dataFile, cfg.data, this.opts.partition);
       this.siteCache.set(key, d);
       this.log.info({ train: d.train.n, test: d.test.n, features: d.featureNames.length }, 'local data loaded');
     }
@@ -268,10 +273,10 @@ export class AccordWorker {
   }
 
   private async model(cfg: ExperimentConfig, data: SiteData): Promise<tf.LayersModel> {
-    const key = JSON.stringify([cfg.model, data.featureNames.length, data.classes]);
+    const key = JSON.stringify([cfg.model, inputSize(cfg.data), data.classes]);
     let m = this.modelCache.get(key);
     if (!m) {
-      m = await createModel(cfg.model, data.featureNames.length, data.classes, cfg.seed);
+      m = await modelFor(cfg);
       this.modelCache.set(key, m);
     }
     return m;
@@ -281,9 +286,11 @@ export class AccordWorker {
   private async columnSums(header: TaskHeader__Output): Promise<void> {
     try {
       const cfg = parseExperiment(JSON.parse(header.configJson), `task ${header.taskId} config`);
-      const sums = siteColumnSums(readCsvFile(this.opts.dataFile, cfg.data), cfg.data);
+      const data = cfg.data;
+      if (data.format !== 'csv') throw new AccordError('WRONG_FORMAT', 'column statistics apply to CSV data only');
+      const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
       const values: Record<string, number> = {};
-      cfg.data.columns.forEach((c, k) => {
+      data.columns.forEach((c, k) => {
         const s = sums.columns[c];
         if (!s) return;
         values[`n.${k}`] = s.n;

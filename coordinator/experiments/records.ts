@@ -148,7 +148,7 @@ export class ExperimentRecords {
 
   /** The config as sites receive it: with the global statistics when scaling is federated. */
   static effectiveConfig(rec: ExperimentRecord): ExperimentConfig {
-    return rec.stats ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } } : rec.config;
+    return rec.stats && rec.config.data.format === 'csv' ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } } : rec.config;
   }
 
   async putRound(id: string, rec: RoundRecord): Promise<void> {

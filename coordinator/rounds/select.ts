@@ -30,7 +30,7 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     await job.moveToDelayed(Date.now() + ctx.selectPollMs, token);
     throw new DelayedError();
   }
-  if (cfg.data.scaling === 'federated' && !cfg.data.stats && !rec.stats) {
+  if (cfg.data.format === 'csv' && cfg.data.scaling === 'federated' && !cfg.data.stats && !rec.stats) {
     // Federated scaling: before the first round, every live site sends its per-column sums.
     await ctx.records.update(experimentId, { phase: 'statistics' });
     await ctx.flows.add({

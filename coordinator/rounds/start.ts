@@ -1,9 +1,8 @@
 // Starting (or resuming) an experiment: the initial model is checkpoint 0; the first round not yet
 // committed is the one that runs next.
 import type { Job } from 'bullmq';
-import { classCount, featureNames } from '../../shared/data/features';
 import { initBackend } from '../../shared/models/backend';
-import { createModel, getFlatWeights } from '../../shared/models/zoo';
+import { getFlatWeights, modelFor } from '../../shared/models/zoo';
 import { createStrategy } from '../strategies';
 import type { RoundContext, SelectJobData } from './context';
 import { enqueueSelect } from './select';
@@ -18,7 +17,7 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
   let latest = ctx.checkpoints.latest(id);
   if (latest < 0) {
     await initBackend();
-    const model = await createModel(cfg.model, featureNames(cfg.data).length, classCount(cfg.data), cfg.seed);
+    const model = await modelFor(cfg);
     const initial = getFlatWeights(model);
     ctx.checkpoints.write(id, 0, initial, createStrategy(cfg.strategy).initialState(initial.values.length));
     model.dispose();

@@ -15,6 +15,7 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
     await failExperiment(ctx, experimentId, `federated scaling: ${results.length} sites sent column statistics, ${rec.config.clients.min} needed`);
     return 'failed';
   }
+  if (rec.config.data.format !== 'csv') return 'no statistics for this data format';
   const cols = rec.config.data.columns;
   const parts: ColumnSums[] = results.map((r) => {
     const columns: ColumnSums['columns'] = {};

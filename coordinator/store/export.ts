@@ -3,15 +3,15 @@ import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentConfig } from '../../shared/config/schema';
-import { classCount, featureNames } from '../../shared/data/features';
+import { classCount, inputNames } from '../../shared/data/shape';
 import { initBackend } from '../../shared/models/backend';
-import { createModel, setFlatWeights } from '../../shared/models/zoo';
+import { modelFor, setFlatWeights } from '../../shared/models/zoo';
 import type { FlatWeights } from '../../shared/tensors/weights';
 import { writeFileAtomic } from './atomic';
 
 export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, dir: string): Promise<string[]> {
   await initBackend();
-  const model = await createModel(cfg.model, featureNames(cfg.data).length, classCount(cfg.data), cfg.seed);
+  const model = await modelFor(cfg);
   setFlatWeights(model, weights);
   fs.mkdirSync(dir, { recursive: true });
   await model.save(
@@ -28,11 +28,12 @@ export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, d
         weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs ?? [] }],
         // What a user needs to feed the model: feature order, and the scaling the federation used.
         userDefinedMetadata: {
-          features: featureNames(cfg.data),
+          format: cfg.data.format,
+          inputs: inputNames(cfg.data).length <= 4096 ? inputNames(cfg.data) : inputNames(cfg.data).length,
           classes: classCount(cfg.data),
-          label: cfg.data.label,
-          scaling: cfg.data.scaling,
-          ...(cfg.data.stats ? { stats: cfg.data.stats } : {}),
+          ...(cfg.data.format === 'csv'
+            ? { label: cfg.data.label, scaling: cfg.data.scaling, ...(cfg.data.stats ? { stats: cfg.data.stats } : {}) }
+            : { imageShape: cfg.data.imageShape, scaling: 'pixel / 255' }),
         },
       };
       writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));

@@ -1,5 +1,5 @@
 // The experiment report: the config used, every committed round, and the final figures.
-import type { ExperimentRecord, RoundRecord } from '../experiments/records';
+import { ExperimentRecords, type ExperimentRecord, type RoundRecord } from '../experiments/records';
 
 export interface ExperimentReport {
   experiment: { id: string; name: string; status: string; createdAt: string; config: ExperimentRecord['config']; error?: string; stopped?: string };
@@ -29,7 +29,7 @@ export function buildReport(rec: ExperimentRecord, rounds: RoundRecord[], events
       name: rec.name,
       status: rec.status,
       createdAt: new Date(rec.createdAt).toISOString(),
-      config: rec.stats ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } } : rec.config,
+      config: ExperimentRecords.effectiveConfig(rec),
       ...(rec.error ? { error: rec.error } : {}),
       ...(rec.stopped ? { stopped: rec.stopped } : {}),
     },

@@ -6,10 +6,10 @@ const binariseRule = z
   .regex(/^\s*(>=|<=|==|!=|>|<)\s*-?\d+(\.\d+)?\s*$/, 'expected a rule such as "> 0"')
   .describe('Turns the label into 0/1: label OP value -> 1, else 0.');
 
-export const dataSchema = z
+export const csvDataSchema = z
   .object({
-    /** Only CSV is supported for tabular data today. */
-    format: z.literal('csv').default('csv'),
+    /** Tabular rows (the default). */
+    format: z.literal('csv'),
     /** True when the first line names the columns (it must then match `columns`). */
     header: z.boolean().default(false),
     /** Column names in file order: every site must share this schema. */
@@ -45,8 +45,33 @@ export const dataSchema = z
   })
   .strict();
 
+export const idxDataSchema = z
+  .object({
+    /** Images in IDX files (MNIST format, gzipped or not): DIR/train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]. */
+    format: z.literal('idx'),
+    /** Number of classes. */
+    classes: z.number().int().min(2).default(10),
+    /** Height, width, channels of one image. */
+    imageShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]).default([28, 28, 1]),
+    /** Share of each site's images held out as its local test set (stratified by label). */
+    testFraction: z.number().gt(0).lt(1).default(0.1),
+    /** Seed of the fixed train/test split. */
+    splitSeed: z.number().int().default(42),
+  })
+  .strict();
+
+/** The data section: `format` selects the adapter (csv when omitted). */
+export const dataSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && !('format' in v) ? { ...v, format: 'csv' } : v),
+  z.discriminatedUnion('format', [csvDataSchema, idxDataSchema]),
+);
+
 export const modelSchema = z.union([
   z.object({ zoo: z.literal('logreg') }).strict(),
+  /** McMahan et al. 2017's 2NN: two hidden layers of 200 ReLU units. */
+  z.object({ zoo: z.literal('2nn') }).strict(),
+  /** McMahan et al. 2017's CNN: 5x5 conv 32, 2x2 max pool, 5x5 conv 64, 2x2 max pool, dense 512, softmax. */
+  z.object({ zoo: z.literal('cnn') }).strict(),
   z.object({ zoo: z.literal('mlp'), hidden: z.array(z.number().int().positive()).min(1).default([32]) }).strict(),
   z.object({ path: z.string().min(1) }).strict(),
 ]);
@@ -59,7 +84,7 @@ export const strategySchema = z.discriminatedUnion('name', [
   /** Hsu et al. 2019: server momentum. */
   z.object({ name: z.literal('fedavgm'), serverLearningRate: z.number().positive().default(1), momentum: z.number().min(0).lt(1).default(0.9) }).strict(),
   /** Reddi et al. 2021 (defaults as in Flower's implementations of the paper). */
-  z.object({ name: z.literal('fedadam'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-2) }).strict(),
+  z.object({ name: z.literal('fedadam'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-3) }).strict(),
   z.object({ name: z.literal('fedyogi'), eta: z.number().positive().default(0.01), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-3) }).strict(),
   z.object({ name: z.literal('fedadagrad'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), tau: z.number().positive().default(1e-9) }).strict(),
   /** Blanchard et al. 2017: tolerate f Byzantine sites. */
@@ -158,9 +183,9 @@ export const experimentSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (!c.data.columns.includes(c.data.label))
+    if (c.data.format === 'csv' && !c.data.columns.includes(c.data.label))
       ctx.addIssue({ code: 'custom', path: ['data', 'label'], message: `"${c.data.label}" is not one of data.columns` });
-    if (!c.data.binarise && !c.data.classes)
+    if (c.data.format === 'csv' && !c.data.binarise && !c.data.classes)
       ctx.addIssue({ code: 'custom', path: ['data', 'classes'], message: 'give data.binarise or data.classes' });
     if (c.secagg.mode !== 'off' && ROBUST_STRATEGIES.includes(c.strategy.name))
       ctx.addIssue({
@@ -179,5 +204,7 @@ export const ROBUST_STRATEGIES: readonly string[] = ['krum', 'multi-krum', 'trim
 
 export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type DataConfig = z.infer<typeof dataSchema>;
+export type CsvDataConfig = z.infer<typeof csvDataSchema>;
+export type IdxDataConfig = z.infer<typeof idxDataSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type ExperimentInput = z.input<typeof experimentSchema>;

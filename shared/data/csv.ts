@@ -1,7 +1,7 @@
 // CSV adapter: reads a site's file into numeric rows according to the experiment's data schema.
 // Missing cells become NaN here; filling them is a site-local step (see features.ts).
 import fs from 'node:fs';
-import type { DataConfig } from '../config/schema';
+import type { CsvDataConfig } from '../config/schema';
 import { DataError } from '../errors';
 
 export interface RawTable {
@@ -11,7 +11,7 @@ export interface RawTable {
   rows: number[][];
 }
 
-export function parseCsv(text: string, cfg: DataConfig, source = 'data'): RawTable {
+export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): RawTable {
   const lines = text.split(/\r?\n/).filter((l) => l.trim() !== '');
   let columns = cfg.columns;
   if (cfg.header) {
@@ -45,7 +45,7 @@ export function parseCsv(text: string, cfg: DataConfig, source = 'data'): RawTab
   return { columns, rows };
 }
 
-export function readCsvFile(file: string, cfg: DataConfig): RawTable {
+export function readCsvFile(file: string, cfg: CsvDataConfig): RawTable {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');

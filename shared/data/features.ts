@@ -1,6 +1,6 @@
 // Turns a site's raw table into model inputs. Imputation and scaling statistics come from the
 // site's own training rows only: rows are never pooled across sites.
-import type { DataConfig } from '../config/schema';
+import type { CsvDataConfig } from '../config/schema';
 import { DataError } from '../errors';
 import type { RawTable } from './csv';
 import { stratifiedSplit } from './split';
@@ -21,7 +21,7 @@ export interface SiteData {
 }
 
 /** Feature names in model-input order: numeric columns as is, categorical ones one-hot. */
-export function featureNames(cfg: DataConfig): string[] {
+export function featureNames(cfg: CsvDataConfig): string[] {
   const out: string[] = [];
   for (const c of cfg.columns) {
     if (c === cfg.label || cfg.drop.includes(c)) continue;
@@ -32,11 +32,11 @@ export function featureNames(cfg: DataConfig): string[] {
   return out;
 }
 
-export function classCount(cfg: DataConfig): number {
+export function csvClassCount(cfg: CsvDataConfig): number {
   return cfg.binarise ? 2 : cfg.classes!;
 }
 
-export function labelOf(value: number, cfg: DataConfig): number {
+export function labelOf(value: number, cfg: CsvDataConfig): number {
   if (cfg.binarise) {
     const m = /^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(cfg.binarise)!;
     const t = Number(m[2]);
@@ -54,7 +54,7 @@ export interface ColumnStats {
   std: number;
 }
 
-function stats(values: number[], cfg: DataConfig): ColumnStats {
+function stats(values: number[], cfg: CsvDataConfig): ColumnStats {
   const present = values.filter((v) => !Number.isNaN(v));
   if (present.length === 0) return { fill: 0, mean: 0, std: 1 };
   const mean = present.reduce((a, b) => a + b, 0) / present.length;
@@ -69,7 +69,7 @@ function stats(values: number[], cfg: DataConfig): ColumnStats {
 }
 
 /** Splits, imputes and scales one site's table. */
-export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
+export function prepareSite(table: RawTable, cfg: CsvDataConfig): SiteData {
   const labelIdx = table.columns.indexOf(cfg.label);
   if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
   const labels = table.rows.map((r) => labelOf(r[labelIdx]!, cfg));
@@ -107,7 +107,7 @@ export function prepareSite(table: RawTable, cfg: DataConfig): SiteData {
     });
     return { x, y, n: idx.length };
   };
-  return { train: encode(split.train), test: encode(split.test), featureNames: names, classes: classCount(cfg) };
+  return { train: encode(split.train), test: encode(split.test), featureNames: names, classes: csvClassCount(cfg) };
 }
 
 export function concatExamples(parts: Examples[], featureCount: number): Examples {
@@ -130,7 +130,7 @@ export interface ColumnSums {
   columns: Record<string, { n: number; sum: number; sumsq: number }>;
 }
 
-export function siteColumnSums(table: RawTable, cfg: DataConfig): ColumnSums {
+export function siteColumnSums(table: RawTable, cfg: CsvDataConfig): ColumnSums {
   const labelIdx = table.columns.indexOf(cfg.label);
   if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
   const split = stratifiedSplit(

@@ -3,16 +3,42 @@
 import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ModelConfig } from '../config/schema';
+import type { DataConfig, ModelConfig } from '../config/schema';
+import { classCount, inputSize } from '../data/shape';
 import { ConfigError } from '../errors';
 import { flatten, type FlatWeights, type TensorShape, unflatten } from '../tensors/weights';
 
 /** Builds the model; weights are initialised from `seed` so every process starts from the same point. */
-export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number): tf.LayersModel {
+export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number, imageShape?: [number, number, number]): tf.LayersModel {
   const units = classes === 2 ? 1 : classes;
   const activation = classes === 2 ? 'sigmoid' : 'softmax';
   let s = seed;
   const init = () => tf.initializers.glorotUniform({ seed: s++ });
+  if ('zoo' in cfg && cfg.zoo === '2nn') {
+    return tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 200, activation: 'relu', kernelInitializer: init(), inputShape: [inputDim] }),
+        tf.layers.dense({ units: 200, activation: 'relu', kernelInitializer: init() }),
+        tf.layers.dense({ units, activation, kernelInitializer: init() }),
+      ],
+    });
+  }
+  if ('zoo' in cfg && cfg.zoo === 'cnn') {
+    if (!imageShape) throw new ConfigError('model.zoo: cnn needs image data (data.format: idx)');
+    // Inputs stay flat vectors on the wire and in the data adapters; the model reshapes them.
+    return tf.sequential({
+      layers: [
+        tf.layers.reshape({ targetShape: imageShape, inputShape: [inputDim] }),
+        tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init() }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init() }),
+        tf.layers.maxPooling2d({ poolSize: 2 }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: init() }),
+        tf.layers.dense({ units, activation, kernelInitializer: init() }),
+      ],
+    });
+  }
   if ('zoo' in cfg) {
     const layers: tf.layers.Layer[] = [];
     if (cfg.zoo === 'mlp') {
@@ -39,8 +65,8 @@ export async function loadModelTopology(file: string): Promise<tf.LayersModel> {
 }
 
 /** Builds from the zoo or loads model.json, and checks input and output sizes against the data. */
-export async function createModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number, baseDir = process.cwd()): Promise<tf.LayersModel> {
-  if ('zoo' in cfg) return buildModel(cfg, inputDim, classes, seed);
+export async function createModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number, baseDir = process.cwd(), imageShape?: [number, number, number]): Promise<tf.LayersModel> {
+  if ('zoo' in cfg) return buildModel(cfg, inputDim, classes, seed, imageShape);
   const model = await loadModelTopology(path.resolve(baseDir, cfg.path));
   const inShape = model.inputs[0]!.shape;
   const outShape = model.outputs[0]!.shape;
@@ -68,4 +94,9 @@ export function setFlatWeights(model: tf.LayersModel, flat: FlatWeights): void {
   const tensors = parts.map((p, i) => tf.tensor(p, flat.specs[i]!.shape));
   model.setWeights(tensors);
   tensors.forEach((t) => t.dispose());
+}
+
+/** Builds the experiment's model for its data: input size, classes and image shape from the config. */
+export async function modelFor(cfg: { model: ModelConfig; data: DataConfig; seed: number }): Promise<tf.LayersModel> {
+  return createModel(cfg.model, inputSize(cfg.data), classCount(cfg.data), cfg.seed, process.cwd(), cfg.data.format === 'idx' ? cfg.data.imageShape : undefined);
 }

@@ -3,13 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseExperiment } from '../../shared/config/load';
+import type { CsvDataConfig } from '../../shared/config/schema';
 import { parseCsv, readCsvFile } from '../../shared/data/csv';
-import { featureNames, prepareSite } from '../../shared/data/features';
+import { combineColumnSums, featureNames, prepareSite, siteColumnSums } from '../../shared/data/features';
 import { loadSiteData } from '../../shared/data/site';
 import { stratifiedSplit } from '../../shared/data/split';
 import { HEART_DISEASE } from '../../simulation/datasets';
 
-const cfg = parseExperiment(HEART_DISEASE.experiment).data;
+const cfg = { ...(parseExperiment(HEART_DISEASE.experiment).data as CsvDataConfig), scaling: 'standard' as const };
 
 describe('CSV adapter and site-local features', () => {
   it('reads all four centres; ? and NaN are missing; label binarised', () => {
@@ -59,6 +60,30 @@ describe('CSV adapter and site-local features', () => {
     }
     expect(site.train.x.every(Number.isFinite)).toBe(true);
     expect(site.test.x.every(Number.isFinite)).toBe(true);
+  });
+
+  it('federated scaling: global statistics from per-site sums equal those of the pooled rows, without pooling', () => {
+    const fed = { ...cfg, scaling: 'federated' as const };
+    const tables = Object.values(HEART_DISEASE.sites).map((f) => readCsvFile(f, fed));
+    const stats = combineColumnSums(tables.map((t) => siteColumnSums(t, fed)));
+    // Direct computation over the pooled training rows, mean-imputed with the pooled mean.
+    const col = 'chol';
+    const values: number[] = [];
+    for (const t of tables) {
+      const li = t.columns.indexOf('num');
+      const split = stratifiedSplit(t.rows.map((r) => (r[li]! > 0 ? 1 : 0)), fed.testFraction, fed.splitSeed);
+      for (const i of split.train) values.push(t.rows[i]![t.columns.indexOf(col)]!);
+    }
+    const present = values.filter((v) => !Number.isNaN(v));
+    const mean = present.reduce((a, b) => a + b, 0) / present.length;
+    const filled = values.map((v) => (Number.isNaN(v) ? mean : v));
+    const std = Math.sqrt(filled.reduce((a, b) => a + (b - mean) ** 2, 0) / filled.length);
+    expect(stats[col]!.mean).toBeCloseTo(mean, 8);
+    expect(stats[col]!.std).toBeCloseTo(std, 8);
+    // Sites then scale with the global figures; without them, federated scaling refuses to guess.
+    const site = prepareSite(tables[0]!, { ...fed, stats });
+    expect(site.train.n).toBeGreaterThan(0);
+    expect(() => prepareSite(tables[0]!, fed)).toThrow(/federated scaling needs global statistics for column "age"/);
   });
 
   it('one-hot encodes categorical columns from the schema', () => {

@@ -13,6 +13,7 @@ describe('models', () => {
   it('exports TF.js layers format that tf.loadLayersModel reads back with the same predictions', async () => {
     await initBackend();
     const cfg = parseExperiment({ ...HEART_DISEASE.experiment, model: { zoo: 'mlp', hidden: [8] } });
+    expect(cfg.data.format).toBe('csv');
     const m = await createModel(cfg.model, 13, 2, 3);
     const w = getFlatWeights(m);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-export-'));
@@ -27,7 +28,7 @@ describe('models', () => {
     const a = await (m.predict(x) as tf.Tensor).data();
     const b = await (loaded.predict(x) as tf.Tensor).data();
     expect([...b]).toEqual([...a]);
-    expect(json.userDefinedMetadata.features).toHaveLength(13);
+    expect(json.userDefinedMetadata.inputs).toHaveLength(13);
   });
 
   it('a model.json topology can be the experiment model; a mismatch with the data is a clear error', async () => {

@@ -1,0 +1,98 @@
+// Simulation partitioners: split one data set among many logical sites. IID, Dirichlet(alpha) over
+// labels (Hsu et al. 2019), and McMahan et al.'s pathological shards (sort by label, cut into
+// shardsPerClient x clients shards, deal them out).
+import { rng, seedOf, shuffleInPlace } from '../random';
+
+export interface PartitionSpec {
+  scheme: 'iid' | 'dirichlet' | 'shards';
+  clients: number;
+  seed: number;
+  /** Dirichlet concentration (smaller: more skewed). */
+  alpha?: number;
+  /** Shards per client (McMahan et al.: 2). */
+  shardsPerClient?: number;
+}
+
+export function iidPartition(n: number, clients: number, seed: number): number[][] {
+  const idx = shuffleInPlace(
+    Array.from({ length: n }, (_, i) => i),
+    rng(seedOf('iid', seed)),
+  );
+  return Array.from({ length: clients }, (_, c) => idx.filter((_, k) => k % clients === c).sort((a, b) => a - b));
+}
+
+export function shardsPartition(labels: ArrayLike<number>, clients: number, shardsPerClient: number, seed: number): number[][] {
+  const n = labels.length;
+  const byLabel = Array.from({ length: n }, (_, i) => i).sort((a, b) => labels[a]! - labels[b]! || a - b);
+  const shards = clients * shardsPerClient;
+  const size = Math.floor(n / shards);
+  const order = shuffleInPlace(
+    Array.from({ length: shards }, (_, i) => i),
+    rng(seedOf('shards', seed)),
+  );
+  return Array.from({ length: clients }, (_, c) =>
+    order
+      .slice(c * shardsPerClient, (c + 1) * shardsPerClient)
+      .flatMap((s) => byLabel.slice(s * size, (s + 1) * size))
+      .sort((a, b) => a - b),
+  );
+}
+
+/** Standard normal from two uniforms. */
+function normal(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+/** Gamma(shape, 1) by Marsaglia and Tsang; shapes below 1 by the u^(1/a) boost. */
+export function gamma(shape: number, r: () => number): number {
+  if (shape < 1) return gamma(shape + 1, r) * Math.pow(1 - r(), 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = normal(r);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = 1 - r();
+    if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+  }
+}
+
+export function dirichletPartition(labels: ArrayLike<number>, clients: number, alpha: number, seed: number): number[][] {
+  const r = rng(seedOf('dirichlet', seed));
+  const out: number[][] = Array.from({ length: clients }, () => []);
+  const classes = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const list = classes.get(labels[i]!) ?? [];
+    list.push(i);
+    classes.set(labels[i]!, list);
+  }
+  for (const [, idx] of [...classes.entries()].sort((a, b) => a[0] - b[0])) {
+    shuffleInPlace(idx, r);
+    const g = Array.from({ length: clients }, () => gamma(alpha, r));
+    const total = g.reduce((a, b) => a + b, 0);
+    let start = 0;
+    let acc = 0;
+    g.forEach((x, c) => {
+      acc += x / total;
+      const end = c === clients - 1 ? idx.length : Math.round(acc * idx.length);
+      out[c]!.push(...idx.slice(start, end));
+      start = end;
+    });
+  }
+  return out.map((l) => l.sort((a, b) => a - b));
+}
+
+export function partition(labels: ArrayLike<number>, spec: PartitionSpec): number[][] {
+  switch (spec.scheme) {
+    case 'iid':
+      return iidPartition(labels.length, spec.clients, spec.seed);
+    case 'shards':
+      return shardsPartition(labels, spec.clients, spec.shardsPerClient ?? 2, spec.seed);
+    case 'dirichlet':
+      return dirichletPartition(labels, spec.clients, spec.alpha ?? 0.5, spec.seed);
+  }
+}

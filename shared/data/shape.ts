@@ -1,0 +1,19 @@
+// What the model sees of any data set: input size and classes, from the config alone (no data needed).
+import type { DataConfig } from '../config/schema';
+import { csvClassCount, featureNames } from './features';
+
+export function inputNames(data: DataConfig): string[] {
+  if (data.format === 'csv') return featureNames(data);
+  const [h, w, c] = data.imageShape;
+  return Array.from({ length: h * w * c }, (_, i) => `px${i}`);
+}
+
+export function inputSize(data: DataConfig): number {
+  if (data.format === 'csv') return featureNames(data).length;
+  const [h, w, c] = data.imageShape;
+  return h * w * c;
+}
+
+export function classCount(data: DataConfig): number {
+  return data.format === 'csv' ? csvClassCount(data) : data.classes;
+}
