@@ -164,7 +164,7 @@ export function siteColumnSums(table: RawTable, cfg: CsvDataConfig): ColumnSums 
 export function combineColumnSums(parts: ColumnSums[]): Record<string, ColumnStats> {
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   const out: Record<string, ColumnStats> = {};
-  for (const c of Object.keys(parts[0]?.columns ?? {})) {
+  for (const c of [...new Set(parts.flatMap((p) => Object.keys(p.columns)))]) {
     const n = parts.reduce((a, p) => a + (p.columns[c]?.n ?? 0), 0);
     const sum = parts.reduce((a, p) => a + (p.columns[c]?.sum ?? 0), 0);
     const sumsq = parts.reduce((a, p) => a + (p.columns[c]?.sumsq ?? 0), 0);

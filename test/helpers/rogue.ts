@@ -44,6 +44,8 @@ export class Rogue {
         this.pending = { kind: m.trainTask ? 'train' : 'evaluate', header: task.header!, params: Number(task.header!.modelBytes) / 4 };
         this.modelParams = this.pending.params;
       }
+      // Column statistics for federated scaling: a rogue contributes nothing (no column sums).
+      if (m.statsTask) this.send({ metrics: { taskId: m.statsTask.header!.taskId, round: m.statsTask.header!.round, examples: 0, values: {} } });
       if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked);
       if (m.modelChunk?.last && this.pending) {
         const t = this.pending;

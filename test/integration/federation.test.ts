@@ -73,9 +73,12 @@ describe('federation end to end', () => {
       for (const c of chunks) byTask.set(c.taskId!, (byTask.get(c.taskId!) ?? 0) + c.bytes!);
       expect(byTask.size).toBe(3);
       for (const bytes of byTask.values()) expect(bytes).toBe(params * 4);
+      // Metrics are numbers: training/evaluation figures, and (once, for federated scaling) per-column
+      // counts and sums of the site's training rows.
       for (const m of audit.filter((a) => a.type === 'metrics')) {
-        expect(Object.keys(m.values!).every((k) => ['loss', 'accuracy', 'startLoss', 'startAccuracy', 'trainMs'].includes(k))).toBe(true);
+        for (const k of Object.keys(m.values!)) expect(k).toMatch(/^(loss|accuracy|auc|startLoss|startAccuracy|trainMs|(n|sum|sumsq)\.\d+)$/);
       }
+      expect(audit.filter((a) => a.type === 'metrics' && a.values!['n.0'] !== undefined)).toHaveLength(1);
     }
     // The coordinator received what the workers logged: bytes up per round = 2 updates.
     for (const r of rounds) expect(r.bytesUp).toBe(2 * params * 4);
