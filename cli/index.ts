@@ -6,12 +6,13 @@ import { register as simulate } from './simulate';
 import { register as status } from './status';
 import { register as submit } from './submit';
 import { register as worker } from './worker';
+import { register as workerPool } from './worker-pool';
 
 export function buildProgram(): Command {
   const program = new Command('accord')
     .description('Accord: federated learning across sites whose data never leaves them')
     .version('0.1.0');
-  for (const r of [coordinator, worker, simulate, submit, status, report]) r(program);
+  for (const r of [coordinator, worker, simulate, submit, status, report, workerPool]) r(program);
   return program;
 }
 

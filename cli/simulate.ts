@@ -33,6 +33,13 @@ interface SimulateFlags {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  clients?: number;
+  fraction?: number;
+  partition: string;
+  alpha?: number;
+  model?: string;
+  pool?: number;
+  target?: number;
   strategy?: string;
   strategyParam: string[];
   byzantine?: number;
@@ -62,6 +69,18 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
     dropout = { after: m[1] as (typeof DROP_STAGES)[number], count: Number(m[2]) };
   }
   return { mode: o.secagg, ...(dropout ? { dropout } : {}) };
+}
+
+function partitionFlag(o: SimulateFlags): { scheme: 'iid' | 'dirichlet' | 'shards'; alpha?: number } {
+  if (o.partition !== 'iid' && o.partition !== 'dirichlet' && o.partition !== 'shards') throw new ConfigError(`--partition: expected iid, dirichlet or shards, got "${o.partition}"`);
+  if (o.alpha !== undefined && o.partition !== 'dirichlet') throw new ConfigError('--alpha applies to --partition dirichlet');
+  return { scheme: o.partition, ...(o.alpha !== undefined ? { alpha: o.alpha } : {}) };
+}
+
+function modelFlag(name: string): { zoo: 'logreg' } | { zoo: '2nn' } | { zoo: 'cnn' } | { zoo: 'mlp'; hidden: number[] } {
+  if (name === 'logreg' || name === '2nn' || name === 'cnn') return { zoo: name };
+  if (name === 'mlp') return { zoo: 'mlp', hidden: [32] };
+  throw new ConfigError(`--model: expected logreg, mlp, 2nn or cnn, got "${name}"`);
 }
 
 function strategyParams(list: string[]): Record<string, number> {
@@ -97,6 +116,17 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'local epochs per round', int('--epochs'))
     .option('--batch-size <n>', 'local batch size', int('--batch-size'))
     .option('--lr <x>', 'local learning rate', positive('--lr'))
+    .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int('--clients'))
+    .option('--fraction <f>', 'share of sites sampled each round (fashion-mnist: 0.1)', (v) => {
+      const n = Number(v);
+      if (!(n > 0 && n <= 1)) throw new ConfigError(`--fraction: expected a number in (0, 1], got "${v}"`);
+      return n;
+    })
+    .option('--partition <scheme>', 'how a partitioned data set is split: iid, dirichlet or shards', 'iid')
+    .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet', positive('--alpha'))
+    .option('--model <name>', 'zoo model: logreg, mlp, 2nn, cnn')
+    .option('--pool <n>', 'worker processes hosting the simulated sites (default 4)', int('--pool'))
+    .option('--target <accuracy>', 'stop once this accuracy is reached', positive('--target'))
     .option('--strategy <name>', 'aggregation strategy (fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, krum, multi-krum, trimmed-mean, median)')
     .option('--strategy-param <k=v>', 'a strategy setting, e.g. eta=0.1 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int('--byzantine'))
@@ -128,6 +158,12 @@ export function register(program: Command): void {
           ...(secagg ? { secagg } : {}),
           ...(dp ? { dp } : {}),
           ...(o.strategy || o.strategyParam.length ? { strategy: o.strategy ?? 'fedavg', strategyParams: strategyParams(o.strategyParam) } : {}),
+          ...(o.clients !== undefined ? { clients: o.clients } : {}),
+          ...(o.fraction !== undefined ? { fraction: o.fraction } : {}),
+          ...(o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined ? { partition: partitionFlag(o) } : {}),
+          ...(o.model ? { model: modelFlag(o.model) } : {}),
+          ...(o.pool ? { pool: o.pool } : {}),
+          ...(o.target !== undefined ? { target: o.target } : {}),
           ...(o.byzantine ? { byzantine: { count: o.byzantine, attack: (parseAttack(o.attack), o.attack) } } : {}),
         });
         if (o.json) return printJson(report);

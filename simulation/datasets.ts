@@ -8,8 +8,10 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 
 export interface ShippedDataset {
   name: string;
-  /** site name -> file */
+  /** Natural split: site name -> file. */
   sites: Record<string, string>;
+  /** Partitioned sets: one directory shared out among `--clients` logical sites by a partitioner. */
+  partitioned?: { dir: string; defaultClients: number; defaultFraction: number; install: string };
   /** The data and model parts of an experiment config for this set. */
   experiment: ExperimentInput;
   /** Strategy settings tuned for this data set (over the papers' defaults), as FLamby tunes per data set. */
@@ -51,7 +53,30 @@ export const HEART_DISEASE: ShippedDataset = {
   strategyDefaults: { fedadam: { eta: 0.03, tau: 1e-2 } },
 };
 
-export const DATASETS: Record<string, ShippedDataset> = { 'heart-disease': HEART_DISEASE };
+/** Fashion-MNIST (Xiao et al. 2017, MIT), from the Debian package dataset-fashion-mnist. */
+export const FASHION_MNIST_DIR = process.env['ACCORD_FASHION_MNIST'] ?? '/usr/share/datasets/fashion-mnist';
+
+export const FASHION_MNIST: ShippedDataset = {
+  name: 'fashion-mnist',
+  sites: {},
+  partitioned: {
+    dir: FASHION_MNIST_DIR,
+    defaultClients: 100,
+    defaultFraction: 0.1,
+    install: 'sudo apt-get install dataset-fashion-mnist (or set ACCORD_FASHION_MNIST to a directory with the four IDX files)',
+  },
+  experiment: {
+    name: 'fashion-mnist',
+    model: { zoo: '2nn' },
+    data: { format: 'idx', classes: 10, imageShape: [28, 28, 1], testFraction: 0.1, splitSeed: 42 },
+    // McMahan et al. 2017: E = 5 local epochs, B = 10.
+    train: { epochs: 5, batchSize: 10, learningRate: 0.05, optimizer: 'sgd' },
+    // The coordinator scores every round on the 10,000 held-out test images.
+    eval: { every: 1, central: FASHION_MNIST_DIR },
+  },
+};
+
+export const DATASETS: Record<string, ShippedDataset> = { 'heart-disease': HEART_DISEASE, 'fashion-mnist': FASHION_MNIST };
 
 export function getDataset(name: string): ShippedDataset {
   const d = DATASETS[name];

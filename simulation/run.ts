@@ -17,6 +17,8 @@ import { computeBaselines, type Baselines } from './baselines';
 import { getDataset } from './datasets';
 import { type Child, spawnAccord, tail } from './processes';
 import { freePort, startPrivateRedis, type PrivateRedis } from './redis-server';
+import { WorkerRegistry } from '../coordinator/sessions/registry';
+import { ConfigError, DependencyError } from '../shared/errors';
 import { rng, sample, seedOf } from '../shared/random';
 
 export interface SimulateOptions {
@@ -40,6 +42,15 @@ export interface SimulateOptions {
   strategyParams?: Record<string, number>;
   /** Simulated Byzantine sites and what they do (e.g. scale:-10). */
   byzantine?: { count: number; attack: string };
+  /** Partitioned data sets: logical sites, the share sampled each round, how data is split, the model. */
+  clients?: number;
+  fraction?: number;
+  partition?: { scheme: 'iid' | 'dirichlet' | 'shards'; alpha?: number };
+  model?: ExperimentInput['model'];
+  /** Worker processes hosting the logical sites of a partitioned data set. Default min(4, clients). */
+  pool?: number;
+  /** Stop once this accuracy is reached (central evaluation when the data set has it). */
+  target?: number;
   /** Give up after this long. Default 30 minutes. */
   timeoutMs?: number;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
@@ -54,11 +65,21 @@ export interface SimulationReport extends ExperimentReport {
 export async function simulate(opts: SimulateOptions): Promise<SimulationReport> {
   const t0 = Date.now();
   const ds = getDataset(opts.dataset);
-  const sites = Object.keys(ds.sites);
+  const part = ds.partitioned;
+  if (!part && (opts.clients !== undefined || opts.partition || opts.fraction !== undefined))
+    throw new ConfigError(`--clients, --fraction and --partition apply to partitioned data sets (fashion-mnist); ${ds.name} has a natural split of ${Object.keys(ds.sites).length} sites`);
+  if (part && !fs.existsSync(part.dir)) throw new DependencyError(`${ds.name} is not installed at ${part.dir}: ${part.install}`);
+  if (part && opts.baselines) throw new ConfigError(`--baselines needs a natural split; ${ds.name} is partitioned among simulated clients`);
+  const nClients = part ? (opts.clients ?? part.defaultClients) : Object.keys(ds.sites).length;
+  const fraction = part ? (opts.fraction ?? part.defaultFraction) : 1;
+  const width = String(nClients - 1).length;
+  const sites = part ? Array.from({ length: nClients }, (_, i) => `site${String(i).padStart(Math.max(3, width), '0')}`) : Object.keys(ds.sites);
   const input: ExperimentInput = {
     ...ds.experiment,
     rounds: opts.rounds,
-    clients: { min: sites.length, fraction: 1 },
+    clients: { min: Math.max(1, Math.ceil(fraction * nClients)), fraction },
+    ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.target !== undefined ? { eval: { ...(ds.experiment.eval as object), target: opts.target } } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     train: { ...(ds.experiment.train as object), ...(opts.train ?? {}) },
     ...(opts.secagg ? { secagg: opts.secagg } : {}),
@@ -98,16 +119,51 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     children.push(coordinator);
     const byzantine = new Set(opts.byzantine ? sample(sites, opts.byzantine.count, rng(seedOf(cfg.seed, 'byzantine'))) : []);
     if (byzantine.size) say(`byzantine sites (${opts.byzantine!.attack}): ${[...byzantine].join(', ')}`);
-    for (const s of sites) {
-      children.push(
-        spawnAccord(
-          `worker-${s}`,
-          ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', s, '--token', tokens[s]!, '--data', ds.sites[s]!, '--audit', path.join(out, 'audit', `${s}.jsonl`), '--backend', opts.backend, ...(byzantine.has(s) ? ['--attack', opts.byzantine!.attack] : [])],
-          logDir,
-        ),
-      );
+    if (part) {
+      // Many logical sites over a few processes: each site keeps its own session, token and partition.
+      const processes = Math.max(1, Math.min(opts.pool ?? 4, nClients));
+      const scheme = opts.partition?.scheme ?? 'iid';
+      for (let p = 0; p < processes; p++) {
+        const mine = sites.filter((_, i) => i % processes === p);
+        const poolFile = path.join(out, `pool-${p}.json`);
+        fs.writeFileSync(
+          poolFile,
+          JSON.stringify({
+            coordinator: `127.0.0.1:${port}`,
+            data: part.dir,
+            backend: opts.backend,
+            sites: mine.map((s) => ({
+              site: s,
+              token: tokens[s]!,
+              partition: { scheme, clients: nClients, seed: cfg.seed, index: sites.indexOf(s), ...(opts.partition?.alpha !== undefined ? { alpha: opts.partition.alpha } : {}) },
+              ...(byzantine.has(s) ? { attack: opts.byzantine!.attack } : {}),
+            })),
+          }),
+          { mode: 0o600 },
+        );
+        children.push(spawnAccord(`pool-${p}`, ['worker-pool', poolFile], logDir));
+      }
+      say(`started 1 coordinator and ${processes} worker processes hosting ${nClients} sites (${scheme} partition of ${ds.name}); logs in ${logDir}`);
+      // Sample from the whole federation: wait until every site is connected.
+      const registry = new WorkerRegistry(redis, 2000);
+      const until = Date.now() + 120_000;
+      while ((await registry.live()).length < nClients) {
+        for (const c of children) if (c.process.exitCode !== null) throw new AccordError('PROCESS_EXITED', `${c.name} exited with code ${c.process.exitCode}:\n${tail(c.logFile)}`);
+        if (Date.now() > until) throw new AccordError('TIMEOUT', `only ${(await registry.live()).length} of ${nClients} sites connected within 120 s`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    } else {
+      for (const s of sites) {
+        children.push(
+          spawnAccord(
+            `worker-${s}`,
+            ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', s, '--token', tokens[s]!, '--data', ds.sites[s]!, '--audit', path.join(out, 'audit', `${s}.jsonl`), '--backend', opts.backend, ...(byzantine.has(s) ? ['--attack', opts.byzantine!.attack] : [])],
+            logDir,
+          ),
+        );
+      }
+      say(`started 1 coordinator and ${sites.length} worker processes (${sites.join(', ')}); logs in ${logDir}`);
     }
-    say(`started 1 coordinator and ${sites.length} worker processes (${sites.join(', ')}); logs in ${logDir}`);
 
     const id = await submitExperiment(redis, redisOptions(redisUrl), cfg);
     const records = new ExperimentRecords(redis);
@@ -125,12 +181,17 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
           const rounds = await records.rounds(id);
           for (const r of rounds.filter((x) => x.round > shown)) {
             const acc = Number.isFinite(r.meanSiteAccuracy) ? r.meanSiteAccuracy.toFixed(3) : '-';
-            if (bar) bar.update(r.round, { phase: rec.phase, acc });
-            else say(`round ${r.round}/${cfg.rounds}: train loss ${r.trainLoss.toFixed(4)}, mean site accuracy ${acc}`);
+            const central = r.central ? `, central accuracy ${r.central.accuracy.toFixed(3)}` : '';
+            if (bar) bar.update(r.round, { phase: rec.phase, acc: acc + central });
+            else say(`round ${r.round}/${cfg.rounds}: train loss ${r.trainLoss.toFixed(4)}, mean site accuracy ${acc}${central}`);
           }
           shown = rec.committed;
         } else bar?.update(shown, { phase: rec.phase });
-        if (rec.status === 'completed') break;
+        if (rec.status === 'completed') {
+          const rounds = await records.rounds(id);
+          bar?.update(rounds.length, { phase: rec.stopped ? 'stopped' : 'completed' });
+          break;
+        }
         if (rec.status === 'failed') throw new AccordError('EXPERIMENT_FAILED', `experiment failed: ${rec.error}`);
       }
       for (const c of children)
@@ -176,6 +237,17 @@ const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ?
 
 export function finalTable(r: SimulationReport): string {
   const sites = r.simulation.sites;
+  if (sites.length > 8) {
+    // Many simulated clients: summary figures instead of one column per site.
+    const f = r.final;
+    const lines = [
+      `rounds committed         ${r.rounds.length}`,
+      `accuracy by round        ${r.rounds.map((x) => (x.central ?? x).accuracy.toFixed(3)).join(' ')} (${r.rounds[0]?.central ? 'central test set' : 'federated'})`,
+      `final central accuracy   ${f && r.rounds[r.rounds.length - 1]?.central ? r.rounds[r.rounds.length - 1]!.central!.accuracy.toFixed(4) : '-'}`,
+      `final federated accuracy ${f ? pct(f.accuracy) : '-'} (example-weighted over the round's selected sites)`,
+    ];
+    return lines.join('\n') + '\n';
+  }
   const rows: string[][] = [['model', ...sites, 'mean' + (r.final?.epsilon !== undefined ? ` (epsilon ${r.final.epsilon.toFixed(2)})` : '')]];
   if (r.final) rows.push(['federated (' + r.experiment.config.strategy.name + ')', ...sites.map((s) => pct(r.final!.siteAccuracy[s])), pct(r.final.meanSiteAccuracy)]);
   if (r.baselines) {

@@ -379,7 +379,9 @@ export class AccordWorker {
       setFlatWeights(model, global);
       const before = await evaluateLocal(model, data.test, data.classes);
       if (task.kind === 'evaluate') {
-        await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values: { loss: before.loss, accuracy: before.accuracy } } });
+        const values: Record<string, number> = { loss: before.loss, accuracy: before.accuracy, ...(before.auc !== undefined ? { auc: before.auc } : {}) };
+        for (const [k, v] of Object.entries(values)) if (!Number.isFinite(v)) delete values[k];
+        await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values } });
         this.completed++;
         return;
       }

@@ -16,6 +16,30 @@ export interface EvalResult {
   loss: number;
   accuracy: number;
   examples: number;
+  /** Area under the ROC curve, for binary labels. */
+  auc?: number;
+}
+
+/** ROC AUC by ranks (Mann-Whitney U), ties averaged; NaN when one class is absent. */
+export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): number {
+  const n = scores.length;
+  const idx = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[a]! - scores[b]!);
+  const rank = new Float64Array(n);
+  for (let i = 0; i < n; ) {
+    let j = i;
+    while (j + 1 < n && scores[idx[j + 1]!] === scores[idx[i]!]) j++;
+    for (let k = i; k <= j; k++) rank[idx[k]!] = (i + j) / 2 + 1;
+    i = j + 1;
+  }
+  let pos = 0;
+  let sumPos = 0;
+  for (let i = 0; i < n; i++) if (labels[i] === 1) {
+    pos++;
+    sumPos += rank[i]!;
+  }
+  const neg = n - pos;
+  if (pos === 0 || neg === 0) return NaN;
+  return (sumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 function targets(y: Int32Array, classes: number): tf.Tensor {
@@ -83,16 +107,21 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
 export async function evaluateLocal(model: tf.LayersModel, data: Examples, classes: number): Promise<EvalResult> {
   if (data.n === 0) return { loss: NaN, accuracy: NaN, examples: 0 };
   const featureCount = data.x.length / data.n;
-  const [loss, acc] = tf.tidy(() => {
+  const [loss, acc, probs] = tf.tidy(() => {
     const x = tf.tensor2d(data.x, [data.n, featureCount]);
     const t = targets(data.y, classes);
     const p = model.predict(x) as tf.Tensor;
     const predicted = classes === 2 ? tf.greater(p, 0.5).toFloat() : tf.oneHot(tf.argMax(p, -1), classes).toFloat();
     const correct = classes === 2 ? tf.mean(tf.equal(predicted, t).toFloat()) : tf.mean(tf.sum(tf.mul(predicted, t), -1));
-    return [crossEntropy(p, t, classes), correct];
+    return [crossEntropy(p, t, classes), correct, classes === 2 ? p.flatten() : tf.zeros([0])];
   });
-  const out = { loss: (await loss!.data())[0]!, accuracy: (await acc!.data())[0]!, examples: data.n };
+  const out: EvalResult = { loss: (await loss!.data())[0]!, accuracy: (await acc!.data())[0]!, examples: data.n };
+  if (classes === 2) {
+    const auc = rocAuc(await probs!.data(), data.y);
+    if (Number.isFinite(auc)) out.auc = auc;
+  }
   loss!.dispose();
   acc!.dispose();
+  probs!.dispose();
   return out;
 }

@@ -50,6 +50,8 @@ export interface SiteEvalResult {
   accuracy: number;
   loss: number;
   examples: number;
+  /** ROC AUC, for binary labels. */
+  auc?: number;
 }
 
 export interface RoundRecord {
@@ -64,9 +66,14 @@ export interface RoundRecord {
   siteEval: Record<string, SiteEvalResult>;
   siteAccuracy: Record<string, number>;
   meanSiteAccuracy: number;
-  /** Example-weighted accuracy and loss across sites. */
+  /** Example-weighted accuracy and loss across sites (and AUC for binary labels). */
   accuracy: number;
   loss: number;
+  auc?: number;
+  /** The coordinator's own held-out evaluation (eval.central). */
+  central?: { accuracy: number; loss: number; auc?: number; examples: number };
+  /** Whether the sites evaluated this round (every eval.every rounds). */
+  evaluated: boolean;
   train: Record<string, SiteRoundResult>;
   bytesDown: number;
   bytesUp: number;

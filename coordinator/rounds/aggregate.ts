@@ -51,7 +51,7 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     train[site] = rest;
   }
   const trainLoss = weightedMetrics(results.map((r) => ({ examples: r.examples || 1, values: { loss: r.metrics['loss'] ?? NaN } })))['loss'] ?? NaN;
-  const commit: CommitJobData = { ...ref, startedAt, trainEndedAt, aggregateMs: 0, participants: results.map((r) => r.site).sort(), failures, train, trainLoss };
+  const commit: CommitJobData = { ...ref, startedAt, trainEndedAt, aggregateMs: 0, participants: results.map((r) => r.site).sort(), failures, train, trainLoss, evaluateAt: [...selected].sort() };
 
   if (cfg.secagg.mode !== 'off') {
     await startSecureAggregation(ctx, ref, cfg, commit, selected.length / Math.max(population, selected.length));

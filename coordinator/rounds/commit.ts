@@ -10,7 +10,9 @@ import type { CheckpointMeta } from '../store/checkpoints';
 import { decodeState } from '../store/state-codec';
 import type { CommitJobData, RoundContext, TaskJobResult } from './context';
 import { removeQuietly } from './aggregate';
-import { finishExperiment } from './finish';
+import { finishExperiment, stopExperiment } from './finish';
+import { centralEvaluate } from './central-eval';
+import { ExperimentRecords } from '../experiments/records';
 import { enqueueSelect } from './select';
 
 export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
@@ -40,7 +42,10 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   removeQuietly(`${ctx.paths.candidate(experimentId, round)}.state.json`);
 
   const siteEval: Record<string, SiteEvalResult> = {};
-  for (const e of evals) siteEval[e.site] = { accuracy: e.metrics['accuracy'] ?? NaN, loss: e.metrics['loss'] ?? NaN, examples: e.examples };
+  for (const e of evals)
+    siteEval[e.site] = { accuracy: e.metrics['accuracy'] ?? NaN, loss: e.metrics['loss'] ?? NaN, examples: e.examples, ...(e.metrics['auc'] !== undefined ? { auc: e.metrics['auc'] } : {}) };
+  const committedWeights = ctx.checkpoints.read(experimentId, round).weights;
+  const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
   const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
   const accs = Object.values(siteAccuracy).filter(Number.isFinite);
   const overall = weightedMetrics(evals.map((e) => ({ examples: e.examples, values: e.metrics })));
@@ -68,6 +73,9 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     meanSiteAccuracy: accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : NaN,
     accuracy: overall['accuracy'] ?? NaN,
     loss: overall['loss'] ?? NaN,
+    ...(overall['auc'] !== undefined ? { auc: overall['auc'] } : {}),
+    ...(central ? { central: { accuracy: central.accuracy, loss: central.loss, examples: central.examples, ...(central.auc !== undefined ? { auc: central.auc } : {}) } } : {}),
+    evaluated: evals.length > 0,
     train,
     bytesDown: Object.values(train).reduce((a, t) => a + t.bytesDown, 0) + evals.reduce((a, e) => a + e.bytesDown, 0),
     bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0),
@@ -97,6 +105,12 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   if (round >= rec.config.rounds) {
     await finishExperiment(ctx, experimentId);
     return 'experiment completed';
+  }
+  const target = rec.config.eval.target;
+  const reached = central?.accuracy ?? (evals.length ? record.accuracy : NaN);
+  if (target !== undefined && reached >= target) {
+    await stopExperiment(ctx, experimentId, `target accuracy ${target} reached in round ${round} (${central ? 'central' : 'federated'} accuracy ${reached.toFixed(4)})`);
+    return 'target reached';
   }
   await ctx.records.update(experimentId, { round: round + 1, phase: 'selecting' });
   await enqueueSelect(ctx, { experimentId, round: round + 1, attempt: 1, since: Date.now() });

@@ -77,6 +77,8 @@ export interface CommitJobData extends RoundJobData {
   dp?: { q: number; noiseMultiplier: number; effectiveNoiseMultiplier: number; contributed: number; expected: number };
   /** Secure aggregation summary, when on. */
   secure?: CommitJobSecure;
+  /** Sites that evaluate this round's model (the round's selected sites). */
+  evaluateAt: string[];
   /** Sites whose updates a selecting robust strategy (Krum) kept. */
   robust?: { selected: string[] };
 }

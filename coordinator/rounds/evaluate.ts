@@ -19,14 +19,18 @@ export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weight
   const file = ctx.paths.candidate(ref.experimentId, ref.round);
   writeFileAtomic(file, f32ToBytes(weights));
   writeFileAtomic(`${file}.state.json`, JSON.stringify({ state: encodeState(state) }));
-  await ctx.records.update(ref.experimentId, { phase: 'evaluating' });
-  const live = await ctx.registry.live();
+  const rec = await ctx.records.get(ref.experimentId);
+  const cfg = rec!.config;
+  // Federated evaluation every eval.every rounds and after the last: the round's selected sites score it.
+  const due = ref.round % cfg.eval.every === 0 || ref.round >= cfg.rounds;
+  const evaluators = due ? (await ctx.registry.live()).filter((w) => commit.evaluateAt.includes(w.site)) : [];
+  await ctx.records.update(ref.experimentId, { phase: due ? 'evaluating' : 'committing' });
   await ctx.flows.add({
     name: 'commit',
     queueName: QUEUE_ROUNDS,
     data: commit,
     opts: { jobId: jobIds.commit(ref), ...KEEP },
-    children: live.map((w) => taskChild(ref, 'evaluate', w)),
+    children: evaluators.map((w) => taskChild(ref, 'evaluate', w)),
   });
   return true;
 }

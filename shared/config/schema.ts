@@ -165,6 +165,17 @@ export const experimentSchema = z
       .strict()
       .default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0 }),
     strategy: strategySchema.default({ name: 'fedavg' }),
+    eval: z
+      .object({
+        /** Federated evaluation every this many rounds (and always after the last one). */
+        every: z.number().int().min(1).default(1),
+        /** A held-out data set the coordinator owns (CSV file, or IDX directory with t10k files). */
+        central: z.string().min(1).optional(),
+        /** Stop once this accuracy is reached (central if configured, else federated). */
+        target: z.number().gt(0).max(1).optional(),
+      })
+      .strict()
+      .default({ every: 1 }),
     secagg: secaggSchema.default({ mode: 'off', threshold: 0.6, clip: 4, bits: 32, stageTimeoutMs: 60_000 }),
     dp: dpSchema.optional(),
     /** Seed of model initialisation, client sampling and local shuffling. */

@@ -63,9 +63,18 @@ async function loadWasm(): Promise<boolean> {
   }
 }
 
-/** Chooses and initialises the backend once per process. */
+let pending: { preferred: BackendName | 'auto'; promise: Promise<BackendChoice> } | undefined;
+
+/** Chooses and initialises the backend once per process (concurrent callers share one initialisation). */
 export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Promise<BackendChoice> {
   if (chosen && (preferred === 'auto' || preferred === chosen.backend)) return chosen;
+  if (pending && (pending.preferred === preferred || preferred === 'auto')) return pending.promise;
+  const promise = initOnce(preferred).finally(() => (pending = undefined));
+  pending = { preferred, promise };
+  return promise;
+}
+
+async function initOnce(preferred: BackendName | 'auto'): Promise<BackendChoice> {
   const available = new Set<BackendName>(['cpu']);
   const skipped: string[] = [];
   let nativeDevice: string | undefined;

@@ -197,6 +197,7 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
       acc.addWeight(totalWeight);
       const { weights, state: strategyState } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
       const commit = state.commit;
+      commit.evaluateAt ??= state.trained;
       commit.aggregateMs = Date.now() - t0;
       commit.participants = state.survivors!;
       const dropped = state.trained.filter((s) => !alive.has(s));

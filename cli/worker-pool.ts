@@ -1,0 +1,69 @@
+// `accord worker-pool`: simulation only. Many logical sites in one process, each with its own gRPC
+// session, token and data partition, so 100-1000 simulated clients fit on a laptop.
+import type { Command } from 'commander';
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { parseAttack } from '../shared/attack';
+import { ConfigError } from '../shared/errors';
+import { createLogger } from '../shared/log/logger';
+import type { BackendName } from '../shared/models/backend';
+import { AccordWorker } from '../worker/client';
+import { action } from './common';
+
+const poolSchema = z
+  .object({
+    coordinator: z.string(),
+    data: z.string(),
+    backend: z.string().default('auto'),
+    auditDir: z.string().optional(),
+    sites: z.array(
+      z.object({
+        site: z.string(),
+        token: z.string(),
+        attack: z.string().optional(),
+        partition: z.object({ scheme: z.enum(['iid', 'dirichlet', 'shards']), clients: z.number().int(), seed: z.number().int(), index: z.number().int(), alpha: z.number().optional() }).optional(),
+      }),
+    ),
+  })
+  .strict();
+
+export function register(program: Command): void {
+  program
+    .command('worker-pool <file>')
+    .description('simulation only: run many logical sites (each its own session and partition) in one process')
+    .action(
+      action(async (file: string) => {
+        let raw: unknown;
+        try {
+          raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+        } catch (e) {
+          throw new ConfigError(`${file}: ${(e as Error).message}`);
+        }
+        const r = poolSchema.safeParse(raw);
+        if (!r.success) throw new ConfigError(`${file}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        const pool = r.data;
+        const log = createLogger('pool', process.env['ACCORD_LOG_LEVEL'] ?? 'warn');
+        const workers = pool.sites.map(
+          (s) =>
+            new AccordWorker({
+              coordinator: pool.coordinator,
+              site: s.site,
+              token: s.token,
+              dataFile: pool.data,
+              backend: pool.backend as BackendName | 'auto',
+              ...(pool.auditDir ? { auditFile: path.join(pool.auditDir, `${s.site}.jsonl`) } : {}),
+              ...(s.partition ? { partition: s.partition } : {}),
+              ...(s.attack ? { attack: parseAttack(s.attack) } : {}),
+              log: log.child({ site: s.site }),
+            }),
+        );
+        const stop = () => workers.forEach((w) => w.stop());
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        log.warn({ sites: workers.length }, 'worker pool started');
+        await Promise.all(workers.map((w) => w.run()));
+        process.exit(0);
+      }),
+    );
+}

@@ -1,0 +1,45 @@
+// Centralised evaluation: the coordinator scores each round's model on a held-out data set it owns
+// (eval.central), beside the sites' federated evaluation.
+import type * as tf from '@tensorflow/tfjs';
+import path from 'node:path';
+import type { ExperimentConfig } from '../../shared/config/schema';
+import { readCsvFile } from '../../shared/data/csv';
+import { concatExamples, type Examples, prepareSite } from '../../shared/data/features';
+import { loadImageTestSet } from '../../shared/data/images';
+import { inputSize } from '../../shared/data/shape';
+import { initBackend } from '../../shared/models/backend';
+import { modelFor, setFlatWeights } from '../../shared/models/zoo';
+import type { FlatWeights } from '../../shared/tensors/weights';
+import { type EvalResult, evaluateLocal } from '../../worker/trainer';
+
+const data = new Map<string, Examples>();
+const models = new Map<string, tf.LayersModel>();
+
+function heldOut(cfg: ExperimentConfig): Examples {
+  const file = path.resolve(cfg.eval.central!);
+  const key = `${file}|${JSON.stringify(cfg.data)}`;
+  let d = data.get(key);
+  if (!d) {
+    if (cfg.data.format === 'idx') d = loadImageTestSet(file, cfg.data);
+    else {
+      // Every row is a test row; scaled with the federation's statistics when they are global.
+      const site = prepareSite(readCsvFile(file, cfg.data), { ...cfg.data, testFraction: 0.5 });
+      d = concatExamples([site.train, site.test], inputSize(cfg.data));
+    }
+    data.set(key, d);
+  }
+  return d;
+}
+
+export async function centralEvaluate(experimentId: string, cfg: ExperimentConfig, weights: FlatWeights): Promise<EvalResult | undefined> {
+  if (!cfg.eval.central) return undefined;
+  await initBackend();
+  let model = models.get(experimentId);
+  if (!model) {
+    model = await modelFor(cfg);
+    models.set(experimentId, model);
+  }
+  setFlatWeights(model, weights);
+  const classes = cfg.data.format === 'idx' ? cfg.data.classes : cfg.data.binarise ? 2 : cfg.data.classes!;
+  return evaluateLocal(model, heldOut(cfg), classes);
+}
