@@ -70,7 +70,8 @@ export const FASHION_MNIST: ShippedDataset = {
     model: { zoo: '2nn' },
     data: { format: 'idx', classes: 10, imageShape: [28, 28, 1], testFraction: 0.1, splitSeed: 42 },
     // McMahan et al. 2017: E = 5 local epochs, B = 10.
-    train: { epochs: 5, batchSize: 10, learningRate: 0.05, optimizer: 'sgd' },
+    // The learning rate is ours: 0.02 climbed steadily on the shards split where 0.05 oscillated.
+    train: { epochs: 5, batchSize: 10, learningRate: 0.02, optimizer: 'sgd' },
     // The coordinator scores every round on the 10,000 held-out test images.
     eval: { every: 1, central: FASHION_MNIST_DIR },
   },

@@ -179,4 +179,15 @@ describe('secure aggregation over the wire', () => {
     expect(eps[2]).toBeLessThanOrEqual(10);
     expect(rounds[0]!.privacy).toMatchObject({ delta: 1e-5, noiseMultiplier: 1, samplingRate: 1, clip: 1 });
   });
+
+  it('eval.every: sites evaluate every n rounds and after the last; AUC for binary labels', async () => {
+    const id = await fed.submit({ rounds: 3, clients: { min: 4, fraction: 1 }, eval: { every: 2 } });
+    expect((await fed.waitFor(id)).status).toBe('completed');
+    const rounds = await fed.records.rounds(id);
+    expect(rounds.map((r) => r.evaluated)).toEqual([false, true, true]);
+    expect(Object.keys(rounds[0]!.siteEval)).toEqual([]);
+    expect(Object.keys(rounds[1]!.siteEval).sort()).toEqual(Object.keys(TOKENS).sort());
+    for (const e of Object.values(rounds[2]!.siteEval)) expect(e.auc).toBeGreaterThan(0.5);
+    expect(rounds[2]!.auc).toBeGreaterThan(0.5);
+  });
 });

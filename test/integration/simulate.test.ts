@@ -1,0 +1,54 @@
+// accord simulate end to end, as users run it (in-process API, real processes underneath): many
+// simulated clients over a worker pool, and Byzantine sites against FedAvg and a robust strategy.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { simulate } from '../../simulation/run';
+
+const out = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `accord-sim-${name}-`));
+
+describe('accord simulate', () => {
+  it('runs 20 simulated Fashion-MNIST clients over 2 worker processes, each with its own session and shard', async () => {
+    const r = await simulate({
+      dataset: 'fashion-mnist',
+      clients: 20,
+      fraction: 0.25,
+      partition: { scheme: 'shards' },
+      model: { zoo: '2nn' },
+      pool: 2,
+      rounds: 3,
+      out: out('fmnist'),
+      baselines: false,
+      backend: 'auto',
+      train: { epochs: 1 },
+      progress: false,
+    });
+    expect(r.rounds).toHaveLength(3);
+    expect(r.simulation.processes).toBe(3); // coordinator + 2 pools
+    for (const x of r.rounds) {
+      expect(x.participants).toHaveLength(5); // 25% of 20
+      expect(x.central!.examples).toBe(10000);
+    }
+    const sampled = new Set(r.rounds.flatMap((x) => x.participants));
+    expect(sampled.size).toBeGreaterThan(5); // different sites each round
+    expect(r.rounds[2]!.central!.accuracy).toBeGreaterThan(r.rounds[0]!.central!.accuracy);
+  });
+
+  it('a Byzantine site (scale:-10) wrecks FedAvg while the median holds', async () => {
+    const run = (strategy: string) =>
+      simulate({ dataset: 'heart-disease', rounds: 8, strategy, byzantine: { count: 1, attack: 'scale:-10' }, out: out(strategy), baselines: false, backend: 'auto', progress: false });
+    const fedavg = await run('fedavg');
+    const median = await run('median');
+    expect(fedavg.simulation.byzantine!.sites).toHaveLength(1);
+    expect(median.final!.meanSiteAccuracy).toBeGreaterThan(0.7);
+    expect(fedavg.final!.meanSiteAccuracy).toBeLessThan(median.final!.meanSiteAccuracy - 0.2);
+  });
+
+  it('refuses options that do not fit the data set', async () => {
+    await expect(simulate({ dataset: 'heart-disease', rounds: 1, clients: 10, out: out('x'), baselines: false, backend: 'auto', progress: false })).rejects.toThrow(
+      /--clients, --fraction and --partition apply to partitioned data sets/,
+    );
+    await expect(simulate({ dataset: 'nope', rounds: 1, out: out('y'), baselines: false, backend: 'auto', progress: false })).rejects.toThrow(/unknown data set "nope"/);
+  });
+});
