@@ -77,7 +77,10 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   const input: ExperimentInput = {
     ...ds.experiment,
     rounds: opts.rounds,
-    clients: { min: Math.max(1, Math.ceil(fraction * nClients)), fraction },
+    // With many simulated clients a round commits when 80% of the sampled sites answer.
+    clients: part
+      ? { min: Math.max(1, Math.ceil(fraction * nClients)), fraction, quorum: Math.max(1, Math.floor(0.8 * Math.ceil(fraction * nClients))) }
+      : { min: nClients, fraction },
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.target !== undefined ? { eval: { ...(ds.experiment.eval as object), target: opts.target } } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

@@ -22,6 +22,11 @@ export interface SessionHubOptions {
   heartbeatMs: number;
   /** Time allowed for Hello after the stream opens. Default 10000 ms. */
   helloTimeoutMs?: number;
+  /**
+   * A session that sends nothing for this long is dropped. Generous on purpose: a worker busy training
+   * on a loaded machine may send its heartbeats late. Default max(30000, 3 x heartbeatMs).
+   */
+  livenessTimeoutMs?: number;
   log: Logger;
 }
 
@@ -124,7 +129,7 @@ export class SessionHub {
   private async checkLiveness(): Promise<void> {
     const now = Date.now();
     for (const s of this.list()) {
-      if (now - s.lastSeen > 3 * this.opts.heartbeatMs) s.close('heartbeat timeout');
+      if (now - s.lastSeen > (this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs))) s.close('heartbeat timeout');
       else await this.opts.registry.touch(s.site, s.id).catch(() => undefined);
     }
   }
