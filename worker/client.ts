@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parseExperiment } from '../shared/config/load';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { countRows, readCsvFile } from '../shared/data/csv';
-import { siteColumnSums } from '../shared/data/features';
+import { columnSumsToMetrics, siteColumnSums } from '../shared/data/features';
 import { partitionSize, type SitePartition } from '../shared/data/images';
 import fs from 'node:fs';
 import type { SiteData } from '../shared/data/features';
@@ -289,14 +289,7 @@ export class AccordWorker {
       const data = cfg.data;
       if (data.format !== 'csv') throw new AccordError('WRONG_FORMAT', 'column statistics apply to CSV data only');
       const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
-      const values: Record<string, number> = {};
-      data.columns.forEach((c, k) => {
-        const s = sums.columns[c];
-        if (!s) return;
-        values[`n.${k}`] = s.n;
-        values[`sum.${k}`] = s.sum;
-        values[`sumsq.${k}`] = s.sumsq;
-      });
+      const values = columnSumsToMetrics(sums, data.columns);
       await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: sums.rows, values } });
     } catch (e) {
       await this.sendError(header.taskId, e);

@@ -1,7 +1,7 @@
 // Federated feature scaling: sum the sites' per-column counts, sums and sums of squares into global
 // means and standard deviations (no row leaves a site), store them with the experiment, then select.
 import type { Job } from 'bullmq';
-import { type ColumnSums, combineColumnSums } from '../../shared/data/features';
+import { type ColumnSums, combineColumnSums, metricsToColumnSums } from '../../shared/data/features';
 import type { RoundContext, SelectJobData, TaskJobResult } from './context';
 import { failExperiment } from './finish';
 import { enqueueSelect } from './select';
@@ -17,14 +17,7 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
   }
   if (rec.config.data.format !== 'csv') return 'no statistics for this data format';
   const cols = rec.config.data.columns;
-  const parts: ColumnSums[] = results.map((r) => {
-    const columns: ColumnSums['columns'] = {};
-    cols.forEach((c, k) => {
-      const n = r.metrics[`n.${k}`];
-      if (n !== undefined) columns[c] = { n, sum: r.metrics[`sum.${k}`] ?? 0, sumsq: r.metrics[`sumsq.${k}`] ?? 0 };
-    });
-    return { rows: r.examples, columns };
-  });
+  const parts: ColumnSums[] = results.map((r) => metricsToColumnSums(r.metrics, r.examples, cols));
   const stats = combineColumnSums(parts);
   await ctx.records.setStats(experimentId, stats);
   await ctx.records.event(experimentId, `federated scaling: column statistics from ${results.length} sites (${parts.reduce((a, p) => a + p.rows, 0)} training rows)`);

@@ -1,26 +1,17 @@
 // Krum and Multi-Krum (Blanchard et al. 2017): keep the update(s) closest to their n - f - 2 nearest
 // neighbours, assuming at most f Byzantine sites; Multi-Krum averages the m best.
-import type { ExperimentConfig } from '../../shared/config/schema';
-import { weightedMetrics } from './math';
+import { RobustBase } from './robust';
 import { addPairwiseSquaredDistances, krumSelect } from './robust-math';
-import type { RobustStrategy, StrategyState, UpdateSet } from './strategy';
+import type { StrategyState, UpdateSet } from './strategy';
 
-export class Krum implements RobustStrategy {
-  readonly linear = false as const;
+export class Krum extends RobustBase {
   constructor(
     readonly name: 'krum' | 'multi-krum',
     readonly f: number,
     /** Updates averaged: 1 for Krum; for Multi-Krum default n - f. */
     readonly m: number | undefined,
-  ) {}
-  initialState(_numParams: number): StrategyState {
-    return null;
-  }
-  configureFit(_round: number, config: ExperimentConfig): ExperimentConfig['train'] {
-    return config.train;
-  }
-  aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number> {
-    return weightedMetrics(results);
+  ) {
+    super();
   }
   aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState; selected: number[] } {
     const n = updates.count;

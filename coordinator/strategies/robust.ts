@@ -4,7 +4,8 @@ import type { ExperimentConfig } from '../../shared/config/schema';
 import { weightedMetrics } from './math';
 import type { RobustStrategy, StrategyState, UpdateSet } from './strategy';
 
-export abstract class BlockwiseRobust implements RobustStrategy {
+/** What every robust strategy shares: no server state, plain local training, weighted metrics. */
+export abstract class RobustBase implements RobustStrategy {
   abstract readonly name: string;
   readonly linear = false as const;
   initialState(_numParams: number): StrategyState {
@@ -16,6 +17,11 @@ export abstract class BlockwiseRobust implements RobustStrategy {
   aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number> {
     return weightedMetrics(results);
   }
+  abstract aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState; selected?: number[] };
+}
+
+/** Robust strategies that combine each coordinate block on its own (median, trimmed mean). */
+export abstract class BlockwiseRobust extends RobustBase {
   protected abstract combine(rows: Float32Array[], out: Float32Array): void;
   aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState } {
     const weights = new Float32Array(global.length);

@@ -179,3 +179,25 @@ export function combineColumnSums(parts: ColumnSums[]): Record<string, ColumnSta
   }
   return out;
 }
+
+/** Column sums as Metrics values (numbers only on the wire): n.K, sum.K, sumsq.K by schema column index. */
+export function columnSumsToMetrics(sums: ColumnSums, columns: readonly string[]): Record<string, number> {
+  const values: Record<string, number> = {};
+  columns.forEach((c, k) => {
+    const s = sums.columns[c];
+    if (!s) return;
+    values[`n.${k}`] = s.n;
+    values[`sum.${k}`] = s.sum;
+    values[`sumsq.${k}`] = s.sumsq;
+  });
+  return values;
+}
+
+export function metricsToColumnSums(values: Record<string, number>, rows: number, columns: readonly string[]): ColumnSums {
+  const out: ColumnSums['columns'] = {};
+  columns.forEach((c, k) => {
+    const n = values[`n.${k}`];
+    if (n !== undefined) out[c] = { n, sum: values[`sum.${k}`] ?? 0, sumsq: values[`sumsq.${k}`] ?? 0 };
+  });
+  return { rows, columns: out };
+}

@@ -1,6 +1,7 @@
 // Secure aggregation through the real coordinator, gRPC and TF.js workers (in this process, so the
 // test can watch both sides): the coordinator only ever receives masked vectors, and the unmasked sum
 // is exactly the sum of the surviving sites' quantised updates.
+import { correlation } from '../helpers/stats';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SpoolWriter } from '../../coordinator/store/spool';
 import { createLogger } from '../../shared/log/logger';
@@ -28,15 +29,6 @@ vi.mock('../../shared/secagg/server', async (importOriginal) => {
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456', switzerland: 'token-switzerland-7', va: 'token-va-000000' };
 const ROGUE_TOKEN = 'token-rogue-secure-1';
 
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= n; mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { const x = a[i]! - ma, y = b[i]! - mb; sab += x * y; saa += x * x; sbb += y * y; }
-  return saa && sbb ? sab / Math.sqrt(saa * sbb) : 0;
-}
 
 describe('secure aggregation over the wire', () => {
   let fed: TestFederation;

@@ -1,3 +1,4 @@
+import { correlation } from '../helpers/stats';
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../shared/random';
 import { SecAggClient, type SealedShare } from '../../shared/secagg/client';
@@ -14,15 +15,6 @@ function plainSum(inputs: Uint32Array[]): Uint32Array {
   return s;
 }
 
-function correlation(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0, mb = 0;
-  for (let i = 0; i < n; i++) { ma += a[i]!; mb += b[i]!; }
-  ma /= n; mb /= n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) { const x = a[i]! - ma, y = b[i]! - mb; sab += x * y; saa += x * x; sbb += y * y; }
-  return sab / Math.sqrt(saa * sbb);
-}
 
 describe('quantisation', () => {
   it('picks levels so that n clients cannot wrap mod 2^32', () => {
