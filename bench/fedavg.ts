@@ -37,6 +37,47 @@ const curves: Record<string, number[]> = {};
 const failures: Record<string, string> = {};
 const outcome: Record<string, { roundsToTarget: number; lowerBound: boolean; finalAccuracy: number; seconds: number; train: Run['train'] }> = {};
 
+// Results are written after every configuration, so a long run that is stopped keeps what it finished.
+function save(): void {
+  const pick = (alg: string, part: string) => outcome[`${alg}-${part}`];
+  const speedup = (part: string) => {
+    const a = pick('fedavg', part);
+    const s = pick('fedsgd', part);
+    return a && s ? { value: s.roundsToTarget / a.roundsToTarget, lowerBound: s.lowerBound && !a.lowerBound } : undefined;
+  };
+  results['fedavg'] = {
+    dataset: 'Fashion-MNIST (60,000 train / 10,000 test), 100 clients, C = 0.1, 2NN',
+    target: TARGET,
+    roundsToTarget: { iid: pick('fedavg', 'iid')?.roundsToTarget, shards: pick('fedavg', 'shards')?.roundsToTarget },
+    runs: Object.fromEntries(Object.entries(outcome).filter(([k]) => k.startsWith('fedavg'))),
+  };
+  results['fedsgd'] = {
+    roundsToTarget: { iid: pick('fedsgd', 'iid')?.roundsToTarget, shards: pick('fedsgd', 'shards')?.roundsToTarget },
+    lowerBound: { iid: pick('fedsgd', 'iid')?.lowerBound, shards: pick('fedsgd', 'shards')?.lowerBound },
+    runs: Object.fromEntries(Object.entries(outcome).filter(([k]) => k.startsWith('fedsgd'))),
+  };
+  results['speedup'] = { iid: speedup('iid'), shards: speedup('shards') };
+  results['paper'] = {
+    source: 'McMahan et al. 2017, MNIST, 2NN, C = 0.1, B = 10 (FedAvg) vs FedSGD, rounds to 97% test accuracy',
+    fedavg: { iid: 87, nonIid: 664 },
+    fedsgd: { iid: 1455, nonIid: 4278 },
+    speedup: { iid: 1455 / 87, nonIid: 4278 / 664 },
+  };
+  results['fedavgCurves'] = curves;
+  if (Object.keys(failures).length) results['fedavgFailures'] = failures;
+  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  const colors: Record<string, string> = { 'fedavg-iid': '#1f77b4', 'fedavg-shards': '#ff7f0e', 'fedsgd-iid': '#2ca02c', 'fedsgd-shards': '#d62728' };
+  fs.writeFileSync(
+    path.join(HERE, 'fedavg.svg'),
+    lineChartSvg(
+      'Fashion-MNIST, 2NN, 100 clients, C = 0.1: test accuracy by round',
+      Object.entries(curves).map(([name, points]) => ({ name, points, color: colors[name] ?? '#000' })),
+      'test accuracy (10,000 images)',
+      TARGET,
+    ),
+  );
+}
+
 for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
   process.stderr.write(`${run.name}: up to ${run.cap} rounds, target ${TARGET} ...\n`);
   const t0 = Date.now();
@@ -67,44 +108,9 @@ for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
   curves[run.name] = curve;
   const hit = curve.findIndex((a) => a >= TARGET);
   outcome[run.name] = { roundsToTarget: hit >= 0 ? hit + 1 : run.cap, lowerBound: hit < 0, finalAccuracy: curve[curve.length - 1] ?? NaN, seconds: (Date.now() - t0) / 1000, train: run.train };
+  save();
   process.stderr.write(`${run.name}: ${hit >= 0 ? `target in ${hit + 1} rounds` : `not reached in ${run.cap} rounds (lower bound)`}, final ${(curve[curve.length - 1] ?? NaN).toFixed(4)}\n`);
 }
 
-const pick = (alg: string, part: string) => outcome[`${alg}-${part}`];
-const speedup = (part: string) => {
-  const a = pick('fedavg', part);
-  const s = pick('fedsgd', part);
-  return a && s ? { value: s.roundsToTarget / a.roundsToTarget, lowerBound: s.lowerBound && !a.lowerBound } : undefined;
-};
-results['fedavg'] = {
-  dataset: 'Fashion-MNIST (60,000 train / 10,000 test), 100 clients, C = 0.1, 2NN',
-  target: TARGET,
-  roundsToTarget: { iid: pick('fedavg', 'iid')?.roundsToTarget, shards: pick('fedavg', 'shards')?.roundsToTarget },
-  runs: Object.fromEntries(Object.entries(outcome).filter(([k]) => k.startsWith('fedavg'))),
-};
-results['fedsgd'] = {
-  roundsToTarget: { iid: pick('fedsgd', 'iid')?.roundsToTarget, shards: pick('fedsgd', 'shards')?.roundsToTarget },
-  lowerBound: { iid: pick('fedsgd', 'iid')?.lowerBound, shards: pick('fedsgd', 'shards')?.lowerBound },
-  runs: Object.fromEntries(Object.entries(outcome).filter(([k]) => k.startsWith('fedsgd'))),
-};
-results['speedup'] = { iid: speedup('iid'), shards: speedup('shards') };
-results['paper'] = {
-  source: 'McMahan et al. 2017, MNIST, 2NN, C = 0.1, B = 10, E = 20 (FedAvg) vs FedSGD, rounds to 97% test accuracy',
-  fedavg: { iid: 87, nonIid: 664 },
-  fedsgd: { iid: 1455, nonIid: 4278 },
-  speedup: { iid: 1455 / 87, nonIid: 4278 / 664 },
-};
-results['fedavgCurves'] = curves;
-if (Object.keys(failures).length) results['fedavgFailures'] = failures;
-fs.writeFileSync(file, JSON.stringify(results, null, 2));
-const colors: Record<string, string> = { 'fedavg-iid': '#1f77b4', 'fedavg-shards': '#ff7f0e', 'fedsgd-iid': '#2ca02c', 'fedsgd-shards': '#d62728' };
-fs.writeFileSync(
-  path.join(HERE, 'fedavg.svg'),
-  lineChartSvg(
-    'Fashion-MNIST, 2NN, 100 clients, C = 0.1: test accuracy by round',
-    Object.entries(curves).map(([name, points]) => ({ name, points, color: colors[name] ?? '#000' })),
-    'test accuracy (10,000 images)',
-    TARGET,
-  ),
-);
+save();
 process.stdout.write(JSON.stringify({ fedavg: results['fedavg'], fedsgd: results['fedsgd'], speedup: results['speedup'] }, null, 2) + '\nwrote bench/results.json and bench/fedavg.svg\n');
