@@ -56,7 +56,8 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
       return why;
     }
   }
-  const chosen = sample(live, k, rng(seedOf(cfg.seed, experimentId, round, attempt))).sort((a, b) => a.site.localeCompare(b.site));
+  // Seeded by the experiment's seed alone: the same config samples the same sites in every run.
+  const chosen = sample(live, k, rng(seedOf(cfg.seed, round, attempt))).sort((a, b) => a.site.localeCompare(b.site));
   const ref = { experimentId, round, attempt };
   const parent: AggregateJobData = { ...ref, selected: chosen.map((w) => w.site), population: live.length, startedAt: Date.now() };
   await ctx.flows.add({
