@@ -261,8 +261,27 @@ export function finalTable(r: SimulationReport): string {
   return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n') + '\n';
 }
 
+/** report.md for many simulated sites: one row per round instead of one column per site. */
+function manySitesMarkdown(r: SimulationReport): string {
+  const lines = [
+    `# Accord simulation: ${r.simulation.dataset}`,
+    '',
+    `Experiment \`${r.experiment.id}\`, strategy ${r.experiment.config.strategy.name}, ${r.rounds.length} rounds, ${r.simulation.sites.length} simulated sites on ${r.simulation.processes - 1} worker processes, ${(r.simulation.durationMs / 1000).toFixed(1)} s.`,
+    ...(r.experiment.stopped ? ['', `Stopped early: ${r.experiment.stopped}.`] : []),
+    '',
+    '| round | sites | train loss | federated accuracy | central accuracy | up bytes | down bytes | ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const x of r.rounds)
+    lines.push(
+      `| ${x.round} | ${x.participants.length} | ${x.trainLoss.toFixed(4)} | ${x.evaluated ? pct(x.accuracy) : '-'} | ${x.central ? pct(x.central.accuracy) : '-'} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |`,
+    );
+  return lines.join('\n') + '\n';
+}
+
 export function markdownReport(r: SimulationReport): string {
   const sites = r.simulation.sites;
+  if (sites.length > 8) return manySitesMarkdown(r);
   const lines = [
     `# Accord simulation: ${r.simulation.dataset}`,
     '',
