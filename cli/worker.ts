@@ -17,9 +17,26 @@ export function register(program: Command): void {
     .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--tls-ca <file>', 'CA certificate (PEM) that signed the coordinator\'s certificate: turns TLS on')
+    .option('--tls-cert <file>', 'this site\'s certificate (PEM), for mTLS')
+    .option('--tls-key <file>', 'this site\'s private key (PEM), for mTLS')
+    .option('--tls-server-name <name>', 'expected name in the coordinator\'s certificate, when it differs from HOST')
     .option('--attack <spec>', 'simulation only: poison updates (scale:F, signflip, noise:S)')
     .action(
-      action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string; attack?: string }) => {
+      action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string; attack?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string; tlsServerName?: string }) => {
+        const read = (f: string, flag: string) => {
+          if (!fs.existsSync(f)) throw new DataError(`${flag}: ${f} does not exist`, 'CONFIG_INVALID');
+          return fs.readFileSync(f);
+        };
+        if ((o.tlsCert || o.tlsKey || o.tlsServerName) && !o.tlsCa) throw new DataError('--tls-cert, --tls-key and --tls-server-name need --tls-ca', 'CONFIG_INVALID');
+        const tls = o.tlsCa
+          ? {
+              ca: read(o.tlsCa, '--tls-ca'),
+              ...(o.tlsCert ? { cert: read(o.tlsCert, '--tls-cert') } : {}),
+              ...(o.tlsKey ? { key: read(o.tlsKey, '--tls-key') } : {}),
+              ...(o.tlsServerName ? { serverName: o.tlsServerName } : {}),
+            }
+          : undefined;
         if (!o.token) throw new DataError('--token is required (or set ACCORD_TOKEN)', 'CONFIG_INVALID');
         if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
         const w = new AccordWorker({
@@ -30,6 +47,7 @@ export function register(program: Command): void {
           auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
           backend: o.backend as BackendName | 'auto',
           ...(o.attack ? { attack: parseAttack(o.attack) } : {}),
+          ...(tls ? { tls } : {}),
         });
         process.once('SIGINT', () => w.stop());
         process.once('SIGTERM', () => w.stop());

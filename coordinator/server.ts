@@ -37,6 +37,8 @@ export interface CoordinatorOptions {
   backend?: BackendName | 'auto';
   /** How soon jobs of a dead coordinator are taken over. Default 30000 ms. */
   lockDurationMs?: number;
+  /** TLS for the worker-facing server (PEM); with `clientCa`, workers must present a certificate it signed (mTLS). */
+  tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
   log?: Logger;
 }
 
@@ -86,10 +88,16 @@ export class Coordinator {
     this.server = new grpc.Server(CHANNEL_OPTIONS);
     this.server.addService(loadProtocol().accord.v1.Federation.service, this.hub.handlers());
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server!.bindAsync(this.opts.grpcAddress, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server!.bindAsync(this.opts.grpcAddress, this.credentials(), (err, port) => (err ? reject(err) : resolve(port))),
     );
     this.workers = startProcessors(ctx, { connection, ...(this.opts.lockDurationMs ? { lockDurationMs: this.opts.lockDurationMs } : {}) });
     this.log.info({ instance: this.instance, grpc: `${this.opts.grpcAddress.replace(/:\d+$/, '')}:${this.port}`, store: paths.root, backend: backend.backend }, 'coordinator started');
+  }
+
+  private credentials(): grpc.ServerCredentials {
+    const t = this.opts.tls;
+    if (!t) return grpc.ServerCredentials.createInsecure();
+    return grpc.ServerCredentials.createSsl(t.clientCa ?? null, [{ cert_chain: t.cert, private_key: t.key }], Boolean(t.clientCa));
   }
 
   async stop(): Promise<void> {

@@ -49,6 +49,8 @@ export interface WorkerOptions {
   maxBackoffMs?: number;
   /** Simulation only: poison this site's updates (see shared/attack.ts). */
   attack?: Attack;
+  /** TLS to the coordinator (PEM): the CA that signed its certificate, and this site's own for mTLS. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
   /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
   partition?: SitePartition;
   log?: Logger;
@@ -99,7 +101,9 @@ export class AccordWorker {
     this.backend = await initBackend(this.opts.backend ?? 'auto');
     this.log.info({ backend: this.backend.backend, device: this.backend.device, reason: this.backend.reason, tfjs: this.backend.tfjsVersion }, 'TF.js backend');
     const Federation = loadProtocol().accord.v1.Federation;
-    this.client = new Federation(this.opts.coordinator, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+    const t = this.opts.tls;
+    const creds = t ? grpc.credentials.createSsl(t.ca, t.key ?? null, t.cert ?? null) : grpc.credentials.createInsecure();
+    this.client = new Federation(this.opts.coordinator, creds, { ...CHANNEL_OPTIONS, ...(t?.serverName ? { 'grpc.ssl_target_name_override': t.serverName } : {}) });
     return new Promise<void>((resolve, reject) => {
       this.fatal = (e) => {
         this.log.error({ code: (e as AccordError).code, err: e.message }, 'fatal');

@@ -1,0 +1,78 @@
+// gRPC over TLS, and mutual TLS: certificates made with openssl for this test only.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Coordinator } from '../../coordinator/server';
+import { TokenBook } from '../../coordinator/sessions/auth';
+import { WorkerRegistry } from '../../coordinator/sessions/registry';
+import { createLogger } from '../../shared/log/logger';
+import { redisOptions } from '../../shared/redis-url';
+import { HEART_DISEASE } from '../../simulation/datasets';
+import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { AccordWorker } from '../../worker/client';
+
+function makeCerts(dir: string) {
+  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=accord-test-ca']);
+  fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
+  for (const who of ['server', 'site']) {
+    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? 'localhost' : 'cleveland'}`]);
+    run(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', 'san.cnf']);
+  }
+  const f = (n: string) => fs.readFileSync(path.join(dir, n));
+  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), siteCert: f('site.pem'), siteKey: f('site.key') };
+}
+
+describe('TLS between workers and the coordinator', () => {
+  let redis: PrivateRedis | undefined;
+  let client: Redis | undefined;
+  const stops: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const s of stops.reverse()) await s();
+    client?.disconnect();
+    await redis?.stop();
+  });
+
+  it('a worker with the CA connects over TLS; with mTLS a worker without a certificate is refused', async () => {
+    const certs = makeCerts(fs.mkdtempSync(path.join(os.tmpdir(), 'accord-tls-')));
+    redis = await startPrivateRedis();
+    client = new Redis(redisOptions(redis.url));
+    const registry = new WorkerRegistry(client, 1000);
+    const start = async (clientCa?: Buffer) => {
+      const c = new Coordinator({
+        redisUrl: redis!.url,
+        grpcAddress: '127.0.0.1:0',
+        storeDir: fs.mkdtempSync(path.join(os.tmpdir(), 'accord-tls-store-')),
+        tokens: TokenBook.fromMap({ cleveland: 'token-cleveland-123' }),
+        instance: `tls${clientCa ? 'm' : ''}`,
+        log: createLogger('coordinator', 'silent'),
+        tls: { cert: certs.serverCert, key: certs.serverKey, ...(clientCa ? { clientCa } : {}) },
+      });
+      await c.start();
+      stops.push(() => c.stop());
+      return c;
+    };
+    const worker = (port: number, tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }) => {
+      const w = new AccordWorker({ coordinator: `localhost:${port}`, site: 'cleveland', token: 'token-cleveland-123', dataFile: HEART_DISEASE.sites.cleveland, log: createLogger('w', 'silent'), ...(tls ? { tls } : {}) });
+      void w.run().catch(() => undefined);
+      stops.push(() => w.stop());
+      return w;
+    };
+    const tlsOnly = await start();
+    await worker(tlsOnly.port, { ca: certs.ca }).ready;
+    expect((await registry.get('cleveland'))?.instance).toBe('tls');
+
+    const mtls = await start(certs.ca);
+    const anonymous = worker(mtls.port, { ca: certs.ca });
+    const plain = worker(mtls.port);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await registry.get('cleveland'))?.instance).toBe('tls'); // neither reached the mTLS coordinator
+    void anonymous;
+    void plain;
+    await worker(mtls.port, { ca: certs.ca, cert: certs.siteCert, key: certs.siteKey }).ready;
+    expect((await registry.get('cleveland'))?.instance).toBe('tlsm');
+  });
+});
