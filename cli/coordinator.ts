@@ -36,12 +36,13 @@ export function register(program: Command): void {
     .option('--token <token>', 'one federation-wide token (any site name)', process.env['ACCORD_TOKEN'])
     .option('--instance <name>', 'name of this process in the worker registry')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option('--http <host:port>', 'serve Prometheus metrics on GET /metrics (and /healthz)')
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the worker-facing server')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-client-ca <file>', 'require worker certificates signed by this CA (mTLS)')
     .option('--lock-ms <ms>', 'how soon a dead coordinator\'s jobs are taken over', '30000')
     .action(
-      action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string; lockMs: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string }) => {
+      action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string; lockMs: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; http?: string }) => {
         if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
         const read = (f: string, flag: string) => {
           try {
@@ -63,6 +64,7 @@ export function register(program: Command): void {
           backend: o.backend as BackendName | 'auto',
           lockDurationMs,
           ...(tls ? { tls } : {}),
+          ...(o.http ? { httpAddress: o.http } : {}),
         });
         await c.start();
         process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);

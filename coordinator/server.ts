@@ -19,6 +19,8 @@ import { WorkerRegistry } from './sessions/registry';
 import { Checkpoints } from './store/checkpoints';
 import { StorePaths } from './store/paths';
 import { WeightsCache } from './store/weights-cache';
+import { CoordinatorMetrics } from './http/metrics';
+import { ConfigError } from '../shared/errors';
 
 export interface CoordinatorOptions {
   /** redis://HOST:PORT of the Redis that BullMQ and Accord's records use. */
@@ -37,6 +39,8 @@ export interface CoordinatorOptions {
   backend?: BackendName | 'auto';
   /** How soon jobs of a dead coordinator are taken over. Default 30000 ms. */
   lockDurationMs?: number;
+  /** HOST:PORT for Prometheus metrics (GET /metrics, /healthz); off when absent. */
+  httpAddress?: string;
   /** TLS for the worker-facing server (PEM); with `clientCa`, workers must present a certificate it signed (mTLS). */
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
   log?: Logger;
@@ -50,6 +54,9 @@ export class Coordinator {
   private flows?: FlowProducer;
   private hub?: SessionHub;
   port = 0;
+  httpPort = 0;
+  readonly metrics = new CoordinatorMetrics();
+  private http?: import('node:http').Server;
   readonly instance: string;
   readonly log: Logger;
 
@@ -84,7 +91,15 @@ export class Coordinator {
       flows: this.flows,
       log: this.log,
       selectPollMs: this.opts.selectPollMs ?? 500,
+      metrics: this.metrics,
     };
+    this.metrics.countWorkers = () => this.hub?.list().length ?? 0;
+    if (this.opts.httpAddress) {
+      const m = /^(.*):(\d+)$/.exec(this.opts.httpAddress);
+      if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);
+      this.http = await this.metrics.serve(m[1]!, Number(m[2]));
+      this.httpPort = (this.http.address() as import('node:net').AddressInfo).port;
+    }
     this.server = new grpc.Server(CHANNEL_OPTIONS);
     this.server.addService(loadProtocol().accord.v1.Federation.service, this.hub.handlers());
     this.port = await new Promise<number>((resolve, reject) =>
@@ -104,6 +119,7 @@ export class Coordinator {
     this.hub?.closeAll('coordinator shutting down');
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
     await this.rounds?.close();
     await this.flows?.close();
     this.redis?.disconnect();

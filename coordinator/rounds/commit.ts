@@ -98,6 +98,8 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     strategy: rec.config.strategy.name,
   };
   await ctx.records.putRound(experimentId, record);
+  ctx.metrics.rounds.inc();
+  ctx.metrics.roundSeconds.observe(record.durations.totalMs / 1000);
   await ctx.records.update(experimentId, { committed: round });
   if (evalFailures) await ctx.records.event(experimentId, `round ${round}: ${evalFailures} evaluation task(s) failed`);
   ctx.log.info({ experiment: experimentId, round, meanSiteAccuracy: record.meanSiteAccuracy, trainLoss: record.trainLoss }, 'round committed');

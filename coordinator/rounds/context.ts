@@ -3,6 +3,7 @@ import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { SecAggStage } from '../../shared/config/schema';
 import type { Logger } from '../../shared/log/logger';
+import type { CoordinatorMetrics } from '../http/metrics';
 import type { CommitJobSecure, ExperimentRecords } from '../experiments/records';
 import type { SessionHub } from '../sessions/hub';
 import type { TaskOutcome } from '../sessions/session';
@@ -25,6 +26,7 @@ export interface RoundContext {
   log: Logger;
   /** Poll interval while waiting for workers. */
   selectPollMs: number;
+  metrics: CoordinatorMetrics;
 }
 
 /** Data of every job of one round. */

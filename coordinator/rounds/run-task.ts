@@ -16,6 +16,19 @@ import { protocolId, readState, type SecAggState } from './secure/state';
 export const RECONNECT_GRACE_MS = 15_000;
 
 export async function runTask(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult> {
+  try {
+    const r = await runTaskInner(ctx, job);
+    ctx.metrics.tasks.inc({ kind: job.data.kind, outcome: 'ok' });
+    ctx.metrics.bytes.inc({ direction: 'up' }, r.bytesUp);
+    ctx.metrics.bytes.inc({ direction: 'down' }, r.bytesDown);
+    return r;
+  } catch (e) {
+    ctx.metrics.tasks.inc({ kind: job.data.kind, outcome: 'failed' });
+    throw e;
+  }
+}
+
+async function runTaskInner(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult> {
   const { experimentId, round, attempt, kind, site, taskId } = job.data;
   const rec = await ctx.records.get(experimentId);
   if (!rec || rec.status !== 'running') throw new TaskError(`experiment ${experimentId} is not running`, 'NOT_RUNNING');

@@ -38,6 +38,7 @@ export async function startFederation(tokens: Record<string, string>, opts: { he
     instance: 'test',
     heartbeatMs: opts.heartbeatMs ?? 1000,
     selectPollMs: 100,
+    httpAddress: '127.0.0.1:0',
     log: createLogger('coordinator', process.env['ACCORD_LOG_LEVEL'] ?? 'silent'),
   });
   await coordinator.start();

@@ -182,4 +182,15 @@ describe('secure aggregation over the wire', () => {
     for (const e of Object.values(rounds[2]!.siteEval)) expect(e.auc).toBeGreaterThan(0.5);
     expect(rounds[2]!.auc).toBeGreaterThan(0.5);
   });
+
+  it('serves Prometheus metrics: sessions, tasks, bytes, committed rounds', async () => {
+    const res = await fetch(`http://127.0.0.1:${fed.coordinator.httpPort}/metrics`);
+    expect(res.status).toBe(200);
+    const body = await res.text();
+    expect(body).toMatch(/^accord_connected_workers 4$/m);
+    expect(Number(/^accord_rounds_committed_total (\d+)$/m.exec(body)![1])).toBeGreaterThan(0);
+    expect(body).toMatch(/^accord_tasks_total\{kind="train",outcome="ok"\} \d+$/m);
+    expect(body).toMatch(/^accord_bytes_total\{direction="up"\} \d+/m);
+    expect((await fetch(`http://127.0.0.1:${fed.coordinator.httpPort}/healthz`)).status).toBe(200);
+  });
 });
