@@ -2,7 +2,6 @@
 // spooled updates with the strategy (one update in memory at a time) or, under secure aggregation,
 // start the protocol stages that produce the sum.
 import type { Job } from 'bullmq';
-import fs from 'node:fs';
 import { addGaussianNoise } from '../../shared/privacy/noise';
 import { clipFactor } from '../../shared/privacy/clip';
 import { siteOfTaskJob } from '../queues/names';
@@ -90,8 +89,4 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   }
   await evaluateCandidate(ctx, ref, weights, state, commit);
   return `aggregated ${results.length} updates`;
-}
-
-export function removeQuietly(p: string): void {
-  fs.rmSync(p, { recursive: true, force: true });
 }

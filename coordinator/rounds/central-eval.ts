@@ -6,7 +6,7 @@ import type { ExperimentConfig } from '../../shared/config/schema';
 import { readCsvFile } from '../../shared/data/csv';
 import { concatExamples, type Examples, prepareSite } from '../../shared/data/features';
 import { loadImageTestSet } from '../../shared/data/images';
-import { inputSize } from '../../shared/data/shape';
+import { classCount, inputSize } from '../../shared/data/shape';
 import { initBackend } from '../../shared/models/backend';
 import { modelFor, setFlatWeights } from '../../shared/models/zoo';
 import type { FlatWeights } from '../../shared/tensors/weights';
@@ -40,6 +40,5 @@ export async function centralEvaluate(experimentId: string, cfg: ExperimentConfi
     models.set(experimentId, model);
   }
   setFlatWeights(model, weights);
-  const classes = cfg.data.format === 'idx' ? cfg.data.classes : cfg.data.binarise ? 2 : cfg.data.classes!;
-  return evaluateLocal(model, heldOut(cfg), classes);
+  return evaluateLocal(model, heldOut(cfg), classCount(cfg.data));
 }

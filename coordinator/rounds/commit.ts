@@ -9,7 +9,7 @@ import { RdpAccountant } from '../../shared/privacy/rdp';
 import type { CheckpointMeta } from '../store/checkpoints';
 import { decodeState } from '../store/state-codec';
 import type { CommitJobData, RoundContext, TaskJobResult } from './context';
-import { removeQuietly } from './aggregate';
+import { removeQuietly } from '../store/atomic';
 import { finishExperiment, stopExperiment } from './finish';
 import { centralEvaluate } from './central-eval';
 import { ExperimentRecords } from '../experiments/records';
@@ -27,14 +27,14 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   const dp = rec.config.dp;
   if (!ctx.checkpoints.exists(experimentId, round)) {
     const candidate = ctx.paths.candidate(experimentId, round);
-    const prev = ctx.checkpoints.read(experimentId, round - 1);
+    const prev = ctx.checkpoints.readMeta(experimentId, round - 1);
     const values = bytesToF32(fs.readFileSync(candidate));
     const state = decodeState((JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown }).state);
     let privacy: CheckpointMeta['privacy'];
-    if (dp && d.dp) privacy = RdpAccountant.from(prev.meta.privacy).compose(d.dp.q, d.dp.effectiveNoiseMultiplier).state();
-    ctx.checkpoints.write(experimentId, round, { specs: prev.weights.specs, values }, state, privacy);
+    if (dp && d.dp) privacy = RdpAccountant.from(prev.privacy).compose(d.dp.q, d.dp.effectiveNoiseMultiplier).state();
+    ctx.checkpoints.write(experimentId, round, { specs: prev.specs, values }, state, privacy);
   }
-  const committed = ctx.checkpoints.read(experimentId, round).meta;
+  const { meta: committed, weights: committedWeights } = ctx.checkpoints.read(experimentId, round);
   removeQuietly(ctx.paths.spoolDir(experimentId, round, d.attempt));
   removeQuietly(ctx.paths.secaggState(experimentId, round, d.attempt));
   removeQuietly(ctx.paths.maskedSum(experimentId, round, d.attempt));
@@ -44,7 +44,6 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   const siteEval: Record<string, SiteEvalResult> = {};
   for (const e of evals)
     siteEval[e.site] = { accuracy: e.metrics['accuracy'] ?? NaN, loss: e.metrics['loss'] ?? NaN, examples: e.examples, ...(e.metrics['auc'] !== undefined ? { auc: e.metrics['auc'] } : {}) };
-  const committedWeights = ctx.checkpoints.read(experimentId, round).weights;
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
   const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
   const accs = Object.values(siteAccuracy).filter(Number.isFinite);

@@ -2,11 +2,11 @@
 // a finished experiment exports its model and report to the store.
 import type { RoundRef } from '../queues/names';
 import { ExperimentRecords } from '../experiments/records';
-import { writeFileAtomic } from '../store/atomic';
+import { removeQuietly, writeFileAtomic } from '../store/atomic';
 import { exportModel } from '../store/export';
 import { buildReport } from '../store/report';
 import type { RoundContext } from './context';
-import { removeQuietly } from './aggregate';
+
 import { enqueueSelect } from './select';
 
 /** Delay before the n-th retry of a failed round is n times this. */

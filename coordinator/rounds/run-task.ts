@@ -1,11 +1,9 @@
 // Training: forwards a `train` or `evaluate` child job to its worker's stream and completes when the
 // result has arrived and validated; fails on deadline, disconnect or a bad update.
 import type { Job } from 'bullmq';
-import fs from 'node:fs';
 import path from 'node:path';
 import { TaskError } from '../../shared/errors';
 import { createStrategy } from '../strategies';
-import type { CheckpointMeta } from '../store/checkpoints';
 import type { RoundContext, TaskJobData, TaskJobResult } from './context';
 import { ExperimentRecords } from '../experiments/records';
 import type { SecAggStage } from '../../shared/config/schema';
@@ -62,7 +60,7 @@ async function runTaskInner(ctx: RoundContext, job: Job<TaskJobData>): Promise<T
     });
     return { site, kind, ...outcome, backend: session.hello.backend };
   }
-  const meta = JSON.parse(fs.readFileSync(ctx.paths.checkpointMeta(experimentId, round - 1), 'utf8')) as CheckpointMeta;
+  const meta = ctx.checkpoints.readMeta(experimentId, round - 1);
   const file = kind === 'train' ? ctx.paths.checkpointBin(experimentId, round - 1) : ctx.paths.candidate(experimentId, round);
   const weights = ctx.weights.load(file, meta.specs);
   const effective = ExperimentRecords.effectiveConfig(rec);

@@ -45,7 +45,7 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
   if (cfg.dp?.maxEpsilon !== undefined && attempt === 1) {
     // Stop before the budget would be exceeded: price the next round before running it.
-    const prev = ctx.checkpoints.read(experimentId, round - 1).meta.privacy;
+    const prev = ctx.checkpoints.readMeta(experimentId, round - 1).privacy;
     // Planned secure-aggregation dropouts remove noise shares: price the round with what will remain.
     const drop = cfg.secagg.mode !== 'off' ? (cfg.secagg.dropout?.count ?? 0) : 0;
     const z = effectiveNoiseMultiplier(cfg.dp.noise, Math.max(1, k - drop), k);

@@ -15,3 +15,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   }
   fs.renameSync(tmp, file);
 }
+
+/** Removes a file or directory that may already be gone (clean-up after a round). */
+export function removeQuietly(p: string): void {
+  fs.rmSync(p, { recursive: true, force: true });
+}

@@ -33,9 +33,14 @@ export class Checkpoints {
     return fs.existsSync(this.paths.checkpointMeta(exp, round));
   }
 
-  read(exp: string, round: number): { weights: FlatWeights; meta: CheckpointMeta } {
+  /** The meta file alone (shapes, strategy state, privacy), without reading the weights. */
+  readMeta(exp: string, round: number): CheckpointMeta {
     const raw = JSON.parse(fs.readFileSync(this.paths.checkpointMeta(exp, round), 'utf8')) as CheckpointMeta;
-    const meta: CheckpointMeta = { ...raw, strategyState: decodeState(raw.strategyState) };
+    return { ...raw, strategyState: decodeState(raw.strategyState) };
+  }
+
+  read(exp: string, round: number): { weights: FlatWeights; meta: CheckpointMeta } {
+    const meta = this.readMeta(exp, round);
     const values = bytesToF32(fs.readFileSync(this.paths.checkpointBin(exp, round)));
     return { weights: { specs: meta.specs, values }, meta };
   }

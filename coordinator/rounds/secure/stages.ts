@@ -16,13 +16,14 @@ import { QUEUE_ROUNDS, type RoundRef, jobIds, siteOfTaskJob } from '../../queues
 import { createStrategy } from '../../strategies';
 import { writeFileAtomic } from '../../store/atomic';
 import { readSpoolU32 } from '../../store/spool';
+import { totalSize } from '../../../shared/tensors/weights';
 import type { CommitJobData, RoundContext, SecAggJobData, TaskJobResult } from '../context';
 import { evaluateCandidate } from '../evaluate';
 import { roundFailed } from '../finish';
 import { protocolId, readState, type SecAggState, writeState } from './state';
 
 export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, cfg: ExperimentConfig, commit: CommitJobData, q: number): Promise<void> {
-  const prev = ctx.checkpoints.read(ref.experimentId, ref.round - 1);
+  const prevSpecs = ctx.checkpoints.readMeta(ref.experimentId, ref.round - 1).specs;
   const trained = commit.participants;
   const n = trained.length;
   const registry = new Map((await ctx.registry.all()).map((w) => [w.site, w]));
@@ -43,7 +44,7 @@ export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, c
       dpClip: cfg.dp?.clip ?? 0,
       uniformWeight: Boolean(cfg.dp),
     },
-    length: prev.weights.values.length + 1,
+    length: totalSize(prevSpecs) + 1,
     trained,
     q,
     simulatedDropouts: [],
