@@ -1,7 +1,7 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
 import type { RoundRef } from '../queues/names';
-import { ExperimentRecords } from '../experiments/records';
+import { ExperimentRecords, type ExperimentRecord } from '../experiments/records';
 import { removeQuietly, writeFileAtomic } from '../store/atomic';
 import { exportModel } from '../store/export';
 import { buildReport } from '../store/report';
@@ -28,17 +28,21 @@ export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string)
 }
 
 export async function failExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {
-  await ctx.records.update(id, { status: 'failed', phase: 'failed', error: why });
   await ctx.records.event(id, `experiment failed: ${why}`);
+  await endExperiment(ctx, id, { status: 'failed', phase: 'failed', error: why });
   ctx.log.error({ experiment: id, why }, 'experiment failed');
-  await writeReport(ctx, id);
 }
 
-export async function writeReport(ctx: RoundContext, id: string): Promise<void> {
+/**
+ * Writes the report as of the final state, then marks the record ended. In that order because
+ * readers (accord simulate, report) take the status as the signal that the report is there.
+ */
+async function endExperiment(ctx: RoundContext, id: string, end: Pick<ExperimentRecord, 'status' | 'phase'> & Partial<Pick<ExperimentRecord, 'error' | 'committed'>>): Promise<void> {
   const rec = await ctx.records.get(id);
   if (!rec) return;
-  const report = buildReport(rec, await ctx.records.rounds(id), await ctx.records.events(id));
+  const report = buildReport({ ...rec, ...end, updatedAt: Date.now() }, await ctx.records.rounds(id), await ctx.records.events(id));
   writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
+  await ctx.records.update(id, end);
 }
 
 /** Ends an experiment early but cleanly (e.g. its privacy budget): the last committed model is exported. */
@@ -55,7 +59,6 @@ export async function finishExperiment(ctx: RoundContext, id: string): Promise<v
   const last = ctx.checkpoints.latest(id);
   const { weights } = ctx.checkpoints.read(id, last);
   await exportModel(ExperimentRecords.effectiveConfig(rec), weights, ctx.paths.modelDir(id));
-  await ctx.records.update(id, { status: 'completed', phase: 'completed', committed: last });
-  await writeReport(ctx, id);
+  await endExperiment(ctx, id, { status: 'completed', phase: 'completed', committed: last });
   ctx.log.info({ experiment: id, rounds: last, model: ctx.paths.modelDir(id) }, 'experiment completed');
 }

@@ -39,7 +39,7 @@ describe('coordinator restart', () => {
     const first = spawnAccord('coordinator-1', coordinatorArgs, dir);
     children.push(first);
     for (const site of ['cleveland', 'hungary'] as const)
-      children.push(spawnAccord(`worker-${site}`, ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', site, '--token', tokens[site], '--data', HEART_DISEASE.sites[site]], dir));
+      children.push(spawnAccord(`worker-${site}`, ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', site, '--token', tokens[site], '--data', HEART_DISEASE.sites[site], '--audit', path.join(dir, `${site}.jsonl`)], dir));
 
     const rounds = 8;
     // Slow rounds down a little (many local epochs) so the kill lands mid-experiment.
