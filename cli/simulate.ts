@@ -33,6 +33,7 @@ interface SimulateFlags {
   epochs?: number;
   batchSize?: number;
   lr?: number;
+  restrictedSoftmax?: boolean;
   clients?: number;
   fraction?: number;
   partition: string;
@@ -116,6 +117,8 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'local epochs per round', int('--epochs'))
     .option('--batch-size <n>', 'local batch size', int('--batch-size'))
     .option('--lr <x>', 'local learning rate', positive('--lr'))
+    .option('--restricted-softmax', 'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)')
+    .option('--no-restricted-softmax', "plain softmax loss at every site (the FedAvg paper's)")
     .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int('--clients'))
     .option('--fraction <f>', 'share of sites sampled each round (fashion-mnist: 0.1)', (v) => {
       const n = Number(v);
@@ -154,6 +157,7 @@ export function register(program: Command): void {
             ...(o.epochs ? { epochs: o.epochs } : {}),
             ...(o.batchSize ? { batchSize: o.batchSize } : {}),
             ...(o.lr ? { learningRate: o.lr } : {}),
+            ...(o.restrictedSoftmax !== undefined ? { restrictedSoftmax: o.restrictedSoftmax } : {}),
           },
           ...(secagg ? { secagg } : {}),
           ...(dp ? { dp } : {}),

@@ -19,7 +19,7 @@ import { type Child, spawnAccord, tail } from './processes';
 import { freePort, startPrivateRedis, type PrivateRedis } from './redis-server';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
 import { ConfigError, DependencyError } from '../shared/errors';
-import { rng, sample, seedOf } from '../shared/random';
+import { chooseByzantine, honestFinal } from './byzantine';
 
 export interface SimulateOptions {
   /** Shipped data set name. Default heart-disease. */
@@ -57,7 +57,9 @@ export interface SimulateOptions {
   progress?: boolean;
 }
 
-export interface SimulationReport extends ExperimentReport {
+export interface SimulationReport extends Omit<ExperimentReport, 'final'> {
+  /** With Byzantine sites, meanSiteAccuracy is over the honest sites (see byzantine.ts). */
+  final: (NonNullable<ExperimentReport['final']> & { allSitesMeanSiteAccuracy?: number; honestSites?: string[] }) | null;
   simulation: { dataset: string; sites: string[]; redis: string; durationMs: number; processes: number; byzantine?: { sites: string[]; attack: string } };
   baselines?: Baselines;
 }
@@ -120,7 +122,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
       logDir,
     );
     children.push(coordinator);
-    const byzantine = new Set(opts.byzantine ? sample(sites, opts.byzantine.count, rng(seedOf(cfg.seed, 'byzantine'))) : []);
+    const byzantine = new Set(opts.byzantine ? chooseByzantine(sites, opts.byzantine.count, cfg.seed) : []);
     if (byzantine.size) say(`byzantine sites (${opts.byzantine!.attack}): ${[...byzantine].join(', ')}`);
     if (part) {
       // Many logical sites over a few processes: each site keeps its own session, token and partition.
@@ -216,6 +218,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     }
     const report: SimulationReport = {
       ...experimentReport,
+      ...(byzantine.size && experimentReport.final ? { final: honestFinal(experimentReport.final, [...byzantine]) } : {}),
       simulation: {
         dataset: ds.name,
         sites,
@@ -258,7 +261,16 @@ export function finalTable(r: SimulationReport): string {
     for (const [s, b] of Object.entries(r.baselines.local)) rows.push([`${s} alone`, ...sites.map((x) => pct(b.siteAccuracy[x])), pct(b.meanSiteAccuracy)]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n') + '\n';
+  return rows.map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ')).join('\n') + '\n' + byzantineNote(r);
+}
+
+function byzantineNote(r: SimulationReport): string {
+  const b = r.simulation.byzantine;
+  if (!b || !r.final?.honestSites) return '';
+  return (
+    `Byzantine site(s) ${b.sites.join(', ')} sent ${b.attack} updates. The mean is over the honest sites (${r.final.honestSites.join(', ')}); ` +
+    `with the attackers' own test splits it is ${pct(r.final.allSitesMeanSiteAccuracy)}.\n`
+  );
 }
 
 /** report.md for many simulated sites: one row per round instead of one column per site. */
@@ -294,6 +306,8 @@ export function markdownReport(r: SimulationReport): string {
     '| --- | ' + sites.map(() => '---').join(' | ') + ' | --- |',
   ];
   if (r.final) lines.push(`| federated | ${sites.map((s) => pct(r.final!.siteAccuracy[s])).join(' | ')} | ${pct(r.final.meanSiteAccuracy)} |`);
+  const byz = byzantineNote(r);
+  if (byz) lines.push('', byz.trim());
   if (r.baselines) {
     lines.push(`| pooled | ${sites.map((s) => pct(r.baselines!.pooled.siteAccuracy[s])).join(' | ')} | ${pct(r.baselines.pooled.meanSiteAccuracy)} |`);
     for (const [s, b] of Object.entries(r.baselines.local)) lines.push(`| ${s} alone | ${sites.map((x) => pct(b.siteAccuracy[x])).join(' | ')} | ${pct(b.meanSiteAccuracy)} |`);

@@ -56,6 +56,22 @@ function crossEntropy(pred: tf.Tensor, target: tf.Tensor, classes: number): tf.S
   return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(p)), -1))) as tf.Scalar;
 }
 
+/**
+ * Probabilities renormalised over the classes in `mask` (1 = present at this site): the softmax over
+ * the present classes' logits, since softmax outputs share one normaliser.
+ */
+export function restrictToClasses(pred: tf.Tensor, mask: tf.Tensor): tf.Tensor {
+  const kept = tf.mul(pred, mask);
+  return tf.div(kept, tf.sum(kept, -1, true));
+}
+
+/** 1 for each class that occurs in y, 0 otherwise. */
+export function presentClasses(y: ArrayLike<number>, classes: number): Float32Array {
+  const mask = new Float32Array(classes);
+  for (let i = 0; i < y.length; i++) mask[y[i]!] = 1;
+  return mask;
+}
+
 function makeOptimizer(cfg: ExperimentConfig['train']): tf.Optimizer {
   return cfg.optimizer === 'adam' ? tf.train.adam(cfg.learningRate) : tf.train.sgd(cfg.learningRate);
 }
@@ -72,6 +88,7 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
   // FedProx: mu/2 ||w - w_global||^2 keeps local training near the global model it started from.
   const mu = cfg.proximalMu ?? 0;
   const anchor = mu > 0 ? model.trainableWeights.map((w) => w.read().clone()) : [];
+  const restrict = cfg.restrictedSoftmax && classes > 2 ? tf.tensor1d(presentClasses(data.y, classes)) : undefined;
   let lastLoss = NaN;
   for (let epoch = 0; epoch < cfg.epochs; epoch++) {
     shuffleInPlace(order, rand);
@@ -88,7 +105,8 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
         const x = tf.tensor2d(xb, [idx.length, featureCount]);
         const t = targets(yb, classes);
         return optimizer.minimize(() => {
-          const loss = crossEntropy(model.apply(x) as tf.Tensor, t, classes);
+          const pred = model.apply(x) as tf.Tensor;
+          const loss = crossEntropy(restrict ? restrictToClasses(pred, restrict) : pred, t, classes);
           if (mu === 0) return loss;
           const prox = model.trainableWeights.map((w, i) => tf.sum(tf.square(tf.sub(w.read(), anchor[i]!))));
           return tf.add(loss, tf.mul(mu / 2, tf.addN(prox))) as tf.Scalar;
@@ -101,6 +119,7 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
   }
   optimizer.dispose();
   anchor.forEach((a) => a.dispose());
+  restrict?.dispose();
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
 }
 

@@ -161,9 +161,17 @@ export const experimentSchema = z
         optimizer: z.enum(['sgd', 'adam']).default('sgd'),
         /** FedProx's mu (set by the fedprox strategy; 0 = plain local training). */
         proximalMu: z.number().min(0).default(0),
+        /**
+         * Restricted softmax (FedRS, Li & Zhan 2021, with alpha = 0): a site's loss normalises the
+         * predicted probabilities over the classes present in its own training data, so a site that
+         * holds two classes does not push the other classes' outputs down. Under label skew this keeps
+         * a round's average from forgetting the classes its sampled sites lack. No effect on a site
+         * holding every class, nor on binary models. Default false.
+         */
+        restrictedSoftmax: z.boolean().default(false),
       })
       .strict()
-      .default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0 }),
+      .default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0, restrictedSoftmax: false }),
     strategy: strategySchema.default({ name: 'fedavg' }),
     eval: z
       .object({

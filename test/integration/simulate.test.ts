@@ -42,6 +42,11 @@ describe('accord simulate', () => {
     const fedavg = await run('fedavg');
     const median = await run('median');
     expect(fedavg.simulation.byzantine!.sites).toHaveLength(1);
+    // Scored on the honest sites; the mean with the attacker's own split is kept beside it.
+    const attacker = median.simulation.byzantine!.sites[0]!;
+    expect(median.final!.honestSites).toHaveLength(3);
+    expect(median.final!.honestSites).not.toContain(attacker);
+    expect(median.final!.allSitesMeanSiteAccuracy).toBeCloseTo(Object.values(median.final!.siteAccuracy).reduce((a, b) => a + b, 0) / 4, 10);
     expect(median.final!.meanSiteAccuracy).toBeGreaterThan(0.7);
     expect(fedavg.final!.meanSiteAccuracy).toBeLessThan(median.final!.meanSiteAccuracy - 0.2);
   });

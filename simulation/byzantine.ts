@@ -1,0 +1,27 @@
+// Simulated Byzantine sites: which sites attack, and how the run is scored when some do.
+import type { ExperimentReport } from '../coordinator/store/report';
+import { rng, sample, seedOf } from '../shared/random';
+
+/** The attacking sites, drawn from the experiment's seed (never picked by hand). */
+export function chooseByzantine(sites: readonly string[], count: number, seed: number): string[] {
+  return sample(sites, count, rng(seedOf(seed, 'byzantine')));
+}
+
+/**
+ * Final figures scored on the honest sites. Robust aggregation serves the honest sites' objective
+ * (Karimireddy, He & Jaggi 2022 define it as the mean over the good workers); an attacker's own test
+ * split is not what the federation is for, and a real attacker would lie about it anyway. The mean
+ * over every site, the attacker's included, stays in the report as allSitesMeanSiteAccuracy.
+ */
+export function honestFinal(final: NonNullable<ExperimentReport['final']>, byzantine: readonly string[]): NonNullable<ExperimentReport['final']> & { allSitesMeanSiteAccuracy: number; honestSites: string[] } {
+  const honestSites = Object.keys(final.siteAccuracy)
+    .filter((s) => !byzantine.includes(s))
+    .sort();
+  const scores = honestSites.map((s) => final.siteAccuracy[s]!).filter(Number.isFinite);
+  return {
+    ...final,
+    meanSiteAccuracy: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : NaN,
+    allSitesMeanSiteAccuracy: final.meanSiteAccuracy,
+    honestSites,
+  };
+}
