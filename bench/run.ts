@@ -50,7 +50,9 @@ try {
     at: new Date().toISOString(),
   };
   const file = path.join(HERE, 'results.json');
-  fs.writeFileSync(file, JSON.stringify(results, null, 2));
+  // Merged into what is there: bench:fedavg's figures (an hour's run) share the file.
+  const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  fs.writeFileSync(file, JSON.stringify({ ...previous, ...results }, null, 2));
   process.stdout.write(
     [
       `foldRatio        ${fold.foldRatio.toFixed(3)}  (goal ${GOALS.foldRatio}; fold ${fold.foldMs.toFixed(1)} ms vs plain loop ${fold.plainMs.toFixed(1)} ms, ${fold.params} params)`,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../../shared/random';
 import { SecAggClient, type SealedShare } from '../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
-import { expandMask } from '../../shared/secagg/prg';
+import { addExpanded, expandMask } from '../../shared/secagg/prg';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
 import { routeShares } from '../../shared/secagg/server';
 import { combineShares, splitSecret } from '../../shared/secagg/shares';
@@ -63,6 +63,19 @@ describe('SecAgg+ graph and masks', () => {
     const mb = expandMask(b, 1000);
     expect(ma.filter((x, i) => x === mb[i]).length).toBeLessThan(3);
     expect(expandMask(a, 1000)).toEqual(ma);
+  });
+
+  it('adding a mask slice by slice gives the same words as expanding it whole (across slice boundaries)', () => {
+    const seed = new Uint8Array(32).fill(9);
+    const n = (1 << 16) * 2 + 123;
+    const base = Uint32Array.from({ length: n }, (_, i) => (i * 2654435761) >>> 0);
+    const whole = expandMask(seed, n);
+    for (const sign of [1, -1] as const) {
+      const acc = base.slice();
+      addExpanded(acc, seed, sign);
+      const want = base.map((v, i) => (sign === 1 ? v + whole[i]! : v - whole[i]!) >>> 0);
+      expect(acc).toEqual(want);
+    }
   });
 });
 
