@@ -23,6 +23,8 @@ export interface SecAggRun {
   serverMs: number;
   /** The slowest client's work: with clients on their own machines, a round takes about server + this. */
   slowestClientMs: number;
+  /** All clients' work added up (totalMs less this and serverMs is the benchmark's own bookkeeping). */
+  clientsMs: number;
   /** Bytes one client sends on the wire (protobuf-encoded), over the bytes of a plain float32 update. */
   commExpansion: number;
 }
@@ -97,6 +99,7 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     totalMs,
     serverMs,
     slowestClientMs: Math.max(...clientMs.values()),
+    clientsMs: [...clientMs.values()].reduce((a, b) => a + b, 0),
     commExpansion: meanSent / (params * 4),
   };
 }

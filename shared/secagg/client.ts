@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { ProtocolError } from '../errors';
 import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
 import { neighbourGraph, thresholdFor } from './graph';
-import { addExpanded } from './prg';
+import { addMasks } from './prg';
 import { decryptShare, encryptShare, shareAad, splitSecret } from './shares';
 
 export interface PeerKeys {
@@ -114,11 +114,13 @@ export class SecAggClient {
     const live = this.neighbours.filter((j) => shared.has(j));
     if (live.length < this.t) throw new ProtocolError(`secagg ${this.self}: ${live.length} neighbours shared keys, threshold is ${this.t}`, 'TOO_FEW_SURVIVORS');
     const y = input.slice();
-    addExpanded(y, this.selfSeed!, 1);
-    for (const j of live) {
-      const seed = agree(this.s!.privateKey, this.peers.get(j)!.sPk, pairInfo('mask', this.experiment, this.round, this.self, j));
-      addExpanded(y, seed, this.self < j ? 1 : -1);
-    }
+    addMasks(y, [
+      { seed: this.selfSeed!, sign: 1 },
+      ...live.map((j) => ({
+        seed: agree(this.s!.privateKey, this.peers.get(j)!.sPk, pairInfo('mask', this.experiment, this.round, this.self, j)),
+        sign: this.self < j ? (1 as const) : (-1 as const),
+      })),
+    ]);
     this.stage = 'masked';
     return y;
   }

@@ -4,7 +4,7 @@ import { ProtocolError } from '../errors';
 import type { GraphParams, PeerKeys, RevealedShare, SealedShare } from './client';
 import { neighbourGraph, thresholdFor } from './graph';
 import { agree, pairInfo, publicFromPrivate } from './keys';
-import { addExpanded, addMask } from './prg';
+import { addMask, addMasks, type MaskSeed } from './prg';
 import { combineShares } from './shares';
 
 /** Groups sealed shares by recipient, keeping only those between clients that completed share-keys. */
@@ -46,10 +46,11 @@ export async function unmaskSum(maskedSum: Uint32Array, a: UnmaskArgs): Promise<
   const survivors = new Set(a.survivors);
   const dropped = a.sharers.filter((s) => !survivors.has(s));
   const byOwner = (owner: string, kind: RevealedShare['kind']) => a.revealed.filter((r) => r.owner === owner && r.kind === kind).map((r) => r.share);
+  // Every seed is rebuilt (and checked) first; then all masks come off in one pass over the sum.
+  const masks: MaskSeed[] = [];
   for (const i of a.survivors) {
     const t = thresholdFor(graph.get(i)!.length, a.graph.threshold);
-    const seed = await combineShares(byOwner(i, 'self-seed'), t, `self-mask seed of ${i}`);
-    addExpanded(maskedSum, seed, -1);
+    masks.push({ seed: await combineShares(byOwner(i, 'self-seed'), t, `self-mask seed of ${i}`), sign: -1 });
   }
   for (const d of dropped) {
     const t = thresholdFor(graph.get(d)!.length, a.graph.threshold);
@@ -60,8 +61,9 @@ export async function unmaskSum(maskedSum: Uint32Array, a: UnmaskArgs): Promise<
       if (!survivors.has(j)) continue;
       const seed = agree(sk, keys.get(j)!.sPk, pairInfo('mask', a.experiment, a.round, d, j));
       // Survivor j added +mask when j < d, -mask otherwise: take it back out.
-      addExpanded(maskedSum, seed, j < d ? -1 : 1);
+      masks.push({ seed, sign: j < d ? -1 : 1 });
     }
   }
+  addMasks(maskedSum, masks);
   return maskedSum;
 }

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../../shared/random';
 import { SecAggClient, type SealedShare } from '../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
-import { addExpanded, expandMask } from '../../shared/secagg/prg';
+import { addExpanded, addMasks, expandMask } from '../../shared/secagg/prg';
+import { laneOps } from '../../shared/secagg/simd';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
 import { routeShares } from '../../shared/secagg/server';
 import { combineShares, splitSecret } from '../../shared/secagg/shares';
@@ -76,6 +77,25 @@ describe('SecAgg+ graph and masks', () => {
       const want = base.map((v, i) => (sign === 1 ? v + whole[i]! : v - whole[i]!) >>> 0);
       expect(acc).toEqual(want);
     }
+  });
+
+  it('adds many masks in one pass, with WebAssembly SIMD and with the JS loop alike', () => {
+    expect(laneOps()).not.toBeNull(); // Node 20 has WebAssembly SIMD: the fast path is the one tested
+    const n = (1 << 16) + 7;
+    const masks = [1, 2, 3, 4].map((k) => ({ seed: new Uint8Array(32).fill(k), sign: (k % 2 ? 1 : -1) as 1 | -1 }));
+    const base = Uint32Array.from({ length: n }, (_, i) => (i * 40503) >>> 0);
+    const want = base.slice();
+    for (const m of masks) {
+      const w = expandMask(m.seed, n);
+      for (let i = 0; i < n; i++) want[i] = m.sign === 1 ? want[i]! + w[i]! : want[i]! - w[i]!;
+    }
+    const simd = base.slice();
+    addMasks(simd, masks);
+    const js = base.slice();
+    addMasks(js, masks, { simd: false });
+    expect(simd).toEqual(want);
+    expect(js).toEqual(want);
+    expect(() => addMasks(base.slice(), [{ seed: new Uint8Array(16), sign: 1 }])).toThrow(/32 bytes, got 16/);
   });
 });
 
