@@ -1,5 +1,4 @@
 // Simulated Byzantine sites: which sites attack, and how the run is scored when some do.
-import type { ExperimentReport } from '../coordinator/store/report';
 import { rng, sample, seedOf } from '../shared/random';
 
 /** The attacking sites, drawn from the experiment's seed (never picked by hand). */
@@ -8,20 +7,23 @@ export function chooseByzantine(sites: readonly string[], count: number, seed: n
 }
 
 /**
- * Final figures scored on the honest sites. Robust aggregation serves the honest sites' objective
- * (Karimireddy, He & Jaggi 2022 define it as the mean over the good workers); an attacker's own test
- * split is not what the federation is for, and a real attacker would lie about it anyway. The mean
- * over every site, the attacker's included, stays in the report as allSitesMeanSiteAccuracy.
+ * Figures scored on the honest sites (the run's final figures, or a baseline's). Robust aggregation
+ * serves the honest sites' objective (Karimireddy, He & Jaggi 2022 define it as the mean over the good
+ * workers); an attacker's own test split is not what the federation is for, and a real attacker would
+ * lie about it anyway. The mean over every site, the attacker's included, stays as allSitesMeanSiteAccuracy.
  */
-export function honestFinal(final: NonNullable<ExperimentReport['final']>, byzantine: readonly string[]): NonNullable<ExperimentReport['final']> & { allSitesMeanSiteAccuracy: number; honestSites: string[] } {
-  const honestSites = Object.keys(final.siteAccuracy)
+export function honestFinal<T extends { siteAccuracy: Record<string, number>; meanSiteAccuracy: number }>(
+  scored: T,
+  byzantine: readonly string[],
+): T & { allSitesMeanSiteAccuracy: number; honestSites: string[] } {
+  const honestSites = Object.keys(scored.siteAccuracy)
     .filter((s) => !byzantine.includes(s))
     .sort();
-  const scores = honestSites.map((s) => final.siteAccuracy[s]!).filter(Number.isFinite);
+  const scores = honestSites.map((s) => scored.siteAccuracy[s]!).filter(Number.isFinite);
   return {
-    ...final,
+    ...scored,
     meanSiteAccuracy: scores.length ? scores.reduce((a, b) => a + b, 0) / scores.length : NaN,
-    allSitesMeanSiteAccuracy: final.meanSiteAccuracy,
+    allSitesMeanSiteAccuracy: scored.meanSiteAccuracy,
     honestSites,
   };
 }

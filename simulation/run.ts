@@ -215,6 +215,11 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     if (opts.baselines) {
       say('training baselines (each site alone, and all rows pooled) ...');
       baselines = await computeBaselines(cfg, ds.sites);
+      if (byzantine.size) {
+        // Scored like the federated model: on the honest sites.
+        const honest = (b: Baselines['pooled']) => honestFinal(b, [...byzantine]);
+        baselines = { pooled: honest(baselines.pooled), local: Object.fromEntries(Object.entries(baselines.local).map(([s, b]) => [s, honest(b)])) };
+      }
     }
     const report: SimulationReport = {
       ...experimentReport,
@@ -268,8 +273,8 @@ function byzantineNote(r: SimulationReport): string {
   const b = r.simulation.byzantine;
   if (!b || !r.final?.honestSites) return '';
   return (
-    `Byzantine site(s) ${b.sites.join(', ')} sent ${b.attack} updates. The mean is over the honest sites (${r.final.honestSites.join(', ')}); ` +
-    `with the attackers' own test splits it is ${pct(r.final.allSitesMeanSiteAccuracy)}.\n`
+    `Byzantine site(s) ${b.sites.join(', ')} sent ${b.attack} updates. Means are over the honest sites (${r.final.honestSites.join(', ')}); ` +
+    `with the attackers' own test splits the federated mean is ${pct(r.final.allSitesMeanSiteAccuracy)}.\n`
   );
 }
 
@@ -306,12 +311,12 @@ export function markdownReport(r: SimulationReport): string {
     '| --- | ' + sites.map(() => '---').join(' | ') + ' | --- |',
   ];
   if (r.final) lines.push(`| federated | ${sites.map((s) => pct(r.final!.siteAccuracy[s])).join(' | ')} | ${pct(r.final.meanSiteAccuracy)} |`);
-  const byz = byzantineNote(r);
-  if (byz) lines.push('', byz.trim());
   if (r.baselines) {
     lines.push(`| pooled | ${sites.map((s) => pct(r.baselines!.pooled.siteAccuracy[s])).join(' | ')} | ${pct(r.baselines.pooled.meanSiteAccuracy)} |`);
     for (const [s, b] of Object.entries(r.baselines.local)) lines.push(`| ${s} alone | ${sites.map((x) => pct(b.siteAccuracy[x])).join(' | ')} | ${pct(b.meanSiteAccuracy)} |`);
   }
+  const byz = byzantineNote(r);
+  if (byz) lines.push('', byz.trim()); // after the table, so it stays one table
   const cfg = r.experiment.config;
   if (cfg.secagg.mode !== 'off')
     lines.push(
