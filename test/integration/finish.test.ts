@@ -1,0 +1,65 @@
+// The end of an experiment: the report is on disk before the record says the experiment ended, since
+// readers (accord simulate, scripts polling `accord status`) take the status as the signal.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExperimentRecords } from '../../coordinator/experiments/records';
+import type { RoundContext } from '../../coordinator/rounds/context';
+import { failExperiment, finishExperiment } from '../../coordinator/rounds/finish';
+import { Checkpoints } from '../../coordinator/store/checkpoints';
+import { StorePaths } from '../../coordinator/store/paths';
+import { parseExperiment } from '../../shared/config/load';
+import { createLogger } from '../../shared/log/logger';
+import { redisOptions } from '../../shared/redis-url';
+import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+
+describe('ending an experiment', () => {
+  let server: PrivateRedis;
+  let redis: Redis;
+  beforeAll(async () => {
+    server = await startPrivateRedis();
+    redis = new Redis(redisOptions(server.url));
+  });
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+  });
+
+  /** A context whose records check, whenever a status is set, that the report is already written. */
+  function context(seen: string[]): RoundContext {
+    const paths = new StorePaths(fs.mkdtempSync(path.join(os.tmpdir(), 'accord-finish-')));
+    const records = new ExperimentRecords(redis);
+    const update = records.update.bind(records);
+    records.update = async (id, fields) => {
+      if (fields.status) seen.push(`${fields.status}:${fs.existsSync(paths.report(id)) ? JSON.parse(fs.readFileSync(paths.report(id), 'utf8')).experiment.status : 'no report'}`);
+      return update(id, fields);
+    };
+    return { paths, records, checkpoints: new Checkpoints(paths), log: createLogger('t', 'silent') } as unknown as RoundContext;
+  }
+
+  const cfg = parseExperiment(
+    { name: 't', model: { zoo: 'logreg' }, data: { format: 'csv', columns: ['a', 'y'], label: 'y', classes: 2, scaling: 'none' }, rounds: 1 },
+    'test',
+  );
+
+  it('a completed experiment: the report says completed by the time the record does', async () => {
+    const seen: string[] = [];
+    const ctx = context(seen);
+    await ctx.records.create('exp-done', cfg);
+    ctx.checkpoints.write('exp-done', 0, { specs: [{ name: 'dense/kernel', shape: [1, 1] }, { name: 'dense/bias', shape: [1] }], values: new Float32Array([0.5, 0.1]) });
+    await finishExperiment(ctx, 'exp-done');
+    expect(seen).toEqual(['completed:completed']);
+    expect((await ctx.records.get('exp-done'))!.status).toBe('completed');
+  });
+
+  it('a failed experiment: the report (with the reason) comes first too', async () => {
+    const seen: string[] = [];
+    const ctx = context(seen);
+    await ctx.records.create('exp-failed', cfg);
+    await failExperiment(ctx, 'exp-failed', 'round 1 failed 3 times');
+    expect(seen).toEqual(['failed:failed']);
+    expect(JSON.parse(fs.readFileSync(ctx.paths.report('exp-failed'), 'utf8')).experiment.error).toBe('round 1 failed 3 times');
+  });
+});
