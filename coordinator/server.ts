@@ -19,6 +19,7 @@ import { WorkerRegistry } from './sessions/registry';
 import { Checkpoints } from './store/checkpoints';
 import { StorePaths } from './store/paths';
 import { WeightsCache } from './store/weights-cache';
+import { loadDashboard, renderDashboard } from './http/dashboard';
 import { CoordinatorMetrics } from './http/metrics';
 import { ConfigError } from '../shared/errors';
 
@@ -97,7 +98,7 @@ export class Coordinator {
     if (this.opts.httpAddress) {
       const m = /^(.*):(\d+)$/.exec(this.opts.httpAddress);
       if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);
-      this.http = await this.metrics.serve(m[1]!, Number(m[2]));
+      this.http = await this.metrics.serve(m[1]!, Number(m[2]), async () => renderDashboard(await loadDashboard(ctx.records, registry)));
       this.httpPort = (this.http.address() as import('node:net').AddressInfo).port;
     }
     this.server = new grpc.Server(CHANNEL_OPTIONS);

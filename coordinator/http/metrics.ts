@@ -1,4 +1,4 @@
-// Prometheus metrics of one coordinator process (prom-client), served on /metrics.
+// Prometheus metrics of one coordinator process (prom-client), served on /metrics beside the status page.
 import http from 'node:http';
 import client from 'prom-client';
 
@@ -26,10 +26,21 @@ export class CoordinatorMetrics {
     client.collectDefaultMetrics({ register: this.registry, prefix: 'accord_process_' });
   }
 
-  /** Serves GET /metrics (and /healthz) on host:port; port 0 picks a free one. */
-  serve(host: string, port: number): Promise<http.Server> {
+  /** Serves GET /metrics, /healthz and, given `dashboard`, an HTML status page on /; port 0 picks a free one. */
+  serve(host: string, port: number, dashboard?: () => Promise<string>): Promise<http.Server> {
     const server = http.createServer((req, res) => {
-      if (req.url === '/metrics') {
+      if (req.url === '/' && dashboard) {
+        dashboard().then(
+          (html) => {
+            res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+            res.end(html);
+          },
+          (e: unknown) => {
+            res.writeHead(500, { 'content-type': 'text/plain' });
+            res.end(`dashboard failed: ${String(e)}\n`);
+          },
+        );
+      } else if (req.url === '/metrics') {
         void this.registry.metrics().then((body) => {
           res.writeHead(200, { 'content-type': this.registry.contentType });
           res.end(body);

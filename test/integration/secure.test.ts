@@ -193,4 +193,17 @@ describe('secure aggregation over the wire', () => {
     expect(body).toMatch(/^accord_bytes_total\{direction="up"\} \d+/m);
     expect((await fetch(`http://127.0.0.1:${fed.coordinator.httpPort}/healthz`)).status).toBe(200);
   });
+
+  it('serves a status page: every experiment with its latest round, and the connected workers', async () => {
+    const res = await fetch(`http://127.0.0.1:${fed.coordinator.httpPort}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await res.text();
+    const experiments = await fed.records.list();
+    expect(experiments.length).toBeGreaterThan(0);
+    expect(html).toContain(`Experiments (${experiments.length})`);
+    for (const e of experiments) expect(html).toContain(e.id);
+    expect(html).toContain('Connected workers (4)');
+    for (const site of Object.keys(TOKENS)) expect(html).toContain(`<td>${site}</td>`);
+  });
 });
