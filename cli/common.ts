@@ -33,6 +33,3 @@ export function printJson(value: unknown): void {
   process.stdout.write(JSON.stringify(value, null, 2) + '\n');
 }
 
-export function pct(x: number | undefined): string {
-  return x === undefined || !Number.isFinite(x) ? '-' : (x * 100).toFixed(1) + '%';
-}

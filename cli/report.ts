@@ -4,7 +4,8 @@ import { ExperimentRecords } from '../coordinator/experiments/records';
 import { buildReport } from '../coordinator/store/report';
 import { AccordError } from '../shared/errors';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
-import { action, connectRedis, pct, printJson } from './common';
+import { pct } from '../shared/format';
+import { action, connectRedis, printJson } from './common';
 
 export function roundTable(report: ReturnType<typeof buildReport>): string {
   const sites = [...new Set(report.rounds.flatMap((r) => Object.keys(r.siteAccuracy)))].sort();

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
-import { action, connectRedis, pct, printJson } from './common';
+import { pct } from '../shared/format';
+import { action, connectRedis, printJson } from './common';
 
 export function register(program: Command): void {
   program
@@ -23,8 +24,7 @@ export function register(program: Command): void {
           const workers = (await registry.all()).map((w) => ({ ...w, live: live.has(w.site) }));
           const experiments = [];
           for (const e of exps) {
-            const rounds = await records.rounds(e.id);
-            const last = rounds[rounds.length - 1];
+            const last = await records.lastRound(e.id);
             experiments.push({
               id: e.id,
               name: e.name,

@@ -12,7 +12,7 @@ export function chooseByzantine(sites: readonly string[], count: number, seed: n
  * workers); an attacker's own test split is not what the federation is for, and a real attacker would
  * lie about it anyway. The mean over every site, the attacker's included, stays as allSitesMeanSiteAccuracy.
  */
-export function honestFinal<T extends { siteAccuracy: Record<string, number>; meanSiteAccuracy: number }>(
+export function scoreHonestSites<T extends { siteAccuracy: Record<string, number>; meanSiteAccuracy: number }>(
   scored: T,
   byzantine: readonly string[],
 ): T & { allSitesMeanSiteAccuracy: number; honestSites: string[] } {

@@ -19,7 +19,8 @@ import { type Child, spawnAccord, tail } from './processes';
 import { freePort, startPrivateRedis, type PrivateRedis } from './redis-server';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
 import { ConfigError, DependencyError } from '../shared/errors';
-import { chooseByzantine, honestFinal } from './byzantine';
+import { pct } from '../shared/format';
+import { chooseByzantine, scoreHonestSites } from './byzantine';
 
 export interface SimulateOptions {
   /** Shipped data set name. Default heart-disease. */
@@ -217,13 +218,13 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
       baselines = await computeBaselines(cfg, ds.sites);
       if (byzantine.size) {
         // Scored like the federated model: on the honest sites.
-        const honest = (b: Baselines['pooled']) => honestFinal(b, [...byzantine]);
+        const honest = (b: Baselines['pooled']) => scoreHonestSites(b, [...byzantine]);
         baselines = { pooled: honest(baselines.pooled), local: Object.fromEntries(Object.entries(baselines.local).map(([s, b]) => [s, honest(b)])) };
       }
     }
     const report: SimulationReport = {
       ...experimentReport,
-      ...(byzantine.size && experimentReport.final ? { final: honestFinal(experimentReport.final, [...byzantine]) } : {}),
+      ...(byzantine.size && experimentReport.final ? { final: scoreHonestSites(experimentReport.final, [...byzantine]) } : {}),
       simulation: {
         dataset: ds.name,
         sites,
@@ -244,7 +245,6 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   }
 }
 
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : (x * 100).toFixed(1) + '%');
 
 export function finalTable(r: SimulationReport): string {
   const sites = r.simulation.sites;

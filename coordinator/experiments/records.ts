@@ -169,6 +169,14 @@ export class ExperimentRecords {
       .sort((a, b) => a.round - b.round);
   }
 
+  /** The latest round's record without reading every round (status displays poll this). */
+  async lastRound(id: string): Promise<RoundRecord | undefined> {
+    const rounds = (await this.redis.hkeys(keys.rounds(id))).map(Number);
+    if (!rounds.length) return undefined;
+    const raw = await this.redis.hget(keys.rounds(id), String(Math.max(...rounds)));
+    return raw ? (JSON.parse(raw) as RoundRecord) : undefined;
+  }
+
   async event(id: string, message: string): Promise<void> {
     await this.redis.rpush(keys.events(id), JSON.stringify({ at: Date.now(), message }));
   }

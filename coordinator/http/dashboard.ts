@@ -2,6 +2,7 @@
 // round, and the workers connected to this federation. Rendered on the server from Redis, refreshed
 // every 5 s by the browser; no script, nothing to build.
 import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records';
+import { pct } from '../../shared/format';
 import type { WorkerEntry, WorkerRegistry } from '../sessions/registry';
 
 export interface DashboardData {
@@ -13,8 +14,7 @@ export interface DashboardData {
 export async function loadDashboard(records: ExperimentRecords, registry: WorkerRegistry): Promise<DashboardData> {
   const experiments = await Promise.all(
     (await records.list()).map(async (rec) => {
-      const rounds = await records.rounds(rec.id);
-      const last = rounds[rounds.length - 1];
+      const last = await records.lastRound(rec.id);
       return last ? { rec, last } : { rec };
     }),
   );
@@ -26,7 +26,6 @@ function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }
 
-const pct = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '-' : `${(x * 100).toFixed(1)}%`);
 const ago = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);
 
 function table(head: string[], rows: string[][]): string {

@@ -22,25 +22,18 @@ export function generateKeyPair(): KeyPair {
 const publicObjects = new WeakMap<Uint8Array, crypto.KeyObject>();
 const privateObjects = new WeakMap<Uint8Array, crypto.KeyObject>();
 
-function publicKeyObject(raw: Uint8Array): crypto.KeyObject {
-  let k = publicObjects.get(raw);
+function cachedKey(cache: WeakMap<Uint8Array, crypto.KeyObject>, raw: Uint8Array, what: 'public' | 'private', make: (der: Buffer) => crypto.KeyObject): crypto.KeyObject {
+  let k = cache.get(raw);
   if (!k) {
-    if (raw.byteLength !== 32) throw new RangeError(`X25519 public keys are 32 bytes, got ${raw.byteLength}`);
-    k = crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, raw]), format: 'der', type: 'spki' });
-    publicObjects.set(raw, k);
+    if (raw.byteLength !== 32) throw new RangeError(`X25519 ${what} keys are 32 bytes, got ${raw.byteLength}`);
+    k = make(Buffer.concat([what === 'public' ? SPKI_PREFIX : PKCS8_PREFIX, raw]));
+    cache.set(raw, k);
   }
   return k;
 }
 
-function privateKeyObject(raw: Uint8Array): crypto.KeyObject {
-  let k = privateObjects.get(raw);
-  if (!k) {
-    if (raw.byteLength !== 32) throw new RangeError(`X25519 private keys are 32 bytes, got ${raw.byteLength}`);
-    k = crypto.createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, raw]), format: 'der', type: 'pkcs8' });
-    privateObjects.set(raw, k);
-  }
-  return k;
-}
+const publicKeyObject = (raw: Uint8Array) => cachedKey(publicObjects, raw, 'public', (der) => crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }));
+const privateKeyObject = (raw: Uint8Array) => cachedKey(privateObjects, raw, 'private', (der) => crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
 
 /** HKDF-SHA256(X25519(priv, pub), info) -> 32 bytes. `info` binds the purpose and the context. */
 export function agree(privateKey: Uint8Array, publicKey: Uint8Array, info: string): Buffer {

@@ -96,8 +96,3 @@ export function addMasks(acc: Uint32Array, masks: readonly MaskSeed[], opts: { s
     acc.set(mem.subarray(0, n), off);
   }
 }
-
-/** acc += sign * seed's mask (mod 2^32), in place. */
-export function addExpanded(acc: Uint32Array, seed: Uint8Array, sign: 1 | -1): void {
-  addMasks(acc, [{ seed, sign }]);
-}

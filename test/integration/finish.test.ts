@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExperimentRecords } from '../../coordinator/experiments/records';
+import { ExperimentRecords, type RoundRecord } from '../../coordinator/experiments/records';
 import type { RoundContext } from '../../coordinator/rounds/context';
 import { failExperiment, finishExperiment } from '../../coordinator/rounds/finish';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
@@ -61,5 +61,13 @@ describe('ending an experiment', () => {
     await failExperiment(ctx, 'exp-failed', 'round 1 failed 3 times');
     expect(seen).toEqual(['failed:failed']);
     expect(JSON.parse(fs.readFileSync(ctx.paths.report('exp-failed'), 'utf8')).experiment.error).toBe('round 1 failed 3 times');
+  });
+
+  it('lastRound: the highest round by number (10 after 9), without reading every round', async () => {
+    const records = new ExperimentRecords(redis);
+    expect(await records.lastRound('exp-none')).toBeUndefined();
+    for (const round of [2, 10, 9]) await records.putRound('exp-rounds', { round, meanSiteAccuracy: round / 10 } as RoundRecord);
+    expect((await records.lastRound('exp-rounds'))?.round).toBe(10);
+    expect((await records.rounds('exp-rounds')).at(-1)).toEqual(await records.lastRound('exp-rounds'));
   });
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { rng } from '../../shared/random';
 import { SecAggClient, type SealedShare } from '../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
-import { addExpanded, addMasks, expandMask } from '../../shared/secagg/prg';
+import { addMasks, expandMask } from '../../shared/secagg/prg';
 import { laneOps } from '../../shared/secagg/simd';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
 import { routeShares } from '../../shared/secagg/server';
@@ -73,7 +73,7 @@ describe('SecAgg+ graph and masks', () => {
     const whole = expandMask(seed, n);
     for (const sign of [1, -1] as const) {
       const acc = base.slice();
-      addExpanded(acc, seed, sign);
+      addMasks(acc, [{ seed, sign }]);
       const want = base.map((v, i) => (sign === 1 ? v + whole[i]! : v - whole[i]!) >>> 0);
       expect(acc).toEqual(want);
     }
