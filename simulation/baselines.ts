@@ -8,7 +8,7 @@ import { initBackend } from '../shared/models/backend';
 import { modelFor } from '../shared/models/zoo';
 import { inputSize } from '../shared/data/shape';
 import { seedOf } from '../shared/random';
-import { evaluateLocal, trainLocal } from '../worker/trainer';
+import { evaluateLocal, trainLocal } from '../shared/models/train';
 
 export interface BaselineResult {
   siteAccuracy: Record<string, number>;

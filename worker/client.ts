@@ -29,7 +29,7 @@ import { addGaussianNoise } from '../shared/privacy/noise';
 import { rng } from '../shared/random';
 import { SecAggClient } from '../shared/secagg/client';
 import { quantize } from '../shared/secagg/quantize';
-import { evaluateLocal, trainLocal } from './trainer';
+import { evaluateLocal, trainLocal } from '../shared/models/train';
 
 export const ACCORD_VERSION = '0.1.0';
 

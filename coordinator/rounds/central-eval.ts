@@ -10,7 +10,7 @@ import { classCount, inputSize } from '../../shared/data/shape';
 import { initBackend } from '../../shared/models/backend';
 import { modelFor, setFlatWeights } from '../../shared/models/zoo';
 import type { FlatWeights } from '../../shared/tensors/weights';
-import { type EvalResult, evaluateLocal } from '../../worker/trainer';
+import { type EvalResult, evaluateLocal } from '../../shared/models/train';
 
 const data = new Map<string, Examples>();
 const models = new Map<string, tf.LayersModel>();

@@ -5,7 +5,7 @@ import { countImages, loadImageSet, parseIdx } from '../../shared/data/idx';
 import { dirichletPartition, iidPartition, shardsPartition } from '../../shared/data/partition';
 import { loadImageSite } from '../../shared/data/images';
 import { FASHION_MNIST_DIR } from '../../simulation/datasets';
-import { rocAuc } from '../../worker/trainer';
+import { rocAuc } from '../../shared/models/train';
 
 function idx(dims: number[], body: number[]): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);

@@ -14,7 +14,7 @@ import { initBackend } from '../../shared/models/backend';
 import { createModel, getFlatWeights } from '../../shared/models/zoo';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { loadSiteData } from '../../shared/data/site';
-import { trainLocal } from '../../worker/trainer';
+import { trainLocal } from '../../shared/models/train';
 
 // Site-local scaling here: these tests train on one site without a coordinator to send global statistics.
 const LOCAL = { ...HEART_DISEASE.experiment, data: { ...(HEART_DISEASE.experiment.data as object), scaling: 'standard' } } as typeof HEART_DISEASE.experiment;

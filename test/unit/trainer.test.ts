@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../shared/models/backend';
 import { buildModel } from '../../shared/models/zoo';
 import { rng } from '../../shared/random';
-import { presentClasses, restrictToClasses, trainLocal } from '../../worker/trainer';
+import { presentClasses, restrictToClasses, trainLocal } from '../../shared/models/train';
 
 const CLASSES = 5;
 const DIM = 6;

@@ -1,9 +1,9 @@
 // Local training and evaluation with TF.js. The same functions train the simulation's baselines,
 // so federated and baseline numbers come from one code path.
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../shared/config/schema';
-import type { Examples } from '../shared/data/features';
-import { rng, shuffleInPlace } from '../shared/random';
+import type { ExperimentConfig } from '../config/schema';
+import type { Examples } from '../data/features';
+import { rng, shuffleInPlace } from '../random';
 
 export interface TrainResult {
   /** Mean training loss over the last epoch. */
