@@ -1,7 +1,7 @@
 // `accord report ID`: the per-round table of an experiment.
 import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records';
-import { buildReport } from '../coordinator/store/report';
+import { buildReport } from '../coordinator/experiments/report';
 import { AccordError } from '../shared/errors';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { pct } from '../shared/format';

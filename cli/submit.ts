@@ -1,7 +1,7 @@
 // `accord submit FILE.yaml`: validates an experiment config and queues it.
 import type { Command } from 'commander';
 import path from 'node:path';
-import { submitExperiment } from '../coordinator/experiments/submit';
+import { submitExperiment } from '../coordinator/queues/submit';
 import { loadExperimentFile } from '../shared/config/load';
 import { DEFAULT_REDIS_URL, redisOptions } from '../shared/redis-url';
 import { action, connectRedis, printJson } from './common';

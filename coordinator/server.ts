@@ -11,7 +11,7 @@ import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load';
 import { redisOptions } from '../shared/redis-url';
 import { ExperimentRecords } from './experiments/records';
 import { QUEUE_ROUNDS } from './queues/names';
-import { startProcessors } from './queues/processors';
+import { startProcessors } from './processors';
 import type { RoundContext } from './rounds/context';
 import type { TokenBook } from './sessions/auth';
 import { SessionHub } from './sessions/hub';
@@ -20,7 +20,8 @@ import { Checkpoints } from './store/checkpoints';
 import { StorePaths } from './store/paths';
 import { WeightsCache } from './store/weights-cache';
 import { loadDashboard, renderDashboard } from './http/dashboard';
-import { CoordinatorMetrics } from './http/metrics';
+import { CoordinatorMetrics } from './metrics/counters';
+import { serveHttp } from './http/server';
 import { ConfigError } from '../shared/errors';
 
 export interface CoordinatorOptions {
@@ -98,7 +99,7 @@ export class Coordinator {
     if (this.opts.httpAddress) {
       const m = /^(.*):(\d+)$/.exec(this.opts.httpAddress);
       if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);
-      this.http = await this.metrics.serve(m[1]!, Number(m[2]), async () => renderDashboard(await loadDashboard(ctx.records, registry)));
+      this.http = await serveHttp(this.metrics, m[1]!, Number(m[2]), async () => renderDashboard(await loadDashboard(ctx.records, registry)));
       this.httpPort = (this.http.address() as import('node:net').AddressInfo).port;
     }
     this.server = new grpc.Server(CHANNEL_OPTIONS);

@@ -11,7 +11,8 @@ import { weightedMetrics } from '../strategies/math';
 import { readSpool } from '../store/spool';
 import { SpoolUpdateSet } from '../store/update-set';
 import type { StrategyState } from '../strategies/strategy';
-import type { AggregateJobData, CommitJobData, RoundContext, TaskJobResult } from './context';
+import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs';
+import { openStep, type RoundContext } from './context';
 import { evaluateCandidate } from './evaluate';
 import { roundFailed } from './finish';
 import { startSecureAggregation } from './secure/stages';
@@ -26,9 +27,8 @@ function spooledNorm(file: string): number {
 export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobData>): Promise<string> {
   const { experimentId, round, attempt, selected, population, startedAt } = job.data;
   const ref = { experimentId, round, attempt };
-  const rec = await ctx.records.get(experimentId);
-  if (!rec || rec.status !== 'running') return 'experiment not running';
-  if (ctx.checkpoints.exists(experimentId, round)) return 'already committed';
+  const rec = await openStep(ctx, ref, true);
+  if (typeof rec === 'string') return rec;
   const cfg = rec.config;
   const trainEndedAt = Date.now();
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'train');

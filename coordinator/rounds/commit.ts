@@ -8,18 +8,19 @@ import { bytesToF32 } from '../../shared/tensors/bytes';
 import { RdpAccountant } from '../../shared/privacy/rdp';
 import type { CheckpointMeta } from '../store/checkpoints';
 import { decodeState } from '../store/state-codec';
-import type { CommitJobData, RoundContext, TaskJobResult } from './context';
+import { enqueueSelect } from '../queues/flows';
+import type { CommitJobData, TaskJobResult } from '../queues/jobs';
+import { openStep, type RoundContext } from './context';
 import { removeQuietly } from '../store/atomic';
 import { finishExperiment, stopExperiment } from './finish';
 import { centralEvaluate } from './central-eval';
 import { ExperimentRecords } from '../experiments/records';
-import { enqueueSelect } from './select';
 
 export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
   const d = job.data;
   const { experimentId, round } = d;
-  const rec = await ctx.records.get(experimentId);
-  if (!rec || rec.status !== 'running') return 'experiment not running';
+  const rec = await openStep(ctx, d);
+  if (typeof rec === 'string') return rec;
   const evals = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'evaluate');
   const evalFailures = Object.keys(await job.getIgnoredChildrenFailures()).length;
   const evaluateMs = Date.now() - d.trainEndedAt - d.aggregateMs;
@@ -114,6 +115,6 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     return 'target reached';
   }
   await ctx.records.update(experimentId, { round: round + 1, phase: 'selecting' });
-  await enqueueSelect(ctx, { experimentId, round: round + 1, attempt: 1, since: Date.now() });
+  await enqueueSelect(ctx.rounds, { experimentId, round: round + 1, attempt: 1, since: Date.now() });
   return `round ${round} committed`;
 }

@@ -1,12 +1,13 @@
 // Evaluating: the aggregated candidate is written, then every live site scores it on its own test
 // split (flow: parent `commit`, one `evaluate` child per live site).
 import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
-import { KEEP, taskChild } from '../queues/flows';
-import { QUEUE_ROUNDS, type RoundRef, jobIds } from '../queues/names';
+import { addStepWithTasks } from '../queues/flows';
+import type { CommitJobData } from '../queues/jobs';
+import { type RoundRef, jobIds } from '../queues/names';
 import { writeFileAtomic } from '../store/atomic';
 import type { StrategyState } from '../strategies/strategy';
 import { encodeState } from '../store/state-codec';
-import type { CommitJobData, RoundContext } from './context';
+import type { RoundContext } from './context';
 import { roundFailed } from './finish';
 
 /** Writes the candidate model and starts its evaluation; a non-finite candidate fails the round. */
@@ -25,12 +26,6 @@ export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weight
   const due = ref.round % cfg.eval.every === 0 || ref.round >= cfg.rounds;
   const evaluators = due ? (await ctx.registry.live()).filter((w) => commit.evaluateAt.includes(w.site)) : [];
   await ctx.records.update(ref.experimentId, { phase: due ? 'evaluating' : 'committing' });
-  await ctx.flows.add({
-    name: 'commit',
-    queueName: QUEUE_ROUNDS,
-    data: commit,
-    opts: { jobId: jobIds.commit(ref), ...KEEP },
-    children: evaluators.map((w) => taskChild(ref, 'evaluate', w)),
-  });
+  await addStepWithTasks(ctx.flows, { name: 'commit', data: commit, jobId: jobIds.commit(ref) }, ref, { kind: 'evaluate' }, evaluators);
   return true;
 }

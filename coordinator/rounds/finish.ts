@@ -1,13 +1,12 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
-import type { RoundRef } from '../queues/names';
 import { ExperimentRecords, type ExperimentRecord } from '../experiments/records';
+import { buildReport } from '../experiments/report';
+import { enqueueSelect } from '../queues/flows';
+import type { RoundRef } from '../queues/names';
 import { removeQuietly, writeFileAtomic } from '../store/atomic';
 import { exportModel } from '../store/export';
-import { buildReport } from '../store/report';
 import type { RoundContext } from './context';
-
-import { enqueueSelect } from './select';
 
 /** Delay before the n-th retry of a failed round is n times this. */
 export const RETRY_BACKOFF_MS = 2000;
@@ -24,7 +23,7 @@ export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string)
   }
   await ctx.records.update(ref.experimentId, { phase: 'selecting (retry)' });
   // Back off before retrying: workers may be reconnecting after a coordinator restart.
-  await enqueueSelect(ctx, { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() }, RETRY_BACKOFF_MS * ref.attempt);
+  await enqueueSelect(ctx.rounds, { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() }, RETRY_BACKOFF_MS * ref.attempt);
 }
 
 export async function failExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {

@@ -3,22 +3,18 @@
 // per selected site, routed to the tasks queue of the coordinator instance holding its stream.
 import { DelayedError, type Job } from 'bullmq';
 import { rng, sample, seedOf } from '../../shared/random';
-import { KEEP, taskChild } from '../queues/flows';
-import { QUEUE_ROUNDS, jobIds } from '../queues/names';
-import type { AggregateJobData, RoundContext, SelectJobData } from './context';
+import { addStepWithTasks } from '../queues/flows';
+import type { AggregateJobData, SelectJobData } from '../queues/jobs';
+import { jobIds } from '../queues/names';
+import { openStep, type RoundContext } from './context';
 import { effectiveNoiseMultiplier } from '../../shared/privacy/noise';
 import { RdpAccountant } from '../../shared/privacy/rdp';
 import { failExperiment, stopExperiment } from './finish';
 
-/** Queues the selecting step; `delayMs` spaces out retries of a failed round. */
-export async function enqueueSelect(ctx: RoundContext, data: SelectJobData, delayMs = 0, idSuffix = ''): Promise<void> {
-  await ctx.rounds.add('select', data, { jobId: jobIds.select(data) + idSuffix, delay: delayMs, ...KEEP });
-}
-
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
   const { experimentId, round, attempt, since } = job.data;
-  const rec = await ctx.records.get(experimentId);
-  if (!rec || rec.status !== 'running') return 'experiment not running';
+  const rec = await openStep(ctx, job.data);
+  if (typeof rec === 'string') return rec;
   const cfg = rec.config;
   const live = await ctx.registry.live();
   if (live.length < cfg.clients.min) {
@@ -33,13 +29,7 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   if (cfg.data.format === 'csv' && cfg.data.scaling === 'federated' && !cfg.data.stats && !rec.stats) {
     // Federated scaling: before the first round, every live site sends its per-column sums.
     await ctx.records.update(experimentId, { phase: 'statistics' });
-    await ctx.flows.add({
-      name: 'stats',
-      queueName: QUEUE_ROUNDS,
-      data: job.data,
-      opts: { jobId: jobIds.stats(experimentId), ...KEEP },
-      children: live.map((w) => taskChild({ experimentId, round, attempt }, 'stats', w)),
-    });
+    await addStepWithTasks(ctx.flows, { name: 'stats', data: job.data, jobId: jobIds.stats(experimentId) }, { experimentId, round, attempt }, { kind: 'stats' }, live);
     return 'collecting column statistics first';
   }
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
@@ -60,13 +50,7 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   const chosen = sample(live, k, rng(seedOf(cfg.seed, round, attempt))).sort((a, b) => a.site.localeCompare(b.site));
   const ref = { experimentId, round, attempt };
   const parent: AggregateJobData = { ...ref, selected: chosen.map((w) => w.site), population: live.length, startedAt: Date.now() };
-  await ctx.flows.add({
-    name: 'aggregate',
-    queueName: QUEUE_ROUNDS,
-    data: parent,
-    opts: { jobId: jobIds.aggregate(ref), ...KEEP },
-    children: chosen.map((w) => taskChild(ref, 'train', w)),
-  });
+  await addStepWithTasks(ctx.flows, { name: 'aggregate', data: parent, jobId: jobIds.aggregate(ref) }, ref, { kind: 'train' }, chosen);
   await ctx.records.update(experimentId, { round, phase: 'training' });
   ctx.log.info({ experiment: experimentId, round, attempt, sites: parent.selected }, 'round started');
   return `selected ${parent.selected.join(',')}`;

@@ -4,8 +4,9 @@ import type { Job } from 'bullmq';
 import { initBackend } from '../../shared/models/backend';
 import { getFlatWeights, modelFor } from '../../shared/models/zoo';
 import { createStrategy } from '../strategies';
-import type { RoundContext, SelectJobData } from './context';
-import { enqueueSelect } from './select';
+import { enqueueSelect } from '../queues/flows';
+import type { SelectJobData } from '../queues/jobs';
+import type { RoundContext } from './context';
 import { finishExperiment } from './finish';
 
 export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId: string }>): Promise<string> {
@@ -30,6 +31,6 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
   }
   await ctx.records.update(id, { status: 'running', committed: latest, round: latest + 1, phase: 'selecting' });
   const data: SelectJobData = { experimentId: id, round: latest + 1, attempt: 1, since: Date.now() };
-  await enqueueSelect(ctx, data);
+  await enqueueSelect(ctx.rounds, data);
   return `round ${latest + 1} queued`;
 }

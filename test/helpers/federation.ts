@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ExperimentRecords, type ExperimentRecord } from '../../coordinator/experiments/records';
-import { submitExperiment } from '../../coordinator/experiments/submit';
+import { submitExperiment } from '../../coordinator/queues/submit';
 import { Coordinator } from '../../coordinator/server';
 import { TokenBook } from '../../coordinator/sessions/auth';
 import { parseExperiment } from '../../shared/config/load';

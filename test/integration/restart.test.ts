@@ -8,7 +8,7 @@ import YAML from 'yaml';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExperimentRecords } from '../../coordinator/experiments/records';
-import { submitExperiment } from '../../coordinator/experiments/submit';
+import { submitExperiment } from '../../coordinator/queues/submit';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
 import { parseExperiment } from '../../shared/config/load';

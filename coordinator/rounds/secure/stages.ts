@@ -11,13 +11,14 @@ import { defaultDegree, neighbourGraph, thresholdFor } from '../../../shared/sec
 import { addMask } from '../../../shared/secagg/prg';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
 import { unmaskSum } from '../../../shared/secagg/server';
-import { KEEP, taskChild } from '../../queues/flows';
-import { QUEUE_ROUNDS, type RoundRef, jobIds, siteOfTaskJob } from '../../queues/names';
+import { addStepWithTasks } from '../../queues/flows';
+import type { CommitJobData, SecAggJobData, TaskJobResult } from '../../queues/jobs';
+import { type RoundRef, jobIds, siteOfTaskJob } from '../../queues/names';
 import { createStrategy } from '../../strategies';
 import { writeFileAtomic } from '../../store/atomic';
 import { readSpoolU32 } from '../../store/spool';
 import { totalSize } from '../../../shared/tensors/weights';
-import type { CommitJobData, RoundContext, SecAggJobData, TaskJobResult } from '../context';
+import { openStep, type RoundContext } from '../context';
 import { evaluateCandidate } from '../evaluate';
 import { roundFailed } from '../finish';
 import { protocolId, readState, type SecAggState, writeState } from './state';
@@ -62,13 +63,8 @@ async function enqueueStage(ctx: RoundContext, state: SecAggState, stage: SecAgg
   // A site that left the registry meanwhile simply drops out; the protocol tolerates it.
   const workers = sites.map((s) => registry.get(s)).filter((w): w is NonNullable<typeof w> => Boolean(w));
   await ctx.records.update(state.experimentId, { phase: stage });
-  await ctx.flows.add({
-    name: 'secagg',
-    queueName: QUEUE_ROUNDS,
-    data: { ...ref, stage } satisfies SecAggJobData,
-    opts: { jobId: jobIds.secagg(ref, stage), ...KEEP },
-    children: workers.map((w) => taskChild(ref, 'secagg', w, stage)),
-  });
+  const data: SecAggJobData = { ...ref, stage };
+  await addStepWithTasks(ctx.flows, { name: 'secagg', data, jobId: jobIds.secagg(ref, stage) }, ref, { kind: 'secagg', stage }, workers);
 }
 
 /** Simulation only: picks `count` clients to vanish after `stage` (seeded per round). */
@@ -97,9 +93,8 @@ function recoverable(state: SecAggState, needed: string[], from: Set<string>): s
 export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Promise<string> {
   const { experimentId, round, attempt, stage } = job.data;
   const ref = { experimentId, round, attempt };
-  const rec = await ctx.records.get(experimentId);
-  if (!rec || rec.status !== 'running') return 'experiment not running';
-  if (ctx.checkpoints.exists(experimentId, round)) return 'already committed';
+  const rec = await openStep(ctx, ref, true);
+  if (typeof rec === 'string') return rec;
   const cfg = rec.config;
   const state = readState(ctx.paths, experimentId, round, attempt);
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'secagg' && r.secagg?.stage === stage);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type { SecAggStage } from '../../../shared/config/schema';
 import { writeFileAtomic } from '../../store/atomic';
 import type { StorePaths } from '../../store/paths';
-import type { CommitJobData } from '../context';
+import type { CommitJobData } from '../../queues/jobs';
 
 export interface SecAggState {
   experimentId: string;

@@ -1,15 +1,15 @@
 // BullMQ processors: which round step runs for which job. Each step is idempotent, so a job retried
 // after a coordinator died (stalled-job recovery) resumes the experiment without a manual step.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
-import type { RoundContext } from '../rounds/context';
-import { aggregateRound } from '../rounds/aggregate';
-import { commitRound } from '../rounds/commit';
-import { runTask } from '../rounds/run-task';
-import { secaggStep } from '../rounds/secure/stages';
-import { selectRound } from '../rounds/select';
-import { collectStatistics } from '../rounds/statistics';
-import { startExperiment } from '../rounds/start';
-import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './names';
+import type { RoundContext } from './rounds/context';
+import { aggregateRound } from './rounds/aggregate';
+import { commitRound } from './rounds/commit';
+import { runTask } from './rounds/run-task';
+import { secaggStep } from './rounds/secure/stages';
+import { selectRound } from './rounds/select';
+import { collectStatistics } from './rounds/statistics';
+import { startExperiment } from './rounds/start';
+import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names';
 
 export interface ProcessorOptions {
   connection: ConnectionOptions;

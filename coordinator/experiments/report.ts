@@ -1,5 +1,5 @@
 // The experiment report: the config used, every committed round, and the final figures.
-import { ExperimentRecords, type ExperimentRecord, type RoundRecord } from '../experiments/records';
+import { ExperimentRecords, type ExperimentRecord, type RoundRecord } from './records';
 
 export interface ExperimentReport {
   experiment: { id: string; name: string; status: string; createdAt: string; config: ExperimentRecord['config']; error?: string; stopped?: string };

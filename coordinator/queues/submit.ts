@@ -5,8 +5,8 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { ExperimentConfig } from '../../shared/config/schema';
 import type { RedisOptions } from '../../shared/redis-url';
-import { QUEUE_EXPERIMENTS, jobIds } from '../queues/names';
-import { ExperimentRecords } from './records';
+import { QUEUE_EXPERIMENTS, jobIds } from './names';
+import { ExperimentRecords } from '../experiments/records';
 
 export function newExperimentId(): string {
   return `exp-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;

@@ -1,0 +1,55 @@
+// The data each BullMQ job of a round carries, and what task jobs return. Job data is JSON that
+// BullMQ stores in Redis, written and read only by coordinator processes of one version.
+import type { SecAggStage } from '../../shared/config/schema';
+import type { CommitJobSecure } from '../experiments/records';
+import type { TaskKind, TaskOutcome } from '../sessions/session';
+import type { RoundRef } from './names';
+
+export interface SelectJobData extends RoundRef {
+  /** When this round attempt first started waiting for workers. */
+  since: number;
+}
+
+interface TaskJobBase extends RoundRef {
+  site: string;
+  taskId: string;
+}
+
+/** A child job of a round step: one task for one site (a secure-aggregation task names its stage). */
+export type TaskJobData = (TaskJobBase & { kind: 'train' | 'evaluate' | 'stats' }) | (TaskJobBase & { kind: 'secagg'; stage: SecAggStage });
+
+export interface SecAggJobData extends RoundRef {
+  stage: SecAggStage;
+}
+
+/** What a finished train or evaluate task returns (kept by BullMQ as the job's return value). */
+export interface TaskJobResult extends TaskOutcome {
+  site: string;
+  kind: TaskKind;
+  backend: string;
+}
+
+export interface AggregateJobData extends RoundRef {
+  selected: string[];
+  /** Live workers the sample was drawn from (the sampling rate is selected / population). */
+  population: number;
+  startedAt: number;
+}
+
+export interface CommitJobData extends RoundRef {
+  startedAt: number;
+  trainEndedAt: number;
+  aggregateMs: number;
+  participants: string[];
+  failures: Record<string, string>;
+  train: Record<string, Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>>;
+  trainLoss: number;
+  /** This round's privacy cost inputs, when differential privacy is on. */
+  dp?: { q: number; noiseMultiplier: number; effectiveNoiseMultiplier: number; contributed: number; expected: number };
+  /** Secure aggregation summary, when on. */
+  secure?: CommitJobSecure;
+  /** Sites that evaluate this round's model (the round's selected sites). */
+  evaluateAt: string[];
+  /** Sites whose updates a selecting robust strategy (Krum) kept. */
+  robust?: { selected: string[] };
+}
