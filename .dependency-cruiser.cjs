@@ -54,6 +54,13 @@ module.exports = {
       to: { path: '^(cli|bin)/' },
     },
     {
+      name: 'wire-types-through-shared-protocol',
+      severity: 'error',
+      comment: 'Generated wire types are reached through shared/protocol (load.ts, task-spec.ts), never directly.',
+      from: { pathNot: '^shared/protocol/' },
+      to: { path: '^shared/protocol/generated/' },
+    },
+    {
       name: 'cli-below-bin',
       severity: 'error',
       from: { path: '^cli/' },
@@ -62,7 +69,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '^(node_modules|test|shared/protocol/generated)/' },
+    exclude: { path: '^(node_modules|test)/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.mjs', '.js'] },

@@ -1,5 +1,7 @@
 // Child process of the memory benchmark: a coordinator's session layer (gRPC server, sessions, spool)
 // that hands one train task to each of N connected workers and reports its own RSS.
+import { BENCH_SPEC } from './task-spec';
+import { SpoolWriter } from '../coordinator/store/spool';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import fs from 'node:fs';
@@ -41,7 +43,7 @@ const weights = new WeightsCache().load(modelFile, [{ name: 'w0', shape: [modelB
 const t0 = Date.now();
 const results = await Promise.all(
   hub.list().map((s, i) =>
-    s.runTask({ kind: 'train', taskId: `t${i}`, experimentId: 'bench', round: 1, configJson: '{}', deadline: Date.now() + 900_000, weights, spoolFile: path.join(dir, `u${i}.f32`) }),
+    s.runTask({ kind: 'train', taskId: `t${i}`, experimentId: 'bench', round: 1, attempt: 1, spec: BENCH_SPEC, deadline: Date.now() + 900_000, weights, upload: () => new SpoolWriter(path.join(dir, `u${i}.f32`)) }),
   ),
 );
 sample();

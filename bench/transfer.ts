@@ -1,6 +1,8 @@
 // transferRatio: a 100 MB update from a worker to the coordinator through Accord's session (validated
 // chunk by chunk and spooled to disk) against raw grpc-js streaming the same bytes to a handler that only
 // counts them. Same process, same loopback, same chunk sizes.
+import { BENCH_SPEC } from './task-spec';
+import { SpoolWriter } from '../coordinator/store/spool';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import fs from 'node:fs';
@@ -82,7 +84,7 @@ async function accordOnce(update: Float32Array, redisUrl: string): Promise<numbe
   // A one-tensor "model" with as many values as the update; the global model goes down first (not timed).
   const global = { specs: [{ name: 'w0', shape: [update.length] }], values: new Float32Array(update.length) };
   const task = sender.nextTask();
-  const outcome = hub.get('bench')!.runTask({ kind: 'train', taskId: 'bench-task', experimentId: 'bench', round: 1, configJson: '{}', deadline: Date.now() + 600_000, weights: global, spoolFile: path.join(spoolDir, 'u.f32') });
+  const outcome = hub.get('bench')!.runTask({ kind: 'train', taskId: 'bench-task', experimentId: 'bench', round: 1, attempt: 1, spec: BENCH_SPEC, deadline: Date.now() + 600_000, weights: global, upload: () => new SpoolWriter(path.join(spoolDir, 'u.f32')) });
   const taskId = await task;
   await settle();
   const t0 = process.hrtime.bigint();

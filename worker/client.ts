@@ -1,73 +1,35 @@
-// The worker: dials out to the coordinator (the only connection a site needs), declares its data set
-// (name and row count, never rows), reconnects with backoff, heartbeats, and runs tasks one at a time.
+// The worker's connection: dials out to the coordinator (the only connection a site needs),
+// declares its data set (name and row count, never rows), reconnects with backoff, heartbeats,
+// receives global models, and hands tasks to the task runner and secure-aggregation stages one at a time.
 import * as grpc from '@grpc/grpc-js';
-import type * as tf from '@tensorflow/tfjs';
-import path from 'node:path';
-import { parseExperiment } from '../shared/config/load';
-import type { ExperimentConfig } from '../shared/config/schema';
-import { countRows, readCsvFile } from '../shared/data/csv';
-import { columnSumsToMetrics, siteColumnSums } from '../shared/data/features';
-import { partitionSize, type SitePartition } from '../shared/data/images';
 import fs from 'node:fs';
-import type { SiteData } from '../shared/data/features';
-import { loadSiteData } from '../shared/data/site';
+import path from 'node:path';
+import { countRows } from '../shared/data/csv';
+import { partitionSize } from '../shared/data/images';
 import { AccordError, AuthError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
-import { type BackendChoice, type BackendName, initBackend } from '../shared/models/backend';
-import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo';
-import { inputSize } from '../shared/data/shape';
-import { ChunkReceiver, chunkF32 } from '../shared/protocol/chunks';
-import { CHANNEL_OPTIONS, type CoordinatorMessage__Output, type FederationClient, type TaskHeader__Output, type WorkerMessage, loadProtocol } from '../shared/protocol/load';
-import { seedOf } from '../shared/random';
+import { type BackendChoice, initBackend } from '../shared/models/backend';
+import { ChunkReceiver } from '../shared/protocol/chunks';
+import { CHANNEL_OPTIONS, type CoordinatorMessage__Output, type FederationClient, type WorkerMessage, loadProtocol } from '../shared/protocol/load';
 import { copyF32Bytes } from '../shared/tensors/bytes';
-import { sameSpecs, totalSize, type TensorShape } from '../shared/tensors/weights';
+import { totalSize } from '../shared/tensors/weights';
 import { AuditLog } from './audit';
-import { type Attack, applyAttack } from '../shared/attack';
-import crypto from 'node:crypto';
-import { clipL2 } from '../shared/privacy/clip';
-import { addGaussianNoise } from '../shared/privacy/noise';
-import { rng } from '../shared/random';
-import { SecAggClient } from '../shared/secagg/client';
-import { quantize } from '../shared/secagg/quantize';
-import { evaluateLocal, trainLocal } from '../shared/models/train';
+import type { WorkerOptions } from './options';
+import type { Outbox } from './outbox';
+import { SecureStages } from './secure-stages';
+import { type ModelTask, TaskRunner } from './tasks';
 
 export const ACCORD_VERSION = '0.1.0';
-
-export interface WorkerOptions {
-  /** HOST:PORT of the coordinator's gRPC server. */
-  coordinator: string;
-  /** This site's name, as the coordinator's tokens file knows it. */
-  site: string;
-  token: string;
-  /** The site's local data file (CSV). It is read here and never sent. */
-  dataFile: string;
-  /** TF.js backend: auto (tensorflow > wasm > cpu), or one of them. Default auto. */
-  backend?: BackendName | 'auto';
-  /** Where the audit log of sent messages goes. Default: no file (still logged at debug level). */
-  auditFile?: string;
-  /** Longest wait between reconnect attempts. Default 30000 ms. */
-  maxBackoffMs?: number;
-  /** Simulation only: poison this site's updates (see shared/attack.ts). */
-  attack?: Attack;
-  /** TLS to the coordinator (PEM): the CA that signed its certificate, and this site's own for mTLS. */
-  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
-  /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
-  partition?: SitePartition;
-  log?: Logger;
-}
+export type { WorkerOptions } from './options';
 
 type Stream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
 
-interface IncomingTask {
-  kind: 'train' | 'evaluate';
-  header: TaskHeader__Output;
-  specs: TensorShape[];
-  values: Float32Array;
+/** A task whose global model is still arriving. */
+interface IncomingTask extends ModelTask {
   receiver: ChunkReceiver;
-  cancelled: boolean;
 }
 
-export class AccordWorker {
+export class AccordWorker implements Outbox {
   private client?: FederationClient;
   private stream?: Stream;
   private stopped = false;
@@ -75,25 +37,27 @@ export class AccordWorker {
   private heartbeat?: NodeJS.Timeout;
   private backend?: BackendChoice;
   private incoming = new Map<string, IncomingTask>();
+  /** Tasks run one at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
-  private siteCache = new Map<string, SiteData>();
-  private modelCache = new Map<string, tf.LayersModel>();
-  /** Under secure aggregation: this round's delta waits here for the masked-input stage. */
-  private secureDeltas = new Map<string, { delta: Float32Array; examples: number }>();
-  private secClients = new Map<string, SecAggClient>();
+  private readonly tasks: TaskRunner;
+  private readonly secure: SecureStages;
   private readonly audit: AuditLog;
   readonly log: Logger;
   private fatal?: (e: Error) => void;
   /** Resolves on the first Welcome. */
   readonly ready: Promise<void>;
   private markReady!: () => void;
-  /** Tasks completed on this worker (for tests and logs). */
-  completed = 0;
-
   constructor(private readonly opts: WorkerOptions) {
     this.log = opts.log ?? createLogger(`worker:${opts.site}`);
     this.audit = new AuditLog(opts.auditFile);
     this.ready = new Promise((r) => (this.markReady = r));
+    this.secure = new SecureStages(opts.site, this);
+    this.tasks = new TaskRunner(opts, this, this.secure, this.log);
+  }
+
+  /** Tasks completed on this worker (for tests and logs). */
+  get completed(): number {
+    return this.tasks.completed;
   }
 
   /** Connects and keeps the session up until stop(); rejects on a fatal error (e.g. a wrong token). */
@@ -124,7 +88,7 @@ export class AccordWorker {
     this.stream?.cancel();
     this.client?.close();
     this.audit.close();
-    for (const m of this.modelCache.values()) m.dispose();
+    this.tasks.dispose();
     this.onStopped?.();
   }
 
@@ -228,18 +192,22 @@ export class AccordWorker {
           return;
         }
         if (task.receiver.complete) {
-          this.queue = this.queue.then(() => this.execute(task)).catch(() => undefined);
+          // Kept in `incoming` until it ran, so a Cancel still reaches it while it waits or trains.
+          this.enqueue(async () => {
+            if (!task.cancelled && !this.stopped) await this.tasks.execute(task);
+            this.incoming.delete(c.taskId);
+          });
         }
         return;
       }
       case 'statsTask': {
         const header = msg.statsTask!.header!;
-        this.queue = this.queue.then(() => this.columnSums(header)).catch(() => undefined);
+        this.enqueue(() => this.tasks.columnSums(header));
         return;
       }
       case 'secaggRequest': {
         const req = msg.secaggRequest!;
-        this.queue = this.queue.then(() => this.secagg(req)).catch(() => undefined);
+        this.enqueue(() => this.secure.handle(req));
         return;
       }
       case 'cancel': {
@@ -258,158 +226,14 @@ export class AccordWorker {
     }
   }
 
-  private async sendError(taskId: string, e: unknown): Promise<void> {
+  private enqueue(run: () => Promise<void>): void {
+    this.queue = this.queue.then(run).catch((e: unknown) => this.log.error({ err: String(e) }, 'task runner failed'));
+  }
+
+  async sendError(taskId: string, e: unknown): Promise<void> {
     const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
     const message = e instanceof Error ? e.message : String(e);
     this.log.error({ task: taskId, code, err: message }, 'task failed');
     await this.send({ error: { taskId, code, message } }).catch(() => undefined);
-  }
-
-  private siteData(cfg: ExperimentConfig): SiteData {
-    const key = JSON.stringify(cfg.data);
-    let d = this.siteCache.get(key);
-    if (!d) {
-      d = loadSiteData(this.opts.dataFile, cfg.data, this.opts.partition);
-      this.siteCache.set(key, d);
-      this.log.info({ train: d.train.n, test: d.test.n, features: d.featureNames.length }, 'local data loaded');
-    }
-    return d;
-  }
-
-  private async model(cfg: ExperimentConfig, data: SiteData): Promise<tf.LayersModel> {
-    const key = JSON.stringify([cfg.model, inputSize(cfg.data), data.classes]);
-    let m = this.modelCache.get(key);
-    if (!m) {
-      m = await modelFor(cfg);
-      this.modelCache.set(key, m);
-    }
-    return m;
-  }
-
-  /** Federated scaling: per-column count, sum and sum of squares of this site's training rows. */
-  private async columnSums(header: TaskHeader__Output): Promise<void> {
-    try {
-      const cfg = parseExperiment(JSON.parse(header.configJson), `task ${header.taskId} config`);
-      const data = cfg.data;
-      if (data.format !== 'csv') throw new AccordError('WRONG_FORMAT', 'column statistics apply to CSV data only');
-      const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
-      const values = columnSumsToMetrics(sums, data.columns);
-      await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: sums.rows, values } });
-    } catch (e) {
-      await this.sendError(header.taskId, e);
-    }
-  }
-
-  /** One stage of secure aggregation (see shared/secagg/client.ts for the protocol itself). */
-  private async secagg(req: NonNullable<CoordinatorMessage__Output['secaggRequest']>): Promise<void> {
-    const key = `${req.experimentId}/${req.round}`;
-    const respond = (body: Omit<NonNullable<WorkerMessage['secaggResponse']>, 'taskId' | 'stage'>) =>
-      this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
-    try {
-      switch (req.stage) {
-        case 'advertise-keys': {
-          for (const k of this.secClients.keys()) if (k.startsWith(req.experimentId.split('#')[0]!)) this.secClients.delete(k);
-          const client = new SecAggClient(req.experimentId, req.round, this.opts.site);
-          this.secClients.set(key, client);
-          const { cPk, sPk } = client.advertise();
-          return await respond({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
-        }
-        case 'share-keys': {
-          const shares = await this.secClient(key).shareKeys(
-            req.peers.map((p) => ({ site: p.site, cPk: p.cPk, sPk: p.sPk })),
-            { degree: req.degree === 'all' ? 'all' : Number(req.degree), threshold: req.threshold, graphSeed: req.graphSeed },
-          );
-          return await respond({ shares: shares.map((s) => ({ from: s.from, to: s.to, sealed: Buffer.from(s.sealed) })) });
-        }
-        case 'masked-input': {
-          const base = `${req.experimentId.split('#')[0]}/${req.round}`;
-          const mine = this.secureDeltas.get(base);
-          if (!mine) throw new AccordError('NO_UPDATE', `no trained update for ${base}`);
-          const q = req.quant!;
-          const weight = (q.uniformWeight ? 1 : mine.examples) / q.weightScale;
-          const v = new Float32Array(mine.delta.length + 1);
-          v.set(mine.delta);
-          if (q.noiseStd > 0) addGaussianNoise(v.subarray(0, mine.delta.length), q.noiseStd); // this site's share of the DP noise
-          for (let i = 0; i < mine.delta.length; i++) v[i] = v[i]! * weight;
-          v[mine.delta.length] = weight;
-          const quantised = quantize(v, q.range, q.levels, rng(crypto.randomBytes(4).readUInt32LE(0)));
-          const masked = this.secClient(key).maskedInput(
-            req.shares.map((s) => ({ from: s.from, to: s.to, sealed: s.sealed })),
-            req.sharers,
-            quantised,
-          );
-          for (const c of chunkF32(new Float32Array(masked.buffer, masked.byteOffset, masked.length)))
-            await this.send({ updateChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
-          this.secureDeltas.delete(base);
-          return;
-        }
-        case 'unmasking': {
-          const revealed = this.secClient(key).unmask(req.dropped, req.survivors);
-          this.secClients.delete(key);
-          return await respond({ revealed: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: Buffer.from(r.share) })) });
-        }
-        default:
-          throw new AccordError('WRONG_STAGE', `unknown secure-aggregation stage "${req.stage}"`);
-      }
-    } catch (e) {
-      await this.sendError(req.taskId, e);
-    }
-  }
-
-  private secClient(key: string): SecAggClient {
-    const c = this.secClients.get(key);
-    if (!c) throw new AccordError('WRONG_STAGE', `no secure-aggregation session ${key} (keys were not advertised here)`);
-    return c;
-  }
-
-  private async execute(task: IncomingTask): Promise<void> {
-    const { header } = task;
-    this.incoming.delete(header.taskId);
-    if (task.cancelled || this.stopped) return;
-    try {
-      const cfg = parseExperiment(JSON.parse(header.configJson), `task ${header.taskId} config`);
-      const data = this.siteData(cfg);
-      const model = await this.model(cfg, data);
-      if (!sameSpecs(weightSpecs(model).map((s) => ({ ...s })), task.specs))
-        throw new AccordError('WRONG_SHAPE', `global model shapes ${JSON.stringify(task.specs.map((s) => s.shape))} do not match the local model`);
-      const global = { specs: task.specs, values: task.values };
-      setFlatWeights(model, global);
-      const before = await evaluateLocal(model, data.test, data.classes);
-      if (task.kind === 'evaluate') {
-        const values: Record<string, number> = { loss: before.loss, accuracy: before.accuracy, ...(before.auc !== undefined ? { auc: before.auc } : {}) };
-        for (const [k, v] of Object.entries(values)) if (!Number.isFinite(v)) delete values[k];
-        await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values } });
-        this.completed++;
-        return;
-      }
-      const t0 = Date.now();
-      const trained = await trainLocal(model, data.train, cfg.train, data.classes, seedOf(cfg.seed, this.opts.site, header.round));
-      const after = getFlatWeights(model).values;
-      const delta = new Float32Array(after.length);
-      for (let i = 0; i < after.length; i++) delta[i] = after[i]! - global.values[i]!;
-      if (this.opts.attack) applyAttack(delta, this.opts.attack, seedOf(this.opts.site, header.round));
-      // Differential privacy: the site bounds its own contribution before anything leaves.
-      if (cfg.dp) clipL2(delta, cfg.dp.clip);
-      if (task.cancelled) return;
-      const values: Record<string, number> = { loss: trained.loss, startLoss: before.loss, startAccuracy: before.accuracy, trainMs: Date.now() - t0 };
-      for (const [k, v] of Object.entries(values)) if (!Number.isFinite(v)) delete values[k];
-      if (cfg.secagg.mode !== 'off') {
-        // The delta stays here; only its masked, quantised form leaves, in the masked-input stage.
-        for (const k of this.secureDeltas.keys()) if (k.startsWith(`${header.experimentId}/`)) this.secureDeltas.delete(k);
-        this.secureDeltas.set(`${header.experimentId}/${header.round}`, { delta, examples: data.train.n });
-        await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: 0, values } });
-        this.completed++;
-        return;
-      }
-      await this.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values } });
-      for (const c of chunkF32(delta)) {
-        if (task.cancelled) return;
-        await this.send({ updateChunk: { taskId: header.taskId, seq: c.seq, last: c.last, data: c.data } });
-      }
-      this.completed++;
-      this.log.info({ task: header.taskId, round: header.round, loss: trained.loss, examples: data.train.n }, 'update sent');
-    } catch (e) {
-      await this.sendError(header.taskId, e);
-    }
   }
 }

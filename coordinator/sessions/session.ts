@@ -4,29 +4,53 @@ import type * as grpc from '@grpc/grpc-js';
 import { AccordError, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
-import type { CoordinatorMessage, WorkerMessage__Output } from '../../shared/protocol/load';
-import type { SecAggRequest } from '../../shared/protocol/generated/accord/v1/SecAggRequest';
+import type { CoordinatorMessage, SecAggRequest, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
+import { encodeTaskSpec, type TaskSpec } from '../../shared/protocol/task-spec';
 import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
-import { SpoolWriter } from '../store/spool';
 import { type ValidHello, validateMetrics } from './validate';
 
 export type TaskKind = 'train' | 'evaluate' | 'secagg' | 'stats';
 
-export interface TaskRequest {
-  kind: TaskKind;
+/**
+ * Receives an uploaded vector chunk by chunk. The caller decides where uploads go (the round steps
+ * spool them to files); the session only streams validated bytes into it.
+ */
+export interface UploadSink {
+  write(bytes: Uint8Array, offset: number): void;
+  /** Resolves with the file that now holds the whole upload. */
+  commit(): Promise<string>;
+  abort(): void;
+}
+
+interface TaskBase {
   taskId: string;
   experimentId: string;
   round: number;
-  configJson: string;
+  attempt: number;
   deadline: number;
-  /** The global model (train and evaluate). */
-  weights?: FlatWeights;
-  /** Where an uploaded vector (a train delta, or a masked input) is spooled. */
-  spoolFile?: string;
-  /** Train under secure aggregation: the worker keeps its delta and answers with metrics only. */
-  secure?: boolean;
-  /** A secure-aggregation stage: the request, and the masked vector's length when one is uploaded. */
-  secagg?: { request: Omit<SecAggRequest, 'taskId'>; uploadValues?: number };
+}
+
+/** One task for one site. */
+export type TaskRequest =
+  | (TaskBase & {
+      kind: 'train';
+      spec: TaskSpec;
+      weights: FlatWeights;
+      /** Opens where the delta goes; null under secure aggregation (the worker keeps its delta). */
+      upload: (() => UploadSink) | null;
+    })
+  | (TaskBase & { kind: 'evaluate'; spec: TaskSpec; weights: FlatWeights })
+  | (TaskBase & { kind: 'stats'; spec: TaskSpec })
+  | (TaskBase & {
+      kind: 'secagg';
+      request: Omit<SecAggRequest, 'taskId'>;
+      /** masked-input: the masked vector's length and where it goes; null for the other stages. */
+      upload: { values: number; open: () => UploadSink } | null;
+    });
+
+/** A train task whose delta the worker keeps for secure aggregation: it answers with metrics only. */
+function keepsDelta(req: TaskRequest): boolean {
+  return req.kind === 'train' && req.upload === null;
 }
 
 /** A stage answer in JSON-safe form (bytes as base64), as BullMQ stores job results. */
@@ -60,7 +84,9 @@ interface ActiveTask {
   metrics?: { examples: number; values: Record<string, number> };
   secagg?: SecAggAnswer;
   receiver?: ChunkReceiver;
-  spool?: SpoolWriter;
+  sink?: UploadSink;
+  /** Set when the sink committed the whole upload. */
+  uploaded?: string;
   timer: NodeJS.Timeout;
   resolve: (o: TaskOutcome) => void;
   reject: (e: Error) => void;
@@ -140,27 +166,26 @@ export class Session {
   private async dispatch(task: ActiveTask): Promise<void> {
     const { req } = task;
     if (req.kind === 'secagg') {
-      await this.send({ secaggRequest: { ...req.secagg!.request, taskId: req.taskId } });
-      if (req.secagg!.uploadValues !== undefined) this.expectUpload(task, req.secagg!.uploadValues, 'u32');
+      await this.send({ secaggRequest: { ...req.request, taskId: req.taskId } });
+      if (req.upload) this.expectUpload(task, req.upload.values, req.upload.open, 'u32');
       return;
     }
-    if (req.kind === 'stats') {
-      const header = { taskId: req.taskId, experimentId: req.experimentId, round: req.round, configJson: req.configJson, deadlineUnixMs: req.deadline, modelBytes: 0, tensors: [] };
-      await this.send({ statsTask: { header } });
-      return;
-    }
-    const weights = req.weights!;
-    const header = {
+    const header: TaskHeader = {
       taskId: req.taskId,
       experimentId: req.experimentId,
       round: req.round,
-      configJson: req.configJson,
+      attempt: req.attempt,
       deadlineUnixMs: req.deadline,
-      modelBytes: weights.values.byteLength,
-      tensors: weights.specs.map((s) => ({ name: s.name, shape: s.shape })),
+      spec: encodeTaskSpec(req.spec),
+      modelBytes: req.kind === 'stats' ? 0 : req.weights.values.byteLength,
+      tensors: req.kind === 'stats' ? [] : req.weights.specs.map((s) => ({ name: s.name, shape: s.shape })),
     };
+    if (req.kind === 'stats') {
+      await this.send({ statsTask: { header } });
+      return;
+    }
     await this.send(req.kind === 'train' ? { trainTask: { header } } : { evaluateTask: { header } });
-    for (const c of chunkF32(weights.values)) {
+    for (const c of chunkF32(req.weights.values)) {
       if (!this.tasks.has(req.taskId)) return; // failed or cancelled meanwhile
       task.bytesDown += await this.send({ modelChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
     }
@@ -171,11 +196,11 @@ export class Session {
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
     const m = task.metrics ?? { examples: 0, values: {} };
-    if (task.req.kind === 'secagg' && !task.secagg) task.secagg = { stage: task.req.secagg!.request.stage! };
+    if (task.req.kind === 'secagg' && !task.secagg) task.secagg = { stage: task.req.request.stage ?? '' };
     task.resolve({
       examples: m.examples,
       metrics: m.values,
-      ...(task.spool ? { spoolFile: task.spool.file } : {}),
+      ...(task.uploaded ? { spoolFile: task.uploaded } : {}),
       ...(task.secagg ? { secagg: task.secagg } : {}),
       bytesDown: task.bytesDown,
       bytesUp: task.bytesUp,
@@ -187,7 +212,7 @@ export class Session {
     if (!this.tasks.has(task.req.taskId)) return;
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
-    task.spool?.abort();
+    task.sink?.abort();
     this.log.warn({ site: this.site, task: task.req.taskId, code: (err as AccordError).code, err: err.message }, 'task failed');
     task.reject(err);
   }
@@ -237,22 +262,23 @@ export class Session {
       if (task.metrics) throw new ProtocolError(`metrics sent twice for task ${task.req.taskId}`, 'DUPLICATE_METRICS');
       if (task.req.kind === 'secagg') throw new ProtocolError(`metrics sent for secure-aggregation task ${task.req.taskId}`, 'BAD_METRICS');
       // Under secure aggregation the example count travels inside the masked vector, never alone.
-      if (task.req.kind === 'train' && !task.req.secure && (m.examples < 1 || m.examples > this.declaredExamples))
+      const keeps = keepsDelta(task.req);
+      if (task.req.kind === 'train' && !keeps && (m.examples < 1 || m.examples > this.declaredExamples))
         throw new ProtocolError(`train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`, 'BAD_METRICS');
-      task.metrics = { examples: task.req.secure ? 0 : m.examples, values: m.values };
-      if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || task.req.secure) return this.finish(task);
-      this.expectUpload(task, totalSize(task.req.weights!.specs), 'f32');
+      task.metrics = { examples: keeps ? 0 : m.examples, values: m.values };
+      if (task.req.kind !== 'train' || task.req.upload === null) return this.finish(task);
+      this.expectUpload(task, totalSize(task.req.weights.specs), task.req.upload, 'f32');
     } catch (e) {
       this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
     }
   }
 
-  /** Prepares to receive a vector of `values` 32-bit values into the task's spool file. */
-  private expectUpload(task: ActiveTask, values: number, kind: 'f32' | 'u32'): void {
-    const spool = new SpoolWriter(task.req.spoolFile!);
-    task.spool = spool;
+  /** Prepares to receive a vector of `values` 32-bit values into a sink it opens now. */
+  private expectUpload(task: ActiveTask, values: number, open: () => UploadSink, kind: 'f32' | 'u32'): void {
+    const sink = open();
+    task.sink = sink;
     const what = kind === 'u32' ? `masked input from ${this.site}` : `update from ${this.site}`;
-    task.receiver = new ChunkReceiver(values, (bytes, off) => spool.write(bytes, off), what, kind);
+    task.receiver = new ChunkReceiver(values, (bytes, off) => sink.write(bytes, off), what, kind);
   }
 
   private onSecAgg(r: NonNullable<WorkerMessage__Output['secaggResponse']>): void {
@@ -260,9 +286,9 @@ export class Session {
     if (!task) return this.reject(r.taskId, new ProtocolError(`secure-aggregation answer for unknown or finished task "${r.taskId}" (replayed?)`, 'UNKNOWN_TASK'));
     try {
       if (task.req.kind !== 'secagg') throw new ProtocolError(`secure-aggregation answer for ${task.req.kind} task ${r.taskId}`, 'UNEXPECTED_MESSAGE');
-      const stage = task.req.secagg!.request.stage;
+      const stage = task.req.request.stage ?? '';
       if (r.stage !== stage) throw new ProtocolError(`answer for stage ${r.stage}, task ${r.taskId} is stage ${stage}`, 'WRONG_STAGE');
-      if (task.req.secagg!.uploadValues !== undefined) throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
+      if (task.req.upload) throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
       if (task.secagg) throw new ProtocolError(`stage ${stage} answered twice`, 'DUPLICATE_ANSWER');
       if (r.shares.length > MAX_SHARES || r.revealed.length > MAX_SHARES) throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
       const b64 = (b: Buffer) => b.toString('base64');
@@ -297,10 +323,10 @@ export class Session {
     this.bytesUp += size;
     const task = this.tasks.get(chunk.taskId);
     if (!task) return this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
-    if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || task.req.secure)
-      return this.reject(chunk.taskId, new ProtocolError(`update sent for ${task.req.secure ? 'secure train' : task.req.kind} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
+    if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || keepsDelta(task.req))
+      return this.reject(chunk.taskId, new ProtocolError(`update sent for ${keepsDelta(task.req) ? 'secure train' : task.req.kind} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
     if (!task.receiver)
-      return this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.secagg!.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+      return this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
     if (task.receiver.complete) {
       // A second copy of a finished upload: refused, and the first copy stands.
       void this.send({ error: { taskId: chunk.taskId, code: 'DUPLICATE_UPLOAD', message: `task ${chunk.taskId} was already uploaded in full; the repeat is ignored` } }).catch(() => undefined);
@@ -311,8 +337,13 @@ export class Session {
     try {
       task.receiver.accept({ seq: chunk.seq, last: chunk.last, data: chunk.data });
       if (task.receiver.complete) {
-        task.spool!.commit().then(
-          () => this.finish(task),
+        const sink = task.sink;
+        if (!sink) throw new ProtocolError('upload without a sink');
+        sink.commit().then(
+          (file) => {
+            task.uploaded = file;
+            this.finish(task);
+          },
           (e: unknown) => this.fail(task, new TaskError(`spooling the update from ${this.site} failed: ${String(e)}`, 'SPOOL_FAILED')),
         );
       }

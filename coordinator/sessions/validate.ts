@@ -1,7 +1,7 @@
 // Validation of worker messages on arrival (shapes are typed by proto-loader; values are checked here).
 import type { Hello__Output } from '../../shared/protocol/load';
 import { ProtocolError } from '../../shared/errors';
-import type { Metrics__Output } from '../../shared/protocol/generated/accord/v1/Metrics';
+import type { Metrics__Output } from '../../shared/protocol/load';
 
 export const SITE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -134,6 +134,26 @@ export const dpSchema = z
   })
   .strict();
 
+/** Local training at each site. */
+export const trainSchema = z
+  .object({
+    epochs: z.number().int().min(1).default(1),
+    batchSize: z.number().int().min(1).default(16),
+    learningRate: z.number().positive().default(0.05),
+    optimizer: z.enum(['sgd', 'adam']).default('sgd'),
+    /** FedProx's mu (set by the fedprox strategy; 0 = plain local training). */
+    proximalMu: z.number().min(0).default(0),
+    /**
+     * Restricted softmax (FedRS, Li & Zhan 2021, with alpha = 0): a site's loss normalises the
+     * predicted probabilities over the classes present in its own training data, so a site that
+     * holds two classes does not push the other classes' outputs down. Under label skew this keeps
+     * a round's average from forgetting the classes its sampled sites lack. No effect on a site
+     * holding every class, nor on binary models. Default false.
+     */
+    restrictedSoftmax: z.boolean().default(false),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     /** Human name of the experiment. */
@@ -153,25 +173,7 @@ export const experimentSchema = z
       })
       .strict()
       .default({ min: 2, fraction: 1 }),
-    train: z
-      .object({
-        epochs: z.number().int().min(1).default(1),
-        batchSize: z.number().int().min(1).default(16),
-        learningRate: z.number().positive().default(0.05),
-        optimizer: z.enum(['sgd', 'adam']).default('sgd'),
-        /** FedProx's mu (set by the fedprox strategy; 0 = plain local training). */
-        proximalMu: z.number().min(0).default(0),
-        /**
-         * Restricted softmax (FedRS, Li & Zhan 2021, with alpha = 0): a site's loss normalises the
-         * predicted probabilities over the classes present in its own training data, so a site that
-         * holds two classes does not push the other classes' outputs down. Under label skew this keeps
-         * a round's average from forgetting the classes its sampled sites lack. No effect on a site
-         * holding every class, nor on binary models. Default false.
-         */
-        restrictedSoftmax: z.boolean().default(false),
-      })
-      .strict()
-      .default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0, restrictedSoftmax: false }),
+    train: trainSchema.default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0, restrictedSoftmax: false }),
     strategy: strategySchema.default({ name: 'fedavg' }),
     eval: z
       .object({
@@ -226,4 +228,5 @@ export type DataConfig = z.infer<typeof dataSchema>;
 export type CsvDataConfig = z.infer<typeof csvDataSchema>;
 export type IdxDataConfig = z.infer<typeof idxDataSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
+export type TrainConfig = z.infer<typeof trainSchema>;
 export type ExperimentInput = z.input<typeof experimentSchema>;

@@ -32,7 +32,10 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
 
 export type { WorkerMessage, WorkerMessage__Output } from './generated/accord/v1/WorkerMessage';
 export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated/accord/v1/CoordinatorMessage';
-export type { TaskHeader__Output } from './generated/accord/v1/TaskHeader';
+export type { TaskHeader, TaskHeader__Output } from './generated/accord/v1/TaskHeader';
+export type { SecAggRequest, SecAggRequest__Output } from './generated/accord/v1/SecAggRequest';
+export type { Metrics__Output } from './generated/accord/v1/Metrics';
+export type { TaskSpec as TaskSpecMessage, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
 export type { Hello__Output } from './generated/accord/v1/Hello';
 export type { FederationClient } from './generated/accord/v1/Federation';
 export type { FederationHandlers } from './generated/accord/v1/Federation';

@@ -36,6 +36,14 @@ export interface RevealedShare {
   share: Uint8Array;
 }
 
+/**
+ * The context every key, mask seed and sealed share of one round attempt is bound to: shares of one
+ * attempt can never be replayed in another. Client and server must derive it the same way.
+ */
+export function protocolContext(experimentId: string, attempt: number): string {
+  return `${experimentId}#a${attempt}`;
+}
+
 const SHARE_LEN = 33; // 32-byte secret + the x coordinate
 
 export class SecAggClient {

@@ -2,7 +2,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { CHANNEL_OPTIONS, loadProtocol, type CoordinatorMessage__Output, type TaskHeader__Output, type WorkerMessage } from '../../shared/protocol/load';
 import { f32ToBytes } from '../../shared/tensors/bytes';
-import { SecAggClient } from '../../shared/secagg/client';
+import { protocolContext, SecAggClient } from '../../shared/secagg/client';
 
 export interface RogueTask {
   kind: 'train' | 'evaluate';
@@ -70,12 +70,12 @@ export class Rogue {
   private async secureStage(req: NonNullable<CoordinatorMessage__Output['secaggRequest']>, masked: 'wrong-length' | 'twice'): Promise<void> {
     const reply = (body: object) => this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
     if (req.stage === 'advertise-keys') {
-      this.secagg = new SecAggClient(req.experimentId, req.round, this.site);
+      this.secagg = new SecAggClient(protocolContext(req.experimentId, req.attempt), req.round, this.site);
       const { cPk, sPk } = this.secagg.advertise();
       return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
     }
     if (req.stage === 'share-keys') {
-      const shares = await this.secagg!.shareKeys(req.peers, { degree: req.degree === 'all' ? 'all' : Number(req.degree), threshold: req.threshold, graphSeed: req.graphSeed });
+      const shares = await this.secagg!.shareKeys(req.peers, { degree: req.neighbours === 0 ? 'all' : req.neighbours, threshold: req.threshold, graphSeed: req.graphSeed });
       return reply({ shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })) });
     }
     if (req.stage === 'masked-input') {

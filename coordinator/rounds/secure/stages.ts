@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import type { ExperimentConfig, SecAggStage } from '../../../shared/config/schema';
 import { effectiveNoiseMultiplier, perClientNoiseStd } from '../../../shared/privacy/noise';
 import { rng, sample, seedOf } from '../../../shared/random';
-import type { RevealedShare } from '../../../shared/secagg/client';
+import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
 import { addMask } from '../../../shared/secagg/prg';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
@@ -21,7 +21,7 @@ import { totalSize } from '../../../shared/tensors/weights';
 import { openStep, type RoundContext } from '../context';
 import { evaluateCandidate } from '../evaluate';
 import { roundFailed } from '../finish';
-import { protocolId, readState, type SecAggState, writeState } from './state';
+import { readState, type SecAggState, writeState } from './state';
 
 export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, cfg: ExperimentConfig, commit: CommitJobData, q: number): Promise<void> {
   const prevSpecs = ctx.checkpoints.readMeta(ref.experimentId, ref.round - 1).specs;
@@ -42,7 +42,6 @@ export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, c
       // Public normaliser: each client sends (w / W) * delta and w / W, so all values lie in [-clip, clip].
       weightScale: cfg.dp ? n : Math.max(1, declared),
       noiseStd: cfg.dp && cfg.dp.noise > 0 ? perClientNoiseStd(cfg.dp.noise * cfg.dp.clip, n) : 0,
-      dpClip: cfg.dp?.clip ?? 0,
       uniformWeight: Boolean(cfg.dp),
     },
     length: totalSize(prevSpecs) + 1,
@@ -169,7 +168,7 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
       new Uint8Array(sum.buffer).set(raw);
       try {
         await unmaskSum(sum, {
-          experiment: protocolId(state),
+          experiment: protocolContext(state.experimentId, state.attempt),
           round,
           peers: state.peers!.map((p) => ({ site: p.site, cPk: Buffer.from(p.cPk, 'base64'), sPk: Buffer.from(p.sPk, 'base64') })),
           graph: { degree: state.degree, threshold: state.threshold, graphSeed: state.graphSeed },

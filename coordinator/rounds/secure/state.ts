@@ -15,7 +15,7 @@ export interface SecAggState {
   threshold: number;
   graphSeed: string;
   /** Quantisation and weighting that every client applies. */
-  quant: { range: number; levels: number; weightScale: number; noiseStd: number; dpClip: number; uniformWeight: boolean };
+  quant: { range: number; levels: number; weightScale: number; noiseStd: number; uniformWeight: boolean };
   /** Values in the masked vector: the model's parameters plus the weight. */
   length: number;
   /** Sites that trained this round (the protocol starts with them). */
@@ -44,9 +44,4 @@ export function readState(paths: StorePaths, exp: string, round: number, attempt
 
 export function writeState(paths: StorePaths, s: SecAggState): void {
   writeFileAtomic(paths.secaggState(s.experimentId, s.round, s.attempt), JSON.stringify(s));
-}
-
-/** The protocol's context string: keys and shares of one attempt can never be replayed in another. */
-export function protocolId(s: Pick<SecAggState, 'experimentId' | 'attempt'>): string {
-  return `${s.experimentId}#a${s.attempt}`;
 }

@@ -19,7 +19,9 @@ import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output a
 import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from './accord/v1/SecAggResponse';
 import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from './accord/v1/StatsTask';
 import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from './accord/v1/TaskHeader';
+import type { TaskSpec as _accord_v1_TaskSpec, TaskSpec__Output as _accord_v1_TaskSpec__Output } from './accord/v1/TaskSpec';
 import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from './accord/v1/TensorSpec';
+import type { TrainSettings as _accord_v1_TrainSettings, TrainSettings__Output as _accord_v1_TrainSettings__Output } from './accord/v1/TrainSettings';
 import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from './accord/v1/TrainTask';
 import type { UpdateChunk as _accord_v1_UpdateChunk, UpdateChunk__Output as _accord_v1_UpdateChunk__Output } from './accord/v1/UpdateChunk';
 import type { Welcome as _accord_v1_Welcome, Welcome__Output as _accord_v1_Welcome__Output } from './accord/v1/Welcome';
@@ -50,7 +52,9 @@ export interface ProtoGrpcType {
       SecAggResponse: MessageTypeDefinition<_accord_v1_SecAggResponse, _accord_v1_SecAggResponse__Output>
       StatsTask: MessageTypeDefinition<_accord_v1_StatsTask, _accord_v1_StatsTask__Output>
       TaskHeader: MessageTypeDefinition<_accord_v1_TaskHeader, _accord_v1_TaskHeader__Output>
+      TaskSpec: MessageTypeDefinition<_accord_v1_TaskSpec, _accord_v1_TaskSpec__Output>
       TensorSpec: MessageTypeDefinition<_accord_v1_TensorSpec, _accord_v1_TensorSpec__Output>
+      TrainSettings: MessageTypeDefinition<_accord_v1_TrainSettings, _accord_v1_TrainSettings__Output>
       TrainTask: MessageTypeDefinition<_accord_v1_TrainTask, _accord_v1_TrainTask__Output>
       UpdateChunk: MessageTypeDefinition<_accord_v1_UpdateChunk, _accord_v1_UpdateChunk__Output>
       Welcome: MessageTypeDefinition<_accord_v1_Welcome, _accord_v1_Welcome__Output>

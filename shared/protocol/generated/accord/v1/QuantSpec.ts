@@ -6,7 +6,6 @@ export interface QuantSpec {
   'levels'?: (number);
   'weightScale'?: (number | string);
   'noiseStd'?: (number | string);
-  'dpClip'?: (number | string);
   'uniformWeight'?: (boolean);
 }
 
@@ -15,6 +14,5 @@ export interface QuantSpec__Output {
   'levels': (number);
   'weightScale': (number);
   'noiseStd': (number);
-  'dpClip': (number);
   'uniformWeight': (boolean);
 }

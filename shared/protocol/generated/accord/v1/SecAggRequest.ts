@@ -12,7 +12,6 @@ export interface SecAggRequest {
   'stage'?: (string);
   'deadlineUnixMs'?: (number | string | Long);
   'peers'?: (_accord_v1_PeerKeys)[];
-  'degree'?: (string);
   'threshold'?: (number | string);
   'graphSeed'?: (string);
   'shares'?: (_accord_v1_SealedShare)[];
@@ -20,6 +19,8 @@ export interface SecAggRequest {
   'quant'?: (_accord_v1_QuantSpec | null);
   'dropped'?: (string)[];
   'survivors'?: (string)[];
+  'attempt'?: (number);
+  'neighbours'?: (number);
 }
 
 export interface SecAggRequest__Output {
@@ -29,7 +30,6 @@ export interface SecAggRequest__Output {
   'stage': (string);
   'deadlineUnixMs': (string);
   'peers': (_accord_v1_PeerKeys__Output)[];
-  'degree': (string);
   'threshold': (number);
   'graphSeed': (string);
   'shares': (_accord_v1_SealedShare__Output)[];
@@ -37,4 +37,6 @@ export interface SecAggRequest__Output {
   'quant': (_accord_v1_QuantSpec__Output | null);
   'dropped': (string)[];
   'survivors': (string)[];
+  'attempt': (number);
+  'neighbours': (number);
 }

@@ -1,0 +1,12 @@
+// The task spec the transfer benchmarks send: its content is not read (the bench sender only streams).
+import { idxDataSchema, trainSchema } from '../shared/config/schema';
+import type { TaskSpec } from '../shared/protocol/task-spec';
+
+export const BENCH_SPEC: TaskSpec = {
+  data: idxDataSchema.parse({ format: 'idx' }),
+  model: { zoo: 'logreg' },
+  train: trainSchema.parse({}),
+  dpClip: undefined,
+  secure: false,
+  seed: 1,
+};

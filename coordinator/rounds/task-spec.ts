@@ -1,0 +1,18 @@
+// The task spec a site receives: built from the experiment record once per task, holding only what
+// the site needs (its data settings with the federation's statistics, the model, this round's
+// training settings, the privacy bound it must apply, whether its delta stays for secure aggregation).
+import type { TaskSpec } from '../../shared/protocol/task-spec';
+import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
+import { createStrategy } from '../strategies';
+
+export function taskSpecFor(rec: ExperimentRecord, round: number): TaskSpec {
+  const cfg = ExperimentRecords.effectiveConfig(rec);
+  return {
+    data: cfg.data,
+    model: cfg.model,
+    train: createStrategy(cfg.strategy).configureFit(round, cfg),
+    dpClip: cfg.dp?.clip,
+    secure: cfg.secagg.mode !== 'off',
+    seed: cfg.seed,
+  };
+}

@@ -1,0 +1,22 @@
+// Original file: proto/accord.proto
+
+import type { TrainSettings as _accord_v1_TrainSettings, TrainSettings__Output as _accord_v1_TrainSettings__Output } from '../../accord/v1/TrainSettings';
+import type { Long } from '@grpc/proto-loader';
+
+export interface TaskSpec {
+  'dataJson'?: (string);
+  'modelJson'?: (string);
+  'train'?: (_accord_v1_TrainSettings | null);
+  'dpClip'?: (number | string);
+  'secure'?: (boolean);
+  'seed'?: (number | string | Long);
+}
+
+export interface TaskSpec__Output {
+  'dataJson': (string);
+  'modelJson': (string);
+  'train': (_accord_v1_TrainSettings__Output | null);
+  'dpClip': (number);
+  'secure': (boolean);
+  'seed': (string);
+}

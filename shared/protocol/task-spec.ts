@@ -1,0 +1,67 @@
+// The task spec: what a site needs to run one task, and nothing else of the experiment. The
+// coordinator builds it from the experiment record; the worker parses it once on arrival with the
+// same zod schemas that checked the experiment, so a setting is checked at each trust boundary.
+import { z } from 'zod';
+import { formatIssues } from '../config/load';
+import { type DataConfig, dataSchema, type ModelConfig, modelSchema, type TrainConfig, trainSchema } from '../config/schema';
+import { ProtocolError } from '../errors';
+import type { TaskSpec as TaskSpecWire, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
+
+export interface TaskSpec {
+  data: DataConfig;
+  model: ModelConfig;
+  /** Local training settings of this round (train tasks). */
+  train: TrainConfig;
+  /** L2 bound the site applies to its delta before anything leaves it (differential privacy). */
+  dpClip: number | undefined;
+  /** Secure aggregation: the delta stays at the site until the masked-input stage. */
+  secure: boolean;
+  /** Experiment seed: local shuffling is seeded by (seed, site, round). */
+  seed: number;
+}
+
+export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
+  return {
+    dataJson: JSON.stringify(spec.data),
+    modelJson: JSON.stringify(spec.model),
+    train: spec.train,
+    dpClip: spec.dpClip ?? 0,
+    secure: spec.secure,
+    seed: spec.seed,
+  };
+}
+
+const wireSchema = z
+  .object({
+    data: dataSchema,
+    model: modelSchema,
+    train: trainSchema,
+    dpClip: z.number().min(0),
+    secure: z.boolean(),
+    seed: z.number().int(),
+  })
+  .strict();
+
+function json(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ProtocolError(`task spec: ${field} is not JSON`, 'BAD_TASK_SPEC');
+  }
+}
+
+/** Parses the spec of task `taskId`; a missing or wrong field is a ProtocolError naming it. */
+export function parseTaskSpec(wire: TaskSpec__Output | null, taskId: string): TaskSpec {
+  if (!wire) throw new ProtocolError(`task ${taskId} carries no spec`, 'BAD_TASK_SPEC');
+  const r = wireSchema.safeParse({
+    data: json(wire.dataJson, 'data_json'),
+    model: json(wire.modelJson, 'model_json'),
+    train: wire.train ?? {},
+    dpClip: wire.dpClip,
+    secure: wire.secure,
+    seed: Number(wire.seed),
+  });
+  if (!r.success) throw new ProtocolError(`task ${taskId} spec: ${formatIssues(r.error.issues)}`, 'BAD_TASK_SPEC');
+  const { dpClip, ...rest } = r.data;
+  return { ...rest, dpClip: dpClip > 0 ? dpClip : undefined };
+}

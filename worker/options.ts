@@ -1,0 +1,28 @@
+// What `accord worker` (or a test, or a simulated pool) configures on a site's worker.
+import type { Attack } from '../shared/attack';
+import type { SitePartition } from '../shared/data/images';
+import type { Logger } from '../shared/log/logger';
+import type { BackendName } from '../shared/models/backend';
+
+export interface WorkerOptions {
+  /** HOST:PORT of the coordinator's gRPC server. */
+  coordinator: string;
+  /** This site's name, as the coordinator's tokens file knows it. */
+  site: string;
+  token: string;
+  /** The site's local data file (CSV). It is read here and never sent. */
+  dataFile: string;
+  /** TF.js backend: auto (tensorflow > wasm > cpu), or one of them. Default auto. */
+  backend?: BackendName | 'auto';
+  /** Where the audit log of sent messages goes. Default: no file (still logged at debug level). */
+  auditFile?: string;
+  /** Longest wait between reconnect attempts. Default 30000 ms. */
+  maxBackoffMs?: number;
+  /** Simulation only: poison this site's updates (see shared/attack.ts). */
+  attack?: Attack;
+  /** TLS to the coordinator (PEM): the CA that signed its certificate, and this site's own for mTLS. */
+  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
+  /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
+  partition?: SitePartition;
+  log?: Logger;
+}

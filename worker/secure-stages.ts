@@ -1,0 +1,97 @@
+// The site's side of secure aggregation: a trained delta waits here until the masked-input stage, and
+// only its quantised, masked form leaves. The protocol itself is in shared/secagg/client.ts.
+import crypto from 'node:crypto';
+import { AccordError } from '../shared/errors';
+import { addGaussianNoise } from '../shared/privacy/noise';
+import { chunkF32 } from '../shared/protocol/chunks';
+import type { SecAggRequest__Output, WorkerMessage } from '../shared/protocol/load';
+import { rng } from '../shared/random';
+import { protocolContext, SecAggClient } from '../shared/secagg/client';
+import { quantize } from '../shared/secagg/quantize';
+import type { Outbox } from './outbox';
+
+type Answer = Omit<NonNullable<WorkerMessage['secaggResponse']>, 'taskId' | 'stage'>;
+
+/** One round attempt of one experiment. */
+const attemptKey = (experimentId: string, round: number, attempt: number) => `${experimentId}/${round}/${attempt}`;
+
+export class SecureStages {
+  /** This round attempt's clipped delta and its weight, kept for the masked-input stage. */
+  private readonly deltas = new Map<string, { delta: Float32Array; examples: number }>();
+  private readonly clients = new Map<string, SecAggClient>();
+
+  constructor(
+    private readonly site: string,
+    private readonly outbox: Outbox,
+  ) {}
+
+  /** Keeps the delta of a secure train task (only the newest attempt of an experiment is kept). */
+  keep(experimentId: string, round: number, attempt: number, delta: Float32Array, examples: number): void {
+    for (const k of this.deltas.keys()) if (k.startsWith(`${experimentId}/`)) this.deltas.delete(k);
+    this.deltas.set(attemptKey(experimentId, round, attempt), { delta, examples });
+  }
+
+  /** Runs one stage; a failure is reported to the coordinator as the task's error. */
+  async handle(req: SecAggRequest__Output): Promise<void> {
+    try {
+      await this.stage(req);
+    } catch (e) {
+      await this.outbox.sendError(req.taskId, e);
+    }
+  }
+
+  private async stage(req: SecAggRequest__Output): Promise<void> {
+    const key = attemptKey(req.experimentId, req.round, req.attempt);
+    const respond = (body: Answer) => this.outbox.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
+    switch (req.stage) {
+      case 'advertise-keys': {
+        for (const k of this.clients.keys()) if (k.startsWith(`${req.experimentId}/`)) this.clients.delete(k);
+        const client = new SecAggClient(protocolContext(req.experimentId, req.attempt), req.round, this.site);
+        this.clients.set(key, client);
+        const { cPk, sPk } = client.advertise();
+        return respond({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
+      }
+      case 'share-keys': {
+        const peers = req.peers.map((p) => ({ site: p.site, cPk: p.cPk, sPk: p.sPk }));
+        const shares = await this.client(key).shareKeys(peers, { degree: req.neighbours === 0 ? 'all' : req.neighbours, threshold: req.threshold, graphSeed: req.graphSeed });
+        return respond({ shares: shares.map((s) => ({ from: s.from, to: s.to, sealed: Buffer.from(s.sealed) })) });
+      }
+      case 'masked-input':
+        return this.maskedInput(req, key);
+      case 'unmasking': {
+        const revealed = this.client(key).unmask(req.dropped, req.survivors);
+        this.clients.delete(key);
+        return respond({ revealed: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: Buffer.from(r.share) })) });
+      }
+      default:
+        throw new AccordError('WRONG_STAGE', `unknown secure-aggregation stage "${req.stage}"`);
+    }
+  }
+
+  /** Weighs, noises (the site's share of the DP noise), quantises and masks the kept delta, then uploads it. */
+  private async maskedInput(req: SecAggRequest__Output, key: string): Promise<void> {
+    const mine = this.deltas.get(key);
+    if (!mine) throw new AccordError('NO_UPDATE', `no trained update for round ${req.round} attempt ${req.attempt}`);
+    const q = req.quant;
+    if (!q) throw new AccordError('BAD_REQUEST', 'masked-input without its quantisation spec');
+    const n = mine.delta.length;
+    const weight = (q.uniformWeight ? 1 : mine.examples) / q.weightScale;
+    const v = new Float32Array(n + 1);
+    v.set(mine.delta);
+    if (q.noiseStd > 0) addGaussianNoise(v.subarray(0, n), q.noiseStd);
+    for (let i = 0; i < n; i++) v[i] = (v[i] ?? 0) * weight;
+    v[n] = weight;
+    const quantised = quantize(v, q.range, q.levels, rng(crypto.randomBytes(4).readUInt32LE(0)));
+    const shares = req.shares.map((s) => ({ from: s.from, to: s.to, sealed: s.sealed }));
+    const masked = this.client(key).maskedInput(shares, req.sharers, quantised);
+    for (const c of chunkF32(new Float32Array(masked.buffer, masked.byteOffset, masked.length)))
+      await this.outbox.send({ updateChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
+    this.deltas.delete(key);
+  }
+
+  private client(key: string): SecAggClient {
+    const c = this.clients.get(key);
+    if (!c) throw new AccordError('WRONG_STAGE', `no secure-aggregation session ${key} (keys were not advertised here)`);
+    return c;
+  }
+}

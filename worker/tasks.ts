@@ -1,0 +1,146 @@
+// Running a site's tasks: train (a delta from the global model), evaluate (the global model on the
+// site's test split) and column statistics, each under the task's spec. Only deltas and metrics
+// leave; the rows stay in the site's caches.
+import type * as tf from '@tensorflow/tfjs';
+import { type Attack, applyAttack } from '../shared/attack';
+import type { DataConfig } from '../shared/config/schema';
+import { readCsvFile } from '../shared/data/csv';
+import { columnSumsToMetrics, type SiteData, siteColumnSums } from '../shared/data/features';
+import type { SitePartition } from '../shared/data/images';
+import { inputSize } from '../shared/data/shape';
+import { loadSiteData } from '../shared/data/site';
+import { AccordError } from '../shared/errors';
+import type { Logger } from '../shared/log/logger';
+import { evaluateLocal, trainLocal } from '../shared/models/train';
+import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo';
+import { clipL2 } from '../shared/privacy/clip';
+import { chunkF32 } from '../shared/protocol/chunks';
+import type { TaskHeader__Output } from '../shared/protocol/load';
+import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec';
+import { seedOf } from '../shared/random';
+import { sameSpecs, type TensorShape } from '../shared/tensors/weights';
+import type { Outbox } from './outbox';
+import type { SecureStages } from './secure-stages';
+
+export interface SiteOptions {
+  site: string;
+  /** The site's data file or directory. */
+  dataFile: string;
+  /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
+  partition?: SitePartition | undefined;
+  /** Simulation only: poison this site's updates (see shared/attack.ts). */
+  attack?: Attack | undefined;
+}
+
+/** A train or evaluate task whose global model has fully arrived. */
+export interface ModelTask {
+  kind: 'train' | 'evaluate';
+  header: TaskHeader__Output;
+  specs: TensorShape[];
+  values: Float32Array;
+  /** Set when the coordinator cancels the task. */
+  cancelled: boolean;
+}
+
+/** Drops metrics that are not finite numbers (the coordinator would refuse them). */
+function finite(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
+}
+
+export class TaskRunner {
+  private readonly siteCache = new Map<string, SiteData>();
+  private readonly modelCache = new Map<string, tf.LayersModel>();
+  /** Tasks completed (for tests and logs). */
+  completed = 0;
+
+  constructor(
+    private readonly opts: SiteOptions,
+    private readonly outbox: Outbox,
+    private readonly secure: SecureStages,
+    private readonly log: Logger,
+  ) {}
+
+  dispose(): void {
+    for (const m of this.modelCache.values()) m.dispose();
+    this.modelCache.clear();
+  }
+
+  private siteData(data: DataConfig): SiteData {
+    const key = JSON.stringify(data);
+    let d = this.siteCache.get(key);
+    if (!d) {
+      d = loadSiteData(this.opts.dataFile, data, this.opts.partition);
+      this.siteCache.set(key, d);
+      this.log.info({ train: d.train.n, test: d.test.n, features: d.featureNames.length }, 'local data loaded');
+    }
+    return d;
+  }
+
+  private async model(spec: TaskSpec, data: SiteData): Promise<tf.LayersModel> {
+    const key = JSON.stringify([spec.model, inputSize(spec.data), data.classes]);
+    let m = this.modelCache.get(key);
+    if (!m) {
+      m = await modelFor(spec);
+      this.modelCache.set(key, m);
+    }
+    return m;
+  }
+
+  /** Federated scaling: per-column count, sum and sum of squares of this site's training rows. */
+  async columnSums(header: TaskHeader__Output): Promise<void> {
+    try {
+      const { data } = parseTaskSpec(header.spec, header.taskId);
+      if (data.format !== 'csv') throw new AccordError('WRONG_FORMAT', 'column statistics apply to CSV data only');
+      const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
+      const values = columnSumsToMetrics(sums, data.columns);
+      await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: sums.rows, values } });
+    } catch (e) {
+      await this.outbox.sendError(header.taskId, e);
+    }
+  }
+
+  async execute(task: ModelTask): Promise<void> {
+    const { header } = task;
+    try {
+      const spec = parseTaskSpec(header.spec, header.taskId);
+      const data = this.siteData(spec.data);
+      const model = await this.model(spec, data);
+      if (!sameSpecs(weightSpecs(model), task.specs))
+        throw new AccordError('WRONG_SHAPE', `global model shapes ${JSON.stringify(task.specs.map((s) => s.shape))} do not match the local model`);
+      setFlatWeights(model, { specs: task.specs, values: task.values });
+      const before = await evaluateLocal(model, data.test, data.classes);
+      if (task.kind === 'evaluate') {
+        const values = finite({ loss: before.loss, accuracy: before.accuracy, ...(before.auc !== undefined ? { auc: before.auc } : {}) });
+        await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values } });
+        this.completed++;
+        return;
+      }
+      const t0 = Date.now();
+      const trained = await trainLocal(model, data.train, spec.train, data.classes, seedOf(spec.seed, this.opts.site, header.round));
+      const after = getFlatWeights(model).values;
+      const delta = new Float32Array(after.length);
+      for (let i = 0; i < after.length; i++) delta[i] = (after[i] ?? 0) - (task.values[i] ?? 0);
+      if (this.opts.attack) applyAttack(delta, this.opts.attack, seedOf(this.opts.site, header.round));
+      // Differential privacy: the site bounds its own contribution before anything leaves.
+      if (spec.dpClip !== undefined) clipL2(delta, spec.dpClip);
+      if (task.cancelled) return;
+      const values = finite({ loss: trained.loss, startLoss: before.loss, startAccuracy: before.accuracy, trainMs: Date.now() - t0 });
+      if (spec.secure) {
+        // The delta stays here; only its masked, quantised form leaves, in the masked-input stage.
+        this.secure.keep(header.experimentId, header.round, header.attempt, delta, data.train.n);
+        await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: 0, values } });
+        this.completed++;
+        return;
+      }
+      await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values } });
+      for (const c of chunkF32(delta)) {
+        if (task.cancelled) return;
+        await this.outbox.send({ updateChunk: { taskId: header.taskId, seq: c.seq, last: c.last, data: c.data } });
+      }
+      this.completed++;
+      this.log.info({ task: header.taskId, round: header.round, loss: trained.loss, examples: data.train.n }, 'update sent');
+    } catch (e) {
+      await this.outbox.sendError(header.taskId, e);
+    }
+  }
+}
