@@ -1,6 +1,6 @@
 // Simulated Byzantine behaviour, to show what robust strategies protect against (never used by a real site).
 import { ConfigError } from './errors';
-import { rng } from './random';
+import { normal, rng } from './random';
 
 export type Attack = { kind: 'scale'; factor: number } | { kind: 'signflip' } | { kind: 'noise'; std: number };
 
@@ -20,6 +20,6 @@ export function applyAttack(delta: Float32Array, a: Attack, seed: number): void 
   else if (a.kind === 'signflip') for (let i = 0; i < delta.length; i++) delta[i] = -delta[i]!;
   else {
     const r = rng(seed);
-    for (let i = 0; i < delta.length; i++) delta[i] = delta[i]! + a.std * Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    for (let i = 0; i < delta.length; i++) delta[i] = delta[i]! + a.std * normal(r);
   }
 }

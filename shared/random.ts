@@ -12,6 +12,11 @@ export function rng(seed: number): () => number {
   };
 }
 
+/** One standard normal draw from a uniform source on [0, 1) (Box-Muller). */
+export function normal(uniform: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - uniform())) * Math.cos(2 * Math.PI * uniform());
+}
+
 /** Mixes several integers or strings into one 32-bit seed. */
 export function seedOf(...parts: (number | string)[]): number {
   let h = 2166136261;

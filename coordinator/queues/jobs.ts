@@ -2,6 +2,7 @@
 // BullMQ stores in Redis, written and read only by coordinator processes of one version.
 import type { SecAggStage } from '../../shared/config/schema';
 import type { CommitJobSecure } from '../experiments/records';
+import type { RoundPrivacyCost } from '../privacy/differential-privacy';
 import type { TaskKind, TaskOutcome } from '../sessions/session';
 import type { RoundRef } from './names';
 
@@ -44,8 +45,8 @@ export interface CommitJobData extends RoundRef {
   failures: Record<string, string>;
   train: Record<string, Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>>;
   trainLoss: number;
-  /** This round's privacy cost inputs, when differential privacy is on. */
-  dp?: { q: number; noiseMultiplier: number; effectiveNoiseMultiplier: number; contributed: number; expected: number };
+  /** This round's privacy cost, when differential privacy is on. */
+  dp?: RoundPrivacyCost;
   /** Secure aggregation summary, when on. */
   secure?: CommitJobSecure;
   /** Sites that evaluate this round's model (the round's selected sites). */

@@ -2,11 +2,9 @@
 // spooled updates with the strategy (one update in memory at a time) or, under secure aggregation,
 // start the protocol stages that produce the sum.
 import type { Job } from 'bullmq';
-import { addGaussianNoise } from '../../shared/privacy/noise';
-import { clipFactor } from '../../shared/privacy/clip';
 import { siteOfTaskJob } from '../queues/names';
 import { createStrategy } from '../strategies';
-import type { WeightedSumAccumulator } from '../strategies/fedavg';
+import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import { weightedMetrics } from '../strategies/math';
 import { readSpool } from '../store/spool';
 import { SpoolUpdateSet } from '../store/update-set';
@@ -52,8 +50,9 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   const trainLoss = weightedMetrics(results.map((r) => ({ examples: r.examples || 1, values: { loss: r.metrics['loss'] ?? NaN } })))['loss'] ?? NaN;
   const commit: CommitJobData = { ...ref, startedAt, trainEndedAt, aggregateMs: 0, participants: results.map((r) => r.site).sort(), failures, train, trainLoss, evaluateAt: [...selected].sort() };
 
+  const samplingRate = selected.length / Math.max(population, selected.length);
   if (cfg.secagg.mode !== 'off') {
-    await startSecureAggregation(ctx, ref, cfg, commit, selected.length / Math.max(population, selected.length));
+    await startSecureAggregation(ctx, ref, cfg, commit, samplingRate);
     return `secure aggregation started for ${results.length} sites`;
   }
 
@@ -63,19 +62,17 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   const prev = ctx.checkpoints.read(experimentId, round - 1);
   let weights: Float32Array;
   let state: StrategyState;
+  const dp = DifferentialPrivacy.of(cfg);
   if (strategy.linear) {
     const acc = strategy.createAccumulator(prev.weights.values.length);
     for (const r of results) {
       // With differential privacy every site weighs the same and its delta is clipped here too
       // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples.
-      const weight = cfg.dp ? clipFactor(spooledNorm(r.spoolFile!), cfg.dp.clip) : r.examples;
+      const weight = dp ? dp.clipFactor(spooledNorm(r.spoolFile!)) : r.examples;
       for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, weight);
-      acc.addWeight(cfg.dp ? 1 : r.examples);
+      acc.addWeight(dp ? 1 : r.examples);
     }
-    if (cfg.dp && cfg.dp.noise > 0) {
-      // Central DP: the sum of clipped deltas gets N(0, (z * clip)^2) before averaging.
-      addGaussianNoise((acc as WeightedSumAccumulator).sum, cfg.dp.noise * cfg.dp.clip);
-    }
+    dp?.addCentralNoise(acc);
     ({ weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState));
   } else {
     const ordered = [...results].sort((a, b) => a.site.localeCompare(b.site));
@@ -84,9 +81,8 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     if (out.selected) commit.robust = { selected: out.selected.map((i) => ordered[i]!.site) };
   }
   commit.aggregateMs = Date.now() - t0;
-  if (cfg.dp) {
-    commit.dp = { q: selected.length / Math.max(population, selected.length), noiseMultiplier: cfg.dp.noise, effectiveNoiseMultiplier: cfg.dp.noise, contributed: results.length, expected: selected.length };
-  }
+  // The coordinator added all of the noise itself: every share counts.
+  if (dp) commit.dp = dp.roundCost(samplingRate, results.length, results.length);
   await evaluateCandidate(ctx, ref, weights, state, commit);
   return `aggregated ${results.length} updates`;
 }

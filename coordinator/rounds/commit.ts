@@ -2,10 +2,10 @@
 // round is queued (or the experiment finishes). A committed round is never lost or redone.
 import type { Job } from 'bullmq';
 import fs from 'node:fs';
-import { weightedMetrics } from '../strategies/math';
+import { createStrategy } from '../strategies';
 import type { RoundRecord, SiteEvalResult } from '../experiments/records';
 import { bytesToF32 } from '../../shared/tensors/bytes';
-import { RdpAccountant } from '../../shared/privacy/rdp';
+import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import type { CheckpointMeta } from '../store/checkpoints';
 import { decodeState } from '../store/state-codec';
 import { enqueueSelect } from '../queues/flows';
@@ -25,14 +25,14 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   const evalFailures = Object.keys(await job.getIgnoredChildrenFailures()).length;
   const evaluateMs = Date.now() - d.trainEndedAt - d.aggregateMs;
 
-  const dp = rec.config.dp;
+  const dp = DifferentialPrivacy.of(rec.config);
   if (!ctx.checkpoints.exists(experimentId, round)) {
     const candidate = ctx.paths.candidate(experimentId, round);
     const prev = ctx.checkpoints.readMeta(experimentId, round - 1);
     const values = bytesToF32(fs.readFileSync(candidate));
     const state = decodeState((JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown }).state);
     let privacy: CheckpointMeta['privacy'];
-    if (dp && d.dp) privacy = RdpAccountant.from(prev.privacy).compose(d.dp.q, d.dp.effectiveNoiseMultiplier).state();
+    if (dp && d.dp) privacy = dp.charge(prev.privacy, d.dp);
     ctx.checkpoints.write(experimentId, round, { specs: prev.specs, values }, state, privacy);
   }
   const { meta: committed, weights: committedWeights } = ctx.checkpoints.read(experimentId, round);
@@ -48,7 +48,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
   const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
   const accs = Object.values(siteAccuracy).filter(Number.isFinite);
-  const overall = weightedMetrics(evals.map((e) => ({ examples: e.examples, values: e.metrics })));
+  const overall = createStrategy(rec.config.strategy).aggregateEvaluate(evals.map((e) => ({ examples: e.examples, values: e.metrics })));
   const train: RoundRecord['train'] = {};
   for (const [site, t] of Object.entries(d.train)) {
     train[site] = {
@@ -84,11 +84,11 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     ...(dp && d.dp && committed.privacy
       ? {
           privacy: {
-            epsilon: RdpAccountant.from(committed.privacy).epsilon(dp.delta),
+            epsilon: dp.epsilon(committed.privacy),
             delta: dp.delta,
             noiseMultiplier: d.dp.noiseMultiplier,
             effectiveNoiseMultiplier: d.dp.effectiveNoiseMultiplier,
-            samplingRate: d.dp.q,
+            samplingRate: d.dp.samplingRate,
             clip: dp.clip,
           },
         }

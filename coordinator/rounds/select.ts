@@ -6,9 +6,8 @@ import { rng, sample, seedOf } from '../../shared/random';
 import { addStepWithTasks } from '../queues/flows';
 import type { AggregateJobData, SelectJobData } from '../queues/jobs';
 import { jobIds } from '../queues/names';
+import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import { openStep, type RoundContext } from './context';
-import { effectiveNoiseMultiplier } from '../../shared/privacy/noise';
-import { RdpAccountant } from '../../shared/privacy/rdp';
 import { failExperiment, stopExperiment } from './finish';
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
@@ -33,15 +32,14 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     return 'collecting column statistics first';
   }
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
-  if (cfg.dp?.maxEpsilon !== undefined && attempt === 1) {
-    // Stop before the budget would be exceeded: price the next round before running it.
-    const prev = ctx.checkpoints.readMeta(experimentId, round - 1).privacy;
-    // Planned secure-aggregation dropouts remove noise shares: price the round with what will remain.
+  const dp = DifferentialPrivacy.of(cfg);
+  if (dp && attempt === 1) {
+    // Stop before the budget would be exceeded: price the next round before running it. Planned
+    // secure-aggregation dropouts remove noise shares: price the round with what will remain.
     const drop = cfg.secagg.mode !== 'off' ? (cfg.secagg.dropout?.count ?? 0) : 0;
-    const z = effectiveNoiseMultiplier(cfg.dp.noise, Math.max(1, k - drop), k);
-    const next = RdpAccountant.from(prev).epsilonAfter(k / live.length, z, cfg.dp.delta);
-    if (next > cfg.dp.maxEpsilon) {
-      const why = `privacy budget: round ${round} would spend epsilon ${next.toFixed(3)} > dp.maxEpsilon ${cfg.dp.maxEpsilon} (delta ${cfg.dp.delta})`;
+    const cost = dp.roundCost(k / live.length, Math.max(1, k - drop), k);
+    const why = dp.overBudget(ctx.checkpoints.readMeta(experimentId, round - 1).privacy, cost, round);
+    if (why) {
       await stopExperiment(ctx, experimentId, why);
       return why;
     }

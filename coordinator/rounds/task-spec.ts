@@ -3,6 +3,7 @@
 // training settings, the privacy bound it must apply, whether its delta stays for secure aggregation).
 import type { TaskSpec } from '../../shared/protocol/task-spec';
 import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
+import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import { createStrategy } from '../strategies';
 
 export function taskSpecFor(rec: ExperimentRecord, round: number): TaskSpec {
@@ -11,7 +12,7 @@ export function taskSpecFor(rec: ExperimentRecord, round: number): TaskSpec {
     data: cfg.data,
     model: cfg.model,
     train: createStrategy(cfg.strategy).configureFit(round, cfg),
-    dpClip: cfg.dp?.clip,
+    dpClip: DifferentialPrivacy.of(cfg)?.clip,
     secure: cfg.secagg.mode !== 'off',
     seed: cfg.seed,
   };

@@ -1,6 +1,7 @@
 // Checkpoints of the global model, one per committed round, written atomically.
 import fs from 'node:fs';
 import path from 'node:path';
+import type { AccountantState } from '../../shared/privacy/rdp';
 import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes';
 import type { FlatWeights, TensorShape } from '../../shared/tensors/weights';
 import type { StrategyState } from '../strategies/strategy';
@@ -15,7 +16,7 @@ export interface CheckpointMeta {
   /** Strategy state (e.g. server momentum), so a resumed experiment continues exactly. */
   strategyState: StrategyState;
   /** RDP accountant state after this round, when differential privacy is on. */
-  privacy?: { rdp: number[]; rounds: number };
+  privacy?: AccountantState;
   writtenAt: number;
 }
 

@@ -14,6 +14,9 @@ export class WeightedSumAccumulator implements FitAccumulator {
   fold(slice: Float32Array, offset: number, weight: number): void {
     foldWeighted(this.sum, slice, offset, weight);
   }
+  perturb(change: (sum: Float32Array) => void): void {
+    change(this.sum);
+  }
   addWeight(weight: number): void {
     this.totalWeight += weight;
     this.count++;
@@ -33,7 +36,7 @@ export class FedAvg implements LinearStrategy {
     return new WeightedSumAccumulator(numParams);
   }
   aggregateFit(global: Float32Array, acc: FitAccumulator, state: StrategyState): { weights: Float32Array; state: StrategyState } {
-    return this.step(global, meanDelta((acc as WeightedSumAccumulator).sum, acc.totalWeight), state);
+    return this.step(global, meanDelta(acc.sum, acc.totalWeight), state);
   }
   /** Server update from the mean delta. FedAvg: x + delta. */
   step(global: Float32Array, delta: Float32Array, state: StrategyState): { weights: Float32Array; state: StrategyState } {

@@ -11,7 +11,7 @@ import { Median } from './median';
 import type { Strategy } from './strategy';
 import { TrimmedMean } from './trimmed-mean';
 
-export type { FitAccumulator, FitResultInfo, LinearStrategy, RobustStrategy, Strategy, StrategyState, UpdateSet } from './strategy';
+export type { FitAccumulator, LinearStrategy, RobustStrategy, Strategy, StrategyState, UpdateSet } from './strategy';
 export { FedAvg } from './fedavg';
 
 export function createStrategy(cfg: ExperimentConfig['strategy']): Strategy {

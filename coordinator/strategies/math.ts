@@ -6,15 +6,6 @@ export function foldWeighted(acc: Float32Array, slice: Float32Array, offset: num
   for (let i = 0; i < n; i++) acc[offset + i] += weight * slice[i]!;
 }
 
-/** global + acc / totalWeight: the example-weighted mean delta applied to the global model. */
-export function applyMeanDelta(global: Float32Array, acc: Float32Array, totalWeight: number): Float32Array {
-  if (!(totalWeight > 0)) throw new RangeError(`total weight must be positive, got ${totalWeight}`);
-  const out = new Float32Array(global.length);
-  const inv = 1 / totalWeight;
-  for (let i = 0; i < global.length; i++) out[i] = global[i]! + acc[i]! * inv;
-  return out;
-}
-
 /** acc / totalWeight: the example-weighted mean delta. */
 export function meanDelta(acc: Float32Array, totalWeight: number): Float32Array {
   if (!(totalWeight > 0)) throw new RangeError(`total weight must be positive, got ${totalWeight}`);

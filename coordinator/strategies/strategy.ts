@@ -5,13 +5,6 @@
 // (momentum, Adam moments) is returned as `state` and checkpointed with each committed round.
 import type { ExperimentConfig } from '../../shared/config/schema';
 
-export interface FitResultInfo {
-  site: string;
-  /** Weight of the update (training examples). */
-  examples: number;
-  metrics: Record<string, number>;
-}
-
 /** State a strategy carries between rounds: numbers and vectors. */
 export type StrategyState = Record<string, number | Float32Array> | null;
 
@@ -21,6 +14,13 @@ export interface FitAccumulator {
   fold(slice: Float32Array, offset: number, weight: number): void;
   /** Called once per complete update, after all its slices. */
   addWeight(weight: number): void;
+  /**
+   * Lets a wrapper change the weighted sum before the strategy reads it (differential privacy adds
+   * its noise here).
+   */
+  perturb(change: (sum: Float32Array) => void): void;
+  /** The weighted sum of the folded updates. */
+  readonly sum: Float32Array;
   readonly totalWeight: number;
   readonly count: number;
 }

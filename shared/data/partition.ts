@@ -1,7 +1,7 @@
 // Simulation partitioners: split one data set among many logical sites. IID, Dirichlet(alpha) over
 // labels (Hsu et al. 2019), and McMahan et al.'s pathological shards (sort by label, cut into
 // shardsPerClient x clients shards, deal them out).
-import { rng, seedOf, shuffleInPlace } from '../random';
+import { normal, rng, seedOf, shuffleInPlace } from '../random';
 
 export interface PartitionSpec {
   scheme: 'iid' | 'dirichlet' | 'shards';
@@ -36,11 +36,6 @@ export function shardsPartition(labels: ArrayLike<number>, clients: number, shar
       .flatMap((s) => byLabel.slice(s * size, (s + 1) * size))
       .sort((a, b) => a - b),
   );
-}
-
-/** Standard normal from two uniforms. */
-function normal(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }
 
 /** Gamma(shape, 1) by Marsaglia and Tsang; shapes below 1 by the u^(1/a) boost. */

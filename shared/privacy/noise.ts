@@ -1,25 +1,26 @@
-// Gaussian noise from a cryptographic random source (Box-Muller on node:crypto uniforms).
+// Gaussian noise from a cryptographic random source (the one Box-Muller sampler on node:crypto uniforms).
 import crypto from 'node:crypto';
+import { normal } from '../random';
 
-/** Adds N(0, std^2) to every element of v, in place. */
-export function addGaussianNoise(v: Float32Array, std: number): void {
-  if (!(std > 0)) return;
+/** Uniform numbers in [0, 1) from node:crypto, drawn in batches: DP noise must not be predictable. */
+function cryptoUniform(): () => number {
   const batch = 65536;
   const u = new Uint32Array(batch);
   let k = batch;
-  const uniform = () => {
+  return () => {
     if (k >= batch) {
       crypto.randomFillSync(u);
       k = 0;
     }
-    return (u[k++]! + 1) / 4294967297; // (0, 1)
+    return (u[k++] ?? 0) / 4294967296;
   };
-  for (let i = 0; i < v.length; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(uniform()));
-    const th = 2 * Math.PI * uniform();
-    v[i] = v[i]! + std * r * Math.cos(th);
-    if (i + 1 < v.length) v[i + 1] = v[i + 1]! + std * r * Math.sin(th);
-  }
+}
+
+/** Adds N(0, std^2) to every element of v, in place. */
+export function addGaussianNoise(v: Float32Array, std: number): void {
+  if (!(std > 0)) return;
+  const uniform = cryptoUniform();
+  for (let i = 0; i < v.length; i++) v[i] = (v[i] ?? 0) + std * normal(uniform);
 }
 
 /**
@@ -27,7 +28,7 @@ export function addGaussianNoise(v: Float32Array, std: number): void {
  * so the sum carries N(0, total^2) when all of them contribute. With only `contributed` of them the
  * sum's standard deviation is total * sqrt(contributed / expected): dropouts weaken the noise.
  */
-export function perClientNoiseStd(totalStd: number, expected: number): number {
+export function perSiteNoiseStd(totalStd: number, expected: number): number {
   return totalStd / Math.sqrt(expected);
 }
 

@@ -109,6 +109,12 @@ export function epsilonFromRdp(rdp: readonly number[], orders: readonly number[]
   return { epsilon: Math.max(0, best), order };
 }
 
+/** What the accountant carries from round to round (kept in each checkpoint). */
+export interface AccountantState {
+  rdp: number[];
+  rounds: number;
+}
+
 /** Composes rounds (each with its own q and noise multiplier) and reports the spent (epsilon, delta). */
 export class RdpAccountant {
   readonly rdp: number[];
@@ -120,7 +126,7 @@ export class RdpAccountant {
     this.rdp = rdp ? [...rdp] : orders.map(() => 0);
   }
 
-  static from(state: { rdp: number[]; rounds: number } | undefined, orders: readonly number[] = DEFAULT_ORDERS): RdpAccountant {
+  static from(state: AccountantState | undefined, orders: readonly number[] = DEFAULT_ORDERS): RdpAccountant {
     const a = new RdpAccountant(orders, state?.rdp);
     a.rounds = state?.rounds ?? 0;
     return a;
@@ -152,7 +158,7 @@ export class RdpAccountant {
     ).epsilon;
   }
 
-  state(): { rdp: number[]; rounds: number } {
+  state(): AccountantState {
     return { rdp: [...this.rdp], rounds: this.rounds };
   }
 }

@@ -8,14 +8,14 @@ import { addMask, addMasks, type MaskSeed } from './prg';
 import { combineShares } from './shares';
 
 /** Groups sealed shares by recipient, keeping only those between clients that completed share-keys. */
-export function routeShares(all: SealedShare[], sharers: readonly string[]): Map<string, SealedShare[]> {
+export function routeShares<S extends Pick<SealedShare, 'from' | 'to'>>(all: readonly S[], sharers: readonly string[]): Map<string, S[]> {
   const ok = new Set(sharers);
-  const out = new Map<string, SealedShare[]>(sharers.map((s) => [s, []]));
-  for (const s of all) if (ok.has(s.from) && ok.has(s.to)) out.get(s.to)!.push(s);
+  const out = new Map<string, S[]>(sharers.map((s) => [s, []]));
+  for (const s of all) if (ok.has(s.from)) out.get(s.to)?.push(s);
   return out;
 }
 
-/** Adds one masked input into the running sum (mod 2^32). */
+/** Adds one masked input (or a slice of it, into the matching slice of the sum) into the running sum (mod 2^32). */
 export function addMasked(sum: Uint32Array, masked: Uint32Array): void {
   if (masked.length !== sum.length) throw new ProtocolError(`masked vector has ${masked.length} values, expected ${sum.length}`, 'WRONG_LENGTH');
   addMask(sum, masked, 1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clipL2, l2Norm } from '../../shared/privacy/clip';
-import { addGaussianNoise, effectiveNoiseMultiplier, perClientNoiseStd } from '../../shared/privacy/noise';
+import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise';
 import { DEFAULT_ORDERS, RdpAccountant, epsilonFromRdp, rdpSampledGaussian } from '../../shared/privacy/rdp';
 
 /** Independent check: A_alpha = sum_k C(a,k) q^k (1-q)^(a-k) exp((k^2-k) / (2 sigma^2)), plain arithmetic. */
@@ -32,7 +32,7 @@ describe('differential privacy', () => {
     expect(Math.abs(mean)).toBeLessThan(0.03);
     expect(sd).toBeGreaterThan(1.97);
     expect(sd).toBeLessThan(2.03);
-    expect(perClientNoiseStd(2, 4)).toBe(1); // 4 clients x N(0, 1) = N(0, 4)
+    expect(perSiteNoiseStd(2, 4)).toBe(1); // 4 clients x N(0, 1) = N(0, 4)
     expect(effectiveNoiseMultiplier(1, 3, 4)).toBeCloseTo(Math.sqrt(0.75));
   });
 

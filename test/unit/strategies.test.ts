@@ -8,7 +8,7 @@ import { createStrategy, type LinearStrategy, type RobustStrategy, type Strategy
 import { krumSelect, medianBlock, trimmedMeanBlock } from '../../coordinator/strategies/robust-math';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
-import { MemoryUpdateSet } from '../../coordinator/store/update-set';
+import { MemoryUpdateSet } from '../helpers/memory-update-set';
 import { parseExperiment } from '../../shared/config/load';
 import { initBackend } from '../../shared/models/backend';
 import { createModel, getFlatWeights } from '../../shared/models/zoo';

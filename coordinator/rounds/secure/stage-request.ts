@@ -1,6 +1,7 @@
 // The request of one secure-aggregation stage for one client, from the round's stored state.
 import type { SecAggStage } from '../../../shared/config/schema';
 import type { SecAggRequest } from '../../../shared/protocol/load';
+import { routeShares } from '../../../shared/secagg/server';
 import type { SecAggState } from './state';
 
 /** What the client of `site` is sent in `stage` (without the task id, which the task adds). */
@@ -19,10 +20,10 @@ export function stageRequest(state: SecAggState, stage: SecAggStage, site: strin
         graphSeed: state.graphSeed,
       };
     case 'masked-input': {
-      const sharers = new Set(state.sharers);
+      const mine = routeShares(state.sealed ?? [], state.sharers ?? []).get(site) ?? [];
       return {
         ...base,
-        shares: (state.sealed ?? []).filter((s) => s.to === site && sharers.has(s.from)).map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })),
+        shares: mine.map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })),
         sharers: state.sharers ?? [],
         quant: state.quant,
       };

@@ -4,16 +4,15 @@
 import type { Job } from 'bullmq';
 import fs from 'node:fs';
 import type { ExperimentConfig, SecAggStage } from '../../../shared/config/schema';
-import { effectiveNoiseMultiplier, perClientNoiseStd } from '../../../shared/privacy/noise';
 import { rng, sample, seedOf } from '../../../shared/random';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
-import { addMask } from '../../../shared/secagg/prg';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
-import { unmaskSum } from '../../../shared/secagg/server';
+import { addMasked, unmaskSum } from '../../../shared/secagg/server';
 import { addStepWithTasks } from '../../queues/flows';
 import type { CommitJobData, SecAggJobData, TaskJobResult } from '../../queues/jobs';
 import { type RoundRef, jobIds, siteOfTaskJob } from '../../queues/names';
+import { DifferentialPrivacy } from '../../privacy/differential-privacy';
 import { createStrategy } from '../../strategies';
 import { writeFileAtomic } from '../../store/atomic';
 import { readSpoolU32 } from '../../store/spool';
@@ -30,6 +29,7 @@ export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, c
   const registry = new Map((await ctx.registry.all()).map((w) => [w.site, w]));
   const declared = trained.reduce((a, s) => a + (registry.get(s)?.datasets.reduce((x, d) => x + d.examples, 0) ?? 0), 0);
   const sa = cfg.secagg;
+  const dp = DifferentialPrivacy.of(cfg);
   const state: SecAggState = {
     ...ref,
     mode: sa.mode as 'secagg' | 'secaggplus',
@@ -40,9 +40,9 @@ export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, c
       range: Math.max(sa.clip, 1),
       levels: levelsFor(n, sa.bits),
       // Public normaliser: each client sends (w / W) * delta and w / W, so all values lie in [-clip, clip].
-      weightScale: cfg.dp ? n : Math.max(1, declared),
-      noiseStd: cfg.dp && cfg.dp.noise > 0 ? perClientNoiseStd(cfg.dp.noise * cfg.dp.clip, n) : 0,
-      uniformWeight: Boolean(cfg.dp),
+      weightScale: dp ? n : Math.max(1, declared),
+      noiseStd: dp ? dp.siteNoiseStd(n) : 0,
+      uniformWeight: dp !== undefined,
     },
     length: totalSize(prevSpecs) + 1,
     trained,
@@ -150,7 +150,7 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
       const problem = survivors.length < 2 ? `${survivors.length} masked inputs arrived` : recoverable(state, state.sharers!, alive);
       if (problem) return fail(problem);
       const sum = new Uint32Array(state.length);
-      for (const r of results.filter((x) => alive.has(x.site))) for (const { slice, offset } of readSpoolU32(r.spoolFile!)) addMask(sum.subarray(offset, offset + slice.length), slice, 1);
+      for (const r of results.filter((x) => alive.has(x.site))) for (const { slice, offset } of readSpoolU32(r.spoolFile!)) addMasked(sum.subarray(offset, offset + slice.length), slice);
       writeFileAtomic(ctx.paths.maskedSum(experimentId, round, attempt), new Uint8Array(sum.buffer));
       state.survivors = survivors;
       writeState(ctx.paths, state);
@@ -206,16 +206,9 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
         stageMs: { ...state.stageMs, unmasking: state.stageMs.unmasking ?? 0 },
       };
       for (const d of state.simulatedDropouts) commit.failures[d] ??= 'simulated dropout';
-      if (cfg.dp) {
-        commit.dp = {
-          q: state.q,
-          noiseMultiplier: cfg.dp.noise,
-          // Each client added its share of the noise: dropouts leave the sum with less of it.
-          effectiveNoiseMultiplier: effectiveNoiseMultiplier(cfg.dp.noise, state.survivors!.length, state.trained.length),
-          contributed: state.survivors!.length,
-          expected: state.trained.length,
-        };
-      }
+      // Each client added its share of the noise: dropouts leave the sum with less of it.
+      const dp = DifferentialPrivacy.of(cfg);
+      if (dp) commit.dp = dp.roundCost(state.q, state.survivors!.length, state.trained.length);
       await evaluateCandidate(ctx, ref, weights, strategyState, commit);
       return `unmasked the sum of ${state.survivors!.length} clients`;
     }
