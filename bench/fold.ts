@@ -16,7 +16,7 @@ export function benchFold(params = 10_000_000, reps = 7): { foldRatio: number; f
   for (let r = 0; r < reps; r++) {
     const acc = new Float32Array(params);
     let t = process.hrtime.bigint();
-    for (let i = 0; i < params; i++) acc[i] += w * x[i]!;
+    for (let i = 0; i < params; i++) acc[i]! += w * x[i]!;
     plain.push(Number(process.hrtime.bigint() - t) / 1e6);
 
     const a = new FedAvg().createAccumulator(params);

@@ -12,7 +12,7 @@ export async function benchRss(redisUrl: string, workers = 20, modelBytes = 100 
   const child = spawn(process.execPath, ['--import', 'tsx', '--expose-gc', path.join(HERE, 'rss-host.ts'), redisUrl, String(workers), String(modelBytes)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const lines = readline.createInterface({ input: child.stdout! });
+  const lines = readline.createInterface({ input: child.stdout });
   const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
   const { port } = JSON.parse(await next()) as { port: number };
   const update = Float32Array.from({ length: modelBytes / 4 }, (_, i) => (i % 997) / 997);

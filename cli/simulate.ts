@@ -3,24 +3,23 @@ import type { Command } from 'commander';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
 import { parseAttack } from '../shared/attack';
-import { finalTable, simulate } from '../simulation/run';
+import { finalTable } from '../simulation/report';
+import { simulate, type SimulateOptions } from '../simulation/run';
 import { action, printJson } from './common';
 
-function int(name: string) {
+/** A parser of a numeric flag; `expected` says what `ok` accepts. */
+function numberFlag(name: string, expected: string, ok: (n: number) => boolean) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name}: expected a positive integer, got "${v}"`);
+    if (!ok(n)) throw new ConfigError(`${name}: expected ${expected}, got "${v}"`);
     return n;
   };
 }
 
-function positive(name: string, zeroOk = false) {
-  return (v: string) => {
-    const n = Number(v);
-    if (!(n > 0 || (zeroOk && n === 0))) throw new ConfigError(`${name}: expected a ${zeroOk ? 'non-negative' : 'positive'} number, got "${v}"`);
-    return n;
-  };
-}
+const int = (name: string) => numberFlag(name, 'a positive integer', (n) => Number.isInteger(n) && n >= 1);
+
+const positive = (name: string, zeroOk = false) =>
+  numberFlag(name, `a ${zeroOk ? 'non-negative' : 'positive'} number`, (n) => n > 0 || (zeroOk && n === 0));
 
 interface SimulateFlags {
   dataset: string;
@@ -72,10 +71,10 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
   return { mode: o.secagg, ...(dropout ? { dropout } : {}) };
 }
 
-function partitionFlag(o: SimulateFlags): { scheme: 'iid' | 'dirichlet' | 'shards'; alpha?: number } {
+function partitionFlag(o: SimulateFlags): NonNullable<SimulateOptions['partition']> {
   if (o.partition !== 'iid' && o.partition !== 'dirichlet' && o.partition !== 'shards') throw new ConfigError(`--partition: expected iid, dirichlet or shards, got "${o.partition}"`);
   if (o.alpha !== undefined && o.partition !== 'dirichlet') throw new ConfigError('--alpha applies to --partition dirichlet');
-  return { scheme: o.partition, ...(o.alpha !== undefined ? { alpha: o.alpha } : {}) };
+  return { scheme: o.partition, alpha: o.alpha };
 }
 
 function modelFlag(name: string): { zoo: 'logreg' } | { zoo: '2nn' } | { zoo: 'cnn' } | { zoo: 'mlp'; hidden: number[] } {
@@ -120,11 +119,7 @@ export function register(program: Command): void {
     .option('--restricted-softmax', 'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)')
     .option('--no-restricted-softmax', "plain softmax loss at every site (the FedAvg paper's)")
     .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int('--clients'))
-    .option('--fraction <f>', 'share of sites sampled each round (fashion-mnist: 0.1)', (v) => {
-      const n = Number(v);
-      if (!(n > 0 && n <= 1)) throw new ConfigError(`--fraction: expected a number in (0, 1], got "${v}"`);
-      return n;
-    })
+    .option('--fraction <f>', 'share of sites sampled each round (fashion-mnist: 0.1)', numberFlag('--fraction', 'a number in (0, 1]', (n) => n > 0 && n <= 1))
     .option('--partition <scheme>', 'how a partitioned data set is split: iid, dirichlet or shards', 'iid')
     .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet', positive('--alpha'))
     .option('--model <name>', 'zoo model: logreg, mlp, 2nn, cnn')
@@ -149,26 +144,27 @@ export function register(program: Command): void {
           dataset: o.dataset,
           rounds: o.rounds,
           out: o.out,
-          ...(o.redis ? { redisUrl: o.redis } : {}),
+          redisUrl: o.redis,
           baselines: Boolean(o.baselines),
           backend: o.backend,
-          ...(o.seed !== undefined ? { seed: o.seed } : {}),
+          seed: o.seed,
+          // Only the flags given, so the data set's other train settings stay.
           train: {
             ...(o.epochs ? { epochs: o.epochs } : {}),
             ...(o.batchSize ? { batchSize: o.batchSize } : {}),
             ...(o.lr ? { learningRate: o.lr } : {}),
             ...(o.restrictedSoftmax !== undefined ? { restrictedSoftmax: o.restrictedSoftmax } : {}),
           },
-          ...(secagg ? { secagg } : {}),
-          ...(dp ? { dp } : {}),
+          secagg,
+          dp,
           ...(o.strategy || o.strategyParam.length ? { strategy: o.strategy ?? 'fedavg', strategyParams: strategyParams(o.strategyParam) } : {}),
-          ...(o.clients !== undefined ? { clients: o.clients } : {}),
-          ...(o.fraction !== undefined ? { fraction: o.fraction } : {}),
-          ...(o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined ? { partition: partitionFlag(o) } : {}),
-          ...(o.model ? { model: modelFlag(o.model) } : {}),
-          ...(o.pool ? { pool: o.pool } : {}),
-          ...(o.target !== undefined ? { target: o.target } : {}),
-          ...(o.byzantine ? { byzantine: { count: o.byzantine, attack: (parseAttack(o.attack), o.attack) } } : {}),
+          clients: o.clients,
+          fraction: o.fraction,
+          partition: o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined ? partitionFlag(o) : undefined,
+          model: o.model ? modelFlag(o.model) : undefined,
+          pool: o.pool,
+          target: o.target,
+          byzantine: o.byzantine ? { count: o.byzantine, attack: (parseAttack(o.attack), o.attack) } : undefined,
         });
         if (o.json) return printJson(report);
         process.stdout.write('\n' + finalTable(report));

@@ -20,7 +20,7 @@ export interface ShippedDataset {
 
 const HEART_DIR = path.join(REPO_ROOT, 'data', 'heart-disease');
 
-export const HEART_DISEASE: ShippedDataset = {
+export const HEART_DISEASE = {
   name: 'heart-disease',
   sites: {
     cleveland: path.join(HEART_DIR, 'processed.cleveland.data'),
@@ -51,7 +51,7 @@ export const HEART_DISEASE: ShippedDataset = {
   },
   // Grid eta in {0.03, 0.1, 0.3} x tau in {1e-3, 1e-2, 1e-1}, 20 rounds, seed 1 (README, Strategies).
   strategyDefaults: { fedadam: { eta: 0.03, tau: 1e-2 } },
-};
+} satisfies ShippedDataset;
 
 /** Fashion-MNIST (Xiao et al. 2017, MIT), from the Debian package dataset-fashion-mnist. */
 export const FASHION_MNIST_DIR = process.env['ACCORD_FASHION_MNIST'] ?? '/usr/share/datasets/fashion-mnist';

@@ -1,17 +1,13 @@
 // Experiment and round records in Redis: what `accord status` and `accord report` read.
 import type { Redis } from 'ioredis';
-import type { ExperimentConfig } from '../../shared/config/schema';
+import { z } from 'zod';
+import { formatIssues } from '../../shared/config/load';
+import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema';
+import { ConfigError } from '../../shared/errors';
 import { keys } from './keys';
+import { type RoundRecord, roundRecordSchema } from './round-record';
 
-export interface CommitJobSecure {
-  mode: string;
-  selected: number;
-  advertised: number;
-  sharers: number;
-  survivors: number;
-  dropped: string[];
-  stageMs: Record<string, number>;
-}
+export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record';
 
 export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed';
 
@@ -28,91 +24,53 @@ export interface ExperimentRecord {
   committed: number;
   /** Phase of the round in progress: selecting, training, evaluating, ... */
   phase: string;
-  error?: string;
+  error?: string | undefined;
   /** Why the experiment stopped early (e.g. the privacy budget). */
-  stopped?: string;
+  stopped?: string | undefined;
   /** Global column statistics for federated scaling, summed from the sites. */
-  stats?: Record<string, { fill: number; mean: number; std: number }>;
+  stats?: Record<string, { fill: number; mean: number; std: number }> | undefined;
 }
 
-export interface SiteRoundResult {
-  examples: number;
-  trainLoss?: number;
-  /** Accuracy and loss of the global model this round started from, on the site's test split. */
-  startAccuracy?: number;
-  bytesDown: number;
-  bytesUp: number;
-  durationMs: number;
-  backend: string;
-}
+const columnStatsSchema = z.record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number() }));
 
-export interface SiteEvalResult {
-  accuracy: number;
-  loss: number;
-  examples: number;
-  /** ROC AUC, for binary labels. */
-  auc?: number;
-}
+/** Parses JSON text inside a record field; a bad value is reported by the schema, naming the field. */
+const jsonText = z.string().transform((text, ctx) => {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
+    return z.NEVER;
+  }
+});
 
-export interface RoundRecord {
-  round: number;
-  attempt: number;
-  committedAt: number;
-  participants: string[];
-  failures: Record<string, string>;
-  /** Example-weighted mean training loss. */
-  trainLoss: number;
-  /** Evaluation of the committed model at each site. */
-  siteEval: Record<string, SiteEvalResult>;
-  siteAccuracy: Record<string, number>;
-  meanSiteAccuracy: number;
-  /** Example-weighted accuracy and loss across sites (and AUC for binary labels). */
-  accuracy: number;
-  loss: number;
-  auc?: number;
-  /** The coordinator's own held-out evaluation (eval.central). */
-  central?: { accuracy: number; loss: number; auc?: number; examples: number };
-  /** Whether the sites evaluated this round (every eval.every rounds). */
-  evaluated: boolean;
-  train: Record<string, SiteRoundResult>;
-  bytesDown: number;
-  bytesUp: number;
-  durations: { trainMs: number; aggregateMs: number; evaluateMs: number; totalMs: number };
-  /** TF.js backend each participating site trained with. */
-  backends: Record<string, string>;
-  /** Privacy spent after this round (differential privacy on). */
-  privacy?: {
-    epsilon: number;
-    delta: number;
-    noiseMultiplier: number;
-    /** Under secure aggregation, dropouts remove their noise shares: z * sqrt(contributed / expected). */
-    effectiveNoiseMultiplier: number;
-    samplingRate: number;
-    clip: number;
-  };
-  /** Secure aggregation summary of the round. */
-  secure?: CommitJobSecure;
-  /** Sites whose updates a selecting robust strategy (Krum, Multi-Krum) kept. */
-  robust?: { selected: string[] };
-  strategy: string;
+/** The experiment hash as Redis stores it (strings), parsed into a typed record. */
+const experimentHashSchema = z.object({
+  id: z.string().min(1),
+  name: z.string().default(''),
+  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  config: jsonText.pipe(experimentSchema),
+  createdAt: z.coerce.number(),
+  updatedAt: z.coerce.number(),
+  round: z.coerce.number().int().default(0),
+  committed: z.coerce.number().int().default(0),
+  phase: z.string().default(''),
+  error: z.string().optional(),
+  stopped: z.string().optional(),
+  stats: jsonText.pipe(columnStatsSchema).optional(),
+});
+
+const eventSchema = z.object({ at: z.number(), message: z.string() });
+
+/** Parses a stored value with `schema`; a record that does not parse is an error naming where it is. */
+function parseStored<T>(schema: z.ZodType<T>, raw: unknown, where: string): T {
+  const r = schema.safeParse(raw);
+  if (!r.success) throw new ConfigError(`stored ${where} is invalid: ${formatIssues(r.error.issues)}`, 'STORED_RECORD_INVALID');
+  return r.data;
 }
 
 function decode(h: Record<string, string>): ExperimentRecord | undefined {
   if (!h['id']) return undefined;
-  return {
-    id: h['id'],
-    name: h['name'] ?? '',
-    status: h['status'] as ExperimentStatus,
-    config: JSON.parse(h['config'] ?? '{}') as ExperimentConfig,
-    createdAt: Number(h['createdAt']),
-    updatedAt: Number(h['updatedAt']),
-    round: Number(h['round'] ?? 0),
-    committed: Number(h['committed'] ?? 0),
-    phase: h['phase'] ?? '',
-    ...(h['error'] ? { error: h['error'] } : {}),
-    ...(h['stopped'] ? { stopped: h['stopped'] } : {}),
-    ...(h['stats'] ? { stats: JSON.parse(h['stats']) as ExperimentRecord['stats'] } : {}),
-  };
+  return parseStored(experimentHashSchema, h, `experiment ${h['id']}`);
 }
 
 export class ExperimentRecords {
@@ -164,8 +122,8 @@ export class ExperimentRecords {
 
   async rounds(id: string): Promise<RoundRecord[]> {
     const raw = await this.redis.hgetall(keys.rounds(id));
-    return Object.values(raw)
-      .map((v) => JSON.parse(v) as RoundRecord)
+    return Object.entries(raw)
+      .map(([round, v]) => parseStored(jsonText.pipe(roundRecordSchema), v, `round ${round} of experiment ${id}`))
       .sort((a, b) => a.round - b.round);
   }
 
@@ -174,7 +132,7 @@ export class ExperimentRecords {
     const rounds = (await this.redis.hkeys(keys.rounds(id))).map(Number);
     if (!rounds.length) return undefined;
     const raw = await this.redis.hget(keys.rounds(id), String(Math.max(...rounds)));
-    return raw ? (JSON.parse(raw) as RoundRecord) : undefined;
+    return raw ? parseStored(jsonText.pipe(roundRecordSchema), raw, `last round of experiment ${id}`) : undefined;
   }
 
   async event(id: string, message: string): Promise<void> {
@@ -182,6 +140,6 @@ export class ExperimentRecords {
   }
 
   async events(id: string): Promise<{ at: number; message: string }[]> {
-    return (await this.redis.lrange(keys.events(id), '0', '-1')).map((e) => JSON.parse(e) as { at: number; message: string });
+    return (await this.redis.lrange(keys.events(id), '0', '-1')).map((e) => parseStored(jsonText.pipe(eventSchema), e, `event of experiment ${id}`));
   }
 }

@@ -1,7 +1,7 @@
 // The data each BullMQ job of a round carries, and what task jobs return. Job data is JSON that
 // BullMQ stores in Redis, written and read only by coordinator processes of one version.
 import type { SecAggStage } from '../../shared/config/schema';
-import type { CommitJobSecure } from '../experiments/records';
+import type { SecureSummary } from '../experiments/records';
 import type { RoundPrivacyCost } from '../privacy/differential-privacy';
 import type { TaskKind, TaskOutcome } from '../sessions/session';
 import type { RoundRef } from './names';
@@ -48,7 +48,7 @@ export interface CommitJobData extends RoundRef {
   /** This round's privacy cost, when differential privacy is on. */
   dp?: RoundPrivacyCost;
   /** Secure aggregation summary, when on. */
-  secure?: CommitJobSecure;
+  secure?: SecureSummary;
   /** Sites that evaluate this round's model (the round's selected sites). */
   evaluateAt: string[];
   /** Sites whose updates a selecting robust strategy (Krum) kept. */

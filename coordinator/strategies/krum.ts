@@ -23,7 +23,7 @@ export class Krum extends RobustBase {
     for (const { offset, rows } of updates.blocks()) {
       for (const i of selected) {
         const r = rows[i]!;
-        for (let j = 0; j < r.length; j++) weights[offset + j] += r[j]! / selected.length;
+        for (let j = 0; j < r.length; j++) weights[offset + j]! += r[j]! / selected.length;
       }
     }
     return { weights, state, selected };

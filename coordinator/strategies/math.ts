@@ -3,7 +3,7 @@
 /** acc[offset + i] += weight * slice[i] */
 export function foldWeighted(acc: Float32Array, slice: Float32Array, offset: number, weight: number): void {
   const n = slice.length;
-  for (let i = 0; i < n; i++) acc[offset + i] += weight * slice[i]!;
+  for (let i = 0; i < n; i++) acc[offset + i]! += weight * slice[i]!;
 }
 
 /** acc / totalWeight: the example-weighted mean delta. */

@@ -8,9 +8,9 @@ export interface PartitionSpec {
   clients: number;
   seed: number;
   /** Dirichlet concentration (smaller: more skewed). */
-  alpha?: number;
+  alpha?: number | undefined;
   /** Shards per client (McMahan et al.: 2). */
-  shardsPerClient?: number;
+  shardsPerClient?: number | undefined;
 }
 
 export function iidPartition(n: number, clients: number, seed: number): number[][] {

@@ -134,13 +134,13 @@ export async function evaluateLocal(model: tf.LayersModel, data: Examples, class
     const correct = classes === 2 ? tf.mean(tf.equal(predicted, t).toFloat()) : tf.mean(tf.sum(tf.mul(predicted, t), -1));
     return [crossEntropy(p, t, classes), correct, classes === 2 ? p.flatten() : tf.zeros([0])];
   });
-  const out: EvalResult = { loss: (await loss!.data())[0]!, accuracy: (await acc!.data())[0]!, examples: data.n };
+  const out: EvalResult = { loss: (await loss.data())[0]!, accuracy: (await acc.data())[0]!, examples: data.n };
   if (classes === 2) {
-    const auc = rocAuc(await probs!.data(), data.y);
+    const auc = rocAuc(await probs.data(), data.y);
     if (Number.isFinite(auc)) out.auc = auc;
   }
-  loss!.dispose();
-  acc!.dispose();
-  probs!.dispose();
+  loss.dispose();
+  acc.dispose();
+  probs.dispose();
   return out;
 }

@@ -14,7 +14,7 @@ export class Rogue {
   readonly received: CoordinatorMessage__Output[] = [];
   readonly stream: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
   private readonly client: grpc.Client;
-  private pending?: RogueTask;
+  private pending: RogueTask | undefined;
   private readonly heartbeat: NodeJS.Timeout;
   private waiters: ((t: RogueTask) => void)[] = [];
   /** Resolves with the gRPC status error if the coordinator ends the stream with one. */

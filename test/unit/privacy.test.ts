@@ -42,7 +42,7 @@ describe('differential privacy', () => {
       [0.25, 1.5],
       [0.5, 2],
       [0.01, 0.8],
-    ]) {
+    ] as const) {
       for (const alpha of [2, 3, 5, 8, 12]) {
         expect(rdpSampledGaussian(q, sigma, alpha)).toBeCloseTo(directRdp(q, sigma, alpha), 8);
       }

@@ -1,0 +1,85 @@
+// The record of one committed round, as `accord status`, `accord report` and the report read it.
+// Stored as JSON in Redis and parsed with this schema when read, never cast.
+import { z } from 'zod';
+
+/** Secure aggregation summary of a round. */
+export const secureSummarySchema = z.object({
+  mode: z.string(),
+  selected: z.number(),
+  advertised: z.number(),
+  sharers: z.number(),
+  survivors: z.number(),
+  dropped: z.array(z.string()),
+  stageMs: z.record(z.string(), z.number()),
+});
+export type SecureSummary = z.infer<typeof secureSummarySchema>;
+
+// NaN and Infinity become null in JSON: a metric a site could not compute reads back as NaN.
+const metric = z.union([z.number(), z.null()]).transform((v) => v ?? NaN);
+
+export const siteRoundResultSchema = z.object({
+  examples: z.number(),
+  trainLoss: metric.optional(),
+  /** Accuracy of the global model this round started from, on the site's test split. */
+  startAccuracy: metric.optional(),
+  bytesDown: z.number(),
+  bytesUp: z.number(),
+  durationMs: z.number(),
+  backend: z.string(),
+});
+export type SiteRoundResult = z.infer<typeof siteRoundResultSchema>;
+
+export const siteEvalResultSchema = z.object({
+  accuracy: metric,
+  loss: metric,
+  examples: z.number(),
+  /** ROC AUC, for binary labels. */
+  auc: metric.optional(),
+});
+export type SiteEvalResult = z.infer<typeof siteEvalResultSchema>;
+
+export const roundRecordSchema = z.object({
+  round: z.number().int(),
+  attempt: z.number().int(),
+  committedAt: z.number(),
+  participants: z.array(z.string()),
+  failures: z.record(z.string(), z.string()),
+  /** Example-weighted mean training loss. */
+  trainLoss: metric,
+  /** Evaluation of the committed model at each site. */
+  siteEval: z.record(z.string(), siteEvalResultSchema),
+  siteAccuracy: z.record(z.string(), metric),
+  meanSiteAccuracy: metric,
+  /** Example-weighted accuracy and loss across sites (and AUC for binary labels). */
+  accuracy: metric,
+  loss: metric,
+  auc: metric.optional(),
+  /** The coordinator's own held-out evaluation (eval.central). */
+  central: z.object({ accuracy: metric, loss: metric, auc: metric.optional(), examples: z.number() }).optional(),
+  /** Whether the sites evaluated this round (every eval.every rounds). */
+  evaluated: z.boolean(),
+  train: z.record(z.string(), siteRoundResultSchema),
+  bytesDown: z.number(),
+  bytesUp: z.number(),
+  durations: z.object({ trainMs: z.number(), aggregateMs: z.number(), evaluateMs: z.number(), totalMs: z.number() }),
+  /** TF.js backend each participating site trained with. */
+  backends: z.record(z.string(), z.string()),
+  /** Privacy spent after this round (differential privacy on). */
+  privacy: z
+    .object({
+      epsilon: z.number(),
+      delta: z.number(),
+      noiseMultiplier: z.number(),
+      /** Under secure aggregation, dropouts remove their noise shares: z * sqrt(contributed / expected). */
+      effectiveNoiseMultiplier: z.number(),
+      samplingRate: z.number(),
+      clip: z.number(),
+    })
+    .optional(),
+  /** Secure aggregation summary of the round. */
+  secure: secureSummarySchema.optional(),
+  /** Sites whose updates a selecting robust strategy (Krum, Multi-Krum) kept. */
+  robust: z.object({ selected: z.array(z.string()) }).optional(),
+  strategy: z.string(),
+});
+export type RoundRecord = z.infer<typeof roundRecordSchema>;
