@@ -1,10 +1,9 @@
 // Experiment and round records in Redis: what `accord status` and `accord report` read.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { formatIssues } from '../../shared/config/load';
 import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema';
-import { ConfigError } from '../../shared/errors';
 import { keys } from './keys';
+import { jsonText, parseStored } from './stored';
 import { type RoundRecord, roundRecordSchema } from './round-record';
 
 export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record';
@@ -33,16 +32,6 @@ export interface ExperimentRecord {
 
 const columnStatsSchema = z.record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number() }));
 
-/** Parses JSON text inside a record field; a bad value is reported by the schema, naming the field. */
-const jsonText = z.string().transform((text, ctx) => {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    ctx.addIssue({ code: 'custom', message: 'is not valid JSON' });
-    return z.NEVER;
-  }
-});
-
 /** The experiment hash as Redis stores it (strings), parsed into a typed record. */
 const experimentHashSchema = z.object({
   id: z.string().min(1),
@@ -60,13 +49,6 @@ const experimentHashSchema = z.object({
 });
 
 const eventSchema = z.object({ at: z.number(), message: z.string() });
-
-/** Parses a stored value with `schema`; a record that does not parse is an error naming where it is. */
-function parseStored<T>(schema: z.ZodType<T>, raw: unknown, where: string): T {
-  const r = schema.safeParse(raw);
-  if (!r.success) throw new ConfigError(`stored ${where} is invalid: ${formatIssues(r.error.issues)}`, 'STORED_RECORD_INVALID');
-  return r.data;
-}
 
 function decode(h: Record<string, string>): ExperimentRecord | undefined {
   if (!h['id']) return undefined;

@@ -1,20 +1,25 @@
 // Worker registry in Redis: which site is connected to which coordinator instance, and when it was last seen.
 // Any coordinator process sharing the Redis can route a site's task to the instance holding its stream.
 import type { Redis } from 'ioredis';
+import { z } from 'zod';
 import { keys } from '../experiments/keys';
+import { jsonText, parseStored } from '../experiments/stored';
 
-export interface WorkerEntry {
-  site: string;
-  instance: string;
-  sessionId: string;
-  connectedAt: number;
-  lastSeen: number;
-  datasets: { name: string; examples: number }[];
-  backend: string;
-  device: string;
-  version: string;
-  tfjsVersion: string;
-}
+const workerEntrySchema = z.object({
+  site: z.string(),
+  /** The coordinator instance that holds the site's stream. */
+  instance: z.string(),
+  sessionId: z.string(),
+  connectedAt: z.number(),
+  lastSeen: z.number(),
+  datasets: z.array(z.object({ name: z.string(), examples: z.number() })),
+  backend: z.string(),
+  device: z.string(),
+  version: z.string(),
+  tfjsVersion: z.string(),
+});
+export type WorkerEntry = z.infer<typeof workerEntrySchema>;
+const storedEntry = jsonText.pipe(workerEntrySchema);
 
 // Check-and-set in Lua so a session closing cannot delete or overwrite the entry of the session
 // that replaced it (a reconnect racing the old stream's teardown).
@@ -61,13 +66,13 @@ export class WorkerRegistry {
 
   async get(site: string): Promise<WorkerEntry | undefined> {
     const raw = await this.redis.hget(keys.workers(), site);
-    return raw ? (JSON.parse(raw) as WorkerEntry) : undefined;
+    return raw ? parseStored(storedEntry, raw, `registry entry of ${site}`) : undefined;
   }
 
   async all(): Promise<WorkerEntry[]> {
     const raw = await this.redis.hgetall(keys.workers());
-    return Object.values(raw)
-      .map((v) => JSON.parse(v) as WorkerEntry)
+    return Object.entries(raw)
+      .map(([site, v]) => parseStored(storedEntry, v, `registry entry of ${site}`))
       .sort((a, b) => a.site.localeCompare(b.site));
   }
 

@@ -1,0 +1,44 @@
+// The differential-privacy module the round steps call: its clip, noise and ledger.
+import { describe, expect, it } from 'vitest';
+import { DifferentialPrivacy } from '../../coordinator/privacy/differential-privacy';
+import { createStrategy } from '../../coordinator/strategies';
+import { parseExperiment } from '../../shared/config/load';
+import { RdpAccountant } from '../../shared/privacy/rdp';
+import { HEART_DISEASE } from '../../simulation/datasets';
+
+const cfg = (dp?: object) => parseExperiment({ ...HEART_DISEASE.experiment, ...(dp ? { dp } : {}) });
+
+describe('DifferentialPrivacy', () => {
+  it('is off without dp settings', () => {
+    expect(DifferentialPrivacy.of(cfg())).toBeUndefined();
+  });
+
+  it('clips on the server, and adds N(0, (zC)^2) to the sum through the accumulator hook', () => {
+    const dp = DifferentialPrivacy.of(cfg({ noise: 2, clip: 0.5 }))!;
+    expect(dp.clipFactor(2)).toBe(0.25);
+    expect(dp.clipFactor(0.1)).toBe(1);
+    const fedavg = createStrategy({ name: 'fedavg' });
+    if (!fedavg.linear) throw new Error('fedavg is linear');
+    const acc = fedavg.createAccumulator(100_000);
+    dp.addCentralNoise(acc);
+    const sd = Math.sqrt(acc.sum.reduce((a, b) => a + b * b, 0) / acc.sum.length);
+    expect(sd).toBeGreaterThan(0.97);
+    expect(sd).toBeLessThan(1.03);
+    expect(dp.siteNoiseStd(4)).toBeCloseTo(0.5); // four shares of N(0, 0.25) make N(0, 1)
+  });
+
+  it('the ledger charges what the accountant computes, with dropouts lowering the noise', () => {
+    const dp = DifferentialPrivacy.of(cfg({ noise: 1, clip: 1, delta: 1e-5, maxEpsilon: 10 }))!;
+    const full = dp.roundCost(1, 4, 4);
+    const dropped = dp.roundCost(1, 3, 4);
+    expect(dropped.effectiveNoiseMultiplier).toBeCloseTo(Math.sqrt(0.75));
+    let spent = dp.charge(undefined, full);
+    spent = dp.charge(spent, dropped);
+    const direct = new RdpAccountant().compose(1, 1).compose(1, Math.sqrt(0.75)).epsilon(1e-5);
+    expect(dp.epsilon(spent)).toBeCloseTo(direct, 10);
+    expect(dp.overBudget(spent, full, 3)).toBeUndefined();
+    let s = spent;
+    for (let i = 0; i < 3; i++) s = dp.charge(s, full);
+    expect(dp.overBudget(s, full, 6)).toMatch(/privacy budget: round 6 would spend epsilon \d+\.\d{3} > dp.maxEpsilon 10/);
+  });
+});
