@@ -1,7 +1,7 @@
 // `accord worker`: runs beside a site's data; dials out to the coordinator.
 import type { Command } from 'commander';
 import fs from 'node:fs';
-import { DataError } from '../shared/errors';
+import { ConfigError, DataError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
 import { AccordWorker } from '../worker/client';
 import { parseAttack } from '../shared/attack';
@@ -25,10 +25,10 @@ export function register(program: Command): void {
     .action(
       action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string; attack?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string; tlsServerName?: string }) => {
         const read = (f: string, flag: string) => {
-          if (!fs.existsSync(f)) throw new DataError(`${flag}: ${f} does not exist`, 'CONFIG_INVALID');
+          if (!fs.existsSync(f)) throw new ConfigError(`${flag}: ${f} does not exist`);
           return fs.readFileSync(f);
         };
-        if ((o.tlsCert || o.tlsKey || o.tlsServerName) && !o.tlsCa) throw new DataError('--tls-cert, --tls-key and --tls-server-name need --tls-ca', 'CONFIG_INVALID');
+        if ((o.tlsCert || o.tlsKey || o.tlsServerName) && !o.tlsCa) throw new ConfigError('--tls-cert, --tls-key and --tls-server-name need --tls-ca');
         const tls = o.tlsCa
           ? {
               ca: read(o.tlsCa, '--tls-ca'),
@@ -37,7 +37,7 @@ export function register(program: Command): void {
               ...(o.tlsServerName ? { serverName: o.tlsServerName } : {}),
             }
           : undefined;
-        if (!o.token) throw new DataError('--token is required (or set ACCORD_TOKEN)', 'CONFIG_INVALID');
+        if (!o.token) throw new ConfigError('--token is required (or set ACCORD_TOKEN)');
         if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
         const w = new AccordWorker({
           coordinator: o.coordinator,

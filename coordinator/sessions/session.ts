@@ -1,7 +1,7 @@
 // One connected worker: its gRPC stream, identity and liveness, and the tasks in flight on it.
 // Every inbound message is validated; a bad update fails only its task, never the session or the round.
 import type * as grpc from '@grpc/grpc-js';
-import { AccordError, ProtocolError, TaskError } from '../../shared/errors';
+import { AccordError, isErrorCode, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
 import type { CoordinatorMessage, SecAggRequest, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
@@ -240,7 +240,7 @@ export class Session {
       case 'error': {
         const e = msg.error!;
         const task = this.tasks.get(e.taskId);
-        const err = new TaskError(`site ${this.site} reported ${e.code || 'an error'}: ${e.message}`, e.code || 'WORKER_ERROR');
+        const err = new TaskError(`site ${this.site} reported ${e.code || 'an error'}: ${e.message}`, isErrorCode(e.code) ? e.code : 'WORKER_ERROR');
         if (task) this.fail(task, err);
         else this.log.warn({ site: this.site, code: e.code, err: e.message }, 'worker error');
         return;

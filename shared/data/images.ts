@@ -40,7 +40,7 @@ export function encodeImages(set: ImageSet, rows: number[], size: number): Examp
 
 function checkShape(set: ImageSet, cfg: IdxDataConfig, dir: string): number {
   const [h, w, c] = cfg.imageShape;
-  if (set.size !== h * w * c) throw new DataError(`${dir}: images have ${set.size} values, data.imageShape says ${h}x${w}x${c}`, 'WRONG_SHAPE');
+  if (set.size !== h * w * c) throw new DataError(`${dir}: images have ${set.size} values, data.imageShape says ${h}x${w}x${c}`, 'BAD_IDX');
   return set.size;
 }
 

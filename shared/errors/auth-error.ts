@@ -1,9 +1,10 @@
 import { AccordError } from './accord-error';
+import type { CodeOf } from './codes';
 
 /** A worker presented an unknown site or a wrong token. */
 export class AuthError extends AccordError {
-  static readonly CODE = 'UNAUTHENTICATED';
-  constructor(message: string, code: string = AuthError.CODE) {
+  static readonly CODE: CodeOf<'auth'> = 'UNAUTHENTICATED';
+  constructor(message: string, code: CodeOf<'auth'> = AuthError.CODE) {
     super(code, message);
   }
 }

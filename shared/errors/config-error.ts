@@ -1,9 +1,10 @@
 import { AccordError } from './accord-error';
+import type { CodeOf } from './codes';
 
 /** An experiment config, a CLI flag or a tokens file is invalid; the message names the field. */
 export class ConfigError extends AccordError {
-  static readonly CODE = 'CONFIG_INVALID';
-  constructor(message: string, code: string = ConfigError.CODE) {
+  static readonly CODE: CodeOf<'config'> = 'CONFIG_INVALID';
+  constructor(message: string, code: CodeOf<'config'> = ConfigError.CODE) {
     super(code, message);
   }
 }

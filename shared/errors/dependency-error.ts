@@ -1,9 +1,10 @@
 import { AccordError } from './accord-error';
+import type { CodeOf } from './codes';
 
 /** A program or package Accord needs is not installed; the message says how to install it. */
 export class DependencyError extends AccordError {
-  static readonly CODE = 'DEPENDENCY_MISSING';
-  constructor(message: string, code: string = DependencyError.CODE) {
+  static readonly CODE: CodeOf<'dependency'> = 'DEPENDENCY_MISSING';
+  constructor(message: string, code: CodeOf<'dependency'> = DependencyError.CODE) {
     super(code, message);
   }
 }

@@ -1,5 +1,6 @@
 // Error classes, one per file, each with a stable code.
 export { AccordError } from './accord-error';
+export { ERROR_CODES, type ErrorCode, isErrorCode } from './codes';
 export { ConfigError } from './config-error';
 export { ProtocolError } from './protocol-error';
 export { AuthError } from './auth-error';

@@ -1,0 +1,69 @@
+// Every error code Accord uses, in one list: codes are a contract with scripts, logs and the other
+// side of the wire, so each one is declared here once, under the error class that carries it.
+
+export const ERROR_CODES = {
+  /** ConfigError: an experiment config, a CLI flag, a tokens or pool file is invalid. */
+  config: ['CONFIG_INVALID', 'STORED_RECORD_INVALID', 'UNKNOWN_EXPERIMENT'],
+  /** DataError: a site's local data cannot be read with the experiment's schema. */
+  data: ['DATA_INVALID', 'MISSING_FILE', 'MISSING_COLUMN', 'MISSING_LABEL_COLUMN', 'MISSING_STATS', 'BAD_IDX', 'WRONG_FORMAT'],
+  /** AuthError: a site that is not known, or a wrong token. */
+  auth: ['UNAUTHENTICATED', 'UNKNOWN_SITE', 'BAD_TOKEN', 'REFUSED'],
+  /** DependencyError: a program or package Accord needs is missing or unreachable. */
+  dependency: ['DEPENDENCY_MISSING', 'REDIS_UNREACHABLE', 'PROCESS_EXITED', 'TIMEOUT', 'EXPERIMENT_FAILED'],
+  /** ProtocolError: a message that breaks the wire contract or the secure-aggregation protocol. */
+  protocol: [
+    'PROTOCOL_VIOLATION',
+    'BAD_HELLO',
+    'EXPECTED_HELLO',
+    'HELLO_TIMEOUT',
+    'DUPLICATE_HELLO',
+    'EMPTY_MESSAGE',
+    'UNEXPECTED_MESSAGE',
+    'UNKNOWN_TASK',
+    'BAD_TASK_SPEC',
+    'BAD_REQUEST',
+    'BAD_METRICS',
+    'DUPLICATE_METRICS',
+    'NON_FINITE',
+    'WRONG_ROUND',
+    'WRONG_LENGTH',
+    'WRONG_SHAPE',
+    'TOO_LARGE',
+    'CHUNK_TOO_LARGE',
+    'CHUNK_OUT_OF_SEQUENCE',
+    'CHUNK_AFTER_LAST',
+    'UNEXPECTED_UPDATE',
+    'UPDATE_BEFORE_METRICS',
+    'DUPLICATE_UPLOAD',
+    'DUPLICATE_ANSWER',
+    'WRONG_STAGE',
+    'NO_UPDATE',
+    'BAD_KEYS',
+    'BAD_SHARE',
+    'FORGED_SENDER',
+    'DUPLICATE_PEER',
+    'DUPLICATE_SHARE',
+    'MISADDRESSED_SHARE',
+    'NOT_A_PARTICIPANT',
+    'NOT_A_NEIGHBOUR',
+    'SHARE_AUTH_FAILED',
+    'KEY_MISMATCH',
+    'BOTH_SHARES_REQUESTED',
+    'TOO_FEW_NEIGHBOURS',
+    'TOO_FEW_SHARES',
+    'TOO_FEW_SURVIVORS',
+    'BAD_RECONSTRUCTION',
+  ],
+  /** TaskError: a task failed (deadline, disconnect, a worker-side error). */
+  task: ['TASK_FAILED', 'DEADLINE', 'DISCONNECTED', 'DUPLICATE_TASK', 'NOT_RUNNING', 'SPOOL_FAILED', 'WORKER_ERROR'],
+} as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES][number];
+export type CodeOf<K extends keyof typeof ERROR_CODES> = (typeof ERROR_CODES)[K][number];
+
+const ALL: ReadonlySet<string> = new Set(Object.values(ERROR_CODES).flat());
+
+/** Whether `code` (e.g. one a site reported over the wire) is one of Accord's codes. */
+export function isErrorCode(code: string): code is ErrorCode {
+  return ALL.has(code);
+}
