@@ -82,7 +82,7 @@ function save(): void {
 for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
   process.stderr.write(`${run.name}: up to ${run.cap} rounds, target ${TARGET} ...\n`);
   const t0 = Date.now();
-  let r;
+  let r: Awaited<ReturnType<typeof simulate>>;
   try {
     r = await simulate({
     dataset: 'fashion-mnist',
@@ -114,4 +114,4 @@ for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
 }
 
 save();
-process.stdout.write(JSON.stringify({ fedavg: results['fedavg'], fedsgd: results['fedsgd'], speedup: results['speedup'] }, null, 2) + '\nwrote bench/results.json and bench/fedavg.svg\n');
+process.stdout.write(`${JSON.stringify({ fedavg: results['fedavg'], fedsgd: results['fedsgd'], speedup: results['speedup'] }, null, 2)}\nwrote bench/results.json and bench/fedavg.svg\n`);

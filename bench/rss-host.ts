@@ -32,7 +32,7 @@ await new Promise((r) => setTimeout(r, 500));
 global.gc?.();
 const idleRss = process.memoryUsage.rss();
 peak = idleRss;
-process.stdout.write(JSON.stringify({ port }) + '\n');
+process.stdout.write(`${JSON.stringify({ port })}\n`);
 
 while (hub.list().length < workers) await new Promise((r) => setTimeout(r, 20));
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-rss-'));
@@ -50,7 +50,7 @@ sample();
 clearInterval(sampler);
 const ok = results.filter((r) => r.spoolFile && fs.statSync(r.spoolFile).size === modelBytes).length;
 fs.rmSync(dir, { recursive: true, force: true });
-process.stdout.write(JSON.stringify({ idleRss, peakRss: peak, ok, ms: Date.now() - t0 }) + '\n');
+process.stdout.write(`${JSON.stringify({ idleRss, peakRss: peak, ok, ms: Date.now() - t0 })}\n`);
 hub.closeAll('done');
 server.forceShutdown();
 redis.disconnect();

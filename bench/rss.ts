@@ -20,7 +20,7 @@ export async function benchRss(redisUrl: string, workers = 20, modelBytes = 100 
   const done = next();
   await Promise.all(senders.map(async (s) => sendUpdate(s.stream, await s.nextTask(), 1, update)));
   const r = JSON.parse(await done) as { idleRss: number; peakRss: number; ok: number; ms: number };
-  senders.forEach((s) => s.close());
+  for (const s of senders) s.close();
   if (r.ok !== workers) throw new Error(`only ${r.ok} of ${workers} updates arrived whole`);
   return { peakRssOverModel: (r.peakRss - r.idleRss) / modelBytes, idleRssMB: r.idleRss / 2 ** 20, peakRssMB: r.peakRss / 2 ** 20, modelMB: modelBytes / 2 ** 20, workers, ms: r.ms };
 }

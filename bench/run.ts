@@ -54,7 +54,7 @@ try {
   const previous = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
   fs.writeFileSync(file, JSON.stringify({ ...previous, ...results }, null, 2));
   process.stdout.write(
-    [
+    `${[
       `foldRatio        ${fold.foldRatio.toFixed(3)}  (goal ${GOALS.foldRatio}; fold ${fold.foldMs.toFixed(1)} ms vs plain loop ${fold.plainMs.toFixed(1)} ms, ${fold.params} params)`,
       `transferRatio    ${transfer.transferRatio.toFixed(3)}  (goal ${GOALS.transferRatio}; Accord ${transfer.accordMBps.toFixed(0)} MB/s vs raw grpc-js ${transfer.rawMBps.toFixed(0)} MB/s)`,
       `peakRssOverModel ${rss.peakRssOverModel.toFixed(3)}  (goal ${GOALS.peakRssOverModel}; idle ${rss.idleRssMB.toFixed(0)} MiB, peak ${rss.peakRssMB.toFixed(0)} MiB, ${rss.workers} x ${rss.modelMB} MiB updates)`,
@@ -62,7 +62,7 @@ try {
       `secagg.commExpansion ${secagg.commExpansion.toFixed(4)}  (goal <= 1.2; Bonawitz et al.: 1.73)`,
       `secagg.scaling   ${secagg.scaling.runs.map((r) => `n=${r.clients}: ${r.totalMs.toFixed(0)} ms`).join(', ')} (100 K params); time grew ${secagg.scaling.measuredRatio.toFixed(1)}x for 8x clients (n log n: ${secagg.scaling.nLogNRatio.toFixed(1)}x, n^2: 64x); log-log slope ${secagg.scaling.exponent.toFixed(2)}`,
       `wrote ${path.relative(process.cwd(), file)}`,
-    ].join('\n') + '\n',
+    ].join('\n')}\n`,
   );
 } finally {
   await redis.stop();

@@ -18,7 +18,7 @@ function federationToken(store: string): string {
   const file = path.join(store, 'federation-token');
   if (!fs.existsSync(file)) {
     fs.mkdirSync(store, { recursive: true });
-    fs.writeFileSync(file, crypto.randomBytes(24).toString('hex') + '\n', { mode: 0o600 });
+    fs.writeFileSync(file, `${crypto.randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
   }
   const token = fs.readFileSync(file, 'utf8').trim();
   process.stderr.write(`accord: no --tokens or --token given; workers must pass --token from ${file}\n`);

@@ -26,7 +26,7 @@ export function roundTable(report: ReturnType<typeof buildReport>): string {
         .join(' '),
     );
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 export function register(program: Command): void {

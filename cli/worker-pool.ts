@@ -58,7 +58,9 @@ export function register(program: Command): void {
               log: log.child({ site: s.site }),
             }),
         );
-        const stop = () => workers.forEach((w) => w.stop());
+        const stop = () => {
+          for (const w of workers) w.stop();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         log.warn({ sites: workers.length }, 'worker pool started');

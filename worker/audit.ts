@@ -79,7 +79,7 @@ export class AuditLog {
   }
   record(msg: WorkerMessage): AuditEntry {
     const entry = describe(msg);
-    if (this.fd !== undefined) fs.writeSync(this.fd, JSON.stringify(entry) + '\n');
+    if (this.fd !== undefined) fs.writeSync(this.fd, `${JSON.stringify(entry)}\n`);
     return entry;
   }
   close(): void {

@@ -36,7 +36,7 @@ export interface RoundContext {
  */
 export async function openStep(ctx: RoundContext, ref: Pick<RoundRef, 'experimentId' | 'round'>, uncommitted = false): Promise<ExperimentRecord | string> {
   const rec = await ctx.records.get(ref.experimentId);
-  if (!rec || rec.status !== 'running') return 'experiment not running';
+  if (rec?.status !== 'running') return 'experiment not running';
   if (uncommitted && ctx.checkpoints.exists(ref.experimentId, ref.round)) return 'already committed';
   return rec;
 }

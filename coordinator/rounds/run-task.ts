@@ -43,7 +43,7 @@ async function sessionOf(ctx: RoundContext, site: string, waitMs: number): Promi
 async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJobResult> {
   const { experimentId, round, attempt, site, taskId } = data;
   const rec = await ctx.records.get(experimentId);
-  if (!rec || rec.status !== 'running') throw new TaskError(`experiment ${experimentId} is not running`, 'NOT_RUNNING');
+  if (rec?.status !== 'running') throw new TaskError(`experiment ${experimentId} is not running`, 'NOT_RUNNING');
   const cfg = rec.config;
   const session = await sessionOf(ctx, site, cfg.timeouts.taskMs);
   const base = { taskId, experimentId, round, attempt };

@@ -232,11 +232,14 @@ export class Session {
       case 'heartbeat':
         return;
       case 'metrics':
-        return this.onMetrics(msg.metrics!);
+        this.onMetrics(msg.metrics!);
+        return;
       case 'updateChunk':
-        return this.onChunk(msg.updateChunk!);
+        this.onChunk(msg.updateChunk!);
+        return;
       case 'secaggResponse':
-        return this.onSecAgg(msg.secaggResponse!);
+        this.onSecAgg(msg.secaggResponse!);
+        return;
       case 'error': {
         const e = msg.error!;
         const task = this.tasks.get(e.taskId);
@@ -246,15 +249,20 @@ export class Session {
         return;
       }
       case 'hello':
-        return this.reject('', new ProtocolError('Hello sent twice on one session', 'DUPLICATE_HELLO'));
+        this.reject('', new ProtocolError('Hello sent twice on one session', 'DUPLICATE_HELLO'));
+        return;
       default:
-        return this.reject('', new ProtocolError('message without a body', 'EMPTY_MESSAGE'));
+        this.reject('', new ProtocolError('message without a body', 'EMPTY_MESSAGE'));
+        return;
     }
   }
 
   private onMetrics(raw: NonNullable<WorkerMessage__Output['metrics']>): void {
     const task = this.tasks.get(raw.taskId);
-    if (!task) return this.reject(raw.taskId, new ProtocolError(`metrics for unknown or finished task "${raw.taskId}"`, 'UNKNOWN_TASK'));
+    if (!task) {
+      this.reject(raw.taskId, new ProtocolError(`metrics for unknown or finished task "${raw.taskId}"`, 'UNKNOWN_TASK'));
+      return;
+    }
     try {
       const m = validateMetrics(raw);
       if (m.round !== task.req.round)
@@ -266,7 +274,10 @@ export class Session {
       if (task.req.kind === 'train' && !keeps && (m.examples < 1 || m.examples > this.declaredExamples))
         throw new ProtocolError(`train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`, 'BAD_METRICS');
       task.metrics = { examples: keeps ? 0 : m.examples, values: m.values };
-      if (task.req.kind !== 'train' || task.req.upload === null) return this.finish(task);
+      if (task.req.kind !== 'train' || task.req.upload === null) {
+        this.finish(task);
+        return;
+      }
       this.expectUpload(task, totalSize(task.req.weights.specs), task.req.upload, 'f32');
     } catch (e) {
       this.reject(raw.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
@@ -283,7 +294,10 @@ export class Session {
 
   private onSecAgg(r: NonNullable<WorkerMessage__Output['secaggResponse']>): void {
     const task = this.tasks.get(r.taskId);
-    if (!task) return this.reject(r.taskId, new ProtocolError(`secure-aggregation answer for unknown or finished task "${r.taskId}" (replayed?)`, 'UNKNOWN_TASK'));
+    if (!task) {
+      this.reject(r.taskId, new ProtocolError(`secure-aggregation answer for unknown or finished task "${r.taskId}" (replayed?)`, 'UNKNOWN_TASK'));
+      return;
+    }
     try {
       if (task.req.kind !== 'secagg') throw new ProtocolError(`secure-aggregation answer for ${task.req.kind} task ${r.taskId}`, 'UNEXPECTED_MESSAGE');
       const stage = task.req.request.stage ?? '';
@@ -322,11 +336,18 @@ export class Session {
     const size = chunk.data?.byteLength ?? 0;
     this.bytesUp += size;
     const task = this.tasks.get(chunk.taskId);
-    if (!task) return this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
-    if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || keepsDelta(task.req))
-      return this.reject(chunk.taskId, new ProtocolError(`update sent for ${keepsDelta(task.req) ? 'secure train' : task.req.kind} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
-    if (!task.receiver)
-      return this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+    if (!task) {
+      this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
+      return;
+    }
+    if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || keepsDelta(task.req)) {
+      this.reject(chunk.taskId, new ProtocolError(`update sent for ${keepsDelta(task.req) ? 'secure train' : task.req.kind} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
+      return;
+    }
+    if (!task.receiver) {
+      this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+      return;
+    }
     if (task.receiver.complete) {
       // A second copy of a finished upload: refused, and the first copy stands.
       void this.send({ error: { taskId: chunk.taskId, code: 'DUPLICATE_UPLOAD', message: `task ${chunk.taskId} was already uploaded in full; the repeat is ignored` } }).catch(() => undefined);

@@ -25,7 +25,7 @@ export class SpoolUpdateSet implements UpdateSet {
         yield { offset, rows };
       }
     } finally {
-      fds.forEach((fd) => fs.closeSync(fd));
+      for (const fd of fds) fs.closeSync(fd);
     }
   }
 }

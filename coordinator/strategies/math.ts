@@ -58,7 +58,8 @@ export function weightedMetrics(entries: { examples: number; values: Record<stri
   for (const e of entries) {
     for (const [k, v] of Object.entries(e.values)) {
       if (!Number.isFinite(v) || !(e.examples > 0)) continue;
-      const cur = (sums[k] ??= { s: 0, w: 0 });
+      sums[k] ??= { s: 0, w: 0 };
+      const cur = sums[k];
       cur.s += v * e.examples;
       cur.w += e.examples;
     }

@@ -40,7 +40,7 @@ export function shardsPartition(labels: ArrayLike<number>, clients: number, shar
 
 /** Gamma(shape, 1) by Marsaglia and Tsang; shapes below 1 by the u^(1/a) boost. */
 export function gamma(shape: number, r: () => number): number {
-  if (shape < 1) return gamma(shape + 1, r) * Math.pow(1 - r(), 1 / shape);
+  if (shape < 1) return gamma(shape + 1, r) * (1 - r()) ** (1 / shape);
   const d = shape - 1 / 3;
   const c = 1 / Math.sqrt(9 * d);
   for (;;) {

@@ -118,7 +118,7 @@ export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: Exp
     lastLoss = data.n ? sum / data.n : NaN;
   }
   optimizer.dispose();
-  anchor.forEach((a) => a.dispose());
+  for (const a of anchor) a.dispose();
   restrict?.dispose();
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
 }

@@ -42,9 +42,9 @@ export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, 
   if ('zoo' in cfg) {
     const layers: tf.layers.Layer[] = [];
     if (cfg.zoo === 'mlp') {
-      cfg.hidden.forEach((h, i) =>
-        layers.push(tf.layers.dense({ units: h, activation: 'relu', kernelInitializer: init(), ...(i === 0 ? { inputShape: [inputDim] } : {}) })),
-      );
+      cfg.hidden.forEach((h, i) => {
+        layers.push(tf.layers.dense({ units: h, activation: 'relu', kernelInitializer: init(), ...(i === 0 ? { inputShape: [inputDim] } : {}) }));
+      });
     }
     layers.push(tf.layers.dense({ units, activation, kernelInitializer: init(), ...(layers.length === 0 ? { inputShape: [inputDim] } : {}) }));
     return tf.sequential({ layers });
@@ -93,7 +93,7 @@ export function setFlatWeights(model: tf.LayersModel, flat: FlatWeights): void {
   const parts = unflatten(flat);
   const tensors = parts.map((p, i) => tf.tensor(p, flat.specs[i]!.shape));
   model.setWeights(tensors);
-  tensors.forEach((t) => t.dispose());
+  for (const t of tensors) t.dispose();
 }
 
 /** Builds the experiment's model for its data: input size, classes and image shape from the config. */

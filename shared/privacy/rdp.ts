@@ -139,7 +139,9 @@ export class RdpAccountant {
 
   compose(q: number, sigma: number, times = 1): this {
     const s = this.step(q, sigma);
-    s.forEach((v, k) => (this.rdp[k]! += v * times));
+    s.forEach((v, k) => {
+      this.rdp[k]! += v * times;
+    });
     this.rounds += times;
     return this;
   }

@@ -54,7 +54,9 @@ describe('restricted softmax (FedRS)', () => {
     expect(r.loss).toBeLessThan(0.5); // it still learns to tell 1 from 3
     [0, 2, 4].forEach((c, i) => {
       // Zero in exact arithmetic; float32 leaves rounding of order 1e-9.
-      outputOf(restricted, c).forEach((w, j) => expect(Math.abs(w - before[i]![j]!)).toBeLessThan(1e-6));
+      outputOf(restricted, c).forEach((w, j) => {
+        expect(Math.abs(w - before[i]![j]!)).toBeLessThan(1e-6);
+      });
       // Without it, the absent classes' biases fall.
       expect(outputOf(plain, c).at(-1)!).toBeLessThan(before[i]!.at(-1)! - 0.05);
     });
