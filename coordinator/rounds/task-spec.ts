@@ -11,7 +11,7 @@ export function taskSpecFor(rec: ExperimentRecord, round: number): TaskSpec {
   return {
     data: cfg.data,
     model: cfg.model,
-    train: createStrategy(cfg.strategy).configureFit(round, cfg),
+    train: createStrategy(cfg.strategy).configureFit(round, cfg.train),
     dpClip: DifferentialPrivacy.of(cfg)?.clip,
     secure: cfg.secagg.mode !== 'off',
     seed: cfg.seed,

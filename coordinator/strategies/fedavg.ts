@@ -1,6 +1,6 @@
 // FedAvg (McMahan et al. 2017): the example-weighted mean of the sites' deltas, added to the global
 // model. Server optimisers (FedAvgM, FedAdam, ...) reuse its accumulation and override only `step`.
-import type { ExperimentConfig } from '../../shared/config/schema';
+import type { TrainConfig } from '../../shared/config/schema';
 import { foldWeighted, meanDelta, weightedMetrics } from './math';
 import type { FitAccumulator, LinearStrategy, StrategyState } from './strategy';
 
@@ -29,8 +29,8 @@ export class FedAvg implements LinearStrategy {
   initialState(_numParams: number): StrategyState {
     return null;
   }
-  configureFit(_round: number, config: ExperimentConfig): ExperimentConfig['train'] {
-    return config.train;
+  configureFit(_round: number, train: TrainConfig): TrainConfig {
+    return train;
   }
   createAccumulator(numParams: number): WeightedSumAccumulator {
     return new WeightedSumAccumulator(numParams);

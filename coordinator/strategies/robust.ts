@@ -1,6 +1,6 @@
 // Shared shape of the robust strategies: they read every update (unweighted, as in their papers) and
 // combine them coordinate block by coordinate block, so memory is O(sites x block), not O(sites x model).
-import type { ExperimentConfig } from '../../shared/config/schema';
+import type { TrainConfig } from '../../shared/config/schema';
 import { weightedMetrics } from './math';
 import type { RobustStrategy, StrategyState, UpdateSet } from './strategy';
 
@@ -11,8 +11,8 @@ export abstract class RobustBase implements RobustStrategy {
   initialState(_numParams: number): StrategyState {
     return null;
   }
-  configureFit(_round: number, config: ExperimentConfig): ExperimentConfig['train'] {
-    return config.train;
+  configureFit(_round: number, train: TrainConfig): TrainConfig {
+    return train;
   }
   aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number> {
     return weightedMetrics(results);

@@ -3,7 +3,7 @@
 // work under secure aggregation); robust ones need every update on its own and read them in blocks.
 // The math lives in pure functions (math.ts, robust-math.ts); state that must survive across rounds
 // (momentum, Adam moments) is returned as `state` and checkpointed with each committed round.
-import type { ExperimentConfig } from '../../shared/config/schema';
+import type { TrainConfig } from '../../shared/config/schema';
 
 /** State a strategy carries between rounds: numbers and vectors. */
 export type StrategyState = Record<string, number | Float32Array> | null;
@@ -36,8 +36,8 @@ export interface UpdateSet {
 interface StrategyBase {
   readonly name: string;
   initialState(numParams: number): StrategyState;
-  /** Per-round train config sent to every selected site (e.g. FedProx's proximal term). */
-  configureFit(round: number, config: ExperimentConfig): ExperimentConfig['train'];
+  /** This round's local training settings for every selected site, from the experiment's (e.g. FedProx adds its proximal term). */
+  configureFit(round: number, train: TrainConfig): TrainConfig;
   aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number>;
 }
 

@@ -1,7 +1,7 @@
 // Local training and evaluation with TF.js. The same functions train the simulation's baselines,
 // so federated and baseline numbers come from one code path.
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../config/schema';
+import type { TrainConfig } from '../config/schema';
 import type { Examples } from '../data/features';
 import { rng, shuffleInPlace } from '../random';
 
@@ -72,7 +72,7 @@ export function presentClasses(y: ArrayLike<number>, classes: number): Float32Ar
   return mask;
 }
 
-function makeOptimizer(cfg: ExperimentConfig['train']): tf.Optimizer {
+function makeOptimizer(cfg: TrainConfig): tf.Optimizer {
   return cfg.optimizer === 'adam' ? tf.train.adam(cfg.learningRate) : tf.train.sgd(cfg.learningRate);
 }
 
@@ -80,7 +80,7 @@ function makeOptimizer(cfg: ExperimentConfig['train']): tf.Optimizer {
  * Trains in place for cfg.epochs epochs with seeded shuffling, mini-batches of cfg.batchSize.
  * Returns the mean loss of the last epoch.
  */
-export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: ExperimentConfig['train'], classes: number, seed: number): Promise<TrainResult> {
+export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: TrainConfig, classes: number, seed: number): Promise<TrainResult> {
   const featureCount = data.n ? data.x.length / data.n : 0;
   const optimizer = makeOptimizer(cfg);
   const rand = rng(seed);

@@ -79,7 +79,7 @@ describe('linear strategies', () => {
 
   it('FedProx: sends mu to the sites, and the proximal term keeps local weights nearer the global model', async () => {
     const cfg = cfgWith({ name: 'fedprox', mu: 5 });
-    expect(createStrategy(cfg.strategy).configureFit(1, cfg).proximalMu).toBe(5);
+    expect(createStrategy(cfg.strategy).configureFit(1, cfg.train).proximalMu).toBe(5);
     expect(cfgWith({ name: 'fedprox' }).strategy).toEqual({ name: 'fedprox', mu: 0.01 });
     await initBackend();
     const data = loadSiteData(HEART_DISEASE.sites.cleveland, cfg.data);
