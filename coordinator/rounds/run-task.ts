@@ -53,7 +53,7 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
     const state = readState(ctx.paths, experimentId, round, attempt);
     const deadline = Date.now() + cfg.secagg.stageTimeoutMs;
     const masked = data.stage === 'masked-input';
-    req = { ...base, kind: 'secagg', deadline, request: stageRequest(state, data.stage, site, deadline), upload: masked ? { values: state.length, open: spool(`masked-${site}.u32`) } : null };
+    req = { ...base, kind: 'secagg', stage: data.stage, deadline, request: stageRequest(state, data.stage, site, deadline), upload: masked ? { values: state.length, open: spool(`masked-${site}.u32`) } : null };
   } else {
     const deadline = Date.now() + cfg.timeouts.taskMs;
     const spec = taskSpecFor(rec, round);

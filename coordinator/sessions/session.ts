@@ -6,6 +6,7 @@ import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
 import type { CoordinatorMessage, SecAggRequest, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
 import { encodeTaskSpec, type TaskSpec } from '../../shared/protocol/task-spec';
+import type { SecAggStage } from '../../shared/config/schema';
 import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
 import { type ValidHello, validateMetrics } from './validate';
 
@@ -43,7 +44,8 @@ export type TaskRequest =
   | (TaskBase & { kind: 'stats'; spec: TaskSpec })
   | (TaskBase & {
       kind: 'secagg';
-      request: Omit<SecAggRequest, 'taskId'>;
+      stage: SecAggStage;
+      request: Omit<SecAggRequest, 'taskId' | 'stage'>;
       /** masked-input: the masked vector's length and where it goes; null for the other stages. */
       upload: { values: number; open: () => UploadSink } | null;
     });
@@ -54,13 +56,12 @@ function keepsDelta(req: TaskRequest): boolean {
 }
 
 /** A stage answer in JSON-safe form (bytes as base64), as BullMQ stores job results. */
-export interface SecAggAnswer {
-  stage: string;
-  cPk?: string;
-  sPk?: string;
-  shares?: { from: string; to: string; sealed: string }[];
-  revealed?: { owner: string; kind: string; share: string }[];
-}
+export type SecAggAnswer =
+  | { stage: 'advertise-keys'; cPk: string; sPk: string }
+  | { stage: 'share-keys'; shares: { from: string; to: string; sealed: string }[] }
+  /** Answered by uploading the masked vector (TaskOutcome.spoolFile). */
+  | { stage: 'masked-input' }
+  | { stage: 'unmasking'; revealed: { owner: string; kind: 'self-seed' | 'mask-key'; share: string }[] };
 
 export interface TaskOutcome {
   examples: number;
@@ -71,6 +72,8 @@ export interface TaskOutcome {
   bytesUp: number;
   durationMs: number;
 }
+
+const isRevealKind = (k: string): k is 'self-seed' | 'mask-key' => k === 'self-seed' || k === 'mask-key';
 
 /** Bounds on what one stage answer may carry. */
 const MAX_SHARES = 4096;
@@ -166,7 +169,7 @@ export class Session {
   private async dispatch(task: ActiveTask): Promise<void> {
     const { req } = task;
     if (req.kind === 'secagg') {
-      await this.send({ secaggRequest: { ...req.request, taskId: req.taskId } });
+      await this.send({ secaggRequest: { ...req.request, stage: req.stage, taskId: req.taskId } });
       if (req.upload) this.expectUpload(task, req.upload.values, req.upload.open, 'u32');
       return;
     }
@@ -196,7 +199,7 @@ export class Session {
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
     const m = task.metrics ?? { examples: 0, values: {} };
-    if (task.req.kind === 'secagg' && !task.secagg) task.secagg = { stage: task.req.request.stage ?? '' };
+    if (task.req.kind === 'secagg' && !task.secagg && task.req.stage === 'masked-input') task.secagg = { stage: 'masked-input' };
     task.resolve({
       examples: m.examples,
       metrics: m.values,
@@ -300,30 +303,33 @@ export class Session {
     }
     try {
       if (task.req.kind !== 'secagg') throw new ProtocolError(`secure-aggregation answer for ${task.req.kind} task ${r.taskId}`, 'UNEXPECTED_MESSAGE');
-      const stage = task.req.request.stage ?? '';
+      const stage = task.req.stage;
       if (r.stage !== stage) throw new ProtocolError(`answer for stage ${r.stage}, task ${r.taskId} is stage ${stage}`, 'WRONG_STAGE');
       if (task.req.upload) throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
       if (task.secagg) throw new ProtocolError(`stage ${stage} answered twice`, 'DUPLICATE_ANSWER');
       if (r.shares.length > MAX_SHARES || r.revealed.length > MAX_SHARES) throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
       const b64 = (b: Buffer) => b.toString('base64');
-      const answer: SecAggAnswer = { stage };
+      let answer: SecAggAnswer;
       if (stage === 'advertise-keys') {
         if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32) throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
-        answer.cPk = b64(r.cPk);
-        answer.sPk = b64(r.sPk);
+        answer = { stage, cPk: b64(r.cPk), sPk: b64(r.sPk) };
       } else if (stage === 'share-keys') {
-        answer.shares = r.shares.map((x) => {
+        const shares = r.shares.map((x) => {
           // A site can only speak for itself: shares it relays must come from it.
           if (x.from !== this.site) throw new ProtocolError(`share-keys: ${this.site} sent a share claiming to be from ${x.from}`, 'FORGED_SENDER');
           if (x.sealed.byteLength > MAX_SEALED_BYTES) throw new ProtocolError('share-keys: sealed share too large', 'TOO_LARGE');
           return { from: x.from, to: x.to, sealed: b64(x.sealed) };
         });
-      } else if (stage === 'unmasking') {
-        answer.revealed = r.revealed.map((x) => {
-          if (x.kind !== 'self-seed' && x.kind !== 'mask-key') throw new ProtocolError(`unmasking: unknown share kind "${x.kind}"`, 'BAD_SHARE');
+        answer = { stage, shares };
+      } else {
+        // masked-input was refused above (it is answered by an upload), so this is unmasking.
+        const revealed = r.revealed.map((x) => {
+          const kind = x.kind;
+          if (!isRevealKind(kind)) throw new ProtocolError(`unmasking: unknown share kind "${kind}"`, 'BAD_SHARE');
           if (x.share.byteLength !== 33) throw new ProtocolError('unmasking: shares are 33 bytes', 'BAD_SHARE');
-          return { owner: x.owner, kind: x.kind, share: b64(x.share) };
+          return { owner: x.owner, kind, share: b64(x.share) };
         });
+        answer = { stage: 'unmasking', revealed };
       }
       task.secagg = answer;
       this.finish(task);
@@ -345,7 +351,7 @@ export class Session {
       return;
     }
     if (!task.receiver) {
-      this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.request.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+      this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
       return;
     }
     if (task.receiver.complete) {

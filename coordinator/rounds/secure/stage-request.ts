@@ -1,36 +1,34 @@
 // The request of one secure-aggregation stage for one client, from the round's stored state.
 import type { SecAggStage } from '../../../shared/config/schema';
+import { TaskError } from '../../../shared/errors';
 import type { SecAggRequest } from '../../../shared/protocol/load';
 import { routeShares } from '../../../shared/secagg/server';
 import type { SecAggState } from './state';
 
 /** What the client of `site` is sent in `stage` (without the task id, which the task adds). */
-export function stageRequest(state: SecAggState, stage: SecAggStage, site: string, deadline: number): Omit<SecAggRequest, 'taskId'> {
-  const base = { experimentId: state.experimentId, round: state.round, attempt: state.attempt, stage, deadlineUnixMs: deadline };
+export function stageRequest(state: SecAggState, stage: SecAggStage, site: string, deadline: number): Omit<SecAggRequest, 'taskId' | 'stage'> {
+  // A task left over from an earlier stage (a retried job) must not run against the newer state.
+  if (state.stage !== stage) throw new TaskError(`secure aggregation is at ${state.stage}, not ${stage}`, 'WRONG_STAGE');
+  const base = { experimentId: state.experimentId, round: state.round, attempt: state.attempt, deadlineUnixMs: deadline };
   const b = (x: string) => Buffer.from(x, 'base64');
-  switch (stage) {
+  switch (state.stage) {
     case 'advertise-keys':
       return base;
     case 'share-keys':
       return {
         ...base,
-        peers: (state.peers ?? []).map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk) })),
+        peers: state.peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk) })),
         neighbours: state.degree === 'all' ? 0 : state.degree,
         threshold: state.threshold,
         graphSeed: state.graphSeed,
       };
     case 'masked-input': {
-      const mine = routeShares(state.sealed ?? [], state.sharers ?? []).get(site) ?? [];
-      return {
-        ...base,
-        shares: mine.map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })),
-        sharers: state.sharers ?? [],
-        quant: state.quant,
-      };
+      const mine = routeShares(state.sealed, state.sharers).get(site) ?? [];
+      return { ...base, shares: mine.map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })), sharers: state.sharers, quant: state.quant };
     }
     case 'unmasking': {
       const alive = new Set(state.survivors);
-      return { ...base, dropped: (state.sharers ?? []).filter((s) => !alive.has(s)), survivors: state.survivors ?? [] };
+      return { ...base, dropped: state.sharers.filter((s) => !alive.has(s)), survivors: state.survivors };
     }
   }
 }

@@ -1,12 +1,26 @@
 // The state of one round attempt's secure aggregation, kept in the store as JSON so any coordinator
-// process (or this one after a restart) can run the next stage.
+// process (or this one after a restart) can run the next stage. Each stage adds what it learned, so
+// the state is a union by the stage now waiting for answers: no field is read before it exists.
 import fs from 'node:fs';
-import type { SecAggStage } from '../../../shared/config/schema';
+import type { CommitJobData } from '../../queues/jobs';
 import { writeFileAtomic } from '../../store/atomic';
 import type { StorePaths } from '../../store/paths';
-import type { CommitJobData } from '../../queues/jobs';
+import type { SecAggStage } from '../../../shared/config/schema';
 
-export interface SecAggState {
+/** A client's advertised public keys (base64). */
+export interface AdvertisedKeys {
+  site: string;
+  cPk: string;
+  sPk: string;
+}
+
+export interface SealedShareRecord {
+  from: string;
+  to: string;
+  sealed: string;
+}
+
+interface Common {
   experimentId: string;
   round: number;
   attempt: number;
@@ -22,21 +36,34 @@ export interface SecAggState {
   trained: string[];
   /** Sampling rate of this round, for the privacy accountant. */
   q: number;
-  /** U1: advertised keys (base64). */
-  peers?: { site: string; cPk: string; sPk: string }[];
-  /** U2: completed share-keys, and every sealed share they produced. */
-  sharers?: string[];
-  sealed?: { from: string; to: string; sealed: string }[];
-  /** Asked for masked input (U2 minus simulated dropouts). */
-  maskers?: string[];
-  /** U3: masked input received. */
-  survivors?: string[];
   /** Clients removed by the simulated dropout, by stage. */
   simulatedDropouts: string[];
   stageMs: Partial<Record<SecAggStage, number>>;
   stageStartedAt: number;
   commit: CommitJobData;
 }
+
+/** After advertise-keys (U1): the clients whose keys were relayed. */
+interface Advertised extends Common {
+  peers: AdvertisedKeys[];
+}
+
+/** After share-keys (U2): who shared, every sealed share, and who is asked for masked input. */
+interface Shared extends Advertised {
+  sharers: string[];
+  sealed: SealedShareRecord[];
+  maskers: string[];
+}
+
+export type SecAggState =
+  | (Common & { stage: 'advertise-keys' })
+  | (Advertised & { stage: 'share-keys' })
+  | (Shared & { stage: 'masked-input' })
+  /** After masked-input (U3): the clients whose masked input is in the sum. */
+  | (Shared & { stage: 'unmasking'; survivors: string[] });
+
+/** The state while `stage` waits for its answers. */
+export type StateAt<S extends SecAggStage> = Extract<SecAggState, { stage: S }>;
 
 export function readState(paths: StorePaths, exp: string, round: number, attempt: number): SecAggState {
   return JSON.parse(fs.readFileSync(paths.secaggState(exp, round, attempt), 'utf8')) as SecAggState;
