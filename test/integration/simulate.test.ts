@@ -9,36 +9,52 @@ import { simulate } from '../../simulation/run';
 const out = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `accord-sim-${name}-`));
 
 describe('accord simulate', () => {
-  it('runs 20 simulated Fashion-MNIST clients over 2 worker processes, each with its own session and partition', async () => {
+  // Sized for a loaded 2-core CI machine (the 20-client 2nn version took 42 s idle and timed out at 120 s
+  // there): logistic regression, 12 clients, 3 of them a round, about 25-45 s on such a machine; the
+  // explicit timeout leaves a wide margin for a busy one.
+  it('runs 12 simulated Fashion-MNIST clients over 2 worker processes, each with its own session and partition', async () => {
     const r = await simulate({
       dataset: 'fashion-mnist',
-      clients: 20,
+      clients: 12,
       fraction: 0.25,
       // IID here, so accuracy must rise; the shards split is exercised in the partitioner tests.
       partition: { scheme: 'iid' },
-      model: { zoo: '2nn' },
+      model: { zoo: 'logreg' },
       pool: 2,
       rounds: 3,
       out: out('fmnist'),
       baselines: false,
       backend: 'auto',
-      train: { epochs: 1 },
+      // Batches of 32 (not the data set's 10): fewer steps per epoch, so each round's average moves the
+      // model steadily up instead of ending on a noisy last step (measured 0.673, 0.708, 0.744).
+      train: { epochs: 1, batchSize: 32 },
       progress: false,
     });
     expect(r.rounds).toHaveLength(3);
     expect(r.simulation.processes).toBe(3); // coordinator + 2 pools
+    expect(r.simulation.sites).toHaveLength(12);
     for (const x of r.rounds) {
-      expect(x.participants).toHaveLength(5); // 25% of 20
+      expect(x.participants).toHaveLength(3); // 25% of 12
       expect(x.central!.examples).toBe(10000);
     }
     const sampled = new Set(r.rounds.flatMap((x) => x.participants));
-    expect(sampled.size).toBeGreaterThan(5); // different sites each round
-    expect(r.rounds[2]!.central!.accuracy).toBeGreaterThan(r.rounds[0]!.central!.accuracy);
-  });
+    expect(sampled.size).toBeGreaterThan(3); // different sites each round
+    const accuracy = r.rounds.map((x) => x.central!.accuracy);
+    expect(accuracy[2]!).toBeGreaterThan(accuracy[0]! + 0.03); // a clear rise, not noise
+  }, 600_000);
 
   it('a Byzantine site (scale:-10) wrecks FedAvg while the median holds', async () => {
     const run = (strategy: string) =>
-      simulate({ dataset: 'heart-disease', rounds: 8, strategy, byzantine: { count: 1, attack: 'scale:-10' }, out: out(strategy), baselines: false, backend: 'auto', progress: false });
+      simulate({
+        dataset: 'heart-disease',
+        rounds: 8,
+        strategy,
+        byzantine: { count: 1, attack: 'scale:-10' },
+        out: out(strategy),
+        baselines: false,
+        backend: 'auto',
+        progress: false,
+      });
     const fedavg = await run('fedavg');
     const median = await run('median');
     expect(fedavg.simulation.byzantine!.sites).toHaveLength(1);
@@ -46,15 +62,28 @@ describe('accord simulate', () => {
     const attacker = median.simulation.byzantine!.sites[0]!;
     expect(median.final!.honestSites).toHaveLength(3);
     expect(median.final!.honestSites).not.toContain(attacker);
-    expect(median.final!.allSitesMeanSiteAccuracy).toBeCloseTo(Object.values(median.final!.siteAccuracy).reduce((a, b) => a + b, 0) / 4, 10);
+    expect(median.final!.allSitesMeanSiteAccuracy).toBeCloseTo(
+      Object.values(median.final!.siteAccuracy).reduce((a, b) => a + b, 0) / 4,
+      10,
+    );
     expect(median.final!.meanSiteAccuracy).toBeGreaterThan(0.7);
     expect(fedavg.final!.meanSiteAccuracy).toBeLessThan(median.final!.meanSiteAccuracy - 0.2);
   });
 
   it('refuses options that do not fit the data set', async () => {
-    await expect(simulate({ dataset: 'heart-disease', rounds: 1, clients: 10, out: out('x'), baselines: false, backend: 'auto', progress: false })).rejects.toThrow(
-      /--clients, --fraction and --partition apply to partitioned data sets/,
-    );
-    await expect(simulate({ dataset: 'nope', rounds: 1, out: out('y'), baselines: false, backend: 'auto', progress: false })).rejects.toThrow(/unknown data set "nope"/);
+    await expect(
+      simulate({
+        dataset: 'heart-disease',
+        rounds: 1,
+        clients: 10,
+        out: out('x'),
+        baselines: false,
+        backend: 'auto',
+        progress: false,
+      }),
+    ).rejects.toThrow(/--clients, --fraction and --partition apply to partitioned data sets/);
+    await expect(
+      simulate({ dataset: 'nope', rounds: 1, out: out('y'), baselines: false, backend: 'auto', progress: false }),
+    ).rejects.toThrow(/unknown data set "nope"/);
   });
 });

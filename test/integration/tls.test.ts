@@ -11,19 +11,70 @@ import { WorkerRegistry } from '../../coordinator/sessions/registry';
 import { createLogger } from '../../shared/log/logger';
 import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
-import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
 import { AccordWorker } from '../../worker/client';
+import { LogCapture } from '../helpers/wait-log';
+
+/** Generous: the refusal itself takes milliseconds, but CI machines are small and busy. */
+const REFUSAL_TIMEOUT_MS = 60_000;
 
 function makeCerts(dir: string) {
   const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=accord-test-ca']);
+  run([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.pem',
+    '-days',
+    '2',
+    '-subj',
+    '/CN=accord-test-ca',
+  ]);
   fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
   for (const who of ['server', 'site']) {
-    run(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${who}.key`, '-out', `${who}.csr`, '-subj', `/CN=${who === 'server' ? 'localhost' : 'cleveland'}`]);
-    run(['x509', '-req', '-in', `${who}.csr`, '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${who}.pem`, '-days', '2', '-extfile', 'san.cnf']);
+    run([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${who}.key`,
+      '-out',
+      `${who}.csr`,
+      '-subj',
+      `/CN=${who === 'server' ? 'localhost' : 'cleveland'}`,
+    ]);
+    run([
+      'x509',
+      '-req',
+      '-in',
+      `${who}.csr`,
+      '-CA',
+      'ca.pem',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${who}.pem`,
+      '-days',
+      '2',
+      '-extfile',
+      'san.cnf',
+    ]);
   }
   const f = (n: string) => fs.readFileSync(path.join(dir, n));
-  return { ca: f('ca.pem'), serverCert: f('server.pem'), serverKey: f('server.key'), siteCert: f('site.pem'), siteKey: f('site.key') };
+  return {
+    ca: f('ca.pem'),
+    serverCert: f('server.pem'),
+    serverKey: f('server.key'),
+    siteCert: f('site.pem'),
+    siteKey: f('site.key'),
+  };
 }
 
 describe('TLS between workers and the coordinator', () => {
@@ -55,8 +106,19 @@ describe('TLS between workers and the coordinator', () => {
       stops.push(() => c.stop());
       return c;
     };
-    const worker = (port: number, tls?: { ca: Buffer; cert?: Buffer; key?: Buffer }) => {
-      const w = new AccordWorker({ coordinator: `localhost:${port}`, site: 'cleveland', token: 'token-cleveland-123', dataFile: HEART_DISEASE.sites.cleveland, log: createLogger('w', 'silent'), ...(tls ? { tls } : {}) });
+    const worker = (
+      port: number,
+      tls?: { ca: Buffer; cert?: Buffer; key?: Buffer },
+      log = createLogger('w', 'silent'),
+    ) => {
+      const w = new AccordWorker({
+        coordinator: `localhost:${port}`,
+        site: 'cleveland',
+        token: 'token-cleveland-123',
+        dataFile: HEART_DISEASE.sites.cleveland,
+        log,
+        ...(tls ? { tls } : {}),
+      });
       void w.run().catch(() => undefined);
       stops.push(() => w.stop());
       return w;
@@ -66,12 +128,44 @@ describe('TLS between workers and the coordinator', () => {
     expect((await registry.get('cleveland'))?.instance).toBe('tls');
 
     const mtls = await start(certs.ca);
-    const anonymous = worker(mtls.port, { ca: certs.ca });
-    const plain = worker(mtls.port);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Each refused worker logs 'disconnected from coordinator' (with why) when its first attempt fails
+    // the handshake: wait for that record rather than for time to pass, so a slow connection that would
+    // have got through cannot pass for a refusal. grpc-js says "No connection established" for a call on
+    // a channel that never got the server's HTTP/2 settings; the worker without a certificate also gets
+    // the server's TLS alert (certificate required).
+    const refused = [
+      {
+        who: 'a worker with the CA but no client certificate',
+        tls: { ca: certs.ca },
+        why: /No connection established[\s\S]*(certificate|handshake)/i,
+      },
+      { who: 'a worker without TLS', tls: undefined, why: /No connection established/ },
+    ].map(({ who, tls, why }) => {
+      const capture = new LogCapture(who, 'warn');
+      return { who, why, capture, w: worker(mtls.port, tls, capture.log) };
+    });
+    const firstFailures = await Promise.all(
+      refused.map(({ who, capture, w }) =>
+        Promise.race([
+          // 'fatal' too, so that a refusal of another kind fails here at once instead of timing out.
+          capture.waitFor(
+            (r) => r.msg === 'disconnected from coordinator' || r.msg === 'fatal',
+            REFUSAL_TIMEOUT_MS,
+            `${who} to be refused`,
+          ),
+          w.ready.then(() => {
+            throw new Error(`${who} was let in by the mTLS coordinator`);
+          }),
+        ]),
+      ),
+    );
+    for (const [i, record] of firstFailures.entries()) {
+      const { who, why } = refused[i]!;
+      expect(record.msg, who).toBe('disconnected from coordinator');
+      expect(record['why'], who).toMatch(why);
+    }
     expect((await registry.get('cleveland'))?.instance).toBe('tls'); // neither reached the mTLS coordinator
-    void anonymous;
-    void plain;
+    for (const { w } of refused) w.stop();
     await worker(mtls.port, { ca: certs.ca, cert: certs.siteCert, key: certs.siteKey }).ready;
     expect((await registry.get('cleveland'))?.instance).toBe('tlsm');
   });
