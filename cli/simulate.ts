@@ -1,10 +1,10 @@
 // `accord simulate`: a whole federation on this machine in one command.
 import type { Command } from 'commander';
+import { parseAttack } from '../shared/attack';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
-import { parseAttack } from '../shared/attack';
 import { finalTable } from '../simulation/report';
-import { simulate, type SimulateOptions } from '../simulation/run';
+import { type SimulateOptions, simulate } from '../simulation/run';
 import { action, printJson } from './common';
 
 /** A parser of a numeric flag; `expected` says what `ok` accepts. */
@@ -60,24 +60,31 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
     if (o.dropAfter) throw new ConfigError('--drop-after needs --secagg');
     return undefined;
   }
-  if (o.secagg !== 'secagg' && o.secagg !== 'secaggplus') throw new ConfigError(`--secagg: expected secagg or secaggplus, got "${o.secagg}"`);
+  if (o.secagg !== 'secagg' && o.secagg !== 'secaggplus')
+    throw new ConfigError(`--secagg: expected secagg or secaggplus, got "${o.secagg}"`);
   let dropout: ExperimentConfig['secagg']['dropout'];
   if (o.dropAfter) {
     const m = /^([a-z-]+):(\d+)$/.exec(o.dropAfter);
     if (!m || !DROP_STAGES.includes(m[1] as (typeof DROP_STAGES)[number]) || Number(m[2]) < 1)
-      throw new ConfigError(`--drop-after: expected STAGE:COUNT with STAGE one of ${DROP_STAGES.join(', ')}, got "${o.dropAfter}"`);
+      throw new ConfigError(
+        `--drop-after: expected STAGE:COUNT with STAGE one of ${DROP_STAGES.join(', ')}, got "${o.dropAfter}"`,
+      );
     dropout = { after: m[1] as (typeof DROP_STAGES)[number], count: Number(m[2]) };
   }
   return { mode: o.secagg, ...(dropout ? { dropout } : {}) };
 }
 
 function partitionFlag(o: SimulateFlags): NonNullable<SimulateOptions['partition']> {
-  if (o.partition !== 'iid' && o.partition !== 'dirichlet' && o.partition !== 'shards') throw new ConfigError(`--partition: expected iid, dirichlet or shards, got "${o.partition}"`);
-  if (o.alpha !== undefined && o.partition !== 'dirichlet') throw new ConfigError('--alpha applies to --partition dirichlet');
+  if (o.partition !== 'iid' && o.partition !== 'dirichlet' && o.partition !== 'shards')
+    throw new ConfigError(`--partition: expected iid, dirichlet or shards, got "${o.partition}"`);
+  if (o.alpha !== undefined && o.partition !== 'dirichlet')
+    throw new ConfigError('--alpha applies to --partition dirichlet');
   return { scheme: o.partition, alpha: o.alpha };
 }
 
-function modelFlag(name: string): { zoo: 'logreg' } | { zoo: '2nn' } | { zoo: 'cnn' } | { zoo: 'mlp'; hidden: number[] } {
+function modelFlag(
+  name: string,
+): { zoo: 'logreg' } | { zoo: '2nn' } | { zoo: 'cnn' } | { zoo: 'mlp'; hidden: number[] } {
   if (name === 'logreg' || name === '2nn' || name === 'cnn') return { zoo: name };
   if (name === 'mlp') return { zoo: 'mlp', hidden: [32] };
   throw new ConfigError(`--model: expected logreg, mlp, 2nn or cnn, got "${name}"`);
@@ -87,19 +94,33 @@ function strategyParams(list: string[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const kv of list) {
     const m = /^([A-Za-z0-9]+)=(-?[0-9.eE+-]+)$/.exec(kv);
-    if (!m || !Number.isFinite(Number(m[2]))) throw new ConfigError(`--strategy-param: expected NAME=NUMBER, got "${kv}"`);
+    if (!m || !Number.isFinite(Number(m[2])))
+      throw new ConfigError(`--strategy-param: expected NAME=NUMBER, got "${kv}"`);
     out[m[1]!] = Number(m[2]);
   }
   return out;
 }
 
+/** Checked here so a bad spec fails before any process starts; workers parse it again. */
+function attackFlag(spec: string): string {
+  parseAttack(spec);
+  return spec;
+}
+
 function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
   if (o.dpNoise === undefined && o.dpClip === undefined) {
-    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined) throw new ConfigError('--dp-max-epsilon and --dp-delta need --dp-noise and --dp-clip');
+    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined)
+      throw new ConfigError('--dp-max-epsilon and --dp-delta need --dp-noise and --dp-clip');
     return undefined;
   }
-  if (o.dpNoise === undefined || o.dpClip === undefined) throw new ConfigError('differential privacy needs both --dp-noise and --dp-clip');
-  return { noise: o.dpNoise, clip: o.dpClip, delta: o.dpDelta ?? 1e-5, ...(o.dpMaxEpsilon !== undefined ? { maxEpsilon: o.dpMaxEpsilon } : {}) };
+  if (o.dpNoise === undefined || o.dpClip === undefined)
+    throw new ConfigError('differential privacy needs both --dp-noise and --dp-clip');
+  return {
+    noise: o.dpNoise,
+    clip: o.dpClip,
+    delta: o.dpDelta ?? 1e-5,
+    ...(o.dpMaxEpsilon !== undefined ? { maxEpsilon: o.dpMaxEpsilon } : {}),
+  };
 }
 
 export function register(program: Command): void {
@@ -116,25 +137,47 @@ export function register(program: Command): void {
     .option('--epochs <n>', 'local epochs per round', int('--epochs'))
     .option('--batch-size <n>', 'local batch size', int('--batch-size'))
     .option('--lr <x>', 'local learning rate', positive('--lr'))
-    .option('--restricted-softmax', 'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)')
+    .option(
+      '--restricted-softmax',
+      'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)',
+    )
     .option('--no-restricted-softmax', "plain softmax loss at every site (the FedAvg paper's)")
     .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int('--clients'))
-    .option('--fraction <f>', 'share of sites sampled each round (fashion-mnist: 0.1)', numberFlag('--fraction', 'a number in (0, 1]', (n) => n > 0 && n <= 1))
+    .option(
+      '--fraction <f>',
+      'share of sites sampled each round (fashion-mnist: 0.1)',
+      numberFlag('--fraction', 'a number in (0, 1]', (n) => n > 0 && n <= 1),
+    )
     .option('--partition <scheme>', 'how a partitioned data set is split: iid, dirichlet or shards', 'iid')
     .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet', positive('--alpha'))
     .option('--model <name>', 'zoo model: logreg, mlp, 2nn, cnn')
     .option('--pool <n>', 'worker processes hosting the simulated sites (default 4)', int('--pool'))
     .option('--target <accuracy>', 'stop once this accuracy is reached', positive('--target'))
-    .option('--strategy <name>', 'aggregation strategy (fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, krum, multi-krum, trimmed-mean, median)')
-    .option('--strategy-param <k=v>', 'a strategy setting, e.g. eta=0.1 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--strategy <name>',
+      'aggregation strategy (fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, krum, multi-krum, trimmed-mean, median)',
+    )
+    .option(
+      '--strategy-param <k=v>',
+      'a strategy setting, e.g. eta=0.1 (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int('--byzantine'))
     .option('--attack <spec>', 'what Byzantine sites do: scale:F, signflip, noise:S', 'scale:-10')
     .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
-    .option('--drop-after <stage:count>', 'simulate dropouts: that many clients vanish after advertise-keys, share-keys or masked-input each round')
+    .option(
+      '--drop-after <stage:count>',
+      'simulate dropouts: that many clients vanish after advertise-keys, share-keys or masked-input each round',
+    )
     .option('--dp-noise <z>', 'differential privacy: noise multiplier (needs --dp-clip)', positive('--dp-noise', true))
-    .option('--dp-clip <c>', 'differential privacy: L2 bound of each site\'s delta', positive('--dp-clip'))
+    .option('--dp-clip <c>', "differential privacy: L2 bound of each site's delta", positive('--dp-clip'))
     .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive('--dp-delta'))
-    .option('--dp-max-epsilon <e>', 'stop before a round would spend more than this epsilon', positive('--dp-max-epsilon'))
+    .option(
+      '--dp-max-epsilon <e>',
+      'stop before a round would spend more than this epsilon',
+      positive('--dp-max-epsilon'),
+    )
     .option('--json', 'print the report as JSON instead of a table')
     .action(
       action(async (o: SimulateFlags) => {
@@ -157,19 +200,24 @@ export function register(program: Command): void {
           },
           secagg,
           dp,
-          ...(o.strategy || o.strategyParam.length ? { strategy: o.strategy ?? 'fedavg', strategyParams: strategyParams(o.strategyParam) } : {}),
+          ...(o.strategy || o.strategyParam.length
+            ? { strategy: o.strategy ?? 'fedavg', strategyParams: strategyParams(o.strategyParam) }
+            : {}),
           clients: o.clients,
           fraction: o.fraction,
-          partition: o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined ? partitionFlag(o) : undefined,
+          partition:
+            o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined ? partitionFlag(o) : undefined,
           model: o.model ? modelFlag(o.model) : undefined,
           pool: o.pool,
           target: o.target,
-          byzantine: o.byzantine ? { count: o.byzantine, attack: (parseAttack(o.attack), o.attack) } : undefined,
+          byzantine: o.byzantine ? { count: o.byzantine, attack: attackFlag(o.attack) } : undefined,
         });
         if (o.json) return printJson(report);
-        process.stdout.write('\n' + finalTable(report));
+        process.stdout.write(`\n${finalTable(report)}`);
         if (report.experiment.stopped) process.stdout.write(`\nstopped early: ${report.experiment.stopped}\n`);
-        process.stdout.write(`\nwrote ${o.out}/report.json, ${o.out}/report.md and ${o.out}/model/ (backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`);
+        process.stdout.write(
+          `\nwrote ${o.out}/report.json, ${o.out}/report.md and ${o.out}/model/ (backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`,
+        );
       }),
     );
 }

@@ -1,14 +1,14 @@
 // Baselines measured in the same run: each site alone, and all rows pooled (what federation stands in
 // for), with the same model, seed and total epochs, each evaluated on every site's test split.
 import type { ExperimentConfig } from '../shared/config/schema';
-import { combineColumnSums, concatExamples, siteColumnSums, type SiteData } from '../shared/data/features';
 import { readCsvFile } from '../shared/data/csv';
+import { combineColumnSums, concatExamples, type SiteData, siteColumnSums } from '../shared/data/features';
+import { inputSize } from '../shared/data/shape';
 import { loadSiteData } from '../shared/data/site';
 import { initBackend } from '../shared/models/backend';
-import { modelFor } from '../shared/models/zoo';
-import { inputSize } from '../shared/data/shape';
-import { seedOf } from '../shared/random';
 import { evaluateLocal, trainLocal } from '../shared/models/train';
+import { modelFor } from '../shared/models/zoo';
+import { seedOf } from '../shared/random';
 
 export interface BaselineResult {
   siteAccuracy: Record<string, number>;
@@ -21,20 +21,37 @@ export interface Baselines {
   local: Record<string, BaselineResult>;
 }
 
-async function trainAndScore(cfg: ExperimentConfig, sites: Record<string, SiteData>, trainOn: string[]): Promise<BaselineResult> {
+async function trainAndScore(
+  cfg: ExperimentConfig,
+  sites: Record<string, SiteData>,
+  trainOn: string[],
+): Promise<BaselineResult> {
   const any = Object.values(sites)[0]!;
   const nf = inputSize(cfg.data);
   const model = await modelFor(cfg);
   const epochs = cfg.rounds * cfg.train.epochs;
-  await trainLocal(model, concatExamples(trainOn.map((s) => sites[s]!.train), nf), { ...cfg.train, epochs }, any.classes, seedOf(cfg.seed, 'baseline', ...trainOn));
+  await trainLocal(
+    model,
+    concatExamples(
+      trainOn.map((s) => sites[s]!.train),
+      nf,
+    ),
+    { ...cfg.train, epochs },
+    any.classes,
+    seedOf(cfg.seed, 'baseline', ...trainOn),
+  );
   const siteAccuracy: Record<string, number> = {};
-  for (const [s, d] of Object.entries(sites)) siteAccuracy[s] = (await evaluateLocal(model, d.test, d.classes)).accuracy;
+  for (const [s, d] of Object.entries(sites))
+    siteAccuracy[s] = (await evaluateLocal(model, d.test, d.classes)).accuracy;
   model.dispose();
   const accs = Object.values(siteAccuracy);
   return { siteAccuracy, meanSiteAccuracy: accs.reduce((a, b) => a + b, 0) / accs.length, epochs };
 }
 
-export async function computeBaselines(config: ExperimentConfig, siteFiles: Record<string, string>): Promise<Baselines> {
+export async function computeBaselines(
+  config: ExperimentConfig,
+  siteFiles: Record<string, string>,
+): Promise<Baselines> {
   await initBackend();
   let cfg = config;
   const data = cfg.data;

@@ -1,6 +1,17 @@
 // Simulated Byzantine sites: which sites attack, and how the run is scored when some do.
 import { rng, sample, seedOf } from '../shared/random';
 
+/** The sites that attack in a run, and what they send. */
+export interface ByzantineSites {
+  sites: string[];
+  attack: string;
+}
+
+/** The attack a site runs, if it is one of the Byzantine sites. */
+export function attackOf(byzantine: ByzantineSites | undefined, site: string): string | undefined {
+  return byzantine?.sites.includes(site) ? byzantine.attack : undefined;
+}
+
 /** The attacking sites, drawn from the experiment's seed (never picked by hand). */
 export function chooseByzantine(sites: readonly string[], count: number, seed: number): string[] {
   return sample(sites, count, rng(seedOf(seed, 'byzantine')));

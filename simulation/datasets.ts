@@ -34,7 +34,22 @@ export const HEART_DISEASE = {
     data: {
       format: 'csv',
       header: false,
-      columns: ['age', 'sex', 'cp', 'trestbps', 'chol', 'fbs', 'restecg', 'thalach', 'exang', 'oldpeak', 'slope', 'ca', 'thal', 'num'],
+      columns: [
+        'age',
+        'sex',
+        'cp',
+        'trestbps',
+        'chol',
+        'fbs',
+        'restecg',
+        'thalach',
+        'exang',
+        'oldpeak',
+        'slope',
+        'ca',
+        'thal',
+        'num',
+      ],
       label: 'num',
       binarise: '> 0',
       zeroMeansMissing: ['chol'],
@@ -63,7 +78,8 @@ export const FASHION_MNIST: ShippedDataset = {
     dir: FASHION_MNIST_DIR,
     defaultClients: 100,
     defaultFraction: 0.1,
-    install: 'sudo apt-get install dataset-fashion-mnist (or set ACCORD_FASHION_MNIST to a directory with the four IDX files)',
+    install:
+      'sudo apt-get install dataset-fashion-mnist (or set ACCORD_FASHION_MNIST to a directory with the four IDX files)',
   },
   experiment: {
     name: 'fashion-mnist',
@@ -81,7 +97,10 @@ export const FASHION_MNIST: ShippedDataset = {
   },
 };
 
-export const DATASETS: Record<string, ShippedDataset> = { 'heart-disease': HEART_DISEASE, 'fashion-mnist': FASHION_MNIST };
+export const DATASETS: Record<string, ShippedDataset> = {
+  'heart-disease': HEART_DISEASE,
+  'fashion-mnist': FASHION_MNIST,
+};
 
 export function getDataset(name: string): ShippedDataset {
   const d = DATASETS[name];

@@ -1,7 +1,8 @@
 // Child processes of a simulation: each coordinator and worker is a real `accord` process.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { AccordError } from '../shared/errors';
 import { REPO_ROOT } from './datasets';
 
 export const ACCORD_BIN = path.join(REPO_ROOT, 'bin', 'accord.mjs');
@@ -19,7 +20,10 @@ export function spawnAccord(name: string, args: string[], logDir: string, env: N
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [ACCORD_BIN, ...args], { stdio: ['ignore', fd, fd], env: { ...process.env, ...env } });
+  const child = spawn(process.execPath, [ACCORD_BIN, ...args], {
+    stdio: ['ignore', fd, fd],
+    env: { ...process.env, ...env },
+  });
   fs.closeSync(fd);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
@@ -42,5 +46,32 @@ export function tail(file: string, lines = 20): string {
     return fs.readFileSync(file, 'utf8').trim().split('\n').slice(-lines).join('\n');
   } catch {
     return '';
+  }
+}
+
+/** The processes of one run: one log directory, checked and stopped together. */
+export class ProcessGroup {
+  readonly children: Child[] = [];
+
+  constructor(readonly logDir: string) {}
+
+  spawn(name: string, args: string[]): Child {
+    const child = spawnAccord(name, args, this.logDir);
+    this.children.push(child);
+    return child;
+  }
+
+  /** Fails fast, with the end of its log, when any process has exited. */
+  assertRunning(): void {
+    for (const c of this.children)
+      if (c.process.exitCode !== null)
+        throw new AccordError(
+          'PROCESS_EXITED',
+          `${c.name} exited with code ${c.process.exitCode}:\n${tail(c.logFile)}`,
+        );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.children.map((c) => c.stop()));
   }
 }

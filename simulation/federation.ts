@@ -1,0 +1,122 @@
+// The processes of a simulated federation: one coordinator and the workers hosting the sites, over loopback gRPC.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import YAML from 'yaml';
+import { WorkerRegistry } from '../coordinator/sessions/registry';
+import { AccordError } from '../shared/errors';
+import { attackOf, type ByzantineSites } from './byzantine';
+import type { ShippedDataset } from './datasets';
+import type { SimulationPlan } from './experiment';
+import type { SimulateOptions } from './options';
+import type { ProcessGroup } from './processes';
+import { freePort } from './redis-server';
+
+export interface Federation {
+  plan: SimulationPlan;
+  opts: SimulateOptions;
+  /** The run's output directory (tokens, pool files, audit logs, the coordinator's store). */
+  out: string;
+  redisUrl: string;
+  byzantine: ByzantineSites | undefined;
+  say: (line: string) => void;
+}
+
+interface Member {
+  site: string;
+  token: string;
+}
+
+const newToken = () => crypto.randomBytes(16).toString('hex');
+
+/** `{ site: 'va', attack: undefined }` -> ['--site', 'va']: command-line flags in this order. */
+function flags(values: Record<string, string | undefined>): string[] {
+  return Object.entries(values).flatMap(([name, value]) => (value === undefined ? [] : [`--${name}`, value]));
+}
+
+/** Starts every process into `group`; a partitioned set returns once all its sites are connected. */
+export async function startFederation(f: Federation, group: ProcessGroup, redis: Redis): Promise<void> {
+  const ds = f.plan.dataset;
+  if (ds.partitioned) {
+    const members = f.plan.sites.map((site, index) => ({ site, index, token: newToken() }));
+    const coordinator = await startCoordinator(f, group, members);
+    await startPools(f, group, redis, coordinator, members, ds.partitioned);
+  } else {
+    const members = Object.entries(ds.sites).map(([site, data]) => ({ site, data, token: newToken() }));
+    const coordinator = await startCoordinator(f, group, members);
+    for (const { site, token, data } of members) {
+      const attack = attackOf(f.byzantine, site);
+      const audit = path.join(f.out, 'audit', `${site}.jsonl`);
+      group.spawn(`worker-${site}`, [
+        'worker',
+        ...flags({ coordinator, site, token, data, audit, backend: f.opts.backend, attack }),
+      ]);
+    }
+    f.say(
+      `started 1 coordinator and ${members.length} worker processes (${members.map((m) => m.site).join(', ')}); logs in ${group.logDir}`,
+    );
+  }
+}
+
+/** Starts the coordinator with the sites' tokens; returns its gRPC address. */
+async function startCoordinator(f: Federation, group: ProcessGroup, members: Member[]): Promise<string> {
+  const tokensFile = path.join(f.out, 'tokens.yaml');
+  const tokens = Object.fromEntries(members.map((m) => [m.site, m.token]));
+  fs.writeFileSync(tokensFile, YAML.stringify(tokens), { mode: 0o600 });
+  const port = await freePort();
+  const grpc = `127.0.0.1:${port}`;
+  const store = path.join(f.out, 'store');
+  group.spawn('coordinator', [
+    'coordinator',
+    ...flags({ redis: f.redisUrl, grpc, store, tokens: tokensFile, instance: `sim-${port}`, backend: f.opts.backend }),
+  ]);
+  return grpc;
+}
+
+/** Many logical sites over a few processes: each site keeps its own session, token and partition. */
+async function startPools(
+  f: Federation,
+  group: ProcessGroup,
+  redis: Redis,
+  coordinator: string,
+  members: (Member & { index: number })[],
+  part: NonNullable<ShippedDataset['partitioned']>,
+): Promise<void> {
+  const { opts, plan } = f;
+  const nClients = members.length;
+  const processes = Math.max(1, Math.min(opts.pool ?? 4, nClients));
+  const scheme = opts.partition?.scheme ?? 'iid';
+  for (let p = 0; p < processes; p++) {
+    const poolFile = path.join(f.out, `pool-${p}.json`);
+    // JSON.stringify leaves out the undefined alpha and attack.
+    const sites = members
+      .filter((m) => m.index % processes === p)
+      .map(({ site, token, index }) => ({
+        site,
+        token,
+        partition: { scheme, clients: nClients, seed: plan.config.seed, index, alpha: opts.partition?.alpha },
+        attack: attackOf(f.byzantine, site),
+      }));
+    fs.writeFileSync(poolFile, JSON.stringify({ coordinator, data: part.dir, backend: opts.backend, sites }), {
+      mode: 0o600,
+    });
+    group.spawn(`pool-${p}`, ['worker-pool', poolFile]);
+  }
+  f.say(
+    `started 1 coordinator and ${processes} worker processes hosting ${nClients} sites (${scheme} partition of ${plan.dataset.name}); logs in ${group.logDir}`,
+  );
+  // Sample from the whole federation: wait until every site is connected.
+  const registry = new WorkerRegistry(redis, 2000);
+  const until = Date.now() + 120_000;
+  while ((await registry.live()).length < nClients) {
+    group.assertRunning();
+    if (Date.now() > until)
+      throw new AccordError(
+        'TIMEOUT',
+        `only ${(await registry.live()).length} of ${nClients} sites connected within 120 s`,
+      );
+    await sleep(200);
+  }
+}

@@ -1,0 +1,38 @@
+// What `accord simulate` (and the in-process API) can ask of a simulation.
+import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema';
+
+export interface SimulateOptions {
+  /** Shipped data set name. Default heart-disease. */
+  dataset: string;
+  rounds: number;
+  out: string;
+  /** Use this Redis instead of starting a private redis-server. */
+  redisUrl?: string | undefined;
+  baselines: boolean;
+  backend: string;
+  seed?: number | undefined;
+  /** Overrides of the experiment's train settings. */
+  train?: Partial<ExperimentConfig['train']> | undefined;
+  /** Secure aggregation settings (mode, dropout, ...). */
+  secagg?: Partial<ExperimentConfig['secagg']> | undefined;
+  /** Differential privacy settings. */
+  dp?: ExperimentConfig['dp'] | undefined;
+  /** Strategy name (its paper's defaults, then the data set's tuned values, then strategyParams). */
+  strategy?: string | undefined;
+  strategyParams?: Record<string, number> | undefined;
+  /** Simulated Byzantine sites and what they do (e.g. scale:-10). */
+  byzantine?: { count: number; attack: string } | undefined;
+  /** Partitioned data sets: logical sites, the share sampled each round, how data is split, the model. */
+  clients?: number | undefined;
+  fraction?: number | undefined;
+  partition?: { scheme: 'iid' | 'dirichlet' | 'shards'; alpha?: number | undefined } | undefined;
+  model?: ExperimentInput['model'] | undefined;
+  /** Worker processes hosting the logical sites of a partitioned data set. Default min(4, clients). */
+  pool?: number | undefined;
+  /** Stop once this accuracy is reached (central evaluation when the data set has it). */
+  target?: number | undefined;
+  /** Give up after this long. Default 30 minutes. */
+  timeoutMs?: number | undefined;
+  /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
+  progress?: boolean | undefined;
+}

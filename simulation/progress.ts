@@ -1,0 +1,61 @@
+// Following a submitted experiment to its end: a bar on a TTY, a line per round otherwise.
+
+import { setTimeout as sleep } from 'node:timers/promises';
+import cliProgress from 'cli-progress';
+import type { Redis } from 'ioredis';
+import { ExperimentRecords } from '../coordinator/experiments/records';
+import { AccordError } from '../shared/errors';
+import type { ProcessGroup } from './processes';
+
+export interface Watch {
+  /** Rounds the experiment is configured for. */
+  rounds: number;
+  /** Print progress at all. */
+  progress: boolean;
+  timeoutMs: number;
+  say: (line: string) => void;
+}
+
+/** Resolves when the experiment completes; throws when it fails, a process exits or time runs out. */
+export async function awaitExperiment(redis: Redis, id: string, group: ProcessGroup, w: Watch): Promise<void> {
+  const records = new ExperimentRecords(redis);
+  const bar =
+    w.progress && process.stderr.isTTY
+      ? new cliProgress.SingleBar(
+          { format: 'rounds [{bar}] {value}/{total} | {phase} | mean site accuracy {acc}', stream: process.stderr },
+          cliProgress.Presets.shades_classic,
+        )
+      : undefined;
+  bar?.start(w.rounds, 0, { phase: 'starting', acc: '-' });
+  let shown = 0;
+  const deadline = Date.now() + w.timeoutMs;
+  for (;;) {
+    const rec = await records.get(id);
+    if (rec) {
+      if (rec.committed > shown) {
+        const rounds = await records.rounds(id);
+        for (const r of rounds.filter((x) => x.round > shown)) {
+          const acc = Number.isFinite(r.meanSiteAccuracy) ? r.meanSiteAccuracy.toFixed(3) : '-';
+          const central = r.central ? `, central accuracy ${r.central.accuracy.toFixed(3)}` : '';
+          if (bar) bar.update(r.round, { phase: rec.phase, acc: acc + central });
+          else
+            w.say(
+              `round ${r.round}/${w.rounds}: train loss ${r.trainLoss.toFixed(4)}, mean site accuracy ${acc}${central}`,
+            );
+        }
+        shown = rec.committed;
+      } else bar?.update(shown, { phase: rec.phase });
+      if (rec.status === 'completed') {
+        const rounds = await records.rounds(id);
+        bar?.update(rounds.length, { phase: rec.stopped ? 'stopped' : 'completed' });
+        break;
+      }
+      if (rec.status === 'failed') throw new AccordError('EXPERIMENT_FAILED', `experiment failed: ${rec.error}`);
+    }
+    group.assertRunning();
+    if (Date.now() > deadline)
+      throw new AccordError('TIMEOUT', `simulation did not finish in time (round ${rec?.round}, ${rec?.phase})`);
+    await sleep(200);
+  }
+  bar?.stop();
+}
