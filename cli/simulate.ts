@@ -1,5 +1,5 @@
 // `accord simulate`: a whole federation on this machine in one command.
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { parseAttack } from '../shared/attack';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
@@ -11,7 +11,8 @@ import { action, printJson } from './common';
 function numberFlag(name: string, expected: string, ok: (n: number) => boolean) {
   return (v: string) => {
     const n = Number(v);
-    if (!ok(n)) throw new ConfigError(`${name}: expected ${expected}, got "${v}"`);
+    // Commander reports an InvalidArgumentError as one line naming the option, and exits non-zero.
+    if (!ok(n)) throw new InvalidArgumentError(`expected ${expected}`);
     return n;
   };
 }

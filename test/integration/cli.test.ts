@@ -31,6 +31,12 @@ describe('accord CLI', () => {
     for (const c of ['coordinator', 'worker', 'simulate', 'submit', 'status', 'report']) expect(r.stdout).toContain(c);
   });
 
+  it('a bad number flag is one line naming the option, not a stack trace', () => {
+    const r = accord(['simulate', '--rounds', '0', '--out', path.join(dir, 'never')]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toBe("error: option '--rounds <n>' argument '0' is invalid. expected a positive integer");
+  });
+
   it('submit refuses a config with a wrong field, naming it, and queues nothing', () => {
     const bad = path.join(dir, 'bad.yaml');
     const good = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples/heart-disease.yaml'), 'utf8'));
