@@ -7,7 +7,15 @@
 // Inside coordinator/, folders are layered too (lowest first); a folder imports only those below it.
 // strategies: pure aggregation; store: files; privacy: the DP clip, noise and budget ledger; experiments: Redis records; sessions: worker streams;
 // metrics: counters; queues: job data and enqueueing; rounds: the round steps; http: status page.
-const COORDINATOR_LAYERS = ['strategies', 'store|privacy', 'experiments', 'sessions|metrics', 'queues', 'rounds', 'http'];
+const COORDINATOR_LAYERS = [
+  'strategies',
+  'store|privacy',
+  'experiments',
+  'sessions|metrics',
+  'queues',
+  'rounds',
+  'http',
+];
 const coordinatorLayerRules = COORDINATOR_LAYERS.map((layer, i) => ({
   name: `coordinator-${layer.replace('|', '-')}-layer`,
   severity: 'error',

@@ -24,11 +24,35 @@ interface Run {
 }
 
 const RUNS: Run[] = [
-  { name: 'fedavg-iid', algorithm: 'fedavg', partition: 'iid', train: { epochs: 5, batchSize: 10, learningRate: 0.02, restrictedSoftmax: false }, cap: CAP_FEDAVG },
-  { name: 'fedavg-shards', algorithm: 'fedavg', partition: 'shards', train: { epochs: 5, batchSize: 10, learningRate: 0.02, restrictedSoftmax: false }, cap: CAP_FEDAVG },
+  {
+    name: 'fedavg-iid',
+    algorithm: 'fedavg',
+    partition: 'iid',
+    train: { epochs: 5, batchSize: 10, learningRate: 0.02, restrictedSoftmax: false },
+    cap: CAP_FEDAVG,
+  },
+  {
+    name: 'fedavg-shards',
+    algorithm: 'fedavg',
+    partition: 'shards',
+    train: { epochs: 5, batchSize: 10, learningRate: 0.02, restrictedSoftmax: false },
+    cap: CAP_FEDAVG,
+  },
   // FedSGD: one full-batch gradient step per selected client per round (B = infinity, E = 1).
-  { name: 'fedsgd-iid', algorithm: 'fedsgd', partition: 'iid', train: { epochs: 1, batchSize: 1_000_000, learningRate: 0.3, restrictedSoftmax: false }, cap: CAP_FEDSGD },
-  { name: 'fedsgd-shards', algorithm: 'fedsgd', partition: 'shards', train: { epochs: 1, batchSize: 1_000_000, learningRate: 0.3, restrictedSoftmax: false }, cap: CAP_FEDSGD },
+  {
+    name: 'fedsgd-iid',
+    algorithm: 'fedsgd',
+    partition: 'iid',
+    train: { epochs: 1, batchSize: 1_000_000, learningRate: 0.3, restrictedSoftmax: false },
+    cap: CAP_FEDSGD,
+  },
+  {
+    name: 'fedsgd-shards',
+    algorithm: 'fedsgd',
+    partition: 'shards',
+    train: { epochs: 1, batchSize: 1_000_000, learningRate: 0.3, restrictedSoftmax: false },
+    cap: CAP_FEDSGD,
+  },
 ];
 
 const only = process.env['FEDAVG_ONLY']?.split(',');
@@ -36,7 +60,10 @@ const file = path.join(HERE, 'results.json');
 const results: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
 const curves: Record<string, number[]> = {};
 const failures: Record<string, string> = {};
-const outcome: Record<string, { roundsToTarget: number; lowerBound: boolean; finalAccuracy: number; seconds: number; train: Run['train'] }> = {};
+const outcome: Record<
+  string,
+  { roundsToTarget: number; lowerBound: boolean; finalAccuracy: number; seconds: number; train: Run['train'] }
+> = {};
 
 // Results are written after every configuration, so a long run that is stopped keeps what it finished.
 function save(): void {
@@ -44,7 +71,9 @@ function save(): void {
   const speedup = (part: string) => {
     const a = pick('fedavg', part);
     const s = pick('fedsgd', part);
-    return a && s ? { value: s.roundsToTarget / a.roundsToTarget, lowerBound: s.lowerBound && !a.lowerBound } : undefined;
+    return a && s
+      ? { value: s.roundsToTarget / a.roundsToTarget, lowerBound: s.lowerBound && !a.lowerBound }
+      : undefined;
   };
   results['fedavg'] = {
     dataset: 'Fashion-MNIST (60,000 train / 10,000 test), 100 clients, C = 0.1, 2NN',
@@ -67,7 +96,12 @@ function save(): void {
   results['fedavgCurves'] = curves;
   if (Object.keys(failures).length) results['fedavgFailures'] = failures;
   fs.writeFileSync(file, JSON.stringify(results, null, 2));
-  const colors: Record<string, string> = { 'fedavg-iid': '#1f77b4', 'fedavg-shards': '#ff7f0e', 'fedsgd-iid': '#2ca02c', 'fedsgd-shards': '#d62728' };
+  const colors: Record<string, string> = {
+    'fedavg-iid': '#1f77b4',
+    'fedavg-shards': '#ff7f0e',
+    'fedsgd-iid': '#2ca02c',
+    'fedsgd-shards': '#d62728',
+  };
   fs.writeFileSync(
     path.join(HERE, 'fedavg.svg'),
     lineChartSvg(
@@ -85,19 +119,19 @@ for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
   let r: Awaited<ReturnType<typeof simulate>>;
   try {
     r = await simulate({
-    dataset: 'fashion-mnist',
-    clients: 100,
-    fraction: 0.1,
-    partition: { scheme: run.partition },
-    model: { zoo: '2nn' },
-    rounds: run.cap,
-    target: TARGET,
-    train: run.train,
-    out: path.join(os.tmpdir(), `accord-bench-${run.name}`),
-    baselines: false,
-    backend: 'auto',
-    progress: false,
-    timeoutMs: 3 * 3600_000,
+      dataset: 'fashion-mnist',
+      clients: 100,
+      fraction: 0.1,
+      partition: { scheme: run.partition },
+      model: { zoo: '2nn' },
+      rounds: run.cap,
+      target: TARGET,
+      train: run.train,
+      out: path.join(os.tmpdir(), `accord-bench-${run.name}`),
+      baselines: false,
+      backend: 'auto',
+      progress: false,
+      timeoutMs: 3 * 3600_000,
     });
   } catch (e) {
     // One failed configuration must not lose the others' figures.
@@ -108,10 +142,20 @@ for (const run of RUNS.filter((r) => !only || only.includes(r.name))) {
   const curve = r.rounds.map((x) => x.central?.accuracy ?? x.accuracy);
   curves[run.name] = curve;
   const hit = curve.findIndex((a) => a >= TARGET);
-  outcome[run.name] = { roundsToTarget: hit >= 0 ? hit + 1 : run.cap, lowerBound: hit < 0, finalAccuracy: curve[curve.length - 1] ?? NaN, seconds: (Date.now() - t0) / 1000, train: run.train };
+  outcome[run.name] = {
+    roundsToTarget: hit >= 0 ? hit + 1 : run.cap,
+    lowerBound: hit < 0,
+    finalAccuracy: curve[curve.length - 1] ?? NaN,
+    seconds: (Date.now() - t0) / 1000,
+    train: run.train,
+  };
   save();
-  process.stderr.write(`${run.name}: ${hit >= 0 ? `target in ${hit + 1} rounds` : `not reached in ${run.cap} rounds (lower bound)`}, final ${(curve[curve.length - 1] ?? NaN).toFixed(4)}\n`);
+  process.stderr.write(
+    `${run.name}: ${hit >= 0 ? `target in ${hit + 1} rounds` : `not reached in ${run.cap} rounds (lower bound)`}, final ${(curve[curve.length - 1] ?? NaN).toFixed(4)}\n`,
+  );
 }
 
 save();
-process.stdout.write(`${JSON.stringify({ fedavg: results['fedavg'], fedsgd: results['fedsgd'], speedup: results['speedup'] }, null, 2)}\nwrote bench/results.json and bench/fedavg.svg\n`);
+process.stdout.write(
+  `${JSON.stringify({ fedavg: results['fedavg'], fedsgd: results['fedsgd'], speedup: results['speedup'] }, null, 2)}\nwrote bench/results.json and bench/fedavg.svg\n`,
+);

@@ -7,7 +7,10 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)]!;
 }
 
-export function benchFold(params = 10_000_000, reps = 7): { foldRatio: number; foldMs: number; plainMs: number; params: number } {
+export function benchFold(
+  params = 10_000_000,
+  reps = 7,
+): { foldRatio: number; foldMs: number; plainMs: number; params: number } {
   const x = Float32Array.from({ length: params }, (_, i) => Math.sin(i));
   const w = 0.37;
   const slice = 256 * 1024; // values per 1 MiB chunk

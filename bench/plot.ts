@@ -23,14 +23,22 @@ export function lineChartSvg(title: string, series: Series[], yLabel: string, ta
     parts.push(`<text x="${m.l - 8}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(1)}</text>`);
   }
   const step = Math.max(1, Math.ceil(maxX / 10));
-  for (let i = 1; i <= maxX; i += step) parts.push(`<text x="${x(i - 1)}" y="${H - m.b + 18}" text-anchor="middle">${i}</text>`);
+  for (let i = 1; i <= maxX; i += step)
+    parts.push(`<text x="${x(i - 1)}" y="${H - m.b + 18}" text-anchor="middle">${i}</text>`);
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">round</text>`);
-  parts.push(`<text x="16" y="${(m.t + H - m.b) / 2}" transform="rotate(-90 16 ${(m.t + H - m.b) / 2})" text-anchor="middle">${esc(yLabel)}</text>`);
-  if (target !== undefined) parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y(target)}" y2="${y(target)}" stroke="#999" stroke-dasharray="4 4"/><text x="${W - m.r + 4}" y="${y(target) + 4}">target ${target}</text>`);
+  parts.push(
+    `<text x="16" y="${(m.t + H - m.b) / 2}" transform="rotate(-90 16 ${(m.t + H - m.b) / 2})" text-anchor="middle">${esc(yLabel)}</text>`,
+  );
+  if (target !== undefined)
+    parts.push(
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${y(target)}" y2="${y(target)}" stroke="#999" stroke-dasharray="4 4"/><text x="${W - m.r + 4}" y="${y(target) + 4}">target ${target}</text>`,
+    );
   series.forEach((s, k) => {
     const d = s.points.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
-    parts.push(`<rect x="${W - m.r + 10}" y="${m.t + 20 * k}" width="12" height="3" fill="${s.color}"/><text x="${W - m.r + 28}" y="${m.t + 20 * k + 5}">${esc(s.name)}</text>`);
+    parts.push(
+      `<rect x="${W - m.r + 10}" y="${m.t + 20 * k}" width="12" height="3" fill="${s.color}"/><text x="${W - m.r + 28}" y="${m.t + 20 * k + 5}">${esc(s.name)}</text>`,
+    );
   });
   parts.push('</svg>');
   return parts.join('\n');

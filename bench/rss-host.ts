@@ -1,19 +1,20 @@
 // Child process of the memory benchmark: a coordinator's session layer (gRPC server, sessions, spool)
 // that hands one train task to each of N connected workers and reports its own RSS.
-import { BENCH_SPEC } from './task-spec';
-import { SpoolWriter } from '../coordinator/store/spool';
-import * as grpc from '@grpc/grpc-js';
-import { Redis } from 'ioredis';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
 import { TokenBook } from '../coordinator/sessions/auth';
 import { SessionHub } from '../coordinator/sessions/hub';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
+import { SpoolWriter } from '../coordinator/store/spool';
 import { WeightsCache } from '../coordinator/store/weights-cache';
 import { createLogger } from '../shared/log/logger';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load';
 import { redisOptions } from '../shared/redis-url';
+import { BENCH_SPEC } from './task-spec';
 
 const [redisUrl, workersArg, bytesArg] = process.argv.slice(2);
 const workers = Number(workersArg);
@@ -24,10 +25,18 @@ const sample = () => (peak = Math.max(peak, process.memoryUsage.rss()));
 const sampler = setInterval(sample, 5);
 
 const redis = new Redis(redisOptions(redisUrl!));
-const hub = new SessionHub({ instance: 'bench', tokens: TokenBook.shared('bench-token-123'), registry: new WorkerRegistry(redis, 60_000), heartbeatMs: 60_000, log: createLogger('bench', 'silent') });
+const hub = new SessionHub({
+  instance: 'bench',
+  tokens: TokenBook.shared('bench-token-123'),
+  registry: new WorkerRegistry(redis, 60_000),
+  heartbeatMs: 60_000,
+  log: createLogger('bench', 'silent'),
+});
 const server = new grpc.Server(CHANNEL_OPTIONS);
 server.addService(loadProtocol().accord.v1.Federation.service, hub.handlers());
-const port = await new Promise<number>((res, rej) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))));
+const port = await new Promise<number>((res, rej) =>
+  server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? rej(e) : res(p))),
+);
 await new Promise((r) => setTimeout(r, 500));
 global.gc?.();
 const idleRss = process.memoryUsage.rss();
@@ -43,7 +52,17 @@ const weights = new WeightsCache().load(modelFile, [{ name: 'w0', shape: [modelB
 const t0 = Date.now();
 const results = await Promise.all(
   hub.list().map((s, i) =>
-    s.runTask({ kind: 'train', taskId: `t${i}`, experimentId: 'bench', round: 1, attempt: 1, spec: BENCH_SPEC, deadline: Date.now() + 900_000, weights, upload: () => new SpoolWriter(path.join(dir, `u${i}.f32`)) }),
+    s.runTask({
+      kind: 'train',
+      taskId: `t${i}`,
+      experimentId: 'bench',
+      round: 1,
+      attempt: 1,
+      spec: BENCH_SPEC,
+      deadline: Date.now() + 900_000,
+      weights,
+      upload: () => new SpoolWriter(path.join(dir, `u${i}.f32`)),
+    }),
   ),
 );
 sample();

@@ -30,7 +30,9 @@ try {
   const transfer = await benchTransfer(redis.url);
   process.stderr.write('memory: 20 workers each sending a 100 MB update to one coordinator ...\n');
   const rss = await benchRss(redis.url);
-  process.stderr.write('secagg: 100 clients x 1 M parameters, SecAgg+, 10% dropping after share-keys; then 50..400 clients ...\n');
+  process.stderr.write(
+    'secagg: 100 clients x 1 M parameters, SecAgg+, 10% dropping after share-keys; then 50..400 clients ...\n',
+  );
   const secagg = await benchSecAgg();
   const results = {
     foldRatio: fold.foldRatio,

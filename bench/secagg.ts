@@ -3,11 +3,11 @@
 // the communication expansion against a plain float32 update, and how time grows with n.
 import crypto from 'node:crypto';
 import protobuf from 'protobufjs';
-import { SecAggClient, type PeerKeys, type RevealedShare, type SealedShare } from '../shared/secagg/client';
-import { defaultDegree } from '../shared/secagg/graph';
-import { addMasked, routeShares, unmaskSum } from '../shared/secagg/server';
 import { MAX_CHUNK_BYTES } from '../shared/protocol/chunks';
 import { PROTO_PATH } from '../shared/protocol/load';
+import { type PeerKeys, type RevealedShare, type SealedShare, SecAggClient } from '../shared/secagg/client';
+import { defaultDegree } from '../shared/secagg/graph';
+import { addMasked, routeShares, unmaskSum } from '../shared/secagg/server';
 
 const WorkerMessage = protobuf.loadSync(PROTO_PATH).lookupType('accord.v1.WorkerMessage');
 const wireBytes = (msg: object) => WorkerMessage.encode(WorkerMessage.fromObject(msg)).finish().byteLength;
@@ -54,7 +54,10 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
   const peers: PeerKeys[] = [];
   for (const s of sites) {
     const k = await timed(s, () => clients.get(s)!.advertise());
-    sent.set(s, sent.get(s)! + wireBytes({ secaggResponse: { taskId: 'x', stage: 'advertise-keys', cPk: k.cPk, sPk: k.sPk } }));
+    sent.set(
+      s,
+      sent.get(s)! + wireBytes({ secaggResponse: { taskId: 'x', stage: 'advertise-keys', cPk: k.cPk, sPk: k.sPk } }),
+    );
     peers.push({ site: s, ...k });
   }
   // share-keys
@@ -76,7 +79,10 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     // The masked vector travels as 1 MiB UpdateChunk messages.
     for (let off = 0; off < y.byteLength; off += MAX_CHUNK_BYTES) {
       const len = Math.min(MAX_CHUNK_BYTES, y.byteLength - off);
-      sent.set(s, sent.get(s)! + wireBytes({ updateChunk: { taskId: 'x', seq: 1, last: false, data: new Uint8Array(len) } }));
+      sent.set(
+        s,
+        sent.get(s)! + wireBytes({ updateChunk: { taskId: 'x', seq: 1, last: false, data: new Uint8Array(len) } }),
+      );
     }
     await server(() => addMasked(sum, y));
   }
@@ -87,7 +93,9 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     sent.set(s, sent.get(s)! + wireBytes({ secaggResponse: { taskId: 'x', stage: 'unmasking', revealed: r } }));
     revealed.push(...r);
   }
-  await server(() => unmaskSum(sum, { experiment: 'bench', round: 1, peers, graph, sharers: sites, survivors, revealed }));
+  await server(() =>
+    unmaskSum(sum, { experiment: 'bench', round: 1, peers, graph, sharers: sites, survivors, revealed }),
+  );
   const totalMs = performance.now() - t0;
   const perClient = survivors.map((s) => sent.get(s)!);
   const meanSent = perClient.reduce((a, b) => a + b, 0) / perClient.length;
@@ -108,7 +116,13 @@ export async function benchSecAgg(): Promise<{
   totalMs: number;
   commExpansion: number;
   main: SecAggRun;
-  scaling: { params: number; runs: { clients: number; totalMs: number; perClientMs: number }[]; exponent: number; nLogNRatio: number; measuredRatio: number };
+  scaling: {
+    params: number;
+    runs: { clients: number; totalMs: number; perClientMs: number }[];
+    exponent: number;
+    nLogNRatio: number;
+    measuredRatio: number;
+  };
   reference: string;
 }> {
   const main = await secaggRound(100, 1_000_000, 0.1);
@@ -137,6 +151,7 @@ export async function benchSecAgg(): Promise<{
       nLogNRatio: (last.clients * Math.log2(last.clients)) / (first.clients * Math.log2(first.clients)),
       measuredRatio: last.totalMs / first.totalMs,
     },
-    reference: 'Bonawitz et al. 2017: 62 s per round for 500 clients, 100 K parameters, 10% dropout; 1.73x communication expansion',
+    reference:
+      'Bonawitz et al. 2017: 62 s per round for 500 clients, 100 K parameters, 10% dropout; 1.73x communication expansion',
   };
 }

@@ -2,7 +2,12 @@
 // a prepared update with the same chunking and backpressure as the worker.
 import * as grpc from '@grpc/grpc-js';
 import { chunkF32 } from '../shared/protocol/chunks';
-import { CHANNEL_OPTIONS, loadProtocol, type CoordinatorMessage__Output, type WorkerMessage } from '../shared/protocol/load';
+import {
+  CHANNEL_OPTIONS,
+  type CoordinatorMessage__Output,
+  loadProtocol,
+  type WorkerMessage,
+} from '../shared/protocol/load';
 
 export type ClientStream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
 
@@ -10,9 +15,15 @@ export async function write(stream: ClientStream, msg: WorkerMessage): Promise<v
   if (!stream.write(msg)) await new Promise<void>((r) => stream.once('drain', r));
 }
 
-export async function sendUpdate(stream: ClientStream, taskId: string, round: number, update: Float32Array): Promise<void> {
+export async function sendUpdate(
+  stream: ClientStream,
+  taskId: string,
+  round: number,
+  update: Float32Array,
+): Promise<void> {
   await write(stream, { metrics: { taskId, round, examples: 10, values: { loss: 1 } } });
-  for (const c of chunkF32(update)) await write(stream, { updateChunk: { taskId, seq: c.seq, last: c.last, data: c.data } });
+  for (const c of chunkF32(update))
+    await write(stream, { updateChunk: { taskId, seq: c.seq, last: c.last, data: c.data } });
 }
 
 export interface Sender {
@@ -34,7 +45,9 @@ export function connectSender(address: string, site: string, token: string): Sen
     if (m.modelChunk?.last) waiters.shift()?.(taskId);
   });
   const heartbeat = setInterval(() => void write(stream, { heartbeat: { unixMs: Date.now() } }), 1000);
-  void write(stream, { hello: { siteId: site, token, datasets: [{ name: 'bench', examples: 10 }], backend: 'cpu', version: 'bench' } });
+  void write(stream, {
+    hello: { siteId: site, token, datasets: [{ name: 'bench', examples: 10 }], backend: 'cpu', version: 'bench' },
+  });
   return {
     stream,
     nextTask: () => new Promise((r) => waiters.push(r)),

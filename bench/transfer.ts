@@ -1,25 +1,32 @@
 // transferRatio: a 100 MB update from a worker to the coordinator through Accord's session (validated
 // chunk by chunk and spooled to disk) against raw grpc-js streaming the same bytes to a handler that only
 // counts them. Same process, same loopback, same chunk sizes.
-import { BENCH_SPEC } from './task-spec';
-import { SpoolWriter } from '../coordinator/store/spool';
-import * as grpc from '@grpc/grpc-js';
-import { Redis } from 'ioredis';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { Redis } from 'ioredis';
 import { TokenBook } from '../coordinator/sessions/auth';
 import { SessionHub } from '../coordinator/sessions/hub';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
+import { SpoolWriter } from '../coordinator/store/spool';
 import { createLogger } from '../shared/log/logger';
 import { chunkF32 } from '../shared/protocol/chunks';
-import { CHANNEL_OPTIONS, loadProtocol, type CoordinatorMessage__Output, type WorkerMessage } from '../shared/protocol/load';
+import {
+  CHANNEL_OPTIONS,
+  type CoordinatorMessage__Output,
+  loadProtocol,
+  type WorkerMessage,
+} from '../shared/protocol/load';
 import { redisOptions } from '../shared/redis-url';
-
 import { connectSender, sendUpdate, write } from './sender';
+import { BENCH_SPEC } from './task-spec';
 
 async function listen(server: grpc.Server): Promise<number> {
-  return new Promise((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  return new Promise((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))),
+  );
 }
 
 /** Both paths start timing from a quiet heap: the global model just received must not be collected mid-run. */
@@ -50,12 +57,17 @@ async function rawOnce(update: Float32Array): Promise<number> {
     },
   });
   const port = await listen(server);
-  const client = new proto.accord.v1.Federation(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
+  const client = new proto.accord.v1.Federation(
+    `127.0.0.1:${port}`,
+    grpc.credentials.createInsecure(),
+    CHANNEL_OPTIONS,
+  );
   const stream = client.Session();
   stream.on('error', () => undefined); // cancelled at shutdown
   await settle();
   const t0 = process.hrtime.bigint();
-  for (const c of chunkF32(update)) await write(stream, { updateChunk: { taskId: 't', seq: c.seq, last: c.last, data: c.data } });
+  for (const c of chunkF32(update))
+    await write(stream, { updateChunk: { taskId: 't', seq: c.seq, last: c.last, data: c.data } });
   await finished;
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   stream.end();
@@ -84,7 +96,17 @@ async function accordOnce(update: Float32Array, redisUrl: string): Promise<numbe
   // A one-tensor "model" with as many values as the update; the global model goes down first (not timed).
   const global = { specs: [{ name: 'w0', shape: [update.length] }], values: new Float32Array(update.length) };
   const task = sender.nextTask();
-  const outcome = hub.get('bench')!.runTask({ kind: 'train', taskId: 'bench-task', experimentId: 'bench', round: 1, attempt: 1, spec: BENCH_SPEC, deadline: Date.now() + 600_000, weights: global, upload: () => new SpoolWriter(path.join(spoolDir, 'u.f32')) });
+  const outcome = hub.get('bench')!.runTask({
+    kind: 'train',
+    taskId: 'bench-task',
+    experimentId: 'bench',
+    round: 1,
+    attempt: 1,
+    spec: BENCH_SPEC,
+    deadline: Date.now() + 600_000,
+    weights: global,
+    upload: () => new SpoolWriter(path.join(spoolDir, 'u.f32')),
+  });
   const taskId = await task;
   await settle();
   const t0 = process.hrtime.bigint();
@@ -111,5 +133,12 @@ export async function benchTransfer(redisUrl: string, bytes = 100 * 1024 * 1024,
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rawMs = med(raw);
   const accordMs = med(acc);
-  return { transferRatio: rawMs / accordMs, rawMs, accordMs, bytes, rawMBps: bytes / 1e6 / (rawMs / 1000), accordMBps: bytes / 1e6 / (accordMs / 1000) };
+  return {
+    transferRatio: rawMs / accordMs,
+    rawMs,
+    accordMs,
+    bytes,
+    rawMBps: bytes / 1e6 / (rawMs / 1000),
+    accordMBps: bytes / 1e6 / (accordMs / 1000),
+  };
 }

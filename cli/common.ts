@@ -32,4 +32,3 @@ export async function connectRedis(url: string): Promise<Redis> {
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
-

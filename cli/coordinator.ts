@@ -1,8 +1,9 @@
 // `accord coordinator`: runs the gRPC server for workers and the BullMQ round processors.
-import type { Command } from 'commander';
+
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { Coordinator } from '../coordinator/server';
 import { TokenBook } from '../coordinator/sessions/auth';
 import { ConfigError } from '../shared/errors';
@@ -40,37 +41,63 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the worker-facing server')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-client-ca <file>', 'require worker certificates signed by this CA (mTLS)')
-    .option('--lock-ms <ms>', 'how soon a dead coordinator\'s jobs are taken over', '30000')
+    .option('--lock-ms <ms>', "how soon a dead coordinator's jobs are taken over", '30000')
     .action(
-      action(async (o: { redis: string; grpc: string; store: string; tokens?: string; token?: string; instance?: string; backend: string; lockMs: string; tlsCert?: string; tlsKey?: string; tlsClientCa?: string; http?: string }) => {
-        if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
-        const read = (f: string, flag: string) => {
-          try {
-            return fs.readFileSync(f);
-          } catch (e) {
-            throw new ConfigError(`${flag}: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-          }
-        };
-        const tls = o.tlsCert ? { cert: read(o.tlsCert, '--tls-cert'), key: read(o.tlsKey!, '--tls-key'), ...(o.tlsClientCa ? { clientCa: read(o.tlsClientCa, '--tls-client-ca') } : {}) } : undefined;
-        const lockDurationMs = Number(o.lockMs);
-        if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000) throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
-        const tokens = o.tokens ? TokenBook.fromFile(o.tokens) : TokenBook.shared(o.token ?? federationToken(o.store));
-        const c = new Coordinator({
-          redisUrl: o.redis,
-          grpcAddress: o.grpc,
-          storeDir: o.store,
-          tokens,
-          ...(o.instance ? { instance: o.instance } : {}),
-          backend: o.backend as BackendName | 'auto',
-          lockDurationMs,
-          ...(tls ? { tls } : {}),
-          ...(o.http ? { httpAddress: o.http } : {}),
-        });
-        await c.start();
-        process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);
-        const shutdown = () => void c.stop().then(() => process.exit(0));
-        process.once('SIGINT', shutdown);
-        process.once('SIGTERM', shutdown);
-      }),
+      action(
+        async (o: {
+          redis: string;
+          grpc: string;
+          store: string;
+          tokens?: string;
+          token?: string;
+          instance?: string;
+          backend: string;
+          lockMs: string;
+          tlsCert?: string;
+          tlsKey?: string;
+          tlsClientCa?: string;
+          http?: string;
+        }) => {
+          if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
+          const read = (f: string, flag: string) => {
+            try {
+              return fs.readFileSync(f);
+            } catch (e) {
+              throw new ConfigError(
+                `${flag}: cannot read ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+              );
+            }
+          };
+          const tls = o.tlsCert
+            ? {
+                cert: read(o.tlsCert, '--tls-cert'),
+                key: read(o.tlsKey!, '--tls-key'),
+                ...(o.tlsClientCa ? { clientCa: read(o.tlsClientCa, '--tls-client-ca') } : {}),
+              }
+            : undefined;
+          const lockDurationMs = Number(o.lockMs);
+          if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000)
+            throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
+          const tokens = o.tokens
+            ? TokenBook.fromFile(o.tokens)
+            : TokenBook.shared(o.token ?? federationToken(o.store));
+          const c = new Coordinator({
+            redisUrl: o.redis,
+            grpcAddress: o.grpc,
+            storeDir: o.store,
+            tokens,
+            ...(o.instance ? { instance: o.instance } : {}),
+            backend: o.backend as BackendName | 'auto',
+            lockDurationMs,
+            ...(tls ? { tls } : {}),
+            ...(o.http ? { httpAddress: o.http } : {}),
+          });
+          await c.start();
+          process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);
+          const shutdown = () => void c.stop().then(() => process.exit(0));
+          process.once('SIGINT', shutdown);
+          process.once('SIGTERM', shutdown);
+        },
+      ),
     );
 }

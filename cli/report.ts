@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records';
 import { buildReport } from '../coordinator/experiments/report';
 import { AccordError } from '../shared/errors';
-import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { pct } from '../shared/format';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { action, connectRedis, printJson } from './common';
 
 export function roundTable(report: ReturnType<typeof buildReport>): string {
@@ -44,7 +44,9 @@ export function register(program: Command): void {
           if (!rec) throw new AccordError('UNKNOWN_EXPERIMENT', `no experiment "${id}"`);
           const report = buildReport(rec, await records.rounds(id), await records.events(id));
           if (o.json) return printJson(report);
-          process.stdout.write(`${rec.id} (${rec.name}): ${rec.status}, ${report.rounds.length}/${rec.config.rounds} rounds committed\n\n`);
+          process.stdout.write(
+            `${rec.id} (${rec.name}): ${rec.status}, ${report.rounds.length}/${rec.config.rounds} rounds committed\n\n`,
+          );
           process.stdout.write(roundTable(report));
           for (const e of report.events) process.stdout.write(`! ${new Date(e.at).toISOString()} ${e.message}\n`);
         } finally {

@@ -8,7 +8,7 @@ import { type SimulateOptions, simulate } from '../simulation/run';
 import { action, printJson } from './common';
 
 /** A parser of a numeric flag; `expected` says what `ok` accepts. */
-function numberFlag(name: string, expected: string, ok: (n: number) => boolean) {
+function numberFlag(expected: string, ok: (n: number) => boolean) {
   return (v: string) => {
     const n = Number(v);
     // Commander reports an InvalidArgumentError as one line naming the option, and exits non-zero.
@@ -17,10 +17,10 @@ function numberFlag(name: string, expected: string, ok: (n: number) => boolean) 
   };
 }
 
-const int = (name: string) => numberFlag(name, 'a positive integer', (n) => Number.isInteger(n) && n >= 1);
+const int = numberFlag('a positive integer', (n) => Number.isInteger(n) && n >= 1);
 
-const positive = (name: string, zeroOk = false) =>
-  numberFlag(name, `a ${zeroOk ? 'non-negative' : 'positive'} number`, (n) => n > 0 || (zeroOk && n === 0));
+const positive = (zeroOk = false) =>
+  numberFlag(`a ${zeroOk ? 'non-negative' : 'positive'} number`, (n) => n > 0 || (zeroOk && n === 0));
 
 interface SimulateFlags {
   dataset: string;
@@ -129,31 +129,31 @@ export function register(program: Command): void {
     .command('simulate')
     .description('run a whole federation here: private redis-server, coordinator, one worker process per site')
     .option('--dataset <name>', 'shipped data set', 'heart-disease')
-    .option('--rounds <n>', 'training rounds', int('--rounds'), 20)
+    .option('--rounds <n>', 'training rounds', int, 20)
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')
     .option('--baselines', 'also train each site alone and all rows pooled, for comparison')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
-    .option('--seed <n>', 'seed of initialisation, sampling and shuffling', int('--seed'))
-    .option('--epochs <n>', 'local epochs per round', int('--epochs'))
-    .option('--batch-size <n>', 'local batch size', int('--batch-size'))
-    .option('--lr <x>', 'local learning rate', positive('--lr'))
+    .option('--seed <n>', 'seed of initialisation, sampling and shuffling', int)
+    .option('--epochs <n>', 'local epochs per round', int)
+    .option('--batch-size <n>', 'local batch size', int)
+    .option('--lr <x>', 'local learning rate', positive())
     .option(
       '--restricted-softmax',
       'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)',
     )
     .option('--no-restricted-softmax', "plain softmax loss at every site (the FedAvg paper's)")
-    .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int('--clients'))
+    .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int)
     .option(
       '--fraction <f>',
       'share of sites sampled each round (fashion-mnist: 0.1)',
-      numberFlag('--fraction', 'a number in (0, 1]', (n) => n > 0 && n <= 1),
+      numberFlag('a number in (0, 1]', (n) => n > 0 && n <= 1),
     )
     .option('--partition <scheme>', 'how a partitioned data set is split: iid, dirichlet or shards', 'iid')
-    .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet', positive('--alpha'))
+    .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet', positive())
     .option('--model <name>', 'zoo model: logreg, mlp, 2nn, cnn')
-    .option('--pool <n>', 'worker processes hosting the simulated sites (default 4)', int('--pool'))
-    .option('--target <accuracy>', 'stop once this accuracy is reached', positive('--target'))
+    .option('--pool <n>', 'worker processes hosting the simulated sites (default 4)', int)
+    .option('--target <accuracy>', 'stop once this accuracy is reached', positive())
     .option(
       '--strategy <name>',
       'aggregation strategy (fedavg, fedprox, fedavgm, fedadam, fedyogi, fedadagrad, krum, multi-krum, trimmed-mean, median)',
@@ -164,21 +164,17 @@ export function register(program: Command): void {
       (v: string, acc: string[]) => [...acc, v],
       [] as string[],
     )
-    .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int('--byzantine'))
+    .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int)
     .option('--attack <spec>', 'what Byzantine sites do: scale:F, signflip, noise:S', 'scale:-10')
     .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
     .option(
       '--drop-after <stage:count>',
       'simulate dropouts: that many clients vanish after advertise-keys, share-keys or masked-input each round',
     )
-    .option('--dp-noise <z>', 'differential privacy: noise multiplier (needs --dp-clip)', positive('--dp-noise', true))
-    .option('--dp-clip <c>', "differential privacy: L2 bound of each site's delta", positive('--dp-clip'))
-    .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive('--dp-delta'))
-    .option(
-      '--dp-max-epsilon <e>',
-      'stop before a round would spend more than this epsilon',
-      positive('--dp-max-epsilon'),
-    )
+    .option('--dp-noise <z>', 'differential privacy: noise multiplier (needs --dp-clip)', positive(true))
+    .option('--dp-clip <c>', "differential privacy: L2 bound of each site's delta", positive())
+    .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive())
+    .option('--dp-max-epsilon <e>', 'stop before a round would spend more than this epsilon', positive())
     .option('--json', 'print the report as JSON instead of a table')
     .action(
       action(async (o: SimulateFlags) => {

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
-import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { pct } from '../shared/format';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { action, connectRedis, printJson } from './common';
 
 export function register(program: Command): void {
@@ -38,7 +38,9 @@ export function register(program: Command): void {
             });
           }
           if (o.json) return printJson({ experiments, workers });
-          process.stdout.write('EXPERIMENT                   NAME              STATUS     ROUND    PHASE                 ACCURACY\n');
+          process.stdout.write(
+            'EXPERIMENT                   NAME              STATUS     ROUND    PHASE                 ACCURACY\n',
+          );
           for (const e of experiments)
             process.stdout.write(
               `${e.id.padEnd(28)} ${e.name.slice(0, 16).padEnd(17)} ${e.status.padEnd(10)} ${`${e.committed}/${e.rounds}`.padEnd(8)} ${e.phase.slice(0, 21).padEnd(21)} ${pct(e.meanSiteAccuracy ?? undefined)}${e.error ? `  error: ${e.error}` : ''}\n`,

@@ -1,6 +1,7 @@
 // `accord submit FILE.yaml`: validates an experiment config and queues it.
-import type { Command } from 'commander';
+
 import path from 'node:path';
+import type { Command } from 'commander';
 import { submitExperiment } from '../coordinator/queues/submit';
 import { loadExperimentFile } from '../shared/config/load';
 import { DEFAULT_REDIS_URL, redisOptions } from '../shared/redis-url';

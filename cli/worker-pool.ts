@@ -1,8 +1,9 @@
 // `accord worker-pool`: simulation only. Many logical sites in one process, each with its own gRPC
 // session, token and data partition, so 100-1000 simulated clients fit on a laptop.
-import type { Command } from 'commander';
+
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseAttack } from '../shared/attack';
 import { ConfigError } from '../shared/errors';
@@ -22,7 +23,15 @@ const poolSchema = z
         site: z.string(),
         token: z.string(),
         attack: z.string().optional(),
-        partition: z.object({ scheme: z.enum(['iid', 'dirichlet', 'shards']), clients: z.number().int(), seed: z.number().int(), index: z.number().int(), alpha: z.number().optional() }).optional(),
+        partition: z
+          .object({
+            scheme: z.enum(['iid', 'dirichlet', 'shards']),
+            clients: z.number().int(),
+            seed: z.number().int(),
+            index: z.number().int(),
+            alpha: z.number().optional(),
+          })
+          .optional(),
       }),
     ),
   })
@@ -41,7 +50,10 @@ export function register(program: Command): void {
           throw new ConfigError(`${file}: ${(e as Error).message}`);
         }
         const r = poolSchema.safeParse(raw);
-        if (!r.success) throw new ConfigError(`${file}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        if (!r.success)
+          throw new ConfigError(
+            `${file}: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+          );
         const pool = r.data;
         const log = createLogger('pool', process.env['ACCORD_LOG_LEVEL'] ?? 'warn');
         const workers = pool.sites.map(

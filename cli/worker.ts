@@ -1,10 +1,11 @@
 // `accord worker`: runs beside a site's data; dials out to the coordinator.
-import type { Command } from 'commander';
+
 import fs from 'node:fs';
+import type { Command } from 'commander';
+import { parseAttack } from '../shared/attack';
 import { ConfigError, DataError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
 import { AccordWorker } from '../worker/client';
-import { parseAttack } from '../shared/attack';
 import { action } from './common';
 
 export function register(program: Command): void {
@@ -12,47 +13,62 @@ export function register(program: Command): void {
     .command('worker')
     .description('run a site worker: trains on local data, sends only weight deltas and metrics')
     .requiredOption('--coordinator <host:port>', 'coordinator gRPC address')
-    .requiredOption('--site <name>', 'this site\'s name')
-    .option('--token <token>', 'this site\'s token', process.env['ACCORD_TOKEN'])
+    .requiredOption('--site <name>', "this site's name")
+    .option('--token <token>', "this site's token", process.env['ACCORD_TOKEN'])
     .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
-    .option('--tls-ca <file>', 'CA certificate (PEM) that signed the coordinator\'s certificate: turns TLS on')
-    .option('--tls-cert <file>', 'this site\'s certificate (PEM), for mTLS')
-    .option('--tls-key <file>', 'this site\'s private key (PEM), for mTLS')
-    .option('--tls-server-name <name>', 'expected name in the coordinator\'s certificate, when it differs from HOST')
+    .option('--tls-ca <file>', "CA certificate (PEM) that signed the coordinator's certificate: turns TLS on")
+    .option('--tls-cert <file>', "this site's certificate (PEM), for mTLS")
+    .option('--tls-key <file>', "this site's private key (PEM), for mTLS")
+    .option('--tls-server-name <name>', "expected name in the coordinator's certificate, when it differs from HOST")
     .option('--attack <spec>', 'simulation only: poison updates (scale:F, signflip, noise:S)')
     .action(
-      action(async (o: { coordinator: string; site: string; token?: string; data: string; audit?: string; backend: string; attack?: string; tlsCa?: string; tlsCert?: string; tlsKey?: string; tlsServerName?: string }) => {
-        const read = (f: string, flag: string) => {
-          if (!fs.existsSync(f)) throw new ConfigError(`${flag}: ${f} does not exist`);
-          return fs.readFileSync(f);
-        };
-        if ((o.tlsCert || o.tlsKey || o.tlsServerName) && !o.tlsCa) throw new ConfigError('--tls-cert, --tls-key and --tls-server-name need --tls-ca');
-        const tls = o.tlsCa
-          ? {
-              ca: read(o.tlsCa, '--tls-ca'),
-              ...(o.tlsCert ? { cert: read(o.tlsCert, '--tls-cert') } : {}),
-              ...(o.tlsKey ? { key: read(o.tlsKey, '--tls-key') } : {}),
-              ...(o.tlsServerName ? { serverName: o.tlsServerName } : {}),
-            }
-          : undefined;
-        if (!o.token) throw new ConfigError('--token is required (or set ACCORD_TOKEN)');
-        if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
-        const w = new AccordWorker({
-          coordinator: o.coordinator,
-          site: o.site,
-          token: o.token,
-          dataFile: o.data,
-          auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
-          backend: o.backend as BackendName | 'auto',
-          ...(o.attack ? { attack: parseAttack(o.attack) } : {}),
-          ...(tls ? { tls } : {}),
-        });
-        process.once('SIGINT', () => w.stop());
-        process.once('SIGTERM', () => w.stop());
-        await w.run();
-        process.exit(0);
-      }),
+      action(
+        async (o: {
+          coordinator: string;
+          site: string;
+          token?: string;
+          data: string;
+          audit?: string;
+          backend: string;
+          attack?: string;
+          tlsCa?: string;
+          tlsCert?: string;
+          tlsKey?: string;
+          tlsServerName?: string;
+        }) => {
+          const read = (f: string, flag: string) => {
+            if (!fs.existsSync(f)) throw new ConfigError(`${flag}: ${f} does not exist`);
+            return fs.readFileSync(f);
+          };
+          if ((o.tlsCert || o.tlsKey || o.tlsServerName) && !o.tlsCa)
+            throw new ConfigError('--tls-cert, --tls-key and --tls-server-name need --tls-ca');
+          const tls = o.tlsCa
+            ? {
+                ca: read(o.tlsCa, '--tls-ca'),
+                ...(o.tlsCert ? { cert: read(o.tlsCert, '--tls-cert') } : {}),
+                ...(o.tlsKey ? { key: read(o.tlsKey, '--tls-key') } : {}),
+                ...(o.tlsServerName ? { serverName: o.tlsServerName } : {}),
+              }
+            : undefined;
+          if (!o.token) throw new ConfigError('--token is required (or set ACCORD_TOKEN)');
+          if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
+          const w = new AccordWorker({
+            coordinator: o.coordinator,
+            site: o.site,
+            token: o.token,
+            dataFile: o.data,
+            auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
+            backend: o.backend as BackendName | 'auto',
+            ...(o.attack ? { attack: parseAttack(o.attack) } : {}),
+            ...(tls ? { tls } : {}),
+          });
+          process.once('SIGINT', () => w.stop());
+          process.once('SIGTERM', () => w.stop());
+          await w.run();
+          process.exit(0);
+        },
+      ),
     );
 }

@@ -1,15 +1,15 @@
 // BullMQ processors: which round step runs for which job. Each step is idempotent, so a job retried
 // after a coordinator died (stalled-job recovery) resumes the experiment without a manual step.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
-import type { RoundContext } from './rounds/context';
+import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names';
 import { aggregateRound } from './rounds/aggregate';
 import { commitRound } from './rounds/commit';
+import type { RoundContext } from './rounds/context';
 import { runTask } from './rounds/run-task';
 import { secaggStep } from './rounds/secure/stages';
 import { selectRound } from './rounds/select';
-import { collectStatistics } from './rounds/statistics';
 import { startExperiment } from './rounds/start';
-import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names';
+import { collectStatistics } from './rounds/statistics';
 
 export interface ProcessorOptions {
   connection: ConnectionOptions;
@@ -26,8 +26,16 @@ export interface ProcessorOptions {
 
 export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Worker[] {
   const lockDuration = opts.lockDurationMs ?? 30_000;
-  const common = { connection: opts.connection, autorun: true, lockDuration, stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)) };
-  const experiments = new Worker(QUEUE_EXPERIMENTS, (job: Job) => startExperiment(ctx, job), { ...common, concurrency: 2 });
+  const common = {
+    connection: opts.connection,
+    autorun: true,
+    lockDuration,
+    stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+  };
+  const experiments = new Worker(QUEUE_EXPERIMENTS, (job: Job) => startExperiment(ctx, job), {
+    ...common,
+    concurrency: 2,
+  });
   const rounds = new Worker(
     QUEUE_ROUNDS,
     async (job: Job, token?: string) => {
@@ -48,7 +56,10 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
     },
     { ...common, concurrency: opts.roundConcurrency ?? 4 },
   );
-  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job) => runTask(ctx, job), { ...common, concurrency: opts.taskConcurrency ?? 256 });
+  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job) => runTask(ctx, job), {
+    ...common,
+    concurrency: opts.taskConcurrency ?? 256,
+  });
   for (const w of [experiments, rounds, tasks]) {
     w.on('failed', (job, err) => ctx.log.warn({ queue: w.name, job: job?.id, err: err.message }, 'job failed'));
     w.on('error', (err) => ctx.log.error({ queue: w.name, err: err.message }, 'queue worker error'));

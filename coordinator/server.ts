@@ -1,17 +1,22 @@
 // The coordinator process: gRPC server for workers, and the BullMQ processors that run experiments
 // and rounds. All durable state lives in Redis and in the store directory.
+
+import os from 'node:os';
+import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { FlowProducer, Queue, type Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import os from 'node:os';
-import path from 'node:path';
-import { initBackend, type BackendName } from '../shared/models/backend';
+import { ConfigError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
+import { type BackendName, initBackend } from '../shared/models/backend';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load';
 import { redisOptions } from '../shared/redis-url';
 import { ExperimentRecords } from './experiments/records';
-import { QUEUE_ROUNDS } from './queues/names';
+import { loadDashboard, renderDashboard } from './http/dashboard';
+import { serveHttp } from './http/server';
+import { CoordinatorMetrics } from './metrics/counters';
 import { startProcessors } from './processors';
+import { QUEUE_ROUNDS } from './queues/names';
 import type { RoundContext } from './rounds/context';
 import type { TokenBook } from './sessions/auth';
 import { SessionHub } from './sessions/hub';
@@ -19,10 +24,6 @@ import { WorkerRegistry } from './sessions/registry';
 import { Checkpoints } from './store/checkpoints';
 import { StorePaths } from './store/paths';
 import { WeightsCache } from './store/weights-cache';
-import { loadDashboard, renderDashboard } from './http/dashboard';
-import { CoordinatorMetrics } from './metrics/counters';
-import { serveHttp } from './http/server';
-import { ConfigError } from '../shared/errors';
 
 export interface CoordinatorOptions {
   /** redis://HOST:PORT of the Redis that BullMQ and Accord's records use. */
@@ -75,8 +76,15 @@ export class Coordinator {
     const heartbeatMs = this.opts.heartbeatMs ?? 2000;
     const registry = new WorkerRegistry(this.redis, heartbeatMs);
     const stale = await registry.purgeInstance(this.instance);
-    if (stale.length) this.log.info({ sites: stale }, 'dropped registry entries left by a previous run of this instance');
-    this.hub = new SessionHub({ instance: this.instance, tokens: this.opts.tokens, registry, heartbeatMs, log: this.log });
+    if (stale.length)
+      this.log.info({ sites: stale }, 'dropped registry entries left by a previous run of this instance');
+    this.hub = new SessionHub({
+      instance: this.instance,
+      tokens: this.opts.tokens,
+      registry,
+      heartbeatMs,
+      log: this.log,
+    });
     this.rounds = new Queue(QUEUE_ROUNDS, { connection });
     this.flows = new FlowProducer({ connection });
     const paths = new StorePaths(path.resolve(this.opts.storeDir));
@@ -99,22 +107,41 @@ export class Coordinator {
     if (this.opts.httpAddress) {
       const m = /^(.*):(\d+)$/.exec(this.opts.httpAddress);
       if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);
-      this.http = await serveHttp(this.metrics, m[1]!, Number(m[2]), async () => renderDashboard(await loadDashboard(ctx.records, registry)));
+      this.http = await serveHttp(this.metrics, m[1]!, Number(m[2]), async () =>
+        renderDashboard(await loadDashboard(ctx.records, registry)),
+      );
       this.httpPort = (this.http.address() as import('node:net').AddressInfo).port;
     }
     this.server = new grpc.Server(CHANNEL_OPTIONS);
     this.server.addService(loadProtocol().accord.v1.Federation.service, this.hub.handlers());
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server!.bindAsync(this.opts.grpcAddress, this.credentials(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server!.bindAsync(this.opts.grpcAddress, this.credentials(), (err, port) =>
+        err ? reject(err) : resolve(port),
+      ),
     );
-    this.workers = startProcessors(ctx, { connection, ...(this.opts.lockDurationMs ? { lockDurationMs: this.opts.lockDurationMs } : {}) });
-    this.log.info({ instance: this.instance, grpc: `${this.opts.grpcAddress.replace(/:\d+$/, '')}:${this.port}`, store: paths.root, backend: backend.backend }, 'coordinator started');
+    this.workers = startProcessors(ctx, {
+      connection,
+      ...(this.opts.lockDurationMs ? { lockDurationMs: this.opts.lockDurationMs } : {}),
+    });
+    this.log.info(
+      {
+        instance: this.instance,
+        grpc: `${this.opts.grpcAddress.replace(/:\d+$/, '')}:${this.port}`,
+        store: paths.root,
+        backend: backend.backend,
+      },
+      'coordinator started',
+    );
   }
 
   private credentials(): grpc.ServerCredentials {
     const t = this.opts.tls;
     if (!t) return grpc.ServerCredentials.createInsecure();
-    return grpc.ServerCredentials.createSsl(t.clientCa ?? null, [{ cert_chain: t.cert, private_key: t.key }], Boolean(t.clientCa));
+    return grpc.ServerCredentials.createSsl(
+      t.clientCa ?? null,
+      [{ cert_chain: t.cert, private_key: t.key }],
+      Boolean(t.clientCa),
+    );
   }
 
   async stop(): Promise<void> {

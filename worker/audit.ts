@@ -59,13 +59,21 @@ export function describe(msg: WorkerMessage): AuditEntry {
       detail: {
         stage: r.stage,
         ...(r.cPk ? { publicKeys: [hash(r.cPk as Uint8Array), hash(r.sPk as Uint8Array)] } : {}),
-        ...(r.shares?.length ? { sealedShares: r.shares.map((x) => ({ to: x.to, bytes: (x.sealed as Uint8Array).byteLength })) } : {}),
+        ...(r.shares?.length
+          ? { sealedShares: r.shares.map((x) => ({ to: x.to, bytes: (x.sealed as Uint8Array).byteLength })) }
+          : {}),
         ...(r.revealed?.length ? { revealed: r.revealed.map((x) => ({ owner: x.owner, kind: x.kind })) } : {}),
       },
     };
   }
   if (msg.heartbeat) return { at, type: 'heartbeat' };
-  if (msg.error) return { at, type: 'error', taskId: msg.error.taskId ?? '', detail: { code: msg.error.code, message: msg.error.message } };
+  if (msg.error)
+    return {
+      at,
+      type: 'error',
+      taskId: msg.error.taskId ?? '',
+      detail: { code: msg.error.code, message: msg.error.message },
+    };
   return { at, type: 'unknown' };
 }
 

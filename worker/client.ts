@@ -1,16 +1,23 @@
 // The worker's connection: dials out to the coordinator (the only connection a site needs),
 // declares its data set (name and row count, never rows), reconnects with backoff, heartbeats,
 // receives global models, and hands tasks to the task runner and secure-aggregation stages one at a time.
-import * as grpc from '@grpc/grpc-js';
+
 import fs from 'node:fs';
 import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
 import { countRows } from '../shared/data/csv';
 import { partitionSize } from '../shared/data/images';
 import { AccordError, AuthError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
 import { type BackendChoice, initBackend } from '../shared/models/backend';
 import { ChunkReceiver } from '../shared/protocol/chunks';
-import { CHANNEL_OPTIONS, type CoordinatorMessage__Output, type FederationClient, type WorkerMessage, loadProtocol } from '../shared/protocol/load';
+import {
+  CHANNEL_OPTIONS,
+  type CoordinatorMessage__Output,
+  type FederationClient,
+  loadProtocol,
+  type WorkerMessage,
+} from '../shared/protocol/load';
 import { copyF32Bytes } from '../shared/tensors/bytes';
 import { totalSize } from '../shared/tensors/weights';
 import { AuditLog } from './audit';
@@ -63,11 +70,24 @@ export class AccordWorker implements Outbox {
   /** Connects and keeps the session up until stop(); rejects on a fatal error (e.g. a wrong token). */
   async run(): Promise<void> {
     this.backend = await initBackend(this.opts.backend ?? 'auto');
-    this.log.info({ backend: this.backend.backend, device: this.backend.device, reason: this.backend.reason, tfjs: this.backend.tfjsVersion }, 'TF.js backend');
+    this.log.info(
+      {
+        backend: this.backend.backend,
+        device: this.backend.device,
+        reason: this.backend.reason,
+        tfjs: this.backend.tfjsVersion,
+      },
+      'TF.js backend',
+    );
     const Federation = loadProtocol().accord.v1.Federation;
     const t = this.opts.tls;
-    const creds = t ? grpc.credentials.createSsl(t.ca, t.key ?? null, t.cert ?? null) : grpc.credentials.createInsecure();
-    this.client = new Federation(this.opts.coordinator, creds, { ...CHANNEL_OPTIONS, ...(t?.serverName ? { 'grpc.ssl_target_name_override': t.serverName } : {}) });
+    const creds = t
+      ? grpc.credentials.createSsl(t.ca, t.key ?? null, t.cert ?? null)
+      : grpc.credentials.createInsecure();
+    this.client = new Federation(this.opts.coordinator, creds, {
+      ...CHANNEL_OPTIONS,
+      ...(t?.serverName ? { 'grpc.ssl_target_name_override': t.serverName } : {}),
+    });
     return new Promise<void>((resolve, reject) => {
       this.fatal = (e) => {
         this.log.error({ code: (e as AccordError).code, err: e.message }, 'fatal');
@@ -129,12 +149,21 @@ export class AccordWorker implements Outbox {
       reconnect(e.details || e.message);
     });
     stream.on('end', () => reconnect('stream ended'));
-    const rows = fs.statSync(this.opts.dataFile).isDirectory() ? partitionSize(this.opts.dataFile, this.opts.partition) : countRows(this.opts.dataFile);
+    const rows = fs.statSync(this.opts.dataFile).isDirectory()
+      ? partitionSize(this.opts.dataFile, this.opts.partition)
+      : countRows(this.opts.dataFile);
     void this.send({
       hello: {
         siteId: this.opts.site,
         token: this.opts.token,
-        datasets: [{ name: path.basename(this.opts.dataFile) + (this.opts.partition ? `#${this.opts.partition.scheme}-${this.opts.partition.index}` : ''), examples: rows }],
+        datasets: [
+          {
+            name:
+              path.basename(this.opts.dataFile) +
+              (this.opts.partition ? `#${this.opts.partition.scheme}-${this.opts.partition.index}` : ''),
+            examples: rows,
+          },
+        ],
         backend: this.backend!.backend,
         version: ACCORD_VERSION,
         tfjsVersion: this.backend!.tfjsVersion,
@@ -159,7 +188,10 @@ export class AccordWorker implements Outbox {
         this.backoffMs = 500;
         this.log.info({ session: w.sessionId, coordinator: w.coordinatorInstance }, 'connected');
         clearInterval(this.heartbeat);
-        this.heartbeat = setInterval(() => void this.send({ heartbeat: { unixMs: Date.now() } }).catch(() => undefined), w.heartbeatMs || 2000);
+        this.heartbeat = setInterval(
+          () => void this.send({ heartbeat: { unixMs: Date.now() } }).catch(() => undefined),
+          w.heartbeatMs || 2000,
+        );
         this.heartbeat.unref();
         this.markReady();
         return;

@@ -42,7 +42,8 @@ export class SecureStages {
 
   private async stage(req: SecAggRequest__Output): Promise<void> {
     const key = attemptKey(req.experimentId, req.round, req.attempt);
-    const respond = (body: Answer) => this.outbox.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
+    const respond = (body: Answer) =>
+      this.outbox.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
     switch (req.stage) {
       case 'advertise-keys': {
         for (const k of this.clients.keys()) if (k.startsWith(`${req.experimentId}/`)) this.clients.delete(k);
@@ -53,7 +54,11 @@ export class SecureStages {
       }
       case 'share-keys': {
         const peers = req.peers.map((p) => ({ site: p.site, cPk: p.cPk, sPk: p.sPk }));
-        const shares = await this.client(key).shareKeys(peers, { degree: req.neighbours === 0 ? 'all' : req.neighbours, threshold: req.threshold, graphSeed: req.graphSeed });
+        const shares = await this.client(key).shareKeys(peers, {
+          degree: req.neighbours === 0 ? 'all' : req.neighbours,
+          threshold: req.threshold,
+          graphSeed: req.graphSeed,
+        });
         return respond({ shares: shares.map((s) => ({ from: s.from, to: s.to, sealed: Buffer.from(s.sealed) })) });
       }
       case 'masked-input':
@@ -61,7 +66,9 @@ export class SecureStages {
       case 'unmasking': {
         const revealed = this.client(key).unmask(req.dropped, req.survivors);
         this.clients.delete(key);
-        return respond({ revealed: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: Buffer.from(r.share) })) });
+        return respond({
+          revealed: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: Buffer.from(r.share) })),
+        });
       }
       default:
         throw new AccordError('WRONG_STAGE', `unknown secure-aggregation stage "${req.stage}"`);
@@ -91,7 +98,8 @@ export class SecureStages {
 
   private client(key: string): SecAggClient {
     const c = this.clients.get(key);
-    if (!c) throw new AccordError('WRONG_STAGE', `no secure-aggregation session ${key} (keys were not advertised here)`);
+    if (!c)
+      throw new AccordError('WRONG_STAGE', `no secure-aggregation session ${key} (keys were not advertised here)`);
     return c;
   }
 }

@@ -106,17 +106,32 @@ export class TaskRunner {
       const data = this.siteData(spec.data);
       const model = await this.model(spec, data);
       if (!sameSpecs(weightSpecs(model), task.specs))
-        throw new AccordError('WRONG_SHAPE', `global model shapes ${JSON.stringify(task.specs.map((s) => s.shape))} do not match the local model`);
+        throw new AccordError(
+          'WRONG_SHAPE',
+          `global model shapes ${JSON.stringify(task.specs.map((s) => s.shape))} do not match the local model`,
+        );
       setFlatWeights(model, { specs: task.specs, values: task.values });
       const before = await evaluateLocal(model, data.test, data.classes);
       if (task.kind === 'evaluate') {
-        const values = finite({ loss: before.loss, accuracy: before.accuracy, ...(before.auc !== undefined ? { auc: before.auc } : {}) });
-        await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values } });
+        const values = finite({
+          loss: before.loss,
+          accuracy: before.accuracy,
+          ...(before.auc !== undefined ? { auc: before.auc } : {}),
+        });
+        await this.outbox.send({
+          metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values },
+        });
         this.completed++;
         return;
       }
       const t0 = Date.now();
-      const trained = await trainLocal(model, data.train, spec.train, data.classes, seedOf(spec.seed, this.opts.site, header.round));
+      const trained = await trainLocal(
+        model,
+        data.train,
+        spec.train,
+        data.classes,
+        seedOf(spec.seed, this.opts.site, header.round),
+      );
       const after = getFlatWeights(model).values;
       const delta = new Float32Array(after.length);
       for (let i = 0; i < after.length; i++) delta[i] = (after[i] ?? 0) - (task.values[i] ?? 0);
@@ -124,7 +139,12 @@ export class TaskRunner {
       // Differential privacy: the site bounds its own contribution before anything leaves.
       if (spec.dpClip !== undefined) clipL2(delta, spec.dpClip);
       if (task.cancelled) return;
-      const values = finite({ loss: trained.loss, startLoss: before.loss, startAccuracy: before.accuracy, trainMs: Date.now() - t0 });
+      const values = finite({
+        loss: trained.loss,
+        startLoss: before.loss,
+        startAccuracy: before.accuracy,
+        trainMs: Date.now() - t0,
+      });
       if (spec.secure) {
         // The delta stays here; only its masked, quantised form leaves, in the masked-input stage.
         this.secure.keep(header.experimentId, header.round, header.attempt, delta, data.train.n);
@@ -132,13 +152,18 @@ export class TaskRunner {
         this.completed++;
         return;
       }
-      await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values } });
+      await this.outbox.send({
+        metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values },
+      });
       for (const c of chunkF32(delta)) {
         if (task.cancelled) return;
         await this.outbox.send({ updateChunk: { taskId: header.taskId, seq: c.seq, last: c.last, data: c.data } });
       }
       this.completed++;
-      this.log.info({ task: header.taskId, round: header.round, loss: trained.loss, examples: data.train.n }, 'update sent');
+      this.log.info(
+        { task: header.taskId, round: header.round, loss: trained.loss, examples: data.train.n },
+        'update sent',
+      );
     } catch (e) {
       await this.outbox.sendError(header.taskId, e);
     }

@@ -3,8 +3,8 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema';
 import { keys } from './keys';
-import { jsonText, parseStored } from './stored';
 import { type RoundRecord, roundRecordSchema } from './round-record';
+import { jsonText, parseStored } from './stored';
 
 export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record';
 
@@ -60,10 +60,30 @@ export class ExperimentRecords {
 
   async create(id: string, config: ExperimentConfig): Promise<ExperimentRecord> {
     const now = Date.now();
-    const rec: ExperimentRecord = { id, name: config.name, status: 'queued', config, createdAt: now, updatedAt: now, round: 0, committed: 0, phase: 'queued' };
+    const rec: ExperimentRecord = {
+      id,
+      name: config.name,
+      status: 'queued',
+      config,
+      createdAt: now,
+      updatedAt: now,
+      round: 0,
+      committed: 0,
+      phase: 'queued',
+    };
     await this.redis
       .multi()
-      .hset(keys.experiment(id), { id, name: rec.name, status: rec.status, config: JSON.stringify(config), createdAt: now, updatedAt: now, round: 0, committed: 0, phase: 'queued' })
+      .hset(keys.experiment(id), {
+        id,
+        name: rec.name,
+        status: rec.status,
+        config: JSON.stringify(config),
+        createdAt: now,
+        updatedAt: now,
+        round: 0,
+        committed: 0,
+        phase: 'queued',
+      })
       .zadd(keys.experiments(), String(now), id)
       .exec();
     return rec;
@@ -83,7 +103,10 @@ export class ExperimentRecords {
     return out;
   }
 
-  async update(id: string, fields: Partial<Pick<ExperimentRecord, 'status' | 'round' | 'committed' | 'phase' | 'error' | 'stopped'>>): Promise<void> {
+  async update(
+    id: string,
+    fields: Partial<Pick<ExperimentRecord, 'status' | 'round' | 'committed' | 'phase' | 'error' | 'stopped'>>,
+  ): Promise<void> {
     const flat: Record<string, string | number> = { updatedAt: Date.now() };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = v as string | number;
     await this.redis.hset(keys.experiment(id), flat);
@@ -95,7 +118,9 @@ export class ExperimentRecords {
 
   /** The config as sites receive it: with the global statistics when scaling is federated. */
   static effectiveConfig(rec: ExperimentRecord): ExperimentConfig {
-    return rec.stats && rec.config.data.format === 'csv' ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } } : rec.config;
+    return rec.stats && rec.config.data.format === 'csv'
+      ? { ...rec.config, data: { ...rec.config.data, stats: rec.stats } }
+      : rec.config;
   }
 
   async putRound(id: string, rec: RoundRecord): Promise<void> {
@@ -122,6 +147,8 @@ export class ExperimentRecords {
   }
 
   async events(id: string): Promise<{ at: number; message: string }[]> {
-    return (await this.redis.lrange(keys.events(id), '0', '-1')).map((e) => parseStored(jsonText.pipe(eventSchema), e, `event of experiment ${id}`));
+    return (await this.redis.lrange(keys.events(id), '0', '-1')).map((e) =>
+      parseStored(jsonText.pipe(eventSchema), e, `event of experiment ${id}`),
+    );
   }
 }

@@ -1,8 +1,16 @@
 // The experiment report: the config used, every committed round, and the final figures.
-import { ExperimentRecords, type ExperimentRecord, type RoundRecord } from './records';
+import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from './records';
 
 export interface ExperimentReport {
-  experiment: { id: string; name: string; status: string; createdAt: string; config: ExperimentRecord['config']; error?: string; stopped?: string };
+  experiment: {
+    id: string;
+    name: string;
+    status: string;
+    createdAt: string;
+    config: ExperimentRecord['config'];
+    error?: string;
+    stopped?: string;
+  };
   rounds: RoundRecord[];
   final: {
     round: number;
@@ -19,7 +27,11 @@ export interface ExperimentReport {
   events: { at: number; message: string }[];
 }
 
-export function buildReport(rec: ExperimentRecord, rounds: RoundRecord[], events: { at: number; message: string }[]): ExperimentReport {
+export function buildReport(
+  rec: ExperimentRecord,
+  rounds: RoundRecord[],
+  events: { at: number; message: string }[],
+): ExperimentReport {
   const last = rounds[rounds.length - 1];
   const backends: Record<string, string> = {};
   for (const r of rounds) for (const [site, t] of Object.entries(r.train)) backends[site] = t.backend;

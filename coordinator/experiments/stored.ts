@@ -17,7 +17,7 @@ export const jsonText = z.string().transform((text, ctx) => {
 /** Parses a stored value with `schema`; a record that does not parse is an error naming where it is. */
 export function parseStored<T>(schema: z.ZodType<T>, raw: unknown, where: string): T {
   const r = schema.safeParse(raw);
-  if (!r.success) throw new ConfigError(`stored ${where} is invalid: ${formatIssues(r.error.issues)}`, 'STORED_RECORD_INVALID');
+  if (!r.success)
+    throw new ConfigError(`stored ${where} is invalid: ${formatIssues(r.error.issues)}`, 'STORED_RECORD_INVALID');
   return r.data;
 }
-

@@ -1,8 +1,9 @@
 // A read-only status page for operators (GET / on the --http address): experiments with their latest
 // round, and the workers connected to this federation. Rendered on the server from Redis, refreshed
 // every 5 s by the browser; no script, nothing to build.
-import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records';
+
 import { pct } from '../../shared/format';
+import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records';
 import type { WorkerEntry, WorkerRegistry } from '../sessions/registry';
 
 export interface DashboardData {
@@ -23,7 +24,10 @@ export async function loadDashboard(records: ExperimentRecords, registry: Worker
 
 /** Site names, errors and experiment names come from configs and workers: always escaped. */
 function esc(s: unknown): string {
-  return String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return String(s).replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 const ago = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);

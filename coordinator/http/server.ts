@@ -3,8 +3,12 @@ import http from 'node:http';
 import type { CoordinatorMetrics } from '../metrics/counters';
 
 /** Serves GET /metrics, /healthz and, given `dashboard`, an HTML status page on /; port 0 picks a free one. */
-export function serveHttp(metrics: CoordinatorMetrics, host: string, port: number, dashboard?: () => Promise<string>): Promise<http.Server> {
-
+export function serveHttp(
+  metrics: CoordinatorMetrics,
+  host: string,
+  port: number,
+  dashboard?: () => Promise<string>,
+): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     if (req.url === '/' && dashboard) {
       dashboard().then(

@@ -11,9 +11,23 @@ export class CoordinatorMetrics {
     registers: [this.registry],
     collect: (): void => this.connectedWorkers.set(this.countWorkers()),
   });
-  readonly tasks = new client.Counter({ name: 'accord_tasks_total', help: 'Tasks finished, by kind and outcome', labelNames: ['kind', 'outcome'], registers: [this.registry] });
-  readonly bytes = new client.Counter({ name: 'accord_bytes_total', help: 'Tensor bytes moved, by direction', labelNames: ['direction'], registers: [this.registry] });
-  readonly rounds = new client.Counter({ name: 'accord_rounds_committed_total', help: 'Rounds committed', registers: [this.registry] });
+  readonly tasks = new client.Counter({
+    name: 'accord_tasks_total',
+    help: 'Tasks finished, by kind and outcome',
+    labelNames: ['kind', 'outcome'],
+    registers: [this.registry],
+  });
+  readonly bytes = new client.Counter({
+    name: 'accord_bytes_total',
+    help: 'Tensor bytes moved, by direction',
+    labelNames: ['direction'],
+    registers: [this.registry],
+  });
+  readonly rounds = new client.Counter({
+    name: 'accord_rounds_committed_total',
+    help: 'Rounds committed',
+    registers: [this.registry],
+  });
   readonly roundSeconds = new client.Histogram({
     name: 'accord_round_duration_seconds',
     help: 'Wall time of committed rounds',

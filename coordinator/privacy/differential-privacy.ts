@@ -82,7 +82,11 @@ export class DifferentialPrivacy {
   /** Why a round of this cost must not run (it would take epsilon above dp.maxEpsilon), or undefined. */
   overBudget(spent: AccountantState | undefined, cost: RoundPrivacyCost, round: number): string | undefined {
     if (this.dp.maxEpsilon === undefined) return undefined;
-    const next = RdpAccountant.from(spent).epsilonAfter(cost.samplingRate, cost.effectiveNoiseMultiplier, this.dp.delta);
+    const next = RdpAccountant.from(spent).epsilonAfter(
+      cost.samplingRate,
+      cost.effectiveNoiseMultiplier,
+      this.dp.delta,
+    );
     if (next <= this.dp.maxEpsilon) return undefined;
     return `privacy budget: round ${round} would spend epsilon ${next.toFixed(3)} > dp.maxEpsilon ${this.dp.maxEpsilon} (delta ${this.dp.delta})`;
   }

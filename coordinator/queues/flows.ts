@@ -4,7 +4,7 @@
 import type { FlowNestedLeafJob, FlowProducer, Queue } from 'bullmq';
 import type { SecAggStage } from '../../shared/config/schema';
 import type { SelectJobData, TaskJobData } from './jobs';
-import { QUEUE_ROUNDS, type RoundRef, jobIds, tasksQueue } from './names';
+import { jobIds, QUEUE_ROUNDS, type RoundRef, tasksQueue } from './names';
 
 export const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } } as const;
 

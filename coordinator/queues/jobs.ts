@@ -17,7 +17,9 @@ interface TaskJobBase extends RoundRef {
 }
 
 /** A child job of a round step: one task for one site (a secure-aggregation task names its stage). */
-export type TaskJobData = (TaskJobBase & { kind: 'train' | 'evaluate' | 'stats' }) | (TaskJobBase & { kind: 'secagg'; stage: SecAggStage });
+export type TaskJobData =
+  | (TaskJobBase & { kind: 'train' | 'evaluate' | 'stats' })
+  | (TaskJobBase & { kind: 'secagg'; stage: SecAggStage });
 
 export interface SecAggJobData extends RoundRef {
   stage: SecAggStage;

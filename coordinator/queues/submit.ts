@@ -1,25 +1,41 @@
 // Submitting an experiment: a record in Redis and a `start` job on the `experiments` queue.
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+
 import crypto from 'node:crypto';
 import path from 'node:path';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import type { ExperimentConfig } from '../../shared/config/schema';
 import type { RedisOptions } from '../../shared/redis-url';
-import { QUEUE_EXPERIMENTS, jobIds } from './names';
 import { ExperimentRecords } from '../experiments/records';
+import { jobIds, QUEUE_EXPERIMENTS } from './names';
 
 export function newExperimentId(): string {
   return `exp-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
-export async function submitExperiment(redis: Redis, connection: RedisOptions, config: ExperimentConfig, baseDir = process.cwd()): Promise<string> {
+export async function submitExperiment(
+  redis: Redis,
+  connection: RedisOptions,
+  config: ExperimentConfig,
+  baseDir = process.cwd(),
+): Promise<string> {
   const id = newExperimentId();
   // The coordinator may run elsewhere: make a model.json path absolute from where it was submitted.
-  const cfg: ExperimentConfig = 'path' in config.model ? { ...config, model: { path: path.resolve(baseDir, config.model.path) } } : config;
+  const cfg: ExperimentConfig =
+    'path' in config.model ? { ...config, model: { path: path.resolve(baseDir, config.model.path) } } : config;
   await new ExperimentRecords(redis).create(id, cfg);
   const queue = new Queue(QUEUE_EXPERIMENTS, { connection });
   try {
-    await queue.add('start', { experimentId: id }, { jobId: jobIds.start(id), attempts: 3, backoff: { type: 'exponential', delay: 1000 }, removeOnComplete: { age: 86400 } });
+    await queue.add(
+      'start',
+      { experimentId: id },
+      {
+        jobId: jobIds.start(id),
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: 86400 },
+      },
+    );
   } finally {
     await queue.close();
   }

@@ -2,14 +2,14 @@
 // spooled updates with the strategy (one update in memory at a time) or, under secure aggregation,
 // start the protocol stages that produce the sum.
 import type { Job } from 'bullmq';
-import { siteOfTaskJob } from '../queues/names';
-import { createStrategy } from '../strategies';
 import { DifferentialPrivacy } from '../privacy/differential-privacy';
-import { weightedMetrics } from '../strategies/math';
+import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs';
+import { siteOfTaskJob } from '../queues/names';
 import { readSpool } from '../store/spool';
 import { SpoolUpdateSet } from '../store/update-set';
+import { createStrategy } from '../strategies';
+import { weightedMetrics } from '../strategies/math';
 import type { StrategyState } from '../strategies/strategy';
-import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs';
 import { openStep, type RoundContext } from './context';
 import { evaluateCandidate } from './evaluate';
 import { roundFailed } from './finish';
@@ -31,13 +31,18 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   const trainEndedAt = Date.now();
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'train');
   const failures: Record<string, string> = {};
-  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) failures[siteOfTaskJob(key)] = reason;
+  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures()))
+    failures[siteOfTaskJob(key)] = reason;
   const quorum = cfg.clients.quorum ?? cfg.clients.min;
   if (results.length < quorum) {
     const why = Object.entries(failures)
       .map(([s, r]) => `${s}: ${r}`)
       .join('; ');
-    await roundFailed(ctx, ref, `${results.length} of ${selected.length} updates arrived, quorum is ${quorum}${why ? ` (${why})` : ''}`);
+    await roundFailed(
+      ctx,
+      ref,
+      `${results.length} of ${selected.length} updates arrived, quorum is ${quorum}${why ? ` (${why})` : ''}`,
+    );
     return 'quorum missed';
   }
   const train: CommitJobData['train'] = {};
@@ -47,8 +52,21 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     void spoolFile;
     train[site] = rest;
   }
-  const trainLoss = weightedMetrics(results.map((r) => ({ examples: r.examples || 1, values: { loss: r.metrics['loss'] ?? NaN } })))['loss'] ?? NaN;
-  const commit: CommitJobData = { ...ref, startedAt, trainEndedAt, aggregateMs: 0, participants: results.map((r) => r.site).sort(), failures, train, trainLoss, evaluateAt: [...selected].sort() };
+  const trainLoss =
+    weightedMetrics(results.map((r) => ({ examples: r.examples || 1, values: { loss: r.metrics['loss'] ?? NaN } })))[
+      'loss'
+    ] ?? NaN;
+  const commit: CommitJobData = {
+    ...ref,
+    startedAt,
+    trainEndedAt,
+    aggregateMs: 0,
+    participants: results.map((r) => r.site).sort(),
+    failures,
+    train,
+    trainLoss,
+    evaluateAt: [...selected].sort(),
+  };
 
   const samplingRate = selected.length / Math.max(population, selected.length);
   if (cfg.secagg.mode !== 'off') {
@@ -76,7 +94,14 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     ({ weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState));
   } else {
     const ordered = [...results].sort((a, b) => a.site.localeCompare(b.site));
-    const out = strategy.aggregateRobust(prev.weights.values, new SpoolUpdateSet(ordered.map((r) => r.spoolFile!), prev.weights.values.length), prev.meta.strategyState);
+    const out = strategy.aggregateRobust(
+      prev.weights.values,
+      new SpoolUpdateSet(
+        ordered.map((r) => r.spoolFile!),
+        prev.weights.values.length,
+      ),
+      prev.meta.strategyState,
+    );
     ({ weights, state } = out);
     if (out.selected) commit.robust = { selected: out.selected.map((i) => ordered[i]!.site) };
   }

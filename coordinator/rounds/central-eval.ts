@@ -1,16 +1,17 @@
 // Centralised evaluation: the coordinator scores each round's model on a held-out data set it owns
 // (eval.central), beside the sites' federated evaluation.
-import type * as tf from '@tensorflow/tfjs';
+
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../shared/config/schema';
 import { readCsvFile } from '../../shared/data/csv';
 import { concatExamples, type Examples, prepareSite } from '../../shared/data/features';
 import { loadImageTestSet } from '../../shared/data/images';
 import { classCount, inputSize } from '../../shared/data/shape';
 import { initBackend } from '../../shared/models/backend';
+import { type EvalResult, evaluateLocal } from '../../shared/models/train';
 import { modelFor, setFlatWeights } from '../../shared/models/zoo';
 import type { FlatWeights } from '../../shared/tensors/weights';
-import { type EvalResult, evaluateLocal } from '../../shared/models/train';
 
 const data = new Map<string, Examples>();
 const models = new Map<string, tf.LayersModel>();
@@ -31,7 +32,11 @@ function heldOut(cfg: ExperimentConfig): Examples {
   return d;
 }
 
-export async function centralEvaluate(experimentId: string, cfg: ExperimentConfig, weights: FlatWeights): Promise<EvalResult | undefined> {
+export async function centralEvaluate(
+  experimentId: string,
+  cfg: ExperimentConfig,
+  weights: FlatWeights,
+): Promise<EvalResult | undefined> {
   if (!cfg.eval.central) return undefined;
   await initBackend();
   let model = models.get(experimentId);

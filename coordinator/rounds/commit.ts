@@ -1,20 +1,21 @@
 // Committing: the checkpoint is written atomically first, then the round's record, then the next
 // round is queued (or the experiment finishes). A committed round is never lost or redone.
-import type { Job } from 'bullmq';
+
 import fs from 'node:fs';
-import { createStrategy } from '../strategies';
-import type { RoundRecord, SiteEvalResult } from '../experiments/records';
+import type { Job } from 'bullmq';
 import { bytesToF32 } from '../../shared/tensors/bytes';
+import type { RoundRecord, SiteEvalResult } from '../experiments/records';
+import { ExperimentRecords } from '../experiments/records';
 import { DifferentialPrivacy } from '../privacy/differential-privacy';
-import type { CheckpointMeta } from '../store/checkpoints';
-import { decodeState } from '../store/state-codec';
 import { enqueueSelect } from '../queues/flows';
 import type { CommitJobData, TaskJobResult } from '../queues/jobs';
-import { openStep, type RoundContext } from './context';
 import { removeQuietly } from '../store/atomic';
-import { finishExperiment, stopExperiment } from './finish';
+import type { CheckpointMeta } from '../store/checkpoints';
+import { decodeState } from '../store/state-codec';
+import { createStrategy } from '../strategies';
 import { centralEvaluate } from './central-eval';
-import { ExperimentRecords } from '../experiments/records';
+import { openStep, type RoundContext } from './context';
+import { finishExperiment, stopExperiment } from './finish';
 
 export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
   const d = job.data;
@@ -30,7 +31,9 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     const candidate = ctx.paths.candidate(experimentId, round);
     const prev = ctx.checkpoints.readMeta(experimentId, round - 1);
     const values = bytesToF32(fs.readFileSync(candidate));
-    const state = decodeState((JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown }).state);
+    const state = decodeState(
+      (JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown }).state,
+    );
     let privacy: CheckpointMeta['privacy'];
     if (dp && d.dp) privacy = dp.charge(prev.privacy, d.dp);
     ctx.checkpoints.write(experimentId, round, { specs: prev.specs, values }, state, privacy);
@@ -44,11 +47,18 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
 
   const siteEval: Record<string, SiteEvalResult> = {};
   for (const e of evals)
-    siteEval[e.site] = { accuracy: e.metrics['accuracy'] ?? NaN, loss: e.metrics['loss'] ?? NaN, examples: e.examples, ...(e.metrics['auc'] !== undefined ? { auc: e.metrics['auc'] } : {}) };
+    siteEval[e.site] = {
+      accuracy: e.metrics['accuracy'] ?? NaN,
+      loss: e.metrics['loss'] ?? NaN,
+      examples: e.examples,
+      ...(e.metrics['auc'] !== undefined ? { auc: e.metrics['auc'] } : {}),
+    };
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
   const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
   const accs = Object.values(siteAccuracy).filter(Number.isFinite);
-  const overall = createStrategy(rec.config.strategy).aggregateEvaluate(evals.map((e) => ({ examples: e.examples, values: e.metrics })));
+  const overall = createStrategy(rec.config.strategy).aggregateEvaluate(
+    evals.map((e) => ({ examples: e.examples, values: e.metrics })),
+  );
   const train: RoundRecord['train'] = {};
   for (const [site, t] of Object.entries(d.train)) {
     train[site] = {
@@ -74,12 +84,26 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     accuracy: overall['accuracy'] ?? NaN,
     loss: overall['loss'] ?? NaN,
     ...(overall['auc'] !== undefined ? { auc: overall['auc'] } : {}),
-    ...(central ? { central: { accuracy: central.accuracy, loss: central.loss, examples: central.examples, ...(central.auc !== undefined ? { auc: central.auc } : {}) } } : {}),
+    ...(central
+      ? {
+          central: {
+            accuracy: central.accuracy,
+            loss: central.loss,
+            examples: central.examples,
+            ...(central.auc !== undefined ? { auc: central.auc } : {}),
+          },
+        }
+      : {}),
     evaluated: evals.length > 0,
     train,
     bytesDown: Object.values(train).reduce((a, t) => a + t.bytesDown, 0) + evals.reduce((a, e) => a + e.bytesDown, 0),
     bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0),
-    durations: { trainMs: d.trainEndedAt - d.startedAt, aggregateMs: d.aggregateMs, evaluateMs, totalMs: Date.now() - d.startedAt },
+    durations: {
+      trainMs: d.trainEndedAt - d.startedAt,
+      aggregateMs: d.aggregateMs,
+      evaluateMs,
+      totalMs: Date.now() - d.startedAt,
+    },
     backends: Object.fromEntries(Object.entries(train).map(([s, t]) => [s, t.backend])),
     ...(dp && d.dp && committed.privacy
       ? {
@@ -102,7 +126,10 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   ctx.metrics.roundSeconds.observe(record.durations.totalMs / 1000);
   await ctx.records.update(experimentId, { committed: round });
   if (evalFailures) await ctx.records.event(experimentId, `round ${round}: ${evalFailures} evaluation task(s) failed`);
-  ctx.log.info({ experiment: experimentId, round, meanSiteAccuracy: record.meanSiteAccuracy, trainLoss: record.trainLoss }, 'round committed');
+  ctx.log.info(
+    { experiment: experimentId, round, meanSiteAccuracy: record.meanSiteAccuracy, trainLoss: record.trainLoss },
+    'round committed',
+  );
 
   if (round >= rec.config.rounds) {
     await finishExperiment(ctx, experimentId);
@@ -111,7 +138,11 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   const target = rec.config.eval.target;
   const reached = central?.accuracy ?? (evals.length ? record.accuracy : NaN);
   if (target !== undefined && reached >= target) {
-    await stopExperiment(ctx, experimentId, `target accuracy ${target} reached in round ${round} (${central ? 'central' : 'federated'} accuracy ${reached.toFixed(4)})`);
+    await stopExperiment(
+      ctx,
+      experimentId,
+      `target accuracy ${target} reached in round ${round} (${central ? 'central' : 'federated'} accuracy ${reached.toFixed(4)})`,
+    );
     return 'target reached';
   }
   await ctx.records.update(experimentId, { round: round + 1, phase: 'selecting' });

@@ -2,8 +2,8 @@
 import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../../shared/log/logger';
-import type { CoordinatorMetrics } from '../metrics/counters';
 import type { ExperimentRecord, ExperimentRecords } from '../experiments/records';
+import type { CoordinatorMetrics } from '../metrics/counters';
 import type { RoundRef } from '../queues/names';
 import type { SessionHub } from '../sessions/hub';
 import type { WorkerRegistry } from '../sessions/registry';
@@ -28,13 +28,16 @@ export interface RoundContext {
   metrics: CoordinatorMetrics;
 }
 
-
 /**
  * The opening of every round step: the experiment's record while it is still running (and, with
  * `uncommitted`, while this round is not committed yet), or why the step has nothing to do. Steps
  * are retried and replayed by BullMQ, so a step for an ended experiment or a committed round is a no-op.
  */
-export async function openStep(ctx: RoundContext, ref: Pick<RoundRef, 'experimentId' | 'round'>, uncommitted = false): Promise<ExperimentRecord | string> {
+export async function openStep(
+  ctx: RoundContext,
+  ref: Pick<RoundRef, 'experimentId' | 'round'>,
+  uncommitted = false,
+): Promise<ExperimentRecord | string> {
   const rec = await ctx.records.get(ref.experimentId);
   if (rec?.status !== 'running') return 'experiment not running';
   if (uncommitted && ctx.checkpoints.exists(ref.experimentId, ref.round)) return 'already committed';

@@ -3,15 +3,21 @@
 import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
 import { addStepWithTasks } from '../queues/flows';
 import type { CommitJobData } from '../queues/jobs';
-import { type RoundRef, jobIds } from '../queues/names';
+import { jobIds, type RoundRef } from '../queues/names';
 import { writeFileAtomic } from '../store/atomic';
-import type { StrategyState } from '../strategies/strategy';
 import { encodeState } from '../store/state-codec';
+import type { StrategyState } from '../strategies/strategy';
 import type { RoundContext } from './context';
 import { roundFailed } from './finish';
 
 /** Writes the candidate model and starts its evaluation; a non-finite candidate fails the round. */
-export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weights: Float32Array, state: StrategyState, commit: CommitJobData): Promise<boolean> {
+export async function evaluateCandidate(
+  ctx: RoundContext,
+  ref: RoundRef,
+  weights: Float32Array,
+  state: StrategyState,
+  commit: CommitJobData,
+): Promise<boolean> {
   const bad = firstNonFinite(weights);
   if (bad >= 0) {
     await roundFailed(ctx, ref, `aggregation produced a non-finite weight at index ${bad}`);
@@ -26,6 +32,12 @@ export async function evaluateCandidate(ctx: RoundContext, ref: RoundRef, weight
   const due = ref.round % cfg.eval.every === 0 || ref.round >= cfg.rounds;
   const evaluators = due ? (await ctx.registry.live()).filter((w) => commit.evaluateAt.includes(w.site)) : [];
   await ctx.records.update(ref.experimentId, { phase: due ? 'evaluating' : 'committing' });
-  await addStepWithTasks(ctx.flows, { name: 'commit', data: commit, jobId: jobIds.commit(ref) }, ref, { kind: 'evaluate' }, evaluators);
+  await addStepWithTasks(
+    ctx.flows,
+    { name: 'commit', data: commit, jobId: jobIds.commit(ref) },
+    ref,
+    { kind: 'evaluate' },
+    evaluators,
+  );
   return true;
 }

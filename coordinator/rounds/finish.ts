@@ -1,6 +1,6 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
-import { ExperimentRecords, type ExperimentRecord } from '../experiments/records';
+import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
 import { buildReport } from '../experiments/report';
 import { enqueueSelect } from '../queues/flows';
 import type { RoundRef } from '../queues/names';
@@ -23,7 +23,11 @@ export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string)
   }
   await ctx.records.update(ref.experimentId, { phase: 'selecting (retry)' });
   // Back off before retrying: workers may be reconnecting after a coordinator restart.
-  await enqueueSelect(ctx.rounds, { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() }, RETRY_BACKOFF_MS * ref.attempt);
+  await enqueueSelect(
+    ctx.rounds,
+    { experimentId: ref.experimentId, round: ref.round, attempt: ref.attempt + 1, since: Date.now() },
+    RETRY_BACKOFF_MS * ref.attempt,
+  );
 }
 
 export async function failExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {
@@ -36,10 +40,18 @@ export async function failExperiment(ctx: RoundContext, id: string, why: string)
  * Writes the report as of the final state, then marks the record ended. In that order because
  * readers (accord simulate, report) take the status as the signal that the report is there.
  */
-async function endExperiment(ctx: RoundContext, id: string, end: Pick<ExperimentRecord, 'status' | 'phase'> & Partial<Pick<ExperimentRecord, 'error' | 'committed'>>): Promise<void> {
+async function endExperiment(
+  ctx: RoundContext,
+  id: string,
+  end: Pick<ExperimentRecord, 'status' | 'phase'> & Partial<Pick<ExperimentRecord, 'error' | 'committed'>>,
+): Promise<void> {
   const rec = await ctx.records.get(id);
   if (!rec) return;
-  const report = buildReport({ ...rec, ...end, updatedAt: Date.now() }, await ctx.records.rounds(id), await ctx.records.events(id));
+  const report = buildReport(
+    { ...rec, ...end, updatedAt: Date.now() },
+    await ctx.records.rounds(id),
+    await ctx.records.events(id),
+  );
   writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
   await ctx.records.update(id, end);
 }

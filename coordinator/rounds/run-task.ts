@@ -1,8 +1,9 @@
 // Running a task: forwards a child job (train, evaluate, stats, or a secure-aggregation stage) to its
 // site's stream and completes when the result has arrived and validated; fails on deadline,
 // disconnect or a bad answer. Uploads are spooled to the round's spool directory.
-import type { Job } from 'bullmq';
+
 import path from 'node:path';
+import type { Job } from 'bullmq';
 import { TaskError } from '../../shared/errors';
 import type { TaskJobData, TaskJobResult } from '../queues/jobs';
 import type { Session, TaskRequest } from '../sessions/session';
@@ -47,13 +48,21 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
   const cfg = rec.config;
   const session = await sessionOf(ctx, site, cfg.timeouts.taskMs);
   const base = { taskId, experimentId, round, attempt };
-  const spool = (name: string) => () => new SpoolWriter(path.join(ctx.paths.spoolDir(experimentId, round, attempt), name));
+  const spool = (name: string) => () =>
+    new SpoolWriter(path.join(ctx.paths.spoolDir(experimentId, round, attempt), name));
   let req: TaskRequest;
   if (data.kind === 'secagg') {
     const state = readState(ctx.paths, experimentId, round, attempt);
     const deadline = Date.now() + cfg.secagg.stageTimeoutMs;
     const masked = data.stage === 'masked-input';
-    req = { ...base, kind: 'secagg', stage: data.stage, deadline, request: stageRequest(state, data.stage, site, deadline), upload: masked ? { values: state.length, open: spool(`masked-${site}.u32`) } : null };
+    req = {
+      ...base,
+      kind: 'secagg',
+      stage: data.stage,
+      deadline,
+      request: stageRequest(state, data.stage, site, deadline),
+      upload: masked ? { values: state.length, open: spool(`masked-${site}.u32`) } : null,
+    };
   } else {
     const deadline = Date.now() + cfg.timeouts.taskMs;
     const spec = taskSpecFor(rec, round);
@@ -61,9 +70,15 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
     else {
       // Train from the last committed model; evaluate the round's aggregated candidate.
       const meta = ctx.checkpoints.readMeta(experimentId, round - 1);
-      const file = data.kind === 'train' ? ctx.paths.checkpointBin(experimentId, round - 1) : ctx.paths.candidate(experimentId, round);
+      const file =
+        data.kind === 'train'
+          ? ctx.paths.checkpointBin(experimentId, round - 1)
+          : ctx.paths.candidate(experimentId, round);
       const weights = ctx.weights.load(file, meta.specs);
-      req = data.kind === 'evaluate' ? { ...base, kind: 'evaluate', deadline, spec, weights } : { ...base, kind: 'train', deadline, spec, weights, upload: spec.secure ? null : spool(`${site}.f32`) };
+      req =
+        data.kind === 'evaluate'
+          ? { ...base, kind: 'evaluate', deadline, spec, weights }
+          : { ...base, kind: 'train', deadline, spec, weights, upload: spec.secure ? null : spool(`${site}.f32`) };
     }
   }
   const outcome = await session.runTask(req);

@@ -3,10 +3,10 @@
 // per selected site, routed to the tasks queue of the coordinator instance holding its stream.
 import { DelayedError, type Job } from 'bullmq';
 import { rng, sample, seedOf } from '../../shared/random';
+import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import { addStepWithTasks } from '../queues/flows';
 import type { AggregateJobData, SelectJobData } from '../queues/jobs';
 import { jobIds } from '../queues/names';
-import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import { openStep, type RoundContext } from './context';
 import { failExperiment, stopExperiment } from './finish';
 
@@ -18,7 +18,11 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   const live = await ctx.registry.live();
   if (live.length < cfg.clients.min) {
     if (Date.now() - since > cfg.timeouts.selectMs) {
-      await failExperiment(ctx, experimentId, `round ${round}: only ${live.length} of ${cfg.clients.min} workers connected after ${cfg.timeouts.selectMs} ms`);
+      await failExperiment(
+        ctx,
+        experimentId,
+        `round ${round}: only ${live.length} of ${cfg.clients.min} workers connected after ${cfg.timeouts.selectMs} ms`,
+      );
       return 'failed';
     }
     await ctx.records.update(experimentId, { round, phase: `selecting (${live.length}/${cfg.clients.min} workers)` });
@@ -28,7 +32,13 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   if (cfg.data.format === 'csv' && cfg.data.scaling === 'federated' && !cfg.data.stats && !rec.stats) {
     // Federated scaling: before the first round, every live site sends its per-column sums.
     await ctx.records.update(experimentId, { phase: 'statistics' });
-    await addStepWithTasks(ctx.flows, { name: 'stats', data: job.data, jobId: jobIds.stats(experimentId) }, { experimentId, round, attempt }, { kind: 'stats' }, live);
+    await addStepWithTasks(
+      ctx.flows,
+      { name: 'stats', data: job.data, jobId: jobIds.stats(experimentId) },
+      { experimentId, round, attempt },
+      { kind: 'stats' },
+      live,
+    );
     return 'collecting column statistics first';
   }
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
@@ -47,8 +57,19 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   // Seeded by the experiment's seed alone: the same config samples the same sites in every run.
   const chosen = sample(live, k, rng(seedOf(cfg.seed, round, attempt))).sort((a, b) => a.site.localeCompare(b.site));
   const ref = { experimentId, round, attempt };
-  const parent: AggregateJobData = { ...ref, selected: chosen.map((w) => w.site), population: live.length, startedAt: Date.now() };
-  await addStepWithTasks(ctx.flows, { name: 'aggregate', data: parent, jobId: jobIds.aggregate(ref) }, ref, { kind: 'train' }, chosen);
+  const parent: AggregateJobData = {
+    ...ref,
+    selected: chosen.map((w) => w.site),
+    population: live.length,
+    startedAt: Date.now(),
+  };
+  await addStepWithTasks(
+    ctx.flows,
+    { name: 'aggregate', data: parent, jobId: jobIds.aggregate(ref) },
+    ref,
+    { kind: 'train' },
+    chosen,
+  );
   await ctx.records.update(experimentId, { round, phase: 'training' });
   ctx.log.info({ experiment: experimentId, round, attempt, sites: parent.selected }, 'round started');
   return `selected ${parent.selected.join(',')}`;

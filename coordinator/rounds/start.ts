@@ -3,9 +3,9 @@
 import type { Job } from 'bullmq';
 import { initBackend } from '../../shared/models/backend';
 import { getFlatWeights, modelFor } from '../../shared/models/zoo';
-import { createStrategy } from '../strategies';
 import { enqueueSelect } from '../queues/flows';
 import type { SelectJobData } from '../queues/jobs';
+import { createStrategy } from '../strategies';
 import type { RoundContext } from './context';
 import { finishExperiment } from './finish';
 

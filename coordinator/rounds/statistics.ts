@@ -13,7 +13,11 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
   if (typeof rec === 'string') return rec;
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'stats');
   if (results.length < rec.config.clients.min) {
-    await failExperiment(ctx, experimentId, `federated scaling: ${results.length} sites sent column statistics, ${rec.config.clients.min} needed`);
+    await failExperiment(
+      ctx,
+      experimentId,
+      `federated scaling: ${results.length} sites sent column statistics, ${rec.config.clients.min} needed`,
+    );
     return 'failed';
   }
   if (rec.config.data.format !== 'csv') return 'no statistics for this data format';
@@ -21,7 +25,10 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
   const parts: ColumnSums[] = results.map((r) => metricsToColumnSums(r.metrics, r.examples, cols));
   const stats = combineColumnSums(parts);
   await ctx.records.setStats(experimentId, stats);
-  await ctx.records.event(experimentId, `federated scaling: column statistics from ${results.length} sites (${parts.reduce((a, p) => a + p.rows, 0)} training rows)`);
+  await ctx.records.event(
+    experimentId,
+    `federated scaling: column statistics from ${results.length} sites (${parts.reduce((a, p) => a + p.rows, 0)} training rows)`,
+  );
   await enqueueSelect(ctx.rounds, { ...job.data, since: Date.now() }, 0, '-after-stats');
   return `statistics of ${results.length} sites`;
 }

@@ -5,7 +5,10 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { AuthError, ConfigError } from '../../shared/errors';
 
-const tokensFileSchema = z.record(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'site names use letters, digits, _ . -'), z.string().min(8, 'tokens need at least 8 characters'));
+const tokensFileSchema = z.record(
+  z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'site names use letters, digits, _ . -'),
+  z.string().min(8, 'tokens need at least 8 characters'),
+);
 
 function digest(s: string): Buffer {
   return crypto.createHash('sha256').update(s).digest();
@@ -26,7 +29,10 @@ export class TokenBook {
       throw new ConfigError(`${file}: cannot read tokens: ${(e as Error).message}`);
     }
     const r = tokensFileSchema.safeParse(raw);
-    if (!r.success) throw new ConfigError(`${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+    if (!r.success)
+      throw new ConfigError(
+        `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+      );
     return new TokenBook(new Map(Object.entries(r.data).map(([s, t]) => [s, digest(t)])), undefined);
   }
 
@@ -44,6 +50,7 @@ export class TokenBook {
   check(site: string, token: string): void {
     const expected = this.perSite.get(site) ?? this.shared;
     if (!expected) throw new AuthError(`unknown site "${site}"`, 'UNKNOWN_SITE');
-    if (!crypto.timingSafeEqual(expected, digest(token))) throw new AuthError(`wrong token for site "${site}"`, 'BAD_TOKEN');
+    if (!crypto.timingSafeEqual(expected, digest(token)))
+      throw new AuthError(`wrong token for site "${site}"`, 'BAD_TOKEN');
   }
 }

@@ -1,7 +1,8 @@
 // The gRPC entry point for workers: authenticates Hello, keeps one Session per site on this
 // coordinator instance, mirrors them into the Redis registry, and drops silent workers.
-import * as grpc from '@grpc/grpc-js';
+
 import crypto from 'node:crypto';
+import * as grpc from '@grpc/grpc-js';
 import { AccordError, AuthError, ProtocolError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks';
@@ -65,7 +66,12 @@ export class SessionHub {
   private accept(call: Call): void {
     let session: Session | undefined;
     const helloTimer = setTimeout(
-      () => this.refuse(call, new ProtocolError('no Hello within the time allowed', 'HELLO_TIMEOUT'), grpc.status.DEADLINE_EXCEEDED),
+      () =>
+        this.refuse(
+          call,
+          new ProtocolError('no Hello within the time allowed', 'HELLO_TIMEOUT'),
+          grpc.status.DEADLINE_EXCEEDED,
+        ),
       this.opts.helloTimeoutMs ?? 10_000,
     );
     const end = (reason: string) => {
@@ -120,16 +126,29 @@ export class SessionHub {
         version: hello.version,
         tfjsVersion: hello.tfjsVersion,
       })
-      .then(() => session.send({ welcome: { sessionId: session.id, coordinatorInstance: this.opts.instance, heartbeatMs: this.opts.heartbeatMs, maxChunkBytes: MAX_CHUNK_BYTES } }))
+      .then(() =>
+        session.send({
+          welcome: {
+            sessionId: session.id,
+            coordinatorInstance: this.opts.instance,
+            heartbeatMs: this.opts.heartbeatMs,
+            maxChunkBytes: MAX_CHUNK_BYTES,
+          },
+        }),
+      )
       .catch((e: unknown) => session.close(`registration failed: ${String(e)}`));
-    this.opts.log.info({ site: hello.site, backend: hello.backend, device: hello.device, datasets: hello.datasets }, 'worker connected');
+    this.opts.log.info(
+      { site: hello.site, backend: hello.backend, device: hello.device, datasets: hello.datasets },
+      'worker connected',
+    );
     return session;
   }
 
   private async checkLiveness(): Promise<void> {
     const now = Date.now();
     for (const s of this.list()) {
-      if (now - s.lastSeen > (this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs))) s.close('heartbeat timeout');
+      if (now - s.lastSeen > (this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs)))
+        s.close('heartbeat timeout');
       else await this.opts.registry.touch(s.site, s.id).catch(() => undefined);
     }
   }

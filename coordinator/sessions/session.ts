@@ -1,12 +1,12 @@
 // One connected worker: its gRPC stream, identity and liveness, and the tasks in flight on it.
 // Every inbound message is validated; a bad update fails only its task, never the session or the round.
 import type * as grpc from '@grpc/grpc-js';
+import type { SecAggStage } from '../../shared/config/schema';
 import { AccordError, isErrorCode, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
 import type { CoordinatorMessage, SecAggRequest, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
 import { encodeTaskSpec, type TaskSpec } from '../../shared/protocol/task-spec';
-import type { SecAggStage } from '../../shared/config/schema';
 import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
 import { type ValidHello, validateMetrics } from './validate';
 
@@ -146,7 +146,8 @@ export class Session {
   /** Sends the task and the global model; resolves when the result has fully arrived and validated. */
   runTask(req: TaskRequest): Promise<TaskOutcome> {
     if (this.closed) return Promise.reject(new TaskError(`site ${this.site} is not connected`, 'DISCONNECTED'));
-    if (this.tasks.has(req.taskId)) return Promise.reject(new TaskError(`task ${req.taskId} is already running on ${this.site}`, 'DUPLICATE_TASK'));
+    if (this.tasks.has(req.taskId))
+      return Promise.reject(new TaskError(`task ${req.taskId} is already running on ${this.site}`, 'DUPLICATE_TASK'));
     return new Promise<TaskOutcome>((resolve, reject) => {
       const wait = Math.max(0, req.deadline - Date.now());
       const task: ActiveTask = {
@@ -157,7 +158,10 @@ export class Session {
         resolve,
         reject,
         timer: setTimeout(() => {
-          this.fail(task, new TaskError(`site ${this.site} missed the deadline of task ${req.taskId} (${wait} ms)`, 'DEADLINE'));
+          this.fail(
+            task,
+            new TaskError(`site ${this.site} missed the deadline of task ${req.taskId} (${wait} ms)`, 'DEADLINE'),
+          );
           void this.send({ cancel: { taskId: req.taskId, reason: 'deadline' } }).catch(() => undefined);
         }, wait),
       };
@@ -199,7 +203,8 @@ export class Session {
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
     const m = task.metrics ?? { examples: 0, values: {} };
-    if (task.req.kind === 'secagg' && !task.secagg && task.req.stage === 'masked-input') task.secagg = { stage: 'masked-input' };
+    if (task.req.kind === 'secagg' && !task.secagg && task.req.stage === 'masked-input')
+      task.secagg = { stage: 'masked-input' };
     task.resolve({
       examples: m.examples,
       metrics: m.values,
@@ -216,7 +221,10 @@ export class Session {
     clearTimeout(task.timer);
     this.tasks.delete(task.req.taskId);
     task.sink?.abort();
-    this.log.warn({ site: this.site, task: task.req.taskId, code: (err as AccordError).code, err: err.message }, 'task failed');
+    this.log.warn(
+      { site: this.site, task: task.req.taskId, code: (err as AccordError).code, err: err.message },
+      'task failed',
+    );
     task.reject(err);
   }
 
@@ -246,7 +254,10 @@ export class Session {
       case 'error': {
         const e = msg.error!;
         const task = this.tasks.get(e.taskId);
-        const err = new TaskError(`site ${this.site} reported ${e.code || 'an error'}: ${e.message}`, isErrorCode(e.code) ? e.code : 'WORKER_ERROR');
+        const err = new TaskError(
+          `site ${this.site} reported ${e.code || 'an error'}: ${e.message}`,
+          isErrorCode(e.code) ? e.code : 'WORKER_ERROR',
+        );
         if (task) this.fail(task, err);
         else this.log.warn({ site: this.site, code: e.code, err: e.message }, 'worker error');
         return;
@@ -263,19 +274,29 @@ export class Session {
   private onMetrics(raw: NonNullable<WorkerMessage__Output['metrics']>): void {
     const task = this.tasks.get(raw.taskId);
     if (!task) {
-      this.reject(raw.taskId, new ProtocolError(`metrics for unknown or finished task "${raw.taskId}"`, 'UNKNOWN_TASK'));
+      this.reject(
+        raw.taskId,
+        new ProtocolError(`metrics for unknown or finished task "${raw.taskId}"`, 'UNKNOWN_TASK'),
+      );
       return;
     }
     try {
       const m = validateMetrics(raw);
       if (m.round !== task.req.round)
-        throw new ProtocolError(`metrics for round ${m.round}, task ${task.req.taskId} is round ${task.req.round} (replayed?)`, 'WRONG_ROUND');
+        throw new ProtocolError(
+          `metrics for round ${m.round}, task ${task.req.taskId} is round ${task.req.round} (replayed?)`,
+          'WRONG_ROUND',
+        );
       if (task.metrics) throw new ProtocolError(`metrics sent twice for task ${task.req.taskId}`, 'DUPLICATE_METRICS');
-      if (task.req.kind === 'secagg') throw new ProtocolError(`metrics sent for secure-aggregation task ${task.req.taskId}`, 'BAD_METRICS');
+      if (task.req.kind === 'secagg')
+        throw new ProtocolError(`metrics sent for secure-aggregation task ${task.req.taskId}`, 'BAD_METRICS');
       // Under secure aggregation the example count travels inside the masked vector, never alone.
       const keeps = keepsDelta(task.req);
       if (task.req.kind === 'train' && !keeps && (m.examples < 1 || m.examples > this.declaredExamples))
-        throw new ProtocolError(`train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`, 'BAD_METRICS');
+        throw new ProtocolError(
+          `train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`,
+          'BAD_METRICS',
+        );
       task.metrics = { examples: keeps ? 0 : m.examples, values: m.values };
       if (task.req.kind !== 'train' || task.req.upload === null) {
         this.finish(task);
@@ -298,26 +319,45 @@ export class Session {
   private onSecAgg(r: NonNullable<WorkerMessage__Output['secaggResponse']>): void {
     const task = this.tasks.get(r.taskId);
     if (!task) {
-      this.reject(r.taskId, new ProtocolError(`secure-aggregation answer for unknown or finished task "${r.taskId}" (replayed?)`, 'UNKNOWN_TASK'));
+      this.reject(
+        r.taskId,
+        new ProtocolError(
+          `secure-aggregation answer for unknown or finished task "${r.taskId}" (replayed?)`,
+          'UNKNOWN_TASK',
+        ),
+      );
       return;
     }
     try {
-      if (task.req.kind !== 'secagg') throw new ProtocolError(`secure-aggregation answer for ${task.req.kind} task ${r.taskId}`, 'UNEXPECTED_MESSAGE');
+      if (task.req.kind !== 'secagg')
+        throw new ProtocolError(
+          `secure-aggregation answer for ${task.req.kind} task ${r.taskId}`,
+          'UNEXPECTED_MESSAGE',
+        );
       const stage = task.req.stage;
-      if (r.stage !== stage) throw new ProtocolError(`answer for stage ${r.stage}, task ${r.taskId} is stage ${stage}`, 'WRONG_STAGE');
-      if (task.req.upload) throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
+      if (r.stage !== stage)
+        throw new ProtocolError(`answer for stage ${r.stage}, task ${r.taskId} is stage ${stage}`, 'WRONG_STAGE');
+      if (task.req.upload)
+        throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
       if (task.secagg) throw new ProtocolError(`stage ${stage} answered twice`, 'DUPLICATE_ANSWER');
-      if (r.shares.length > MAX_SHARES || r.revealed.length > MAX_SHARES) throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
+      if (r.shares.length > MAX_SHARES || r.revealed.length > MAX_SHARES)
+        throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
       const b64 = (b: Buffer) => b.toString('base64');
       let answer: SecAggAnswer;
       if (stage === 'advertise-keys') {
-        if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32) throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
+        if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32)
+          throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
         answer = { stage, cPk: b64(r.cPk), sPk: b64(r.sPk) };
       } else if (stage === 'share-keys') {
         const shares = r.shares.map((x) => {
           // A site can only speak for itself: shares it relays must come from it.
-          if (x.from !== this.site) throw new ProtocolError(`share-keys: ${this.site} sent a share claiming to be from ${x.from}`, 'FORGED_SENDER');
-          if (x.sealed.byteLength > MAX_SEALED_BYTES) throw new ProtocolError('share-keys: sealed share too large', 'TOO_LARGE');
+          if (x.from !== this.site)
+            throw new ProtocolError(
+              `share-keys: ${this.site} sent a share claiming to be from ${x.from}`,
+              'FORGED_SENDER',
+            );
+          if (x.sealed.byteLength > MAX_SEALED_BYTES)
+            throw new ProtocolError('share-keys: sealed share too large', 'TOO_LARGE');
           return { from: x.from, to: x.to, sealed: b64(x.sealed) };
         });
         answer = { stage, shares };
@@ -343,20 +383,43 @@ export class Session {
     this.bytesUp += size;
     const task = this.tasks.get(chunk.taskId);
     if (!task) {
-      this.reject(chunk.taskId, new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'));
+      this.reject(
+        chunk.taskId,
+        new ProtocolError(`update for unknown or finished task "${chunk.taskId}" (another round?)`, 'UNKNOWN_TASK'),
+      );
       return;
     }
     if (task.req.kind === 'evaluate' || task.req.kind === 'stats' || keepsDelta(task.req)) {
-      this.reject(chunk.taskId, new ProtocolError(`update sent for ${keepsDelta(task.req) ? 'secure train' : task.req.kind} task ${chunk.taskId}`, 'UNEXPECTED_UPDATE'));
+      this.reject(
+        chunk.taskId,
+        new ProtocolError(
+          `update sent for ${keepsDelta(task.req) ? 'secure train' : task.req.kind} task ${chunk.taskId}`,
+          'UNEXPECTED_UPDATE',
+        ),
+      );
       return;
     }
     if (!task.receiver) {
-      this.reject(chunk.taskId, new ProtocolError(task.req.kind === 'secagg' ? `chunk for stage ${task.req.stage}, which takes no upload` : 'update chunk before its Metrics message', 'UPDATE_BEFORE_METRICS'));
+      this.reject(
+        chunk.taskId,
+        new ProtocolError(
+          task.req.kind === 'secagg'
+            ? `chunk for stage ${task.req.stage}, which takes no upload`
+            : 'update chunk before its Metrics message',
+          'UPDATE_BEFORE_METRICS',
+        ),
+      );
       return;
     }
     if (task.receiver.complete) {
       // A second copy of a finished upload: refused, and the first copy stands.
-      void this.send({ error: { taskId: chunk.taskId, code: 'DUPLICATE_UPLOAD', message: `task ${chunk.taskId} was already uploaded in full; the repeat is ignored` } }).catch(() => undefined);
+      void this.send({
+        error: {
+          taskId: chunk.taskId,
+          code: 'DUPLICATE_UPLOAD',
+          message: `task ${chunk.taskId} was already uploaded in full; the repeat is ignored`,
+        },
+      }).catch(() => undefined);
       this.log.warn({ site: this.site, task: chunk.taskId }, 'duplicate upload ignored');
       return;
     }
@@ -371,7 +434,11 @@ export class Session {
             task.uploaded = file;
             this.finish(task);
           },
-          (e: unknown) => this.fail(task, new TaskError(`spooling the update from ${this.site} failed: ${String(e)}`, 'SPOOL_FAILED')),
+          (e: unknown) =>
+            this.fail(
+              task,
+              new TaskError(`spooling the update from ${this.site} failed: ${String(e)}`, 'SPOOL_FAILED'),
+            ),
         );
       }
     } catch (e) {
@@ -385,7 +452,10 @@ export class Session {
     this.closed = true;
     for (const task of [...this.tasks.values()]) {
       const mid = task.receiver && !task.receiver.complete && task.receiver.bytesReceived > 0;
-      this.fail(task, new TaskError(`site ${this.site} disconnected${mid ? ' mid-upload' : ''}: ${reason}`, 'DISCONNECTED'));
+      this.fail(
+        task,
+        new TaskError(`site ${this.site} disconnected${mid ? ' mid-upload' : ''}: ${reason}`, 'DISCONNECTED'),
+      );
     }
     try {
       this.call.end();

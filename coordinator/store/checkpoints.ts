@@ -6,8 +6,8 @@ import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes';
 import type { FlatWeights, TensorShape } from '../../shared/tensors/weights';
 import type { StrategyState } from '../strategies/strategy';
 import { writeFileAtomic } from './atomic';
-import { decodeState, encodeState } from './state-codec';
 import type { StorePaths } from './paths';
+import { decodeState, encodeState } from './state-codec';
 
 export interface CheckpointMeta {
   experiment: string;
@@ -24,9 +24,22 @@ export class Checkpoints {
   constructor(private readonly paths: StorePaths) {}
 
   /** Weights first, then the meta file: a crash between the two leaves the round uncommitted. */
-  write(exp: string, round: number, weights: FlatWeights, strategyState: StrategyState = null, privacy?: CheckpointMeta['privacy']): void {
+  write(
+    exp: string,
+    round: number,
+    weights: FlatWeights,
+    strategyState: StrategyState = null,
+    privacy?: CheckpointMeta['privacy'],
+  ): void {
     writeFileAtomic(this.paths.checkpointBin(exp, round), f32ToBytes(weights.values));
-    const meta = { experiment: exp, round, specs: weights.specs, strategyState: encodeState(strategyState), ...(privacy ? { privacy } : {}), writtenAt: Date.now() };
+    const meta = {
+      experiment: exp,
+      round,
+      specs: weights.specs,
+      strategyState: encodeState(strategyState),
+      ...(privacy ? { privacy } : {}),
+      writtenAt: Date.now(),
+    };
     writeFileAtomic(this.paths.checkpointMeta(exp, round), JSON.stringify(meta));
   }
 

@@ -1,7 +1,8 @@
 // Exports a global model in TF.js layers format (model.json + weights.bin), loadable with tf.loadLayersModel.
-import * as tf from '@tensorflow/tfjs';
+
 import fs from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../shared/config/schema';
 import { classCount, inputNames } from '../../shared/data/shape';
 import { initBackend } from '../../shared/models/backend';

@@ -82,6 +82,10 @@ export function* readSpool(file: string, sliceValues = 256 * 1024): Generator<{ 
 }
 
 /** Reads a spooled uint32 file (a masked vector) in slices. */
-export function* readSpoolU32(file: string, sliceValues = 256 * 1024): Generator<{ slice: Uint32Array; offset: number }> {
-  for (const { slice, offset } of readSpool(file, sliceValues)) yield { slice: new Uint32Array(slice.buffer, slice.byteOffset, slice.length), offset };
+export function* readSpoolU32(
+  file: string,
+  sliceValues = 256 * 1024,
+): Generator<{ slice: Uint32Array; offset: number }> {
+  for (const { slice, offset } of readSpool(file, sliceValues))
+    yield { slice: new Uint32Array(slice.buffer, slice.byteOffset, slice.length), offset };
 }

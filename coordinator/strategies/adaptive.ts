@@ -12,7 +12,11 @@ export abstract class AdaptiveServerOptimizer extends FedAvg {
   override initialState(numParams: number): StrategyState {
     return { m: new Float32Array(numParams), v: new Float32Array(numParams) };
   }
-  override step(global: Float32Array, delta: Float32Array, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+  override step(
+    global: Float32Array,
+    delta: Float32Array,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState } {
     const m = Float32Array.from((state?.['m'] as Float32Array | undefined) ?? new Float32Array(global.length));
     const v = Float32Array.from((state?.['v'] as Float32Array | undefined) ?? new Float32Array(global.length));
     return { weights: adaptiveStep(global, delta, m, v, this.params, this.kind), state: { m, v } };

@@ -35,11 +35,19 @@ export class FedAvg implements LinearStrategy {
   createAccumulator(numParams: number): WeightedSumAccumulator {
     return new WeightedSumAccumulator(numParams);
   }
-  aggregateFit(global: Float32Array, acc: FitAccumulator, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+  aggregateFit(
+    global: Float32Array,
+    acc: FitAccumulator,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState } {
     return this.step(global, meanDelta(acc.sum, acc.totalWeight), state);
   }
   /** Server update from the mean delta. FedAvg: x + delta. */
-  step(global: Float32Array, delta: Float32Array, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+  step(
+    global: Float32Array,
+    delta: Float32Array,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState } {
     const out = new Float32Array(global.length);
     for (let i = 0; i < global.length; i++) out[i] = global[i]! + delta[i]!;
     return { weights: out, state };

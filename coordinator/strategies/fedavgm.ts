@@ -14,7 +14,11 @@ export class FedAvgM extends FedAvg {
   override initialState(numParams: number): StrategyState {
     return { m: new Float32Array(numParams) };
   }
-  override step(global: Float32Array, delta: Float32Array, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+  override step(
+    global: Float32Array,
+    delta: Float32Array,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState } {
     const m = Float32Array.from((state?.['m'] as Float32Array | undefined) ?? new Float32Array(global.length));
     return { weights: momentumStep(global, delta, m, this.serverLearningRate, this.momentum), state: { m } };
   }

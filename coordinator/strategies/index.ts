@@ -11,8 +11,8 @@ import { Median } from './median';
 import type { Strategy } from './strategy';
 import { TrimmedMean } from './trimmed-mean';
 
-export type { FitAccumulator, LinearStrategy, RobustStrategy, Strategy, StrategyState, UpdateSet } from './strategy';
 export { FedAvg } from './fedavg';
+export type { FitAccumulator, LinearStrategy, RobustStrategy, Strategy, StrategyState, UpdateSet } from './strategy';
 
 export function createStrategy(cfg: ExperimentConfig['strategy']): Strategy {
   switch (cfg.name) {

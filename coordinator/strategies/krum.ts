@@ -13,7 +13,11 @@ export class Krum extends RobustBase {
   ) {
     super();
   }
-  aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState; selected: number[] } {
+  aggregateRobust(
+    global: Float32Array,
+    updates: UpdateSet,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState; selected: number[] } {
     const n = updates.count;
     const d = Array.from({ length: n }, () => new Array<number>(n).fill(0));
     for (const { rows } of updates.blocks()) addPairwiseSquaredDistances(rows, d);

@@ -16,7 +16,13 @@ export function meanDelta(acc: Float32Array, totalWeight: number): Float32Array 
 }
 
 /** Server momentum (FedAvgM, Hsu et al. 2019): m = beta m + delta; x + lr m. Updates m in place. */
-export function momentumStep(x: Float32Array, delta: Float32Array, m: Float32Array, lr: number, beta: number): Float32Array {
+export function momentumStep(
+  x: Float32Array,
+  delta: Float32Array,
+  m: Float32Array,
+  lr: number,
+  beta: number,
+): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
     m[i] = beta * m[i]! + delta[i]!;
@@ -38,7 +44,14 @@ export interface AdaptiveParams {
  * v = v + d^2 (Adagrad) | b2 v + (1 - b2) d^2 (Adam) | v - (1 - b2) d^2 sign(v - d^2) (Yogi);
  * x + eta m / (sqrt(v) + tau). Updates m and v in place.
  */
-export function adaptiveStep(x: Float32Array, delta: Float32Array, m: Float32Array, v: Float32Array, p: AdaptiveParams, kind: 'adagrad' | 'adam' | 'yogi'): Float32Array {
+export function adaptiveStep(
+  x: Float32Array,
+  delta: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  p: AdaptiveParams,
+  kind: 'adagrad' | 'adam' | 'yogi',
+): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < x.length; i++) {
     const d = delta[i]!;
@@ -53,7 +66,9 @@ export function adaptiveStep(x: Float32Array, delta: Float32Array, m: Float32Arr
 }
 
 /** Example-weighted mean of each metric present in every entry with a finite value. */
-export function weightedMetrics(entries: { examples: number; values: Record<string, number> }[]): Record<string, number> {
+export function weightedMetrics(
+  entries: { examples: number; values: Record<string, number> }[],
+): Record<string, number> {
   const sums: Record<string, { s: number; w: number }> = {};
   for (const e of entries) {
     for (const [k, v] of Object.entries(e.values)) {

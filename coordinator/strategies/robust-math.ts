@@ -64,5 +64,11 @@ export function krumSelect(d: number[][], f: number, m: number): { selected: num
       .reduce((a, b) => a + b, 0),
   );
   const order = scores.map((s, i) => [s, i] as const).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-  return { selected: order.slice(0, Math.max(1, Math.min(m, n))).map(([, i]) => i).sort((a, b) => a - b), scores };
+  return {
+    selected: order
+      .slice(0, Math.max(1, Math.min(m, n)))
+      .map(([, i]) => i)
+      .sort((a, b) => a - b),
+    scores,
+  };
 }

@@ -17,13 +17,21 @@ export abstract class RobustBase implements RobustStrategy {
   aggregateEvaluate(results: { examples: number; values: Record<string, number> }[]): Record<string, number> {
     return weightedMetrics(results);
   }
-  abstract aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState; selected?: number[] };
+  abstract aggregateRobust(
+    global: Float32Array,
+    updates: UpdateSet,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState; selected?: number[] };
 }
 
 /** Robust strategies that combine each coordinate block on its own (median, trimmed mean). */
 export abstract class BlockwiseRobust extends RobustBase {
   protected abstract combine(rows: Float32Array[], out: Float32Array): void;
-  aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState } {
+  aggregateRobust(
+    global: Float32Array,
+    updates: UpdateSet,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState } {
     const weights = new Float32Array(global.length);
     for (const { offset, rows } of updates.blocks()) {
       const out = new Float32Array(rows[0]!.length);

@@ -45,12 +45,20 @@ export interface LinearStrategy extends StrategyBase {
   readonly linear: true;
   createAccumulator(numParams: number): FitAccumulator;
   /** New global weights from the previous ones and the accumulated updates. */
-  aggregateFit(global: Float32Array, acc: FitAccumulator, state: StrategyState): { weights: Float32Array; state: StrategyState };
+  aggregateFit(
+    global: Float32Array,
+    acc: FitAccumulator,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState };
 }
 
 export interface RobustStrategy extends StrategyBase {
   readonly linear: false;
-  aggregateRobust(global: Float32Array, updates: UpdateSet, state: StrategyState): { weights: Float32Array; state: StrategyState; selected?: number[] };
+  aggregateRobust(
+    global: Float32Array,
+    updates: UpdateSet,
+    state: StrategyState,
+  ): { weights: Float32Array; state: StrategyState; selected?: number[] };
 }
 
 export type Strategy = LinearStrategy | RobustStrategy;

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
-import { experimentSchema, type ExperimentConfig } from './schema';
+import { type ExperimentConfig, experimentSchema } from './schema';
 
 export function formatIssues(issues: z.core.$ZodIssue[]): string {
   return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');

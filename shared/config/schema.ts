@@ -37,7 +37,9 @@ export const csvDataSchema = z
      */
     scaling: z.enum(['standard', 'federated', 'none']).default('standard'),
     /** Global column statistics (set by the coordinator for federated scaling, or given by hand). */
-    stats: z.record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number().positive() }).strict()).optional(),
+    stats: z
+      .record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number().positive() }).strict())
+      .optional(),
     /** Share of each site's rows held out for testing (stratified by label). */
     testFraction: z.number().gt(0).lt(1).default(0.33),
     /** Seed of the fixed train/test split. */
@@ -52,7 +54,9 @@ export const idxDataSchema = z
     /** Number of classes. */
     classes: z.number().int().min(2).default(10),
     /** Height, width, channels of one image. */
-    imageShape: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]).default([28, 28, 1]),
+    imageShape: z
+      .tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()])
+      .default([28, 28, 1]),
     /** Share of each site's images held out as its local test set (stratified by label). */
     testFraction: z.number().gt(0).lt(1).default(0.1),
     /** Seed of the fixed train/test split. */
@@ -82,14 +86,49 @@ export const strategySchema = z.discriminatedUnion('name', [
   /** Li et al. 2020: proximal term mu/2 ||w - w_global||^2 in each site's loss. */
   z.object({ name: z.literal('fedprox'), mu: z.number().min(0).default(0.01) }).strict(),
   /** Hsu et al. 2019: server momentum. */
-  z.object({ name: z.literal('fedavgm'), serverLearningRate: z.number().positive().default(1), momentum: z.number().min(0).lt(1).default(0.9) }).strict(),
+  z
+    .object({
+      name: z.literal('fedavgm'),
+      serverLearningRate: z.number().positive().default(1),
+      momentum: z.number().min(0).lt(1).default(0.9),
+    })
+    .strict(),
   /** Reddi et al. 2021 (defaults as in Flower's implementations of the paper). */
-  z.object({ name: z.literal('fedadam'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-3) }).strict(),
-  z.object({ name: z.literal('fedyogi'), eta: z.number().positive().default(0.01), beta1: z.number().min(0).lt(1).default(0.9), beta2: z.number().min(0).lt(1).default(0.99), tau: z.number().positive().default(1e-3) }).strict(),
-  z.object({ name: z.literal('fedadagrad'), eta: z.number().positive().default(0.1), beta1: z.number().min(0).lt(1).default(0.9), tau: z.number().positive().default(1e-9) }).strict(),
+  z
+    .object({
+      name: z.literal('fedadam'),
+      eta: z.number().positive().default(0.1),
+      beta1: z.number().min(0).lt(1).default(0.9),
+      beta2: z.number().min(0).lt(1).default(0.99),
+      tau: z.number().positive().default(1e-3),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('fedyogi'),
+      eta: z.number().positive().default(0.01),
+      beta1: z.number().min(0).lt(1).default(0.9),
+      beta2: z.number().min(0).lt(1).default(0.99),
+      tau: z.number().positive().default(1e-3),
+    })
+    .strict(),
+  z
+    .object({
+      name: z.literal('fedadagrad'),
+      eta: z.number().positive().default(0.1),
+      beta1: z.number().min(0).lt(1).default(0.9),
+      tau: z.number().positive().default(1e-9),
+    })
+    .strict(),
   /** Blanchard et al. 2017: tolerate f Byzantine sites. */
   z.object({ name: z.literal('krum'), f: z.number().int().min(0).default(1) }).strict(),
-  z.object({ name: z.literal('multi-krum'), f: z.number().int().min(0).default(1), m: z.number().int().min(1).optional() }).strict(),
+  z
+    .object({
+      name: z.literal('multi-krum'),
+      f: z.number().int().min(0).default(1),
+      m: z.number().int().min(1).optional(),
+    })
+    .strict(),
   /** Yin et al. 2018: cut the beta fraction at each end of every coordinate. */
   z.object({ name: z.literal('trimmed-mean'), beta: z.number().min(0).lt(0.5).default(0.25) }).strict(),
   z.object({ name: z.literal('median') }).strict(),
@@ -173,7 +212,14 @@ export const experimentSchema = z
       })
       .strict()
       .default({ min: 2, fraction: 1 }),
-    train: trainSchema.default({ epochs: 1, batchSize: 16, learningRate: 0.05, optimizer: 'sgd', proximalMu: 0, restrictedSoftmax: false }),
+    train: trainSchema.default({
+      epochs: 1,
+      batchSize: 16,
+      learningRate: 0.05,
+      optimizer: 'sgd',
+      proximalMu: 0,
+      restrictedSoftmax: false,
+    }),
     strategy: strategySchema.default({ name: 'fedavg' }),
     eval: z
       .object({
@@ -205,7 +251,11 @@ export const experimentSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.data.format === 'csv' && !c.data.columns.includes(c.data.label))
-      ctx.addIssue({ code: 'custom', path: ['data', 'label'], message: `"${c.data.label}" is not one of data.columns` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'label'],
+        message: `"${c.data.label}" is not one of data.columns`,
+      });
     if (c.data.format === 'csv' && !c.data.binarise && !c.data.classes)
       ctx.addIssue({ code: 'custom', path: ['data', 'classes'], message: 'give data.binarise or data.classes' });
     if (c.secagg.mode !== 'off' && ROBUST_STRATEGIES.includes(c.strategy.name))
@@ -215,7 +265,11 @@ export const experimentSchema = z
         message: `${c.strategy.name} needs every site's individual update, which secure aggregation hides: use a linear strategy (fedavg) or set secagg.mode: off`,
       });
     if (c.secagg.mode !== 'off' && c.clients.min < 3)
-      ctx.addIssue({ code: 'custom', path: ['clients', 'min'], message: 'secure aggregation needs at least 3 clients per round' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clients', 'min'],
+        message: 'secure aggregation needs at least 3 clients per round',
+      });
     if (c.clients.quorum !== undefined && c.clients.quorum > c.clients.min)
       ctx.addIssue({ code: 'custom', path: ['clients', 'quorum'], message: 'must not exceed clients.min' });
   });

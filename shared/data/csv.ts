@@ -16,12 +16,19 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
   let columns = cfg.columns;
   if (cfg.header) {
     if (lines.length === 0) throw new DataError(`${source}: empty file, expected a header line`);
-    columns = lines.shift()!.split(',').map((c) => c.trim());
+    columns = lines
+      .shift()!
+      .split(',')
+      .map((c) => c.trim());
     const missingCols = cfg.columns.filter((c) => c !== cfg.label && !columns.includes(c));
-    if (missingCols.length) throw new DataError(`${source}: header lacks column(s) ${missingCols.join(', ')}`, 'MISSING_COLUMN');
+    if (missingCols.length)
+      throw new DataError(`${source}: header lacks column(s) ${missingCols.join(', ')}`, 'MISSING_COLUMN');
   }
   if (!columns.includes(cfg.label))
-    throw new DataError(`${source}: label column "${cfg.label}" is missing (columns: ${columns.join(', ')})`, 'MISSING_LABEL_COLUMN');
+    throw new DataError(
+      `${source}: label column "${cfg.label}" is missing (columns: ${columns.join(', ')})`,
+      'MISSING_LABEL_COLUMN',
+    );
   const missing = new Set(cfg.missing);
   const zeroMissing = new Set(cfg.zeroMeansMissing.map((c) => columns.indexOf(c)).filter((i) => i >= 0));
   const labelIdx = columns.indexOf(cfg.label);
@@ -35,7 +42,8 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
       const t = c.trim();
       if (missing.has(t)) return NaN;
       const v = Number(t);
-      if (!Number.isFinite(v)) throw new DataError(`${source}:${lineNo}: column ${columns[j]} has non-numeric value "${t}"`);
+      if (!Number.isFinite(v))
+        throw new DataError(`${source}:${lineNo}: column ${columns[j]} has non-numeric value "${t}"`);
       return zeroMissing.has(j) && v === 0 ? NaN : v;
     });
     // A row without a label cannot be used for training or testing; skip it rather than guess.
@@ -57,6 +65,9 @@ export function readCsvFile(file: string, cfg: CsvDataConfig): RawTable {
 
 /** Counts data rows without parsing the schema: what a worker declares in Hello before any experiment. */
 export function countRows(file: string, header = false): number {
-  const n = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim() !== '').length;
+  const n = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '').length;
   return header ? Math.max(0, n - 1) : n;
 }

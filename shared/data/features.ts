@@ -40,7 +40,14 @@ export function labelOf(value: number, cfg: CsvDataConfig): number {
   if (cfg.binarise) {
     const m = /^\s*(>=|<=|==|!=|>|<)\s*(-?\d+(?:\.\d+)?)\s*$/.exec(cfg.binarise)!;
     const t = Number(m[2]);
-    const hit = { '>': value > t, '>=': value >= t, '<': value < t, '<=': value <= t, '==': value === t, '!=': value !== t }[m[1] as '>'];
+    const hit = {
+      '>': value > t,
+      '>=': value >= t,
+      '<': value < t,
+      '<=': value <= t,
+      '==': value === t,
+      '!=': value !== t,
+    }[m[1] as '>'];
     return hit ? 1 : 0;
   }
   if (!Number.isInteger(value) || value < 0 || value >= cfg.classes!)
@@ -76,15 +83,28 @@ export function prepareSite(table: RawTable, cfg: CsvDataConfig): SiteData {
   const split = stratifiedSplit(labels, cfg.testFraction, cfg.splitSeed);
   const names = featureNames(cfg);
   // Features follow the schema's column order, whatever order a site's header has.
-  const used = cfg.columns.filter((c) => c !== cfg.label && !cfg.drop.includes(c)).map((c) => ({ c, j: table.columns.indexOf(c) }));
+  const used = cfg.columns
+    .filter((c) => c !== cfg.label && !cfg.drop.includes(c))
+    .map((c) => ({ c, j: table.columns.indexOf(c) }));
   const numericCols = used.filter(({ c }) => !cfg.categorical[c]);
   const colStats = new Map<number, ColumnStats>();
   for (const { c, j } of numericCols) {
     if (cfg.scaling === 'federated') {
       const g = cfg.stats?.[c];
-      if (!g) throw new DataError(`federated scaling needs global statistics for column "${c}" (the coordinator sends them)`, 'MISSING_STATS');
+      if (!g)
+        throw new DataError(
+          `federated scaling needs global statistics for column "${c}" (the coordinator sends them)`,
+          'MISSING_STATS',
+        );
       colStats.set(j, g);
-    } else colStats.set(j, stats(split.train.map((i) => table.rows[i]![j]!), cfg));
+    } else
+      colStats.set(
+        j,
+        stats(
+          split.train.map((i) => table.rows[i]![j]!),
+          cfg,
+        ),
+      );
   }
 
   const encode = (idx: number[]): Examples => {
@@ -193,7 +213,11 @@ export function columnSumsToMetrics(sums: ColumnSums, columns: readonly string[]
   return values;
 }
 
-export function metricsToColumnSums(values: Record<string, number>, rows: number, columns: readonly string[]): ColumnSums {
+export function metricsToColumnSums(
+  values: Record<string, number>,
+  rows: number,
+  columns: readonly string[],
+): ColumnSums {
   const out: ColumnSums['columns'] = {};
   columns.forEach((c, k) => {
     const n = values[`n.${k}`];

@@ -3,8 +3,8 @@
 import type { IdxDataConfig } from '../config/schema';
 import { DataError } from '../errors';
 import type { Examples, SiteData } from './features';
-import { loadImageSet, type ImageSet } from './idx';
-import { partition, type PartitionSpec } from './partition';
+import { type ImageSet, loadImageSet } from './idx';
+import { type PartitionSpec, partition } from './partition';
 import { stratifiedSplit } from './split';
 
 /** The part of a simulated data set that one logical site holds. */
@@ -40,7 +40,8 @@ export function encodeImages(set: ImageSet, rows: number[], size: number): Examp
 
 function checkShape(set: ImageSet, cfg: IdxDataConfig, dir: string): number {
   const [h, w, c] = cfg.imageShape;
-  if (set.size !== h * w * c) throw new DataError(`${dir}: images have ${set.size} values, data.imageShape says ${h}x${w}x${c}`, 'BAD_IDX');
+  if (set.size !== h * w * c)
+    throw new DataError(`${dir}: images have ${set.size} values, data.imageShape says ${h}x${w}x${c}`, 'BAD_IDX');
   return set.size;
 }
 
@@ -54,8 +55,16 @@ export function loadImageSite(dir: string, cfg: IdxDataConfig, part?: SitePartit
     cfg.splitSeed,
   );
   return {
-    train: encodeImages(set, split.train.map((i) => rows[i]!), size),
-    test: encodeImages(set, split.test.map((i) => rows[i]!), size),
+    train: encodeImages(
+      set,
+      split.train.map((i) => rows[i]!),
+      size,
+    ),
+    test: encodeImages(
+      set,
+      split.test.map((i) => rows[i]!),
+      size,
+    ),
     featureNames: [],
     classes: cfg.classes,
   };

@@ -21,7 +21,12 @@ export function iidPartition(n: number, clients: number, seed: number): number[]
   return Array.from({ length: clients }, (_, c) => idx.filter((_, k) => k % clients === c).sort((a, b) => a - b));
 }
 
-export function shardsPartition(labels: ArrayLike<number>, clients: number, shardsPerClient: number, seed: number): number[][] {
+export function shardsPartition(
+  labels: ArrayLike<number>,
+  clients: number,
+  shardsPerClient: number,
+  seed: number,
+): number[][] {
   const n = labels.length;
   const byLabel = Array.from({ length: n }, (_, i) => i).sort((a, b) => labels[a]! - labels[b]! || a - b);
   const shards = clients * shardsPerClient;
@@ -56,7 +61,12 @@ export function gamma(shape: number, r: () => number): number {
   }
 }
 
-export function dirichletPartition(labels: ArrayLike<number>, clients: number, alpha: number, seed: number): number[][] {
+export function dirichletPartition(
+  labels: ArrayLike<number>,
+  clients: number,
+  alpha: number,
+  seed: number,
+): number[][] {
   const r = rng(seedOf('dirichlet', seed));
   const out: number[][] = Array.from({ length: clients }, () => []);
   const classes = new Map<number, number[]>();

@@ -2,7 +2,11 @@
 import { rng, seedOf, shuffleInPlace } from '../random';
 
 /** Returns row indices for train and test, keeping each label's share in both. */
-export function stratifiedSplit(labels: readonly number[], testFraction: number, seed: number): { train: number[]; test: number[] } {
+export function stratifiedSplit(
+  labels: readonly number[],
+  testFraction: number,
+  seed: number,
+): { train: number[]; test: number[] } {
   const byLabel = new Map<number, number[]>();
   labels.forEach((y, i) => {
     const list = byLabel.get(y) ?? [];

@@ -5,7 +5,15 @@ export const ERROR_CODES = {
   /** ConfigError: an experiment config, a CLI flag, a tokens or pool file is invalid. */
   config: ['CONFIG_INVALID', 'STORED_RECORD_INVALID', 'UNKNOWN_EXPERIMENT'],
   /** DataError: a site's local data cannot be read with the experiment's schema. */
-  data: ['DATA_INVALID', 'MISSING_FILE', 'MISSING_COLUMN', 'MISSING_LABEL_COLUMN', 'MISSING_STATS', 'BAD_IDX', 'WRONG_FORMAT'],
+  data: [
+    'DATA_INVALID',
+    'MISSING_FILE',
+    'MISSING_COLUMN',
+    'MISSING_LABEL_COLUMN',
+    'MISSING_STATS',
+    'BAD_IDX',
+    'WRONG_FORMAT',
+  ],
   /** AuthError: a site that is not known, or a wrong token. */
   auth: ['UNAUTHENTICATED', 'UNKNOWN_SITE', 'BAD_TOKEN', 'REFUSED'],
   /** DependencyError: a program or package Accord needs is missing or unreachable. */

@@ -1,9 +1,9 @@
 // Error classes, one per file, each with a stable code.
 export { AccordError } from './accord-error';
+export { AuthError } from './auth-error';
 export { ERROR_CODES, type ErrorCode, isErrorCode } from './codes';
 export { ConfigError } from './config-error';
-export { ProtocolError } from './protocol-error';
-export { AuthError } from './auth-error';
 export { DataError } from './data-error';
-export { TaskError } from './task-error';
 export { DependencyError } from './dependency-error';
+export { ProtocolError } from './protocol-error';
+export { TaskError } from './task-error';

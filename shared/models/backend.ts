@@ -1,8 +1,9 @@
 // TF.js backend choice at run time: tensorflow (tfjs-node / tfjs-node-gpu, when installed) > wasm > cpu.
 // The native packages are optionalDependencies: their install needs the internet, so they may be absent.
-import * as tf from '@tensorflow/tfjs';
+
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { DependencyError } from '../errors';
 import { registerWasmConvGradients } from './wasm-conv-grad';
 
@@ -19,11 +20,16 @@ export interface BackendChoice {
 }
 
 /** Pure: the first usable backend, honouring an explicit preference. */
-export function pickBackend(available: ReadonlySet<BackendName>, preferred: BackendName | 'auto' = 'auto'): BackendName {
+export function pickBackend(
+  available: ReadonlySet<BackendName>,
+  preferred: BackendName | 'auto' = 'auto',
+): BackendName {
   if (preferred !== 'auto') {
     if (!available.has(preferred)) {
       const hint = preferred === 'tensorflow' ? ' (install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu)' : '';
-      throw new DependencyError(`backend "${preferred}" is not available here${hint}; available: ${[...available].join(', ')}`);
+      throw new DependencyError(
+        `backend "${preferred}" is not available here${hint}; available: ${[...available].join(', ')}`,
+      );
     }
     return preferred;
   }
@@ -54,7 +60,8 @@ async function loadNative(): Promise<string | undefined> {
 async function loadWasm(): Promise<boolean> {
   try {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
+    const dir =
+      path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     wasm.setWasmPaths(dir);
     registerWasmConvGradients();
     return true;
@@ -91,7 +98,8 @@ async function initOnce(preferred: BackendName | 'auto'): Promise<BackendChoice>
   if (!(await tf.setBackend(backend))) throw new DependencyError(`backend "${backend}" failed to initialise`);
   await tf.ready();
   const device = backend === 'tensorflow' ? nativeDevice! : backend === 'wasm' ? 'wasm' : 'cpu';
-  const reason = preferred !== 'auto' ? 'requested' : skipped.length ? `unavailable: ${skipped.join(', ')}` : 'first choice';
+  const reason =
+    preferred !== 'auto' ? 'requested' : skipped.length ? `unavailable: ${skipped.join(', ')}` : 'first choice';
   chosen = { backend, device, tfjsVersion: tf.version.tfjs, reason };
   return chosen;
 }

@@ -33,17 +33,20 @@ export function rocAuc(scores: ArrayLike<number>, labels: ArrayLike<number>): nu
   }
   let pos = 0;
   let sumPos = 0;
-  for (let i = 0; i < n; i++) if (labels[i] === 1) {
-    pos++;
-    sumPos += rank[i]!;
-  }
+  for (let i = 0; i < n; i++)
+    if (labels[i] === 1) {
+      pos++;
+      sumPos += rank[i]!;
+    }
   const neg = n - pos;
   if (pos === 0 || neg === 0) return NaN;
   return (sumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
 function targets(y: Int32Array, classes: number): tf.Tensor {
-  return classes === 2 ? tf.tensor2d(Float32Array.from(y), [y.length, 1]) : tf.oneHot(tf.tensor1d(y, 'int32'), classes).toFloat();
+  return classes === 2
+    ? tf.tensor2d(Float32Array.from(y), [y.length, 1])
+    : tf.oneHot(tf.tensor1d(y, 'int32'), classes).toFloat();
 }
 
 /** Binary cross-entropy on probabilities, clipped so log(0) never appears. */
@@ -51,7 +54,9 @@ function crossEntropy(pred: tf.Tensor, target: tf.Tensor, classes: number): tf.S
   const eps = 1e-7;
   const p = tf.clipByValue(pred, eps, 1 - eps);
   if (classes === 2) {
-    return tf.neg(tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p)))))) as tf.Scalar;
+    return tf.neg(
+      tf.mean(tf.add(tf.mul(target, tf.log(p)), tf.mul(tf.sub(1, target), tf.log(tf.sub(1, p))))),
+    ) as tf.Scalar;
   }
   return tf.neg(tf.mean(tf.sum(tf.mul(target, tf.log(p)), -1))) as tf.Scalar;
 }
@@ -80,7 +85,13 @@ function makeOptimizer(cfg: TrainConfig): tf.Optimizer {
  * Trains in place for cfg.epochs epochs with seeded shuffling, mini-batches of cfg.batchSize.
  * Returns the mean loss of the last epoch.
  */
-export async function trainLocal(model: tf.LayersModel, data: Examples, cfg: TrainConfig, classes: number, seed: number): Promise<TrainResult> {
+export async function trainLocal(
+  model: tf.LayersModel,
+  data: Examples,
+  cfg: TrainConfig,
+  classes: number,
+  seed: number,
+): Promise<TrainResult> {
   const featureCount = data.n ? data.x.length / data.n : 0;
   const optimizer = makeOptimizer(cfg);
   const rand = rng(seed);
@@ -131,7 +142,8 @@ export async function evaluateLocal(model: tf.LayersModel, data: Examples, class
     const t = targets(data.y, classes);
     const p = model.predict(x) as tf.Tensor;
     const predicted = classes === 2 ? tf.greater(p, 0.5).toFloat() : tf.oneHot(tf.argMax(p, -1), classes).toFloat();
-    const correct = classes === 2 ? tf.mean(tf.equal(predicted, t).toFloat()) : tf.mean(tf.sum(tf.mul(predicted, t), -1));
+    const correct =
+      classes === 2 ? tf.mean(tf.equal(predicted, t).toFloat()) : tf.mean(tf.sum(tf.mul(predicted, t), -1));
     return [crossEntropy(p, t, classes), correct, classes === 2 ? p.flatten() : tf.zeros([0])];
   });
   const out: EvalResult = { loss: (await loss.data())[0]!, accuracy: (await acc.data())[0]!, examples: data.n };

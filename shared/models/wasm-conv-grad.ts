@@ -4,7 +4,11 @@
 // convolve with dy (as a filter dilated by the stride), then crop and transpose.
 import * as tf from '@tensorflow/tfjs';
 
-type KernelFn = (args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }) => tf.TensorInfo | tf.TensorInfo[];
+type KernelFn = (args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+}) => tf.TensorInfo | tf.TensorInfo[];
 
 function kernel(name: string): KernelFn {
   const k = tf.getKernel(name, 'wasm');
@@ -12,7 +16,11 @@ function kernel(name: string): KernelFn {
   return k.kernelFunc as unknown as KernelFn;
 }
 
-export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; backend: tf.KernelBackend; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+export function conv2dBackpropFilterWasm(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: tf.KernelBackend;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const { backend } = args;
   const x = args.inputs['x']!;
   const dy = args.inputs['dy']!;
@@ -23,7 +31,8 @@ export function conv2dBackpropFilterWasm(args: { inputs: tf.NamedTensorInfoMap; 
     dimRoundingMode?: 'floor' | 'round' | 'ceil';
     filterShape: [number, number, number, number];
   };
-  if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+  if (attrs.dataFormat && attrs.dataFormat !== 'NHWC')
+    throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
   const info = tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     attrs.filterShape,

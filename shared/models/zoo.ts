@@ -1,15 +1,22 @@
 // Model zoo and TF.js <-> flat-weights glue. Both sides build the same topology from the config;
 // only weights travel.
-import * as tf from '@tensorflow/tfjs';
+
 import fs from 'node:fs';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import type { DataConfig, ModelConfig } from '../config/schema';
 import { classCount, inputSize } from '../data/shape';
 import { ConfigError } from '../errors';
-import { flatten, type FlatWeights, type TensorShape, unflatten } from '../tensors/weights';
+import { type FlatWeights, flatten, type TensorShape, unflatten } from '../tensors/weights';
 
 /** Builds the model; weights are initialised from `seed` so every process starts from the same point. */
-export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number, imageShape?: [number, number, number]): tf.LayersModel {
+export function buildModel(
+  cfg: ModelConfig,
+  inputDim: number,
+  classes: number,
+  seed: number,
+  imageShape?: [number, number, number],
+): tf.LayersModel {
   const units = classes === 2 ? 1 : classes;
   const activation = classes === 2 ? 'sigmoid' : 'softmax';
   let s = seed;
@@ -29,9 +36,21 @@ export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, 
     return tf.sequential({
       layers: [
         tf.layers.reshape({ targetShape: imageShape, inputShape: [inputDim] }),
-        tf.layers.conv2d({ filters: 32, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init() }),
+        tf.layers.conv2d({
+          filters: 32,
+          kernelSize: 5,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: init(),
+        }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({ filters: 64, kernelSize: 5, padding: 'same', activation: 'relu', kernelInitializer: init() }),
+        tf.layers.conv2d({
+          filters: 64,
+          kernelSize: 5,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: init(),
+        }),
         tf.layers.maxPooling2d({ poolSize: 2 }),
         tf.layers.flatten(),
         tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: init() }),
@@ -43,10 +62,24 @@ export function buildModel(cfg: ModelConfig, inputDim: number, classes: number, 
     const layers: tf.layers.Layer[] = [];
     if (cfg.zoo === 'mlp') {
       cfg.hidden.forEach((h, i) => {
-        layers.push(tf.layers.dense({ units: h, activation: 'relu', kernelInitializer: init(), ...(i === 0 ? { inputShape: [inputDim] } : {}) }));
+        layers.push(
+          tf.layers.dense({
+            units: h,
+            activation: 'relu',
+            kernelInitializer: init(),
+            ...(i === 0 ? { inputShape: [inputDim] } : {}),
+          }),
+        );
       });
     }
-    layers.push(tf.layers.dense({ units, activation, kernelInitializer: init(), ...(layers.length === 0 ? { inputShape: [inputDim] } : {}) }));
+    layers.push(
+      tf.layers.dense({
+        units,
+        activation,
+        kernelInitializer: init(),
+        ...(layers.length === 0 ? { inputShape: [inputDim] } : {}),
+      }),
+    );
     return tf.sequential({ layers });
   }
   throw new ConfigError('model.path: use createModel() to load a model.json topology');
@@ -65,14 +98,23 @@ export async function loadModelTopology(file: string): Promise<tf.LayersModel> {
 }
 
 /** Builds from the zoo or loads model.json, and checks input and output sizes against the data. */
-export async function createModel(cfg: ModelConfig, inputDim: number, classes: number, seed: number, baseDir = process.cwd(), imageShape?: [number, number, number]): Promise<tf.LayersModel> {
+export async function createModel(
+  cfg: ModelConfig,
+  inputDim: number,
+  classes: number,
+  seed: number,
+  baseDir = process.cwd(),
+  imageShape?: [number, number, number],
+): Promise<tf.LayersModel> {
   if ('zoo' in cfg) return buildModel(cfg, inputDim, classes, seed, imageShape);
   const model = await loadModelTopology(path.resolve(baseDir, cfg.path));
   const inShape = model.inputs[0]!.shape;
   const outShape = model.outputs[0]!.shape;
   const units = classes === 2 ? 1 : classes;
   if (inShape[inShape.length - 1] !== inputDim)
-    throw new ConfigError(`model.path: model takes ${inShape[inShape.length - 1]} inputs, the data has ${inputDim} features`);
+    throw new ConfigError(
+      `model.path: model takes ${inShape[inShape.length - 1]} inputs, the data has ${inputDim} features`,
+    );
   if (outShape[outShape.length - 1] !== units)
     throw new ConfigError(`model.path: model gives ${outShape[outShape.length - 1]} outputs, the data needs ${units}`);
   return model;
@@ -98,5 +140,12 @@ export function setFlatWeights(model: tf.LayersModel, flat: FlatWeights): void {
 
 /** Builds the experiment's model for its data: input size, classes and image shape from the config. */
 export async function modelFor(cfg: { model: ModelConfig; data: DataConfig; seed: number }): Promise<tf.LayersModel> {
-  return createModel(cfg.model, inputSize(cfg.data), classCount(cfg.data), cfg.seed, process.cwd(), cfg.data.format === 'idx' ? cfg.data.imageShape : undefined);
+  return createModel(
+    cfg.model,
+    inputSize(cfg.data),
+    classCount(cfg.data),
+    cfg.seed,
+    process.cwd(),
+    cfg.data.format === 'idx' ? cfg.data.imageShape : undefined,
+  );
 }

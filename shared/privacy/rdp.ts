@@ -3,7 +3,21 @@
 // two-sided series with erfc terms; conversion to (epsilon, delta) by Balle et al. 2020 (Prop. 12 /
 // TF Privacy's compute_eps).
 
-export const DEFAULT_ORDERS: readonly number[] = [1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4, 4.5, ...Array.from({ length: 59 }, (_, i) => i + 5), 128, 256];
+export const DEFAULT_ORDERS: readonly number[] = [
+  1.25,
+  1.5,
+  1.75,
+  2,
+  2.25,
+  2.5,
+  3,
+  3.5,
+  4,
+  4.5,
+  ...Array.from({ length: 59 }, (_, i) => i + 5),
+  128,
+  256,
+];
 
 function logAdd(a: number, b: number): number {
   const m = Math.max(a, b);
@@ -26,7 +40,18 @@ function erfc(x: number): number {
   const r =
     t *
     Math.exp(
-      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
@@ -36,7 +61,12 @@ function logErfc(x: number): number {
   if (x < 20) return Math.log(erfc(x));
   // Asymptotic expansion: erfc(x) ~ exp(-x^2) / (x sqrt(pi)) * (1 - 1/(2x^2) + 3/(4x^4) - 15/(8x^6))
   const x2 = x * x;
-  return -x2 - Math.log(x) - 0.5 * Math.log(Math.PI) + Math.log(1 - 1 / (2 * x2) + 3 / (4 * x2 * x2) - 15 / (8 * x2 * x2 * x2));
+  return (
+    -x2 -
+    Math.log(x) -
+    0.5 * Math.log(Math.PI) +
+    Math.log(1 - 1 / (2 * x2) + 3 / (4 * x2 * x2) - 15 / (8 * x2 * x2 * x2))
+  );
 }
 
 function logBinomInt(n: number, k: number): number {
@@ -93,7 +123,11 @@ export function rdpSampledGaussian(q: number, sigma: number, alpha: number): num
 }
 
 /** (epsilon, best order) from accumulated RDP values at each order. */
-export function epsilonFromRdp(rdp: readonly number[], orders: readonly number[], delta: number): { epsilon: number; order: number } {
+export function epsilonFromRdp(
+  rdp: readonly number[],
+  orders: readonly number[],
+  delta: number,
+): { epsilon: number; order: number } {
   if (!(delta > 0 && delta < 1)) throw new RangeError(`delta must be in (0, 1), got ${delta}`);
   let best = Infinity;
   let order = orders[0]!;

@@ -1,7 +1,8 @@
 // Chunking of tensors for the wire: at most MAX_CHUNK_BYTES per message, numbered, last flagged.
+
+import os from 'node:os';
 import { ProtocolError } from '../errors';
 import { bytesToF32, f32ToBytes, firstNonFinite, firstNonFiniteBytes } from '../tensors/bytes';
-import os from 'node:os';
 
 const LITTLE = os.endianness() === 'LE';
 
@@ -56,26 +57,45 @@ export class ChunkReceiver {
   accept(chunk: { seq: number; last: boolean; data: Uint8Array }): void {
     if (this.done) throw new ProtocolError(`${this.what}: chunk ${chunk.seq} after the last chunk`, 'CHUNK_AFTER_LAST');
     if (chunk.seq !== this.nextSeq)
-      throw new ProtocolError(`${this.what}: chunk out of sequence (got ${chunk.seq}, expected ${this.nextSeq})`, 'CHUNK_OUT_OF_SEQUENCE');
+      throw new ProtocolError(
+        `${this.what}: chunk out of sequence (got ${chunk.seq}, expected ${this.nextSeq})`,
+        'CHUNK_OUT_OF_SEQUENCE',
+      );
     if (chunk.data.byteLength > MAX_CHUNK_BYTES)
-      throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes exceeds the 1 MiB limit`, 'CHUNK_TOO_LARGE');
+      throw new ProtocolError(
+        `${this.what}: chunk of ${chunk.data.byteLength} bytes exceeds the 1 MiB limit`,
+        'CHUNK_TOO_LARGE',
+      );
     if (chunk.data.byteLength % 4 !== 0)
-      throw new ProtocolError(`${this.what}: chunk of ${chunk.data.byteLength} bytes is not whole 32-bit values`, 'WRONG_LENGTH');
+      throw new ProtocolError(
+        `${this.what}: chunk of ${chunk.data.byteLength} bytes is not whole 32-bit values`,
+        'WRONG_LENGTH',
+      );
     const count = chunk.data.byteLength / 4;
     if (this.received + count > this.expectedValues)
-      throw new ProtocolError(`${this.what}: more than the model's ${this.expectedValues} values (wrong shape)`, 'WRONG_LENGTH');
+      throw new ProtocolError(
+        `${this.what}: more than the model's ${this.expectedValues} values (wrong shape)`,
+        'WRONG_LENGTH',
+      );
     // Checked on the bytes, without decoding or copying (the hot path of every upload).
-    const bad = this.kind === 'u32' ? -1 : LITTLE ? firstNonFiniteBytes(chunk.data) : firstNonFinite(bytesToF32(chunk.data));
+    const bad =
+      this.kind === 'u32' ? -1 : LITTLE ? firstNonFiniteBytes(chunk.data) : firstNonFinite(bytesToF32(chunk.data));
     if (bad >= 0) {
       const v = bytesToF32(chunk.data.subarray(bad * 4, bad * 4 + 4))[0];
-      throw new ProtocolError(`${this.what}: value ${this.received + bad} is ${v} (NaN or Inf not allowed)`, 'NON_FINITE');
+      throw new ProtocolError(
+        `${this.what}: value ${this.received + bad} is ${v} (NaN or Inf not allowed)`,
+        'NON_FINITE',
+      );
     }
     this.sink(chunk.data, this.received);
     this.received += count;
     this.nextSeq++;
     if (chunk.last) {
       if (this.received !== this.expectedValues)
-        throw new ProtocolError(`${this.what}: ${this.received} values, the model has ${this.expectedValues} (wrong shape)`, 'WRONG_LENGTH');
+        throw new ProtocolError(
+          `${this.what}: ${this.received} values, the model has ${this.expectedValues} (wrong shape)`,
+          'WRONG_LENGTH',
+        );
       this.done = true;
     }
   }

@@ -1,10 +1,11 @@
 // Loads proto/accord.proto at run time; the static types come from ./generated (proto-loader-gen-types).
-import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
+
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ProtoGrpcType } from './generated/accord';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import { MAX_CHUNK_BYTES } from './chunks';
+import type { ProtoGrpcType } from './generated/accord';
 
 export const PROTO_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto/accord.proto');
 
@@ -30,12 +31,11 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 10_000,
 };
 
-export type { WorkerMessage, WorkerMessage__Output } from './generated/accord/v1/WorkerMessage';
 export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated/accord/v1/CoordinatorMessage';
-export type { TaskHeader, TaskHeader__Output } from './generated/accord/v1/TaskHeader';
-export type { SecAggRequest, SecAggRequest__Output } from './generated/accord/v1/SecAggRequest';
-export type { Metrics__Output } from './generated/accord/v1/Metrics';
-export type { TaskSpec as TaskSpecMessage, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
+export type { FederationClient, FederationHandlers } from './generated/accord/v1/Federation';
 export type { Hello__Output } from './generated/accord/v1/Hello';
-export type { FederationClient } from './generated/accord/v1/Federation';
-export type { FederationHandlers } from './generated/accord/v1/Federation';
+export type { Metrics__Output } from './generated/accord/v1/Metrics';
+export type { SecAggRequest, SecAggRequest__Output } from './generated/accord/v1/SecAggRequest';
+export type { TaskHeader, TaskHeader__Output } from './generated/accord/v1/TaskHeader';
+export type { TaskSpec as TaskSpecMessage, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
+export type { WorkerMessage, WorkerMessage__Output } from './generated/accord/v1/WorkerMessage';

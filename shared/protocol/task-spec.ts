@@ -3,9 +3,16 @@
 // same zod schemas that checked the experiment, so a setting is checked at each trust boundary.
 import { z } from 'zod';
 import { formatIssues } from '../config/load';
-import { type DataConfig, dataSchema, type ModelConfig, modelSchema, type TrainConfig, trainSchema } from '../config/schema';
+import {
+  type DataConfig,
+  dataSchema,
+  type ModelConfig,
+  modelSchema,
+  type TrainConfig,
+  trainSchema,
+} from '../config/schema';
 import { ProtocolError } from '../errors';
-import type { TaskSpec as TaskSpecWire, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
+import type { TaskSpec__Output, TaskSpec as TaskSpecWire } from './generated/accord/v1/TaskSpec';
 
 export interface TaskSpec {
   data: DataConfig;

@@ -2,8 +2,8 @@
 // neighbour graph of Bell et al. 2020). Pure protocol logic: the caller moves the messages.
 import crypto from 'node:crypto';
 import { ProtocolError } from '../errors';
-import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
 import { neighbourGraph, thresholdFor } from './graph';
+import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
 import { addMasks } from './prg';
 import { decryptShare, encryptShare, shareAad, splitSecret } from './shares';
 
@@ -64,7 +64,8 @@ export class SecAggClient {
   ) {}
 
   private expect(stage: SecAggClient['stage'], next: string): void {
-    if (this.stage !== stage) throw new ProtocolError(`secagg ${this.self}: ${next} requested in stage ${this.stage}`, 'WRONG_STAGE');
+    if (this.stage !== stage)
+      throw new ProtocolError(`secagg ${this.self}: ${next} requested in stage ${this.stage}`, 'WRONG_STAGE');
   }
 
   /** Stage advertise-keys: two fresh X25519 key pairs for this round. */
@@ -80,8 +81,10 @@ export class SecAggClient {
   async shareKeys(peers: PeerKeys[], g: GraphParams): Promise<SealedShare[]> {
     this.expect('advertised', 'share-keys');
     const sites = peers.map((p) => p.site);
-    if (!sites.includes(this.self)) throw new ProtocolError(`secagg ${this.self}: not among the advertised clients`, 'NOT_A_PARTICIPANT');
-    if (new Set(sites).size !== sites.length) throw new ProtocolError('secagg: a site appears twice among the advertised keys', 'DUPLICATE_PEER');
+    if (!sites.includes(this.self))
+      throw new ProtocolError(`secagg ${this.self}: not among the advertised clients`, 'NOT_A_PARTICIPANT');
+    if (new Set(sites).size !== sites.length)
+      throw new ProtocolError('secagg: a site appears twice among the advertised keys', 'DUPLICATE_PEER');
     const mine = peers.find((p) => p.site === this.self)!;
     if (!Buffer.from(mine.cPk).equals(this.c!.publicKey) || !Buffer.from(mine.sPk).equals(this.s!.publicKey))
       throw new ProtocolError(`secagg ${this.self}: the coordinator relayed keys that are not mine`, 'KEY_MISMATCH');
@@ -89,14 +92,25 @@ export class SecAggClient {
     this.neighbours = neighbourGraph(sites, g.degree, g.graphSeed).get(this.self)!;
     this.t = thresholdFor(this.neighbours.length, g.threshold);
     if (this.neighbours.length < 2 || this.t < 2)
-      throw new ProtocolError(`secagg ${this.self}: ${this.neighbours.length} neighbours cannot protect a secret (threshold ${this.t})`, 'TOO_FEW_NEIGHBOURS');
+      throw new ProtocolError(
+        `secagg ${this.self}: ${this.neighbours.length} neighbours cannot protect a secret (threshold ${this.t})`,
+        'TOO_FEW_NEIGHBOURS',
+      );
     this.selfSeed = crypto.randomBytes(32);
     const seedShares = await splitSecret(this.selfSeed, this.neighbours.length, this.t);
     const keyShares = await splitSecret(this.s!.privateKey, this.neighbours.length, this.t);
     const out = this.neighbours.map((to, i) => {
-      const key = agree(this.c!.privateKey, this.peers.get(to)!.cPk, pairInfo('share', this.experiment, this.round, this.self, to));
+      const key = agree(
+        this.c!.privateKey,
+        this.peers.get(to)!.cPk,
+        pairInfo('share', this.experiment, this.round, this.self, to),
+      );
       const plain = Buffer.concat([seedShares[i]!, keyShares[i]!]);
-      return { from: this.self, to, sealed: encryptShare(key, plain, shareAad(this.experiment, this.round, this.self, to)) };
+      return {
+        from: this.self,
+        to,
+        sealed: encryptShare(key, plain, shareAad(this.experiment, this.round, this.self, to)),
+      };
     });
     this.stage = 'shared';
     return out;
@@ -109,23 +123,48 @@ export class SecAggClient {
   maskedInput(received: SealedShare[], sharers: string[], input: Uint32Array): Uint32Array {
     this.expect('shared', 'masked-input');
     const shared = new Set(sharers);
-    if (!shared.has(this.self)) throw new ProtocolError(`secagg ${this.self}: not among the clients that shared keys`, 'NOT_A_PARTICIPANT');
+    if (!shared.has(this.self))
+      throw new ProtocolError(`secagg ${this.self}: not among the clients that shared keys`, 'NOT_A_PARTICIPANT');
     for (const r of received) {
-      if (r.to !== this.self) throw new ProtocolError(`secagg ${this.self}: a share addressed to ${r.to}`, 'MISADDRESSED_SHARE');
-      if (!this.neighbours.includes(r.from)) throw new ProtocolError(`secagg ${this.self}: a share from ${r.from}, who is not a neighbour`, 'NOT_A_NEIGHBOUR');
-      if (this.held.has(r.from)) throw new ProtocolError(`secagg ${this.self}: two shares from ${r.from}`, 'DUPLICATE_SHARE');
-      const key = agree(this.c!.privateKey, this.peers.get(r.from)!.cPk, pairInfo('share', this.experiment, this.round, this.self, r.from));
-      const plain = decryptShare(key, r.sealed, shareAad(this.experiment, this.round, r.from, this.self), `share from ${r.from}`);
-      if (plain.byteLength !== 2 * SHARE_LEN) throw new ProtocolError(`share from ${r.from} has ${plain.byteLength} bytes`, 'BAD_SHARE');
+      if (r.to !== this.self)
+        throw new ProtocolError(`secagg ${this.self}: a share addressed to ${r.to}`, 'MISADDRESSED_SHARE');
+      if (!this.neighbours.includes(r.from))
+        throw new ProtocolError(
+          `secagg ${this.self}: a share from ${r.from}, who is not a neighbour`,
+          'NOT_A_NEIGHBOUR',
+        );
+      if (this.held.has(r.from))
+        throw new ProtocolError(`secagg ${this.self}: two shares from ${r.from}`, 'DUPLICATE_SHARE');
+      const key = agree(
+        this.c!.privateKey,
+        this.peers.get(r.from)!.cPk,
+        pairInfo('share', this.experiment, this.round, this.self, r.from),
+      );
+      const plain = decryptShare(
+        key,
+        r.sealed,
+        shareAad(this.experiment, this.round, r.from, this.self),
+        `share from ${r.from}`,
+      );
+      if (plain.byteLength !== 2 * SHARE_LEN)
+        throw new ProtocolError(`share from ${r.from} has ${plain.byteLength} bytes`, 'BAD_SHARE');
       this.held.set(r.from, { selfSeed: plain.subarray(0, SHARE_LEN), maskKey: plain.subarray(SHARE_LEN) });
     }
     const live = this.neighbours.filter((j) => shared.has(j));
-    if (live.length < this.t) throw new ProtocolError(`secagg ${this.self}: ${live.length} neighbours shared keys, threshold is ${this.t}`, 'TOO_FEW_SURVIVORS');
+    if (live.length < this.t)
+      throw new ProtocolError(
+        `secagg ${this.self}: ${live.length} neighbours shared keys, threshold is ${this.t}`,
+        'TOO_FEW_SURVIVORS',
+      );
     const y = input.slice();
     addMasks(y, [
       { seed: this.selfSeed!, sign: 1 },
       ...live.map((j) => ({
-        seed: agree(this.s!.privateKey, this.peers.get(j)!.sPk, pairInfo('mask', this.experiment, this.round, this.self, j)),
+        seed: agree(
+          this.s!.privateKey,
+          this.peers.get(j)!.sPk,
+          pairInfo('mask', this.experiment, this.round, this.self, j),
+        ),
         sign: this.self < j ? (1 as const) : (-1 as const),
       })),
     ]);
@@ -142,12 +181,20 @@ export class SecAggClient {
     this.expect('masked', 'unmasking');
     const surv = new Set(survivors);
     const drop = new Set(dropped);
-    if (!surv.has(this.self)) throw new ProtocolError(`secagg ${this.self}: asked to unmask but not listed as a survivor`, 'NOT_A_PARTICIPANT');
+    if (!surv.has(this.self))
+      throw new ProtocolError(`secagg ${this.self}: asked to unmask but not listed as a survivor`, 'NOT_A_PARTICIPANT');
     for (const d of drop)
-      if (surv.has(d)) throw new ProtocolError(`secagg ${this.self}: the coordinator asked for both shares of ${d}; refusing`, 'BOTH_SHARES_REQUESTED');
+      if (surv.has(d))
+        throw new ProtocolError(
+          `secagg ${this.self}: the coordinator asked for both shares of ${d}; refusing`,
+          'BOTH_SHARES_REQUESTED',
+        );
     const survivingNeighbours = this.neighbours.filter((j) => surv.has(j));
     if (survivingNeighbours.length + 1 < this.t)
-      throw new ProtocolError(`secagg ${this.self}: fewer than ${this.t} survivors in my neighbourhood; revealing nothing`, 'TOO_FEW_SURVIVORS');
+      throw new ProtocolError(
+        `secagg ${this.self}: fewer than ${this.t} survivors in my neighbourhood; revealing nothing`,
+        'TOO_FEW_SURVIVORS',
+      );
     const out: RevealedShare[] = [];
     for (const owner of this.neighbours) {
       const h = this.held.get(owner);
@@ -155,7 +202,11 @@ export class SecAggClient {
       const kind: RevealKind | undefined = surv.has(owner) ? 'self-seed' : drop.has(owner) ? 'mask-key' : undefined;
       if (!kind) continue;
       const before = this.revealed.get(owner);
-      if (before && before !== kind) throw new ProtocolError(`secagg ${this.self}: already revealed the ${before} share of ${owner}; refusing the ${kind}`, 'BOTH_SHARES_REQUESTED');
+      if (before && before !== kind)
+        throw new ProtocolError(
+          `secagg ${this.self}: already revealed the ${before} share of ${owner}; refusing the ${kind}`,
+          'BOTH_SHARES_REQUESTED',
+        );
       this.revealed.set(owner, kind);
       out.push({ owner, kind, share: kind === 'self-seed' ? h.selfSeed : h.maskKey });
     }

@@ -10,12 +10,20 @@ export function defaultDegree(n: number): number {
 }
 
 /** Neighbours of every client (excluding itself), as sorted lists. */
-export function neighbourGraph(clients: readonly string[], degree: number | 'all', seed: string | number): Map<string, string[]> {
+export function neighbourGraph(
+  clients: readonly string[],
+  degree: number | 'all',
+  seed: string | number,
+): Map<string, string[]> {
   const sorted = [...clients].sort();
   const n = sorted.length;
   const out = new Map<string, string[]>();
   if (degree === 'all' || degree >= n - 1) {
-    for (const c of sorted) out.set(c, sorted.filter((x) => x !== c));
+    for (const c of sorted)
+      out.set(
+        c,
+        sorted.filter((x) => x !== c),
+      );
     return out;
   }
   const k = Math.max(2, degree + (degree % 2)); // even degree: k/2 on each side of the ring

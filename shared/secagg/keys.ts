@@ -22,7 +22,12 @@ export function generateKeyPair(): KeyPair {
 const publicObjects = new WeakMap<Uint8Array, crypto.KeyObject>();
 const privateObjects = new WeakMap<Uint8Array, crypto.KeyObject>();
 
-function cachedKey(cache: WeakMap<Uint8Array, crypto.KeyObject>, raw: Uint8Array, what: 'public' | 'private', make: (der: Buffer) => crypto.KeyObject): crypto.KeyObject {
+function cachedKey(
+  cache: WeakMap<Uint8Array, crypto.KeyObject>,
+  raw: Uint8Array,
+  what: 'public' | 'private',
+  make: (der: Buffer) => crypto.KeyObject,
+): crypto.KeyObject {
   let k = cache.get(raw);
   if (!k) {
     if (raw.byteLength !== 32) throw new RangeError(`X25519 ${what} keys are 32 bytes, got ${raw.byteLength}`);
@@ -32,12 +37,19 @@ function cachedKey(cache: WeakMap<Uint8Array, crypto.KeyObject>, raw: Uint8Array
   return k;
 }
 
-const publicKeyObject = (raw: Uint8Array) => cachedKey(publicObjects, raw, 'public', (der) => crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }));
-const privateKeyObject = (raw: Uint8Array) => cachedKey(privateObjects, raw, 'private', (der) => crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }));
+const publicKeyObject = (raw: Uint8Array) =>
+  cachedKey(publicObjects, raw, 'public', (der) => crypto.createPublicKey({ key: der, format: 'der', type: 'spki' }));
+const privateKeyObject = (raw: Uint8Array) =>
+  cachedKey(privateObjects, raw, 'private', (der) =>
+    crypto.createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }),
+  );
 
 /** HKDF-SHA256(X25519(priv, pub), info) -> 32 bytes. `info` binds the purpose and the context. */
 export function agree(privateKey: Uint8Array, publicKey: Uint8Array, info: string): Buffer {
-  const shared = crypto.diffieHellman({ privateKey: privateKeyObject(privateKey), publicKey: publicKeyObject(publicKey) });
+  const shared = crypto.diffieHellman({
+    privateKey: privateKeyObject(privateKey),
+    publicKey: publicKeyObject(publicKey),
+  });
   return Buffer.from(crypto.hkdfSync('sha256', shared, Buffer.alloc(0), Buffer.from(info, 'utf8'), 32));
 }
 

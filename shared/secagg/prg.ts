@@ -59,7 +59,8 @@ export interface MaskSeed {
  * SIMD (JS loop where that is missing).
  */
 export function addMasks(acc: Uint32Array, masks: readonly MaskSeed[], opts: { simd?: boolean } = {}): void {
-  for (const m of masks) if (m.seed.byteLength !== 32) throw new RangeError(`mask seeds are 32 bytes, got ${m.seed.byteLength}`);
+  for (const m of masks)
+    if (m.seed.byteLength !== 32) throw new RangeError(`mask seeds are 32 bytes, got ${m.seed.byteLength}`);
   if (!masks.length) return;
   if (zeros.byteLength < SLICE * 4) zeros = Buffer.alloc(SLICE * 4);
   const ciphers = masks.map((m) => crypto.createCipheriv('aes-256-ctr', m.seed, IV));

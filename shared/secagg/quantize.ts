@@ -5,7 +5,8 @@ export const MOD = 2 ** 32;
 
 /** Levels per client so that n clients' sum stays below 2^32; `bits` caps it at 2^bits - 1. */
 export function levelsFor(clients: number, bits = 32): number {
-  if (!Number.isInteger(clients) || clients < 1) throw new RangeError(`clients must be a positive integer, got ${clients}`);
+  if (!Number.isInteger(clients) || clients < 1)
+    throw new RangeError(`clients must be a positive integer, got ${clients}`);
   const fit = Math.floor((MOD - 1) / clients);
   const cap = 2 ** Math.min(32, bits) - 1;
   const levels = Math.min(fit, cap);

@@ -8,7 +8,10 @@ import { addMask, addMasks, type MaskSeed } from './prg';
 import { combineShares } from './shares';
 
 /** Groups sealed shares by recipient, keeping only those between clients that completed share-keys. */
-export function routeShares<S extends Pick<SealedShare, 'from' | 'to'>>(all: readonly S[], sharers: readonly string[]): Map<string, S[]> {
+export function routeShares<S extends Pick<SealedShare, 'from' | 'to'>>(
+  all: readonly S[],
+  sharers: readonly string[],
+): Map<string, S[]> {
   const ok = new Set(sharers);
   const out = new Map<string, S[]>(sharers.map((s) => [s, []]));
   for (const s of all) if (ok.has(s.from)) out.get(s.to)?.push(s);
@@ -17,7 +20,8 @@ export function routeShares<S extends Pick<SealedShare, 'from' | 'to'>>(all: rea
 
 /** Adds one masked input (or a slice of it, into the matching slice of the sum) into the running sum (mod 2^32). */
 export function addMasked(sum: Uint32Array, masked: Uint32Array): void {
-  if (masked.length !== sum.length) throw new ProtocolError(`masked vector has ${masked.length} values, expected ${sum.length}`, 'WRONG_LENGTH');
+  if (masked.length !== sum.length)
+    throw new ProtocolError(`masked vector has ${masked.length} values, expected ${sum.length}`, 'WRONG_LENGTH');
   addMask(sum, masked, 1);
 }
 
@@ -45,7 +49,8 @@ export async function unmaskSum(maskedSum: Uint32Array, a: UnmaskArgs): Promise<
   const keys = new Map(a.peers.map((p) => [p.site, p]));
   const survivors = new Set(a.survivors);
   const dropped = a.sharers.filter((s) => !survivors.has(s));
-  const byOwner = (owner: string, kind: RevealedShare['kind']) => a.revealed.filter((r) => r.owner === owner && r.kind === kind).map((r) => r.share);
+  const byOwner = (owner: string, kind: RevealedShare['kind']) =>
+    a.revealed.filter((r) => r.owner === owner && r.kind === kind).map((r) => r.share);
   // Every seed is rebuilt (and checked) first; then all masks come off in one pass over the sum.
   const masks: MaskSeed[] = [];
   for (const i of a.survivors) {
@@ -56,7 +61,10 @@ export async function unmaskSum(maskedSum: Uint32Array, a: UnmaskArgs): Promise<
     const t = thresholdFor(graph.get(d)!.length, a.graph.threshold);
     const sk = await combineShares(byOwner(d, 'mask-key'), t, `mask key of ${d}`);
     if (!publicFromPrivate(sk).equals(Buffer.from(keys.get(d)!.sPk)))
-      throw new ProtocolError(`the mask key rebuilt for ${d} does not match its advertised key (corrupt shares)`, 'BAD_RECONSTRUCTION');
+      throw new ProtocolError(
+        `the mask key rebuilt for ${d} does not match its advertised key (corrupt shares)`,
+        'BAD_RECONSTRUCTION',
+      );
     for (const j of graph.get(d)!) {
       if (!survivors.has(j)) continue;
       const seed = agree(sk, keys.get(j)!.sPk, pairInfo('mask', a.experiment, a.round, d, j));

@@ -18,7 +18,8 @@ export async function splitSecret(secret: Uint8Array, n: number, t: number): Pro
 export async function combineShares(shares: Uint8Array[], t: number, what: string): Promise<Uint8Array> {
   const distinct = new Map<number, Uint8Array>();
   for (const s of shares) distinct.set(s[s.length - 1]!, s);
-  if (distinct.size < t) throw new ProtocolError(`${what}: ${distinct.size} distinct shares, ${t} needed`, 'TOO_FEW_SHARES');
+  if (distinct.size < t)
+    throw new ProtocolError(`${what}: ${distinct.size} distinct shares, ${t} needed`, 'TOO_FEW_SHARES');
   return combine([...distinct.values()].slice(0, Math.max(t, 2)).map((s) => Uint8Array.from(s)));
 }
 
@@ -45,6 +46,9 @@ export function decryptShare(key: Uint8Array, sealed: Uint8Array, aad: Uint8Arra
   try {
     return Buffer.concat([d.update(sealed.subarray(12, sealed.byteLength - 16)), d.final()]);
   } catch {
-    throw new ProtocolError(`${what}: share failed authentication (tampered, replayed, or addressed to someone else)`, 'SHARE_AUTH_FAILED');
+    throw new ProtocolError(
+      `${what}: share failed authentication (tampered, replayed, or addressed to someone else)`,
+      'SHARE_AUTH_FAILED',
+    );
   }
 }

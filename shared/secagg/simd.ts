@@ -23,17 +23,57 @@ function laneLoop(op: number): number[] {
   const SIMD = 0xfd;
   const get = (i: number) => [0x20, i];
   const code = [
-    ...get(0), ...get(2), 0x41, 2, 0x74, 0x6a, 0x21, 3, // end = acc + words * 4
-    0x02, 0x40, 0x03, 0x40, // block, loop
-    ...get(0), ...get(3), 0x4f, 0x0d, 1, // if acc >= end: break
+    ...get(0),
+    ...get(2),
+    0x41,
+    2,
+    0x74,
+    0x6a,
+    0x21,
+    3, // end = acc + words * 4
+    0x02,
+    0x40,
+    0x03,
+    0x40, // block, loop
+    ...get(0),
+    ...get(3),
+    0x4f,
+    0x0d,
+    1, // if acc >= end: break
     ...get(0), // store address
-    ...get(0), SIMD, 0x00, 4, 0, // v128.load acc
-    ...get(1), SIMD, 0x00, 4, 0, // v128.load mask
-    SIMD, ...uleb(op), // i32x4.add or i32x4.sub
-    SIMD, 0x0b, 4, 0, // v128.store
-    ...get(0), 0x41, 16, 0x6a, 0x21, 0, // acc += 16
-    ...get(1), 0x41, 16, 0x6a, 0x21, 1, // mask += 16
-    0x0c, 0, 0x0b, 0x0b, 0x0b, // br loop; end loop; end block; end
+    ...get(0),
+    SIMD,
+    0x00,
+    4,
+    0, // v128.load acc
+    ...get(1),
+    SIMD,
+    0x00,
+    4,
+    0, // v128.load mask
+    SIMD,
+    ...uleb(op), // i32x4.add or i32x4.sub
+    SIMD,
+    0x0b,
+    4,
+    0, // v128.store
+    ...get(0),
+    0x41,
+    16,
+    0x6a,
+    0x21,
+    0, // acc += 16
+    ...get(1),
+    0x41,
+    16,
+    0x6a,
+    0x21,
+    1, // mask += 16
+    0x0c,
+    0,
+    0x0b,
+    0x0b,
+    0x0b, // br loop; end loop; end block; end
   ];
   const body = [1, 1, 0x7f, ...code]; // one extra i32 local (end)
   return [...uleb(body.length), ...body];
@@ -42,7 +82,14 @@ function laneLoop(op: number): number[] {
 function moduleBytes(): Uint8Array<ArrayBuffer> {
   const I32 = 0x7f;
   return Uint8Array.from([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    1,
+    0,
+    0,
+    0,
     ...section(1, [1, 0x60, 3, I32, I32, I32, 0]), // type 0: (i32, i32, i32) -> ()
     ...section(3, [2, 0, 0]), // two functions of type 0
     ...section(5, [1, 0, 1]), // memory: one page to start

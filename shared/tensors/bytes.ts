@@ -16,14 +16,17 @@ export function f32ToBytes(values: Float32Array): Buffer {
  * are 4-byte aligned; otherwise a copy. The view shares memory with `bytes`.
  */
 export function viewF32(bytes: Uint8Array): Float32Array {
-  if (bytes.byteLength % 4 !== 0) throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
-  if (LITTLE && bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  if (bytes.byteLength % 4 !== 0)
+    throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
+  if (LITTLE && bytes.byteOffset % 4 === 0)
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   return bytesToF32(bytes);
 }
 
 /** Reads little-endian float32 bytes; copies so the result is aligned and owns its memory. */
 export function bytesToF32(bytes: Uint8Array): Float32Array {
-  if (bytes.byteLength % 4 !== 0) throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
+  if (bytes.byteLength % 4 !== 0)
+    throw new RangeError(`float32 payload of ${bytes.byteLength} bytes is not a multiple of 4`);
   const out = new Float32Array(bytes.byteLength / 4);
   if (LITTLE) {
     new Uint8Array(out.buffer).set(bytes);
@@ -41,7 +44,8 @@ export function bytesToF32(bytes: Uint8Array): Float32Array {
  */
 export function firstNonFiniteBytes(bytes: Uint8Array): number {
   const n = bytes.byteLength >> 2;
-  for (let i = 0, b = 0; i < n; i++, b += 4) if ((bytes[b + 3]! & 0x7f) === 0x7f && (bytes[b + 2]! & 0x80) === 0x80) return i;
+  for (let i = 0, b = 0; i < n; i++, b += 4)
+    if ((bytes[b + 3]! & 0x7f) === 0x7f && (bytes[b + 2]! & 0x80) === 0x80) return i;
   return -1;
 }
 

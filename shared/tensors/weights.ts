@@ -47,5 +47,7 @@ export function unflatten(flat: FlatWeights): Float32Array[] {
 }
 
 export function sameSpecs(a: readonly TensorShape[], b: readonly TensorShape[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.name === b[i]!.name && s.shape.join('x') === b[i]!.shape.join('x'));
+  return (
+    a.length === b.length && a.every((s, i) => s.name === b[i]!.name && s.shape.join('x') === b[i]!.shape.join('x'))
+  );
 }

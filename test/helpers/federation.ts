@@ -1,10 +1,11 @@
 // Test harness: a private redis-server, an in-process coordinator on a loopback port, and helpers to
 // submit experiments and wait for them. Everything is real: Redis, BullMQ, gRPC.
-import { Redis } from 'ioredis';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ExperimentRecords, type ExperimentRecord } from '../../coordinator/experiments/records';
+import { Redis } from 'ioredis';
+import { type ExperimentRecord, ExperimentRecords } from '../../coordinator/experiments/records';
 import { submitExperiment } from '../../coordinator/queues/submit';
 import { Coordinator } from '../../coordinator/server';
 import { TokenBook } from '../../coordinator/sessions/auth';
@@ -13,7 +14,7 @@ import type { ExperimentInput } from '../../shared/config/schema';
 import { createLogger } from '../../shared/log/logger';
 import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
-import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
 
 export interface TestFederation {
   redis: PrivateRedis;
@@ -27,7 +28,10 @@ export interface TestFederation {
   stop(): Promise<void>;
 }
 
-export async function startFederation(tokens: Record<string, string>, opts: { heartbeatMs?: number } = {}): Promise<TestFederation> {
+export async function startFederation(
+  tokens: Record<string, string>,
+  opts: { heartbeatMs?: number } = {},
+): Promise<TestFederation> {
   const redis = await startPrivateRedis();
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-store-'));
   const coordinator = new Coordinator({
@@ -51,13 +55,15 @@ export async function startFederation(tokens: Record<string, string>, opts: { he
     address: `127.0.0.1:${coordinator.port}`,
     store,
     records,
-    submit: (input) => submitExperiment(client, redisOptions(redis.url), parseExperiment({ ...HEART_DISEASE.experiment, ...input })),
+    submit: (input) =>
+      submitExperiment(client, redisOptions(redis.url), parseExperiment({ ...HEART_DISEASE.experiment, ...input })),
     async waitFor(id, status = ['completed', 'failed'], timeoutMs = 60_000) {
       const end = Date.now() + timeoutMs;
       for (;;) {
         const r = await records.get(id);
         if (r && status.includes(r.status)) return r;
-        if (Date.now() > end) throw new Error(`experiment ${id} still ${r?.status} (${r?.phase}) after ${timeoutMs} ms`);
+        if (Date.now() > end)
+          throw new Error(`experiment ${id} still ${r?.status} (${r?.phase}) after ${timeoutMs} ms`);
         await new Promise((res) => setTimeout(res, 100));
       }
     },

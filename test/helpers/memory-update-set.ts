@@ -11,6 +11,7 @@ export class MemoryUpdateSet implements UpdateSet {
     return this.updates[0]?.length ?? 0;
   }
   *blocks(size = 64 * 1024): Iterable<{ offset: number; rows: Float32Array[] }> {
-    for (let offset = 0; offset < this.length; offset += size) yield { offset, rows: this.updates.map((u) => u.subarray(offset, Math.min(this.length, offset + size))) };
+    for (let offset = 0; offset < this.length; offset += size)
+      yield { offset, rows: this.updates.map((u) => u.subarray(offset, Math.min(this.length, offset + size))) };
   }
 }

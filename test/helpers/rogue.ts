@@ -1,8 +1,14 @@
 // A hand-driven worker that speaks the raw protocol, to send what a correct worker never would.
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, loadProtocol, type CoordinatorMessage__Output, type TaskHeader__Output, type WorkerMessage } from '../../shared/protocol/load';
-import { f32ToBytes } from '../../shared/tensors/bytes';
+import {
+  CHANNEL_OPTIONS,
+  type CoordinatorMessage__Output,
+  loadProtocol,
+  type TaskHeader__Output,
+  type WorkerMessage,
+} from '../../shared/protocol/load';
 import { protocolContext, SecAggClient } from '../../shared/secagg/client';
+import { f32ToBytes } from '../../shared/tensors/bytes';
 
 export interface RogueTask {
   kind: 'train' | 'evaluate';
@@ -41,11 +47,18 @@ export class Rogue {
       if (m.welcome) welcome();
       const task = m.trainTask ?? m.evaluateTask;
       if (task) {
-        this.pending = { kind: m.trainTask ? 'train' : 'evaluate', header: task.header!, params: Number(task.header!.modelBytes) / 4 };
+        this.pending = {
+          kind: m.trainTask ? 'train' : 'evaluate',
+          header: task.header!,
+          params: Number(task.header!.modelBytes) / 4,
+        };
         this.modelParams = this.pending.params;
       }
       // Column statistics for federated scaling: a rogue contributes nothing (no column sums).
-      if (m.statsTask) this.send({ metrics: { taskId: m.statsTask.header!.taskId, round: m.statsTask.header!.round, examples: 0, values: {} } });
+      if (m.statsTask)
+        this.send({
+          metrics: { taskId: m.statsTask.header!.taskId, round: m.statsTask.header!.round, examples: 0, values: {} },
+        });
       if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked);
       if (m.modelChunk?.last && this.pending) {
         const t = this.pending;
@@ -55,7 +68,14 @@ export class Rogue {
           return;
         }
         if (t.kind === 'evaluate' && opts.answerEvaluate !== false) {
-          this.send({ metrics: { taskId: t.header.taskId, round: t.header.round, examples: 10, values: { accuracy: 0.5, loss: 1 } } });
+          this.send({
+            metrics: {
+              taskId: t.header.taskId,
+              round: t.header.round,
+              examples: 10,
+              values: { accuracy: 0.5, loss: 1 },
+            },
+          });
           return;
         }
         const w = this.waiters.shift();
@@ -63,11 +83,24 @@ export class Rogue {
       }
     });
     this.heartbeat = setInterval(() => this.send({ heartbeat: { unixMs: Date.now() } }), 500);
-    this.send({ hello: { siteId: site, token, datasets: [{ name: 'rogue.csv', examples: 100 }], backend: 'cpu', version: 'rogue', tfjsVersion: '0', device: 'cpu' } });
+    this.send({
+      hello: {
+        siteId: site,
+        token,
+        datasets: [{ name: 'rogue.csv', examples: 100 }],
+        backend: 'cpu',
+        version: 'rogue',
+        tfjsVersion: '0',
+        device: 'cpu',
+      },
+    });
   }
 
   /** Plays the protocol honestly, except for the masked input. */
-  private async secureStage(req: NonNullable<CoordinatorMessage__Output['secaggRequest']>, masked: 'wrong-length' | 'twice'): Promise<void> {
+  private async secureStage(
+    req: NonNullable<CoordinatorMessage__Output['secaggRequest']>,
+    masked: 'wrong-length' | 'twice',
+  ): Promise<void> {
     const reply = (body: object) => this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
     if (req.stage === 'advertise-keys') {
       this.secagg = new SecAggClient(protocolContext(req.experimentId, req.attempt), req.round, this.site);
@@ -75,7 +108,11 @@ export class Rogue {
       return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
     }
     if (req.stage === 'share-keys') {
-      const shares = await this.secagg!.shareKeys(req.peers, { degree: req.neighbours === 0 ? 'all' : req.neighbours, threshold: req.threshold, graphSeed: req.graphSeed });
+      const shares = await this.secagg!.shareKeys(req.peers, {
+        degree: req.neighbours === 0 ? 'all' : req.neighbours,
+        threshold: req.threshold,
+        graphSeed: req.graphSeed,
+      });
       return reply({ shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })) });
     }
     if (req.stage === 'masked-input') {
@@ -88,7 +125,10 @@ export class Rogue {
       if (masked === 'twice') this.chunk(req.taskId, 0, true, data);
       return;
     }
-    if (req.stage === 'unmasking') return reply({ revealed: this.secagg!.unmask(req.dropped, req.survivors).map((r) => ({ ...r, share: Buffer.from(r.share) })) });
+    if (req.stage === 'unmasking')
+      return reply({
+        revealed: this.secagg!.unmask(req.dropped, req.survivors).map((r) => ({ ...r, share: Buffer.from(r.share) })),
+      });
   }
 
   /** Parameters of the model in the last task (the masked vector has one more value: the weight). */
@@ -111,7 +151,14 @@ export class Rogue {
   }
 
   chunk(taskId: string, seq: number, last: boolean, values: Float32Array | Buffer): void {
-    this.send({ updateChunk: { taskId, seq, last, data: Buffer.isBuffer(values) ? values : Buffer.from(f32ToBytes(values as Float32Array)) } });
+    this.send({
+      updateChunk: {
+        taskId,
+        seq,
+        last,
+        data: Buffer.isBuffer(values) ? values : Buffer.from(f32ToBytes(values as Float32Array)),
+      },
+    });
   }
 
   errors(): { code: string; message: string }[] {

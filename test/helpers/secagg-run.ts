@@ -1,5 +1,5 @@
 // Runs the pure secure-aggregation protocol for a set of clients in one process (no network).
-import { SecAggClient, type GraphParams, type RevealedShare, type SealedShare } from '../../shared/secagg/client';
+import { type GraphParams, type RevealedShare, type SealedShare, SecAggClient } from '../../shared/secagg/client';
 import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server';
 
 export interface RunResult {
@@ -8,7 +8,13 @@ export interface RunResult {
   survivors: string[];
 }
 
-export async function runSecAgg(inputs: Map<string, Uint32Array>, graph: GraphParams, dropAfterShare: string[] = [], experiment = 'exp', round = 1): Promise<RunResult> {
+export async function runSecAgg(
+  inputs: Map<string, Uint32Array>,
+  graph: GraphParams,
+  dropAfterShare: string[] = [],
+  experiment = 'exp',
+  round = 1,
+): Promise<RunResult> {
   const sites = [...inputs.keys()].sort();
   const clients = new Map(sites.map((s) => [s, new SecAggClient(experiment, round, s)]));
   const peers = sites.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));

@@ -1,12 +1,12 @@
 // Bad input from a worker gets a clear error, fails only that worker's task, and the round commits
 // with the good workers. Each case runs a real one-round experiment: Redis, BullMQ, gRPC, TF.js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../../shared/log/logger';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { AccordWorker } from '../../worker/client';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
+import { createLogger } from '../../shared/log/logger';
 import { firstNonFinite } from '../../shared/tensors/bytes';
+import { HEART_DISEASE } from '../../simulation/datasets';
+import { AccordWorker } from '../../worker/client';
 import { startFederation, type TestFederation } from '../helpers/federation';
 import { Rogue, type RogueTask } from '../helpers/rogue';
 
@@ -19,7 +19,13 @@ describe('bad input from workers', () => {
   beforeAll(async () => {
     fed = await startFederation(TOKENS);
     for (const site of ['cleveland', 'hungary'] as const) {
-      const w = new AccordWorker({ coordinator: fed.address, site, token: TOKENS[site], dataFile: HEART_DISEASE.sites[site], log: createLogger(site, 'silent') });
+      const w = new AccordWorker({
+        coordinator: fed.address,
+        site,
+        token: TOKENS[site],
+        dataFile: HEART_DISEASE.sites[site],
+        log: createLogger(site, 'silent'),
+      });
       void w.run();
       await w.ready;
       good.push(w);
@@ -35,7 +41,11 @@ describe('bad input from workers', () => {
   async function roundWith(misbehave: (r: Rogue, t: RogueTask) => void | Promise<void>, taskMs = 20_000) {
     const rogue = new Rogue(fed.address, 'rogue', TOKENS.rogue);
     await rogue.welcomed;
-    const id = await fed.submit({ rounds: 1, clients: { min: 3, fraction: 1, quorum: 2 }, timeouts: { taskMs, selectMs: 30_000 } });
+    const id = await fed.submit({
+      rounds: 1,
+      clients: { min: 3, fraction: 1, quorum: 2 },
+      timeouts: { taskMs, selectMs: 30_000 },
+    });
     const task = await rogue.nextTrainTask();
     await misbehave(rogue, task);
     const rec = await fed.waitFor(id);
@@ -137,7 +147,13 @@ describe('bad input from workers', () => {
   });
 
   it('a worker with a wrong token gets a clear fatal error, not endless retries', async () => {
-    const w = new AccordWorker({ coordinator: fed.address, site: 'cleveland', token: 'wrong-token-000', dataFile: HEART_DISEASE.sites.cleveland, log: createLogger('x', 'silent') });
+    const w = new AccordWorker({
+      coordinator: fed.address,
+      site: 'cleveland',
+      token: 'wrong-token-000',
+      dataFile: HEART_DISEASE.sites.cleveland,
+      log: createLogger('x', 'silent'),
+    });
     await expect(w.run()).rejects.toThrow(/coordinator refused site "cleveland".*wrong token/);
   });
 });

@@ -4,14 +4,19 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ACCORD_BIN } from '../../simulation/processes';
+import YAML from 'yaml';
 import { REPO_ROOT } from '../../simulation/datasets';
-import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { ACCORD_BIN } from '../../simulation/processes';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
 
 function accord(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [ACCORD_BIN, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, cwd: REPO_ROOT, timeout: 60_000 });
+  const r = spawnSync(process.execPath, [ACCORD_BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    cwd: REPO_ROOT,
+    timeout: 60_000,
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -66,7 +71,9 @@ describe('accord CLI', () => {
   });
 
   it('simulate without redis-server says how to install it', () => {
-    const r = accord(['simulate', '--rounds', '1', '--out', path.join(dir, 'sim')], { REDIS_SERVER: '/nonexistent/redis-server' });
+    const r = accord(['simulate', '--rounds', '1', '--out', path.join(dir, 'sim')], {
+      REDIS_SERVER: '/nonexistent/redis-server',
+    });
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/was not found: install Redis \(Debian\/Ubuntu: sudo apt-get install redis-server/);
   });
@@ -78,12 +85,25 @@ describe('accord CLI', () => {
   });
 
   it('docker-compose.yml is valid and each worker mounts only its own centre', () => {
-    const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], { cwd: REPO_ROOT, encoding: 'utf8' });
-    expect(r.error, 'docker-compose is not installed (apt-get install docker-compose; .ci/run does this)').toBeUndefined();
+    const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    expect(
+      r.error,
+      'docker-compose is not installed (apt-get install docker-compose; .ci/run does this)',
+    ).toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
     const compose = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'));
-    const workers = Object.entries(compose.services as Record<string, { volumes?: string[] }>).filter(([n]) => n.startsWith('worker-'));
-    expect(workers.map(([n]) => n).sort()).toEqual(['worker-cleveland', 'worker-hungary', 'worker-switzerland', 'worker-va']);
+    const workers = Object.entries(compose.services as Record<string, { volumes?: string[] }>).filter(([n]) =>
+      n.startsWith('worker-'),
+    );
+    expect(workers.map(([n]) => n).sort()).toEqual([
+      'worker-cleveland',
+      'worker-hungary',
+      'worker-switzerland',
+      'worker-va',
+    ]);
     for (const [, svc] of workers) {
       const data = svc.volumes!.filter((v) => v.includes('data/'));
       expect(data).toHaveLength(1);

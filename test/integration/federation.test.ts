@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readAudit } from '../../worker/audit';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { spawnAccord, type Child } from '../../simulation/processes';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
+import { HEART_DISEASE } from '../../simulation/datasets';
+import { type Child, spawnAccord } from '../../simulation/processes';
+import { readAudit } from '../../worker/audit';
 import { startFederation, type TestFederation } from '../helpers/federation';
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
@@ -24,7 +24,19 @@ describe('federation end to end', () => {
       workers.push(
         spawnAccord(
           `worker-${site}`,
-          ['worker', '--coordinator', fed.address, '--site', site, '--token', TOKENS[site], '--data', HEART_DISEASE.sites[site], '--audit', path.join(dir, `${site}.jsonl`)],
+          [
+            'worker',
+            '--coordinator',
+            fed.address,
+            '--site',
+            site,
+            '--token',
+            TOKENS[site],
+            '--data',
+            HEART_DISEASE.sites[site],
+            '--audit',
+            path.join(dir, `${site}.jsonl`),
+          ],
           dir,
         ),
       );
@@ -76,7 +88,8 @@ describe('federation end to end', () => {
       // Metrics are numbers: training/evaluation figures, and (once, for federated scaling) per-column
       // counts and sums of the site's training rows.
       for (const m of audit.filter((a) => a.type === 'metrics')) {
-        for (const k of Object.keys(m.values!)) expect(k).toMatch(/^(loss|accuracy|auc|startLoss|startAccuracy|trainMs|(n|sum|sumsq)\.\d+)$/);
+        for (const k of Object.keys(m.values!))
+          expect(k).toMatch(/^(loss|accuracy|auc|startLoss|startAccuracy|trainMs|(n|sum|sumsq)\.\d+)$/);
       }
       expect(audit.filter((a) => a.type === 'metrics' && a.values!['n.0'] !== undefined)).toHaveLength(1);
     }

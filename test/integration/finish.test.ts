@@ -13,7 +13,7 @@ import { StorePaths } from '../../coordinator/store/paths';
 import { parseExperiment } from '../../shared/config/load';
 import { createLogger } from '../../shared/log/logger';
 import { redisOptions } from '../../shared/redis-url';
-import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
 
 describe('ending an experiment', () => {
   let server: PrivateRedis;
@@ -33,14 +33,27 @@ describe('ending an experiment', () => {
     const records = new ExperimentRecords(redis);
     const update = records.update.bind(records);
     records.update = async (id, fields) => {
-      if (fields.status) seen.push(`${fields.status}:${fs.existsSync(paths.report(id)) ? JSON.parse(fs.readFileSync(paths.report(id), 'utf8')).experiment.status : 'no report'}`);
+      if (fields.status)
+        seen.push(
+          `${fields.status}:${fs.existsSync(paths.report(id)) ? JSON.parse(fs.readFileSync(paths.report(id), 'utf8')).experiment.status : 'no report'}`,
+        );
       return update(id, fields);
     };
-    return { paths, records, checkpoints: new Checkpoints(paths), log: createLogger('t', 'silent') } as unknown as RoundContext;
+    return {
+      paths,
+      records,
+      checkpoints: new Checkpoints(paths),
+      log: createLogger('t', 'silent'),
+    } as unknown as RoundContext;
   }
 
   const cfg = parseExperiment(
-    { name: 't', model: { zoo: 'logreg' }, data: { format: 'csv', columns: ['a', 'y'], label: 'y', classes: 2, scaling: 'none' }, rounds: 1 },
+    {
+      name: 't',
+      model: { zoo: 'logreg' },
+      data: { format: 'csv', columns: ['a', 'y'], label: 'y', classes: 2, scaling: 'none' },
+      rounds: 1,
+    },
     'test',
   );
 
@@ -48,7 +61,13 @@ describe('ending an experiment', () => {
     const seen: string[] = [];
     const ctx = context(seen);
     await ctx.records.create('exp-done', cfg);
-    ctx.checkpoints.write('exp-done', 0, { specs: [{ name: 'dense/kernel', shape: [1, 1] }, { name: 'dense/bias', shape: [1] }], values: new Float32Array([0.5, 0.1]) });
+    ctx.checkpoints.write('exp-done', 0, {
+      specs: [
+        { name: 'dense/kernel', shape: [1, 1] },
+        { name: 'dense/bias', shape: [1] },
+      ],
+      values: new Float32Array([0.5, 0.1]),
+    });
     await finishExperiment(ctx, 'exp-done');
     expect(seen).toEqual(['completed:completed']);
     expect((await ctx.records.get('exp-done'))!.status).toBe('completed');
@@ -60,13 +79,16 @@ describe('ending an experiment', () => {
     await ctx.records.create('exp-failed', cfg);
     await failExperiment(ctx, 'exp-failed', 'round 1 failed 3 times');
     expect(seen).toEqual(['failed:failed']);
-    expect(JSON.parse(fs.readFileSync(ctx.paths.report('exp-failed'), 'utf8')).experiment.error).toBe('round 1 failed 3 times');
+    expect(JSON.parse(fs.readFileSync(ctx.paths.report('exp-failed'), 'utf8')).experiment.error).toBe(
+      'round 1 failed 3 times',
+    );
   });
 
   it('lastRound: the highest round by number (10 after 9), without reading every round', async () => {
     const records = new ExperimentRecords(redis);
     expect(await records.lastRound('exp-none')).toBeUndefined();
-    for (const round of [2, 10, 9]) await records.putRound('exp-rounds', { round, meanSiteAccuracy: round / 10 } as RoundRecord);
+    for (const round of [2, 10, 9])
+      await records.putRound('exp-rounds', { round, meanSiteAccuracy: round / 10 } as RoundRecord);
     expect((await records.lastRound('exp-rounds'))?.round).toBe(10);
     expect((await records.rounds('exp-rounds')).at(-1)).toEqual(await records.lastRound('exp-rounds'));
   });

@@ -8,7 +8,7 @@ import { WorkerRegistry } from '../../coordinator/sessions/registry';
 import { parseExperiment } from '../../shared/config/load';
 import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
-import { startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
 
 describe('stored records', () => {
   let server: PrivateRedis;
@@ -44,6 +44,8 @@ describe('stored records', () => {
     await redis.hset(keys.rounds('exp-b'), '1', JSON.stringify({ round: 1, strategy: 'fedavg' }));
     await expect(records.rounds('exp-b')).rejects.toThrow(/stored round 1 of experiment exp-b is invalid/);
     await redis.hset(keys.workers(), 'mallory', JSON.stringify({ site: 'mallory', lastSeen: 'now' }));
-    await expect(new WorkerRegistry(redis, 1000).get('mallory')).rejects.toThrow(/stored registry entry of mallory is invalid/);
+    await expect(new WorkerRegistry(redis, 1000).get('mallory')).rejects.toThrow(
+      /stored registry entry of mallory is invalid/,
+    );
   });
 });

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
 import { ExperimentRecords } from '../../coordinator/experiments/records';
 import { submitExperiment } from '../../coordinator/queues/submit';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
@@ -14,8 +14,8 @@ import { StorePaths } from '../../coordinator/store/paths';
 import { parseExperiment } from '../../shared/config/load';
 import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
-import { spawnAccord, type Child } from '../../simulation/processes';
-import { freePort, startPrivateRedis, type PrivateRedis } from '../../simulation/redis-server';
+import { type Child, spawnAccord } from '../../simulation/processes';
+import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
 
 describe('coordinator restart', () => {
   const children: Child[] = [];
@@ -35,15 +35,52 @@ describe('coordinator restart', () => {
     fs.writeFileSync(path.join(dir, 'tokens.yaml'), YAML.stringify(tokens));
     const port = await freePort();
     const store = path.join(dir, 'store');
-    const coordinatorArgs = ['coordinator', '--redis', redis.url, '--grpc', `127.0.0.1:${port}`, '--store', store, '--tokens', path.join(dir, 'tokens.yaml'), '--instance', 'c1', '--lock-ms', '2000'];
+    const coordinatorArgs = [
+      'coordinator',
+      '--redis',
+      redis.url,
+      '--grpc',
+      `127.0.0.1:${port}`,
+      '--store',
+      store,
+      '--tokens',
+      path.join(dir, 'tokens.yaml'),
+      '--instance',
+      'c1',
+      '--lock-ms',
+      '2000',
+    ];
     const first = spawnAccord('coordinator-1', coordinatorArgs, dir);
     children.push(first);
     for (const site of ['cleveland', 'hungary'] as const)
-      children.push(spawnAccord(`worker-${site}`, ['worker', '--coordinator', `127.0.0.1:${port}`, '--site', site, '--token', tokens[site], '--data', HEART_DISEASE.sites[site], '--audit', path.join(dir, `${site}.jsonl`)], dir));
+      children.push(
+        spawnAccord(
+          `worker-${site}`,
+          [
+            'worker',
+            '--coordinator',
+            `127.0.0.1:${port}`,
+            '--site',
+            site,
+            '--token',
+            tokens[site],
+            '--data',
+            HEART_DISEASE.sites[site],
+            '--audit',
+            path.join(dir, `${site}.jsonl`),
+          ],
+          dir,
+        ),
+      );
 
     const rounds = 8;
     // Slow rounds down a little (many local epochs) so the kill lands mid-experiment.
-    const cfg = parseExperiment({ ...HEART_DISEASE.experiment, rounds, clients: { min: 2, fraction: 1 }, train: { epochs: 40, batchSize: 16, learningRate: 0.01 } });
+    const cfg = parseExperiment({
+      ...HEART_DISEASE.experiment,
+      rounds,
+      clients: { min: 2, fraction: 1 },
+      train: { epochs: 40, batchSize: 16, learningRate: 0.01 },
+    });
     const id = await submitExperiment(client, redisOptions(redis.url), cfg);
     const records = new ExperimentRecords(client);
     const waitUntil = async (pred: () => Promise<boolean>, ms: number, what: string) => {
@@ -61,7 +98,11 @@ describe('coordinator restart', () => {
     const before = (await records.rounds(id)).filter((r) => r.round <= committedAtKill);
 
     children.push(spawnAccord('coordinator-2', coordinatorArgs, dir));
-    await waitUntil(async () => ['completed', 'failed'].includes((await records.get(id))?.status ?? ''), 90_000, 'the experiment to finish');
+    await waitUntil(
+      async () => ['completed', 'failed'].includes((await records.get(id))?.status ?? ''),
+      90_000,
+      'the experiment to finish',
+    );
     const rec = (await records.get(id))!;
     expect(rec.error).toBeUndefined();
     expect(rec.status).toBe('completed');

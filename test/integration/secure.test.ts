@@ -1,8 +1,10 @@
 // Secure aggregation through the real coordinator, gRPC and TF.js workers (in this process, so the
 // test can watch both sides): the coordinator only ever receives masked vectors, and the unmasked sum
 // is exactly the sum of the surviving sites' quantised updates.
-import { correlation } from '../helpers/stats';
+
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Checkpoints } from '../../coordinator/store/checkpoints';
+import { StorePaths } from '../../coordinator/store/paths';
 import { SpoolWriter } from '../../coordinator/store/spool';
 import { createLogger } from '../../shared/log/logger';
 import { SecAggClient } from '../../shared/secagg/client';
@@ -10,8 +12,7 @@ import { HEART_DISEASE } from '../../simulation/datasets';
 import { AccordWorker } from '../../worker/client';
 import { startFederation, type TestFederation } from '../helpers/federation';
 import { Rogue } from '../helpers/rogue';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
+import { correlation } from '../helpers/stats';
 
 const unmasked: Uint32Array[] = [];
 vi.mock('../../shared/secagg/server', async (importOriginal) => {
@@ -26,9 +27,13 @@ vi.mock('../../shared/secagg/server', async (importOriginal) => {
   };
 });
 
-const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456', switzerland: 'token-switzerland-7', va: 'token-va-000000' };
+const TOKENS = {
+  cleveland: 'token-cleveland-123',
+  hungary: 'token-hungary-456',
+  switzerland: 'token-switzerland-7',
+  va: 'token-va-000000',
+};
 const ROGUE_TOKEN = 'token-rogue-secure-1';
-
 
 describe('secure aggregation over the wire', () => {
   let fed: TestFederation;
@@ -37,7 +42,13 @@ describe('secure aggregation over the wire', () => {
   beforeAll(async () => {
     fed = await startFederation({ ...TOKENS, rogue: ROGUE_TOKEN });
     for (const site of Object.keys(TOKENS) as (keyof typeof TOKENS)[]) {
-      const w = new AccordWorker({ coordinator: fed.address, site, token: TOKENS[site], dataFile: HEART_DISEASE.sites[site], log: createLogger(site, 'silent') });
+      const w = new AccordWorker({
+        coordinator: fed.address,
+        site,
+        token: TOKENS[site],
+        dataFile: HEART_DISEASE.sites[site],
+        log: createLogger(site, 'silent'),
+      });
       void w.run();
       await w.ready;
       workers.push(w);
@@ -53,7 +64,11 @@ describe('secure aggregation over the wire', () => {
     // Everything the coordinator writes from the wire (updates and masked inputs) goes through the spool.
     const received = new Map<string, Buffer[]>();
     const realWrite = SpoolWriter.prototype.write;
-    vi.spyOn(SpoolWriter.prototype, 'write').mockImplementation(function (this: SpoolWriter, bytes: Uint8Array, offset: number) {
+    vi.spyOn(SpoolWriter.prototype, 'write').mockImplementation(function (
+      this: SpoolWriter,
+      bytes: Uint8Array,
+      offset: number,
+    ) {
       const list = received.get(this.file) ?? [];
       list[offset] = Buffer.from(bytes);
       received.set(this.file, list);
@@ -62,13 +77,21 @@ describe('secure aggregation over the wire', () => {
     // What each site masked (its quantised update), seen at the site.
     const quantised: { site: string; round: number; input: Uint32Array }[] = [];
     const realMasked = SecAggClient.prototype.maskedInput;
-    vi.spyOn(SecAggClient.prototype, 'maskedInput').mockImplementation(function (this: SecAggClient, ...args: Parameters<typeof realMasked>) {
+    vi.spyOn(SecAggClient.prototype, 'maskedInput').mockImplementation(function (
+      this: SecAggClient,
+      ...args: Parameters<typeof realMasked>
+    ) {
       quantised.push({ site: this.self, round: this.round, input: Uint32Array.from(args[2]) });
       return realMasked.apply(this, args);
     });
 
     // An MLP (961 parameters) so that correlations are measured over enough values to mean something.
-    const id = await fed.submit({ rounds: 2, model: { zoo: 'mlp', hidden: [64] }, clients: { min: 4, fraction: 1 }, secagg: { mode: 'secaggplus', dropout: { after: 'share-keys', count: 1 } } });
+    const id = await fed.submit({
+      rounds: 2,
+      model: { zoo: 'mlp', hidden: [64] },
+      clients: { min: 4, fraction: 1 },
+      secagg: { mode: 'secaggplus', dropout: { after: 'share-keys', count: 1 } },
+    });
     const rec = await fed.waitFor(id);
     expect(rec.error).toBeUndefined();
     expect(rec.status).toBe('completed');
@@ -87,7 +110,11 @@ describe('secure aggregation over the wire', () => {
       const dropped = r.secure!.dropped[0]!;
       expect(r.failures[dropped]).toMatch(/simulated dropout/);
       const mine = quantised.filter((q) => q.round === r.round);
-      expect(mine.map((q) => q.site).sort()).toEqual(Object.keys(TOKENS).filter((s) => s !== dropped).sort());
+      expect(mine.map((q) => q.site).sort()).toEqual(
+        Object.keys(TOKENS)
+          .filter((s) => s !== dropped)
+          .sort(),
+      );
       const recvd = files
         .filter((f) => f.includes(`/r${r.round}-`))
         .map((f) => {
@@ -126,7 +153,9 @@ describe('secure aggregation over the wire', () => {
   it('a masked vector of the wrong length is refused; the sender counts as dropped and the round recovers', async () => {
     const { round, told } = await withRogue('wrong-length');
     expect(told[0]?.code).toBe('WRONG_LENGTH');
-    expect(round.failures['rogue']).toMatch(/masked-input: masked input from rogue: \d+ values, the model has \d+ \(wrong shape\)/);
+    expect(round.failures['rogue']).toMatch(
+      /masked-input: masked input from rogue: \d+ values, the model has \d+ \(wrong shape\)/,
+    );
     expect(round.secure!.dropped).toEqual(['rogue']);
     expect(round.participants).toEqual(['cleveland', 'hungary', 'switzerland', 'va']);
   });
@@ -150,7 +179,9 @@ describe('secure aggregation over the wire', () => {
     });
     const rec = await fed.waitFor(id);
     expect(rec.status).toBe('failed');
-    expect(rec.error).toMatch(/round 1 failed 2 times; last: secure aggregation, masked-input: .*need 3 shares, only \d of its neighbours remain/);
+    expect(rec.error).toMatch(
+      /round 1 failed 2 times; last: secure aggregation, masked-input: .*need 3 shares, only \d of its neighbours remain/,
+    );
     const events = await fed.records.events(id);
     expect(events.filter((e) => /round 1 attempt \d failed/.test(e.message))).toHaveLength(2);
     expect(unmask).not.toHaveBeenCalled();
@@ -159,7 +190,11 @@ describe('secure aggregation over the wire', () => {
   });
 
   it('differential privacy: epsilon per round grows, and dp.maxEpsilon stops the run at the budget', async () => {
-    const id = await fed.submit({ rounds: 10, clients: { min: 4, fraction: 1 }, dp: { noise: 1, clip: 1, maxEpsilon: 10 } });
+    const id = await fed.submit({
+      rounds: 10,
+      clients: { min: 4, fraction: 1 },
+      dp: { noise: 1, clip: 1, maxEpsilon: 10 },
+    });
     const rec = await fed.waitFor(id);
     expect(rec.status).toBe('completed');
     expect(rec.stopped).toMatch(/privacy budget: round 4 would spend epsilon 10\.\d+ > dp\.maxEpsilon 10/);

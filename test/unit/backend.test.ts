@@ -34,7 +34,12 @@ describe('TF.js backend choice', () => {
     ] as const) {
       const dyShape = tf.conv2d(x, tf.zeros([5, 5, 3, 4]) as tf.Tensor4D, stride, pad).shape;
       const dy = tf.randomNormal(dyShape, 0, 1, 'float32', 2);
-      const grad = tf.grad((f: tf.Tensor) => tf.conv2d(x, f as tf.Tensor4D, stride, pad).mul(dy).sum());
+      const grad = tf.grad((f: tf.Tensor) =>
+        tf
+          .conv2d(x, f as tf.Tensor4D, stride, pad)
+          .mul(dy)
+          .sum(),
+      );
       await tf.setBackend('wasm');
       const onWasm = await grad(tf.zeros([5, 5, 3, 4])).data();
       await tf.setBackend('cpu');
@@ -49,7 +54,13 @@ describe('TF.js backend choice', () => {
 
   it('a conv model trains on wasm', async () => {
     await initBackend('wasm');
-    const m = tf.sequential({ layers: [tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [8, 8, 1], padding: 'same' }), tf.layers.flatten(), tf.layers.dense({ units: 1 })] });
+    const m = tf.sequential({
+      layers: [
+        tf.layers.conv2d({ filters: 4, kernelSize: 3, inputShape: [8, 8, 1], padding: 'same' }),
+        tf.layers.flatten(),
+        tf.layers.dense({ units: 1 }),
+      ],
+    });
     m.compile({ optimizer: tf.train.sgd(0.01), loss: 'meanSquaredError' });
     const before = m.getWeights()[0]!.dataSync().slice();
     await m.fit(tf.randomNormal([8, 8, 8, 1]), tf.randomNormal([8, 1]), { epochs: 1, verbose: 0 });

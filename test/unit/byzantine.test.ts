@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { chooseByzantine, scoreHonestSites } from '../../simulation/byzantine';
 
 describe('Byzantine scoring', () => {
-  const final = { round: 20, siteAccuracy: { a: 0.8, b: 0.9, c: 0.7, evil: 0.2 }, meanSiteAccuracy: 0.65, accuracy: 0.7, loss: 0.5 };
+  const final = {
+    round: 20,
+    siteAccuracy: { a: 0.8, b: 0.9, c: 0.7, evil: 0.2 },
+    meanSiteAccuracy: 0.65,
+    accuracy: 0.7,
+    loss: 0.5,
+  };
 
   it('scores the honest sites and keeps the all-sites mean beside it', () => {
     const f = scoreHonestSites(final, ['evil']);

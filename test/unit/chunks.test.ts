@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkReceiver, MAX_CHUNK_BYTES, chunkF32 } from '../../shared/protocol/chunks';
+import { ChunkReceiver, chunkF32, MAX_CHUNK_BYTES } from '../../shared/protocol/chunks';
 import { bytesToF32, copyF32Bytes, f32ToBytes, firstNonFiniteBytes } from '../../shared/tensors/bytes';
 import { flatten, unflatten } from '../../shared/tensors/weights';
 
@@ -39,11 +39,18 @@ describe('tensor chunking', () => {
     ];
     const flat = flatten(specs, [new Float32Array([1, 2, 3, 4]), new Float32Array([5, 6])]);
     expect([...flat.values]).toEqual([1, 2, 3, 4, 5, 6]);
-    expect(unflatten(flat).map((p) => [...p])).toEqual([[1, 2, 3, 4], [5, 6]]);
+    expect(unflatten(flat).map((p) => [...p])).toEqual([
+      [1, 2, 3, 4],
+      [5, 6],
+    ]);
     expect(() => flatten(specs, [new Float32Array(3), new Float32Array(2)])).toThrow(/shape says 4/);
   });
 
-  const chunk = (seq: number, values: number[], last = false) => ({ seq, last, data: f32ToBytes(new Float32Array(values)) });
+  const chunk = (seq: number, values: number[], last = false) => ({
+    seq,
+    last,
+    data: f32ToBytes(new Float32Array(values)),
+  });
 
   it('rejects chunks out of sequence', () => {
     const r = new ChunkReceiver(4, () => undefined);
@@ -70,7 +77,9 @@ describe('tensor chunking', () => {
     const r2 = new ChunkReceiver(3, () => undefined);
     expect(() => r2.accept(chunk(0, [1, 2], true))).toThrow(/2 values, the model has 3/);
     const r3 = new ChunkReceiver(3, () => undefined);
-    expect(() => r3.accept({ seq: 0, last: true, data: Buffer.alloc(5) })).toThrow(/not whole 32-bit values|not whole float32/);
+    expect(() => r3.accept({ seq: 0, last: true, data: Buffer.alloc(5) })).toThrow(
+      /not whole 32-bit values|not whole float32/,
+    );
   });
 
   it('nothing reaches the sink from a rejected chunk', () => {

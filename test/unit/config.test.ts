@@ -24,8 +24,12 @@ describe('experiment config', () => {
     expect(() => parseExperiment({ ...base, train: { learningRate: -1 } })).toThrow(/train\.learningRate/);
     expect(() => parseExperiment({ ...base, strategy: { name: 'fedsomething' } })).toThrow(/strategy\.name/);
     expect(() => parseExperiment({ ...base, roundz: 3 })).toThrow(/roundz/);
-    expect(() => parseExperiment({ ...base, data: { ...(base.data as object), label: 'nope' } })).toThrow(/data\.label: "nope" is not one of data\.columns/);
-    expect(() => parseExperiment({ ...base, data: { ...(base.data as object), binarise: 'positive' } })).toThrow(/data\.binarise/);
+    expect(() => parseExperiment({ ...base, data: { ...(base.data as object), label: 'nope' } })).toThrow(
+      /data\.label: "nope" is not one of data\.columns/,
+    );
+    expect(() => parseExperiment({ ...base, data: { ...(base.data as object), binarise: 'positive' } })).toThrow(
+      /data\.binarise/,
+    );
   });
 
   it('reports broken YAML and unreadable files as ConfigError', () => {

@@ -5,11 +5,43 @@ import { parseExperiment } from '../../shared/config/load';
 
 describe('status page', () => {
   it('escapes what sites and configs supply', () => {
-    const config = parseExperiment({ name: '<b>x</b>', model: { zoo: 'logreg' }, data: { format: 'csv', columns: ['a', 'y'], label: 'y', classes: 2 }, rounds: 5 }, 't');
-    const rec = { id: 'exp-1', name: config.name, status: 'failed', config, createdAt: 0, updatedAt: 0, round: 2, committed: 1, phase: 'failed', error: 'site <img src=x onerror=alert(1)> refused' } as ExperimentRecord;
+    const config = parseExperiment(
+      {
+        name: '<b>x</b>',
+        model: { zoo: 'logreg' },
+        data: { format: 'csv', columns: ['a', 'y'], label: 'y', classes: 2 },
+        rounds: 5,
+      },
+      't',
+    );
+    const rec = {
+      id: 'exp-1',
+      name: config.name,
+      status: 'failed',
+      config,
+      createdAt: 0,
+      updatedAt: 0,
+      round: 2,
+      committed: 1,
+      phase: 'failed',
+      error: 'site <img src=x onerror=alert(1)> refused',
+    } as ExperimentRecord;
     const html = renderDashboard({
       experiments: [{ rec }],
-      workers: [{ site: '<script>alert(1)</script>', instance: 'c1', sessionId: 's', connectedAt: 0, lastSeen: 9_000, datasets: [{ name: 'd', examples: 3 }], backend: 'wasm', device: 'cpu', version: '1', tfjsVersion: '4' }],
+      workers: [
+        {
+          site: '<script>alert(1)</script>',
+          instance: 'c1',
+          sessionId: 's',
+          connectedAt: 0,
+          lastSeen: 9_000,
+          datasets: [{ name: 'd', examples: 3 }],
+          backend: 'wasm',
+          device: 'cpu',
+          version: '1',
+          tfjsVersion: '4',
+        },
+      ],
       now: 10_000,
     });
     expect(html).not.toContain('<script>');

@@ -31,9 +31,13 @@ describe('CSV adapter and site-local features', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-csv-'));
     const f = path.join(dir, 'nolabel.csv');
     fs.writeFileSync(f, 'age,sex\n50,1\n');
-    expect(() => readCsvFile(f, { ...cfg, header: true, columns: ['age', 'sex', 'num'] })).toThrow(/label column "num" is missing/);
+    expect(() => readCsvFile(f, { ...cfg, header: true, columns: ['age', 'sex', 'num'] })).toThrow(
+      /label column "num" is missing/,
+    );
     fs.writeFileSync(f, 'age,sex,num\n50,1,abc\n');
-    expect(() => readCsvFile(f, { ...cfg, header: true, columns: ['age', 'sex', 'num'] })).toThrow(/:2: column num has non-numeric value "abc"/);
+    expect(() => readCsvFile(f, { ...cfg, header: true, columns: ['age', 'sex', 'num'] })).toThrow(
+      /:2: column num has non-numeric value "abc"/,
+    );
     fs.writeFileSync(f, '50,1\n');
     expect(() => readCsvFile(f, { ...cfg, columns: ['age', 'sex', 'num'] })).toThrow(/:1: 2 cells, expected 3/);
   });
@@ -48,7 +52,7 @@ describe('CSV adapter and site-local features', () => {
     expect(stratifiedSplit(labels, 0.3, 8).test).not.toEqual(a.test);
   });
 
-  it('imputes and standardises with the site\'s own training rows only', () => {
+  it("imputes and standardises with the site's own training rows only", () => {
     const site = loadSiteData(HEART_DISEASE.sites.cleveland, cfg);
     expect(site.featureNames).toEqual(featureNames(cfg));
     expect(site.train.n + site.test.n).toBe(303);
@@ -71,7 +75,11 @@ describe('CSV adapter and site-local features', () => {
     const values: number[] = [];
     for (const t of tables) {
       const li = t.columns.indexOf('num');
-      const split = stratifiedSplit(t.rows.map((r) => (r[li]! > 0 ? 1 : 0)), fed.testFraction, fed.splitSeed);
+      const split = stratifiedSplit(
+        t.rows.map((r) => (r[li]! > 0 ? 1 : 0)),
+        fed.testFraction,
+        fed.splitSeed,
+      );
       for (const i of split.train) values.push(t.rows[i]![t.columns.indexOf(col)]!);
     }
     const present = values.filter((v) => !Number.isNaN(v));

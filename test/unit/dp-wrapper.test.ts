@@ -39,6 +39,8 @@ describe('DifferentialPrivacy', () => {
     expect(dp.overBudget(spent, full, 3)).toBeUndefined();
     let s = spent;
     for (let i = 0; i < 3; i++) s = dp.charge(s, full);
-    expect(dp.overBudget(s, full, 6)).toMatch(/privacy budget: round 6 would spend epsilon \d+\.\d{3} > dp.maxEpsilon 10/);
+    expect(dp.overBudget(s, full, 6)).toMatch(
+      /privacy budget: round 6 would spend epsilon \d+\.\d{3} > dp.maxEpsilon 10/,
+    );
   });
 });

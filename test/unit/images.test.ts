@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { countImages, loadImageSet, parseIdx } from '../../shared/data/idx';
-import { dirichletPartition, iidPartition, shardsPartition } from '../../shared/data/partition';
 import { loadImageSite } from '../../shared/data/images';
-import { FASHION_MNIST_DIR } from '../../simulation/datasets';
+import { dirichletPartition, iidPartition, shardsPartition } from '../../shared/data/partition';
 import { rocAuc } from '../../shared/models/train';
+import { FASHION_MNIST_DIR } from '../../simulation/datasets';
 
 function idx(dims: number[], body: number[]): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);
@@ -75,17 +75,23 @@ describe('partitioners', () => {
       const parts = dirichletPartition(labels, 20, alpha, 3);
       check(parts, 60000);
       // mean share of each client's most common label
-      return parts.reduce((a, p) => {
-        const counts = new Map<number, number>();
-        for (const i of p) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
-        return a + (p.length ? Math.max(...counts.values()) / p.length : 0);
-      }, 0) / parts.length;
+      return (
+        parts.reduce((a, p) => {
+          const counts = new Map<number, number>();
+          for (const i of p) counts.set(labels[i]!, (counts.get(labels[i]!) ?? 0) + 1);
+          return a + (p.length ? Math.max(...counts.values()) / p.length : 0);
+        }, 0) / parts.length
+      );
     };
     expect(skew(0.1)).toBeGreaterThan(skew(100) + 0.3);
   });
 
   it('a site loads only its partition, split into local train and test', () => {
-    const site = loadImageSite(FASHION_MNIST_DIR, { format: 'idx', classes: 10, imageShape: [28, 28, 1], testFraction: 0.1, splitSeed: 42 }, { scheme: 'shards', clients: 100, seed: 1, index: 5 });
+    const site = loadImageSite(
+      FASHION_MNIST_DIR,
+      { format: 'idx', classes: 10, imageShape: [28, 28, 1], testFraction: 0.1, splitSeed: 42 },
+      { scheme: 'shards', clients: 100, seed: 1, index: 5 },
+    );
     expect(site.train.n + site.test.n).toBe(600);
     expect(site.train.x.length).toBe(site.train.n * 784);
     expect(site.train.x.reduce((a, b) => Math.max(a, b), 0)).toBeLessThanOrEqual(1);

@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { exportModel } from '../../coordinator/store/export';
 import { parseExperiment } from '../../shared/config/load';
@@ -22,7 +22,11 @@ describe('models', () => {
     const bin = fs.readFileSync(path.join(dir, 'weights.bin'));
     expect(bin.byteLength).toBe(w.values.byteLength);
     const loaded = await tf.loadLayersModel(
-      tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: new Uint8Array(bin).buffer }),
+      tf.io.fromMemory({
+        modelTopology: json.modelTopology,
+        weightSpecs: json.weightsManifest[0].weights,
+        weightData: new Uint8Array(bin).buffer,
+      }),
     );
     const x = tf.randomNormal([5, 13], 0, 1, 'float32', 4);
     const a = await (m.predict(x) as tf.Tensor).data();
@@ -40,8 +44,12 @@ describe('models', () => {
     const loaded = await createModel({ path: path.join(dir, 'model.json') }, 13, 2, 1);
     expect(loaded.weights.map((v) => v.shape)).toEqual(m.weights.map((v) => v.shape));
     setFlatWeights(loaded, getFlatWeights(m));
-    await expect(createModel({ path: path.join(dir, 'model.json') }, 12, 2, 1)).rejects.toThrow(/model takes 13 inputs, the data has 12 features/);
-    await expect(createModel({ path: path.join(dir, 'nope.json') }, 13, 2, 1)).rejects.toThrow(/model\.path: cannot read/);
+    await expect(createModel({ path: path.join(dir, 'model.json') }, 12, 2, 1)).rejects.toThrow(
+      /model takes 13 inputs, the data has 12 features/,
+    );
+    await expect(createModel({ path: path.join(dir, 'nope.json') }, 13, 2, 1)).rejects.toThrow(
+      /model\.path: cannot read/,
+    );
   });
 
   it('the zoo seeds initial weights: the same seed gives the same model in every process', async () => {

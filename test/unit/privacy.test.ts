@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clipL2, l2Norm } from '../../shared/privacy/clip';
 import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise';
-import { DEFAULT_ORDERS, RdpAccountant, epsilonFromRdp, rdpSampledGaussian } from '../../shared/privacy/rdp';
+import { DEFAULT_ORDERS, epsilonFromRdp, RdpAccountant, rdpSampledGaussian } from '../../shared/privacy/rdp';
 
 /** Independent check: A_alpha = sum_k C(a,k) q^k (1-q)^(a-k) exp((k^2-k) / (2 sigma^2)), plain arithmetic. */
 function directRdp(q: number, sigma: number, alpha: number): number {
@@ -65,8 +65,14 @@ describe('differential privacy', () => {
     for (let i = 1; i < eps.length; i++) expect(eps[i]).toBeGreaterThan(eps[i - 1]!);
     expect(new RdpAccountant().compose(0.5, 2, 5).epsilon(1e-5)).toBeLessThan(eps[4]!);
     // The Gaussian mechanism (q = 1, sigma = 1) once: RDP alpha/2; epsilon by Balle et al.'s conversion.
-    const one = epsilonFromRdp(DEFAULT_ORDERS.map((a) => a / 2), DEFAULT_ORDERS, 1e-5);
-    const expected = Math.min(...DEFAULT_ORDERS.map((a) => a / 2 - (Math.log(1e-5) + Math.log(a)) / (a - 1) + Math.log((a - 1) / a)));
+    const one = epsilonFromRdp(
+      DEFAULT_ORDERS.map((a) => a / 2),
+      DEFAULT_ORDERS,
+      1e-5,
+    );
+    const expected = Math.min(
+      ...DEFAULT_ORDERS.map((a) => a / 2 - (Math.log(1e-5) + Math.log(a)) / (a - 1) + Math.log((a - 1) / a)),
+    );
     expect(one.epsilon).toBeCloseTo(expected, 12);
     expect(one.epsilon).toBeGreaterThan(3.5);
     expect(one.epsilon).toBeLessThan(5);

@@ -1,21 +1,20 @@
-import { correlation } from '../helpers/stats';
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../shared/random';
-import { SecAggClient, type SealedShare } from '../../shared/secagg/client';
+import { type SealedShare, SecAggClient } from '../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
 import { addMasks, expandMask } from '../../shared/secagg/prg';
-import { laneOps } from '../../shared/secagg/simd';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
 import { routeShares } from '../../shared/secagg/server';
 import { combineShares, splitSecret } from '../../shared/secagg/shares';
+import { laneOps } from '../../shared/secagg/simd';
 import { runSecAgg } from '../helpers/secagg-run';
+import { correlation } from '../helpers/stats';
 
 function plainSum(inputs: Uint32Array[]): Uint32Array {
   const s = new Uint32Array(inputs[0]!.length);
   for (const x of inputs) for (let i = 0; i < s.length; i++) s[i] = s[i]! + x[i]!;
   return s;
 }
-
 
 describe('quantisation', () => {
   it('picks levels so that n clients cannot wrap mod 2^32', () => {
@@ -104,14 +103,26 @@ describe('Shamir shares', () => {
     const secret = new Uint8Array(32).fill(7);
     const shares = await splitSecret(secret, 5, 3);
     expect(Buffer.from(await combineShares(shares.slice(1, 4), 3, 'x')).equals(Buffer.from(secret))).toBe(true);
-    await expect(combineShares(shares.slice(0, 2), 3, 'seed of A')).rejects.toThrow(/seed of A: 2 distinct shares, 3 needed/);
+    await expect(combineShares(shares.slice(0, 2), 3, 'seed of A')).rejects.toThrow(
+      /seed of A: 2 distinct shares, 3 needed/,
+    );
     await expect(combineShares([shares[0]!, shares[0]!, shares[0]!], 3, 'x')).rejects.toThrow(/1 distinct shares/);
   });
 });
 
 describe('secure aggregation protocol', () => {
   const make = (sites: string[], len: number, seed: number) =>
-    new Map(sites.map((s, k) => [s, quantize(Float32Array.from({ length: len }, (_, i) => Math.sin(i * (k + 1) + seed)), 1, levelsFor(sites.length), rng(seed + k))]));
+    new Map(
+      sites.map((s, k) => [
+        s,
+        quantize(
+          Float32Array.from({ length: len }, (_, i) => Math.sin(i * (k + 1) + seed)),
+          1,
+          levelsFor(sites.length),
+          rng(seed + k),
+        ),
+      ]),
+    );
 
   for (const [name, degree] of [
     ['classic SecAgg', 'all'],
@@ -134,7 +145,8 @@ describe('secure aggregation protocol', () => {
     const clients = new Map(sites.map((s) => [s, new SecAggClient('exp', round, s)]));
     const peers = sites.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
     const sealed: SealedShare[] = [];
-    for (const s of sites) sealed.push(...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 3, graphSeed: 'g' })));
+    for (const s of sites)
+      sealed.push(...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 3, graphSeed: 'g' })));
     return { clients, peers, sealed, routed: routeShares(sealed, sites) };
   }
 
@@ -142,20 +154,28 @@ describe('secure aggregation protocol', () => {
     const { clients, routed } = await upToMasked(['a', 'b', 'c', 'd']);
     const forB = routed.get('b')!.map((s) => ({ ...s, sealed: Uint8Array.from(s.sealed) }));
     forB[0]!.sealed[20]! ^= 1;
-    expect(() => clients.get('b')!.maskedInput(forB, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/failed authentication/);
+    expect(() => clients.get('b')!.maskedInput(forB, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(
+      /failed authentication/,
+    );
     const forC = routed.get('c')!;
     // A share for c handed to d, relabelled as d's: d cannot open it.
     const stolen = forC.filter((s) => s.from === 'a').map((s) => ({ ...s, to: 'd' }));
     const rest = routed.get('d')!.filter((s) => s.from !== 'a');
-    expect(() => clients.get('d')!.maskedInput([...stolen, ...rest], ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/failed authentication/);
-    expect(() => clients.get('a')!.maskedInput(routed.get('b')!, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/addressed to b/);
+    expect(() => clients.get('d')!.maskedInput([...stolen, ...rest], ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(
+      /failed authentication/,
+    );
+    expect(() => clients.get('a')!.maskedInput(routed.get('b')!, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(
+      /addressed to b/,
+    );
   });
 
   it('a share replayed from an earlier round is refused', async () => {
     const r1 = await upToMasked(['a', 'b', 'c', 'd'], 1);
     const r2 = await upToMasked(['a', 'b', 'c', 'd'], 2);
     const replay = r2.routed.get('b')!.map((s) => r1.routed.get('b')!.find((o) => o.from === s.from)!);
-    expect(() => r2.clients.get('b')!.maskedInput(replay, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(/failed authentication/);
+    expect(() => r2.clients.get('b')!.maskedInput(replay, ['a', 'b', 'c', 'd'], new Uint32Array(4))).toThrow(
+      /failed authentication/,
+    );
   });
 
   it('a client refuses to reveal both shares of one peer', async () => {
@@ -174,6 +194,8 @@ describe('secure aggregation protocol', () => {
   it('fewer than t survivors: nothing is revealed and the sum cannot be unmasked', async () => {
     const sites = ['a', 'b', 'c', 'd', 'e'];
     const inputs = make(sites, 10, 3);
-    await expect(runSecAgg(inputs, { degree: 'all', threshold: 4, graphSeed: 'g' }, ['b', 'c', 'd'])).rejects.toThrow(/fewer than 4 survivors|threshold is 4/);
+    await expect(runSecAgg(inputs, { degree: 'all', threshold: 4, graphSeed: 'g' }, ['b', 'c', 'd'])).rejects.toThrow(
+      /fewer than 4 survivors|threshold is 4/,
+    );
   });
 });

@@ -1,23 +1,32 @@
 // Each strategy's math on a small case computed by hand.
-import * as tf from '@tensorflow/tfjs';
+
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { createStrategy, type LinearStrategy, type RobustStrategy, type StrategyState } from '../../coordinator/strategies';
-import { krumSelect, medianBlock, trimmedMeanBlock } from '../../coordinator/strategies/robust-math';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
-import { MemoryUpdateSet } from '../helpers/memory-update-set';
+import {
+  createStrategy,
+  type LinearStrategy,
+  type RobustStrategy,
+  type StrategyState,
+} from '../../coordinator/strategies';
+import { krumSelect, medianBlock, trimmedMeanBlock } from '../../coordinator/strategies/robust-math';
 import { parseExperiment } from '../../shared/config/load';
+import { loadSiteData } from '../../shared/data/site';
 import { initBackend } from '../../shared/models/backend';
+import { trainLocal } from '../../shared/models/train';
 import { createModel, getFlatWeights } from '../../shared/models/zoo';
 import { HEART_DISEASE } from '../../simulation/datasets';
-import { loadSiteData } from '../../shared/data/site';
-import { trainLocal } from '../../shared/models/train';
+import { MemoryUpdateSet } from '../helpers/memory-update-set';
 
 // Site-local scaling here: these tests train on one site without a coordinator to send global statistics.
-const LOCAL = { ...HEART_DISEASE.experiment, data: { ...(HEART_DISEASE.experiment.data as object), scaling: 'standard' } } as typeof HEART_DISEASE.experiment;
+const LOCAL = {
+  ...HEART_DISEASE.experiment,
+  data: { ...(HEART_DISEASE.experiment.data as object), scaling: 'standard' },
+} as typeof HEART_DISEASE.experiment;
 const cfgWith = (strategy: object) => parseExperiment({ ...LOCAL, strategy });
 const linear = (strategy: object) => createStrategy(cfgWith(strategy).strategy) as LinearStrategy;
 const robust = (strategy: object) => createStrategy(cfgWith(strategy).strategy) as RobustStrategy;
@@ -35,7 +44,17 @@ function round(s: LinearStrategy, global: number[], deltas: [number[], number][]
 
 describe('linear strategies', () => {
   it('FedAvg: example-weighted mean delta', () => {
-    expect(round(linear({ name: 'fedavg' }), [1, 1], [[[1, 0], 10], [[-1, 2], 30]], null).weights).toEqual([0.5, 2.5]);
+    expect(
+      round(
+        linear({ name: 'fedavg' }),
+        [1, 1],
+        [
+          [[1, 0], 10],
+          [[-1, 2], 30],
+        ],
+        null,
+      ).weights,
+    ).toEqual([0.5, 2.5]);
   });
 
   it('FedAvgM: m = 0.9 m + delta; x + m (lr 1)', () => {
@@ -119,24 +138,55 @@ describe('robust strategies', () => {
     expect(selected).toEqual([0]);
     const k = robust({ name: 'krum', f: 1 }).aggregateRobust(Float32Array.of(1), new MemoryUpdateSet(updates), null);
     expect([...k.weights]).toEqual([1]);
-    const mk = robust({ name: 'multi-krum', f: 1 }).aggregateRobust(Float32Array.of(1), new MemoryUpdateSet(updates), null);
+    const mk = robust({ name: 'multi-krum', f: 1 }).aggregateRobust(
+      Float32Array.of(1),
+      new MemoryUpdateSet(updates),
+      null,
+    );
     expect(mk.selected).toEqual([0, 1, 2]);
     expect(mk.weights[0]).toBeCloseTo(1, 6);
   });
 
   it('median and trimmed mean through the strategy, block by block', () => {
-    const updates = [Float32Array.of(1, -1, 0), Float32Array.of(2, -2, 0), Float32Array.of(3, -3, 0), Float32Array.of(-100, 100, 50)];
-    const med = robust({ name: 'median' }).aggregateRobust(Float32Array.of(0, 0, 0), new MemoryUpdateSet(updates), null);
+    const updates = [
+      Float32Array.of(1, -1, 0),
+      Float32Array.of(2, -2, 0),
+      Float32Array.of(3, -3, 0),
+      Float32Array.of(-100, 100, 50),
+    ];
+    const med = robust({ name: 'median' }).aggregateRobust(
+      Float32Array.of(0, 0, 0),
+      new MemoryUpdateSet(updates),
+      null,
+    );
     expect([...med.weights]).toEqual([1.5, -1.5, 0]);
-    const tm = robust({ name: 'trimmed-mean' }).aggregateRobust(Float32Array.of(0, 0, 0), new MemoryUpdateSet(updates), null);
+    const tm = robust({ name: 'trimmed-mean' }).aggregateRobust(
+      Float32Array.of(0, 0, 0),
+      new MemoryUpdateSet(updates),
+      null,
+    );
     expect([...tm.weights]).toEqual([1.5, -1.5, 0]);
   });
 
   it('robust strategies are refused with secure aggregation, naming the field', () => {
     for (const name of ['krum', 'multi-krum', 'trimmed-mean', 'median'])
-      expect(() => parseExperiment({ ...HEART_DISEASE.experiment, clients: { min: 4 }, strategy: { name }, secagg: { mode: 'secagg' } })).toThrow(
+      expect(() =>
+        parseExperiment({
+          ...HEART_DISEASE.experiment,
+          clients: { min: 4 },
+          strategy: { name },
+          secagg: { mode: 'secagg' },
+        }),
+      ).toThrow(
         new RegExp(`strategy\\.name: ${name} needs every site's individual update, which secure aggregation hides`),
       );
-    expect(() => parseExperiment({ ...HEART_DISEASE.experiment, clients: { min: 4 }, strategy: { name: 'fedadam' }, secagg: { mode: 'secagg' } })).not.toThrow();
+    expect(() =>
+      parseExperiment({
+        ...HEART_DISEASE.experiment,
+        clients: { min: 4 },
+        strategy: { name: 'fedadam' },
+        secagg: { mode: 'secagg' },
+      }),
+    ).not.toThrow();
   });
 });

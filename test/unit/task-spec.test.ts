@@ -2,8 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { taskSpecFor } from '../../coordinator/rounds/task-spec';
 import { parseExperiment } from '../../shared/config/load';
-import { encodeTaskSpec, parseTaskSpec } from '../../shared/protocol/task-spec';
 import type { TaskSpec__Output } from '../../shared/protocol/load';
+import { encodeTaskSpec, parseTaskSpec } from '../../shared/protocol/task-spec';
 import { HEART_DISEASE } from '../../simulation/datasets';
 
 /** The spec as the worker receives it (proto-loader fills absent fields with defaults). */
@@ -11,7 +11,17 @@ function overTheWire(spec: ReturnType<typeof encodeTaskSpec>): TaskSpec__Output 
   return {
     dataJson: spec.dataJson ?? '',
     modelJson: spec.modelJson ?? '',
-    train: spec.train ? { epochs: 0, batchSize: 0, learningRate: 0, optimizer: '', proximalMu: 0, restrictedSoftmax: false, ...spec.train } : null,
+    train: spec.train
+      ? {
+          epochs: 0,
+          batchSize: 0,
+          learningRate: 0,
+          optimizer: '',
+          proximalMu: 0,
+          restrictedSoftmax: false,
+          ...spec.train,
+        }
+      : null,
     dpClip: Number(spec.dpClip ?? 0),
     secure: spec.secure ?? false,
     seed: String(spec.seed ?? 0),
@@ -20,12 +30,31 @@ function overTheWire(spec: ReturnType<typeof encodeTaskSpec>): TaskSpec__Output 
 
 const record = (extra: object) => {
   const config = parseExperiment({ ...HEART_DISEASE.experiment, ...extra });
-  return { id: 'e', name: 'e', status: 'running' as const, config, createdAt: 0, updatedAt: 0, round: 1, committed: 0, phase: '', stats: { age: { fill: 54, mean: 54, std: 9 } } };
+  return {
+    id: 'e',
+    name: 'e',
+    status: 'running' as const,
+    config,
+    createdAt: 0,
+    updatedAt: 0,
+    round: 1,
+    committed: 0,
+    phase: '',
+    stats: { age: { fill: 54, mean: 54, std: 9 } },
+  };
 };
 
 describe('task spec', () => {
   it('carries the round training settings, the DP clip, secure aggregation and the federation statistics', () => {
-    const spec = taskSpecFor(record({ strategy: { name: 'fedprox', mu: 0.5 }, dp: { noise: 1, clip: 0.7 }, secagg: { mode: 'secaggplus' }, clients: { min: 3 } }), 2);
+    const spec = taskSpecFor(
+      record({
+        strategy: { name: 'fedprox', mu: 0.5 },
+        dp: { noise: 1, clip: 0.7 },
+        secagg: { mode: 'secaggplus' },
+        clients: { min: 3 },
+      }),
+      2,
+    );
     const back = parseTaskSpec(overTheWire(encodeTaskSpec(spec)), 't1');
     expect(back).toEqual(spec);
     expect(back.train.proximalMu).toBe(0.5); // set by the strategy for this round
@@ -33,7 +62,14 @@ describe('task spec', () => {
     expect(back.secure).toBe(true);
     expect(back.data.format === 'csv' && back.data.stats?.['age']?.mean).toBe(54);
     // Nothing else of the experiment travels: no strategy, rounds, timeouts or DP noise settings.
-    expect(Object.keys(encodeTaskSpec(spec)).sort()).toEqual(['dataJson', 'dpClip', 'modelJson', 'secure', 'seed', 'train']);
+    expect(Object.keys(encodeTaskSpec(spec)).sort()).toEqual([
+      'dataJson',
+      'dpClip',
+      'modelJson',
+      'secure',
+      'seed',
+      'train',
+    ]);
   });
 
   it('without DP the clip is absent, not zero', () => {
@@ -44,7 +80,9 @@ describe('task spec', () => {
     const good = overTheWire(encodeTaskSpec(taskSpecFor(record({}), 1)));
     expect(() => parseTaskSpec(null, 't9')).toThrow(/task t9 carries no spec/);
     expect(() => parseTaskSpec({ ...good, dataJson: '{' }, 't9')).toThrow(/data_json is not JSON/);
-    expect(() => parseTaskSpec({ ...good, modelJson: JSON.stringify({ zoo: 'resnet' }) }, 't9')).toThrow(/task t9 spec: model/);
+    expect(() => parseTaskSpec({ ...good, modelJson: JSON.stringify({ zoo: 'resnet' }) }, 't9')).toThrow(
+      /task t9 spec: model/,
+    );
     expect(() => parseTaskSpec({ ...good, dpClip: -1 }, 't9')).toThrow(/dpClip/);
   });
 });

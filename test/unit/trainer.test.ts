@@ -2,9 +2,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../shared/models/backend';
+import { presentClasses, restrictToClasses, trainLocal } from '../../shared/models/train';
 import { buildModel } from '../../shared/models/zoo';
 import { rng } from '../../shared/random';
-import { presentClasses, restrictToClasses, trainLocal } from '../../shared/models/train';
 
 const CLASSES = 5;
 const DIM = 6;
@@ -43,7 +43,7 @@ describe('restricted softmax (FedRS)', () => {
     expect(got[0]![0]).toBe(0);
   });
 
-  it('a site with two of five classes leaves the other classes\' outputs untouched; plain training pushes them down', async () => {
+  it("a site with two of five classes leaves the other classes' outputs untouched; plain training pushes them down", async () => {
     const data = twoClassSite();
     const train = { epochs: 5, batchSize: 10, learningRate: 0.1, optimizer: 'sgd' as const, proximalMu: 0 };
     const plain = buildModel({ zoo: '2nn' }, DIM, CLASSES, 7);

@@ -6,10 +6,21 @@ import { routeShares } from '../../../shared/secagg/server';
 import type { SecAggState } from './state';
 
 /** What the client of `site` is sent in `stage` (without the task id, which the task adds). */
-export function stageRequest(state: SecAggState, stage: SecAggStage, site: string, deadline: number): Omit<SecAggRequest, 'taskId' | 'stage'> {
+export function stageRequest(
+  state: SecAggState,
+  stage: SecAggStage,
+  site: string,
+  deadline: number,
+): Omit<SecAggRequest, 'taskId' | 'stage'> {
   // A task left over from an earlier stage (a retried job) must not run against the newer state.
-  if (state.stage !== stage) throw new TaskError(`secure aggregation is at ${state.stage}, not ${stage}`, 'WRONG_STAGE');
-  const base = { experimentId: state.experimentId, round: state.round, attempt: state.attempt, deadlineUnixMs: deadline };
+  if (state.stage !== stage)
+    throw new TaskError(`secure aggregation is at ${state.stage}, not ${stage}`, 'WRONG_STAGE');
+  const base = {
+    experimentId: state.experimentId,
+    round: state.round,
+    attempt: state.attempt,
+    deadlineUnixMs: deadline,
+  };
   const b = (x: string) => Buffer.from(x, 'base64');
   switch (state.stage) {
     case 'advertise-keys':
@@ -24,7 +35,12 @@ export function stageRequest(state: SecAggState, stage: SecAggStage, site: strin
       };
     case 'masked-input': {
       const mine = routeShares(state.sealed, state.sharers).get(site) ?? [];
-      return { ...base, shares: mine.map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })), sharers: state.sharers, quant: state.quant };
+      return {
+        ...base,
+        shares: mine.map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })),
+        sharers: state.sharers,
+        quant: state.quant,
+      };
     }
     case 'unmasking': {
       const alive = new Set(state.survivors);

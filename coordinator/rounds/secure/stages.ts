@@ -1,33 +1,43 @@
 // Secure aggregation as stages of the round, each a BullMQ flow (parent `secagg` with one task per
 // client): advertise-keys -> share-keys -> masked-input -> unmasking -> aggregating. The coordinator
 // only ever holds public keys, sealed shares, masked vectors, and the unmasked sum.
-import type { Job } from 'bullmq';
+
 import fs from 'node:fs';
+import type { Job } from 'bullmq';
 import { type ExperimentConfig, SECAGG_STAGES } from '../../../shared/config/schema';
 import { rng, sample, seedOf } from '../../../shared/random';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
 import { addMasked, unmaskSum } from '../../../shared/secagg/server';
+import { totalSize } from '../../../shared/tensors/weights';
+import { DifferentialPrivacy } from '../../privacy/differential-privacy';
 import { addStepWithTasks } from '../../queues/flows';
 import type { CommitJobData, SecAggJobData, TaskJobResult } from '../../queues/jobs';
-import { type RoundRef, jobIds, siteOfTaskJob } from '../../queues/names';
-import { DifferentialPrivacy } from '../../privacy/differential-privacy';
-import { createStrategy } from '../../strategies';
+import { jobIds, type RoundRef, siteOfTaskJob } from '../../queues/names';
 import { writeFileAtomic } from '../../store/atomic';
 import { readSpoolU32 } from '../../store/spool';
-import { totalSize } from '../../../shared/tensors/weights';
+import { createStrategy } from '../../strategies';
 import { openStep, type RoundContext } from '../context';
 import { evaluateCandidate } from '../evaluate';
 import { roundFailed } from '../finish';
 import { type AdvertisedKeys, readState, type SecAggState, type StateAt, writeState } from './state';
 
-export async function startSecureAggregation(ctx: RoundContext, ref: RoundRef, cfg: ExperimentConfig, commit: CommitJobData, q: number): Promise<void> {
+export async function startSecureAggregation(
+  ctx: RoundContext,
+  ref: RoundRef,
+  cfg: ExperimentConfig,
+  commit: CommitJobData,
+  q: number,
+): Promise<void> {
   const prevSpecs = ctx.checkpoints.readMeta(ref.experimentId, ref.round - 1).specs;
   const trained = commit.participants;
   const n = trained.length;
   const registry = new Map((await ctx.registry.all()).map((w) => [w.site, w]));
-  const declared = trained.reduce((a, s) => a + (registry.get(s)?.datasets.reduce((x, d) => x + d.examples, 0) ?? 0), 0);
+  const declared = trained.reduce(
+    (a, s) => a + (registry.get(s)?.datasets.reduce((x, d) => x + d.examples, 0) ?? 0),
+    0,
+  );
   const sa = cfg.secagg;
   const dp = DifferentialPrivacy.of(cfg);
   const state: SecAggState = {
@@ -87,7 +97,13 @@ async function enqueueStage(ctx: RoundContext, state: SecAggState): Promise<void
     .filter((w): w is NonNullable<typeof w> => Boolean(w));
   await ctx.records.update(state.experimentId, { phase: stage });
   const data: SecAggJobData = { ...ref, stage };
-  await addStepWithTasks(ctx.flows, { name: 'secagg', data, jobId: jobIds.secagg(ref, stage) }, ref, { kind: 'secagg', stage }, workers);
+  await addStepWithTasks(
+    ctx.flows,
+    { name: 'secagg', data, jobId: jobIds.secagg(ref, stage) },
+    ref,
+    { kind: 'secagg', stage },
+    workers,
+  );
 }
 
 /** Simulation only: picks `count` clients to vanish after `stage` (seeded per round). */
@@ -98,7 +114,12 @@ function simulatedDropouts(cfg: ExperimentConfig, state: SecAggState, among: str
 }
 
 /** Whether every secret the unmasking needs can be rebuilt from the sites in `from`. */
-function recoverable(state: SecAggState, peers: AdvertisedKeys[], needed: string[], from: Set<string>): string | undefined {
+function recoverable(
+  state: SecAggState,
+  peers: AdvertisedKeys[],
+  needed: string[],
+  from: Set<string>,
+): string | undefined {
   const graph = neighbourGraph(
     peers.map((p) => p.site),
     state.degree,
@@ -128,7 +149,8 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
     return `already past ${stage} (at ${state.stage})`;
   }
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'secagg');
-  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures())) state.commit.failures[siteOfTaskJob(key)] = `${stage}: ${reason}`;
+  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures()))
+    state.commit.failures[siteOfTaskJob(key)] = `${stage}: ${reason}`;
   state.stageMs[stage] = Date.now() - state.stageStartedAt;
   state.stageStartedAt = Date.now();
   let step: Step;
@@ -151,9 +173,20 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
   return `failed: ${step.failed}`;
 }
 
-async function advertised(ctx: RoundContext, cfg: ExperimentConfig, state: StateAt<'advertise-keys'>, results: TaskJobResult[]): Promise<Step> {
-  const keys = results.flatMap((r) => (r.secagg?.stage === 'advertise-keys' ? [{ site: r.site, cPk: r.secagg.cPk, sPk: r.secagg.sPk }] : []));
-  const gone = simulatedDropouts(cfg, state, keys.map((p) => p.site));
+async function advertised(
+  ctx: RoundContext,
+  cfg: ExperimentConfig,
+  state: StateAt<'advertise-keys'>,
+  results: TaskJobResult[],
+): Promise<Step> {
+  const keys = results.flatMap((r) =>
+    r.secagg?.stage === 'advertise-keys' ? [{ site: r.site, cPk: r.secagg.cPk, sPk: r.secagg.sPk }] : [],
+  );
+  const gone = simulatedDropouts(
+    cfg,
+    state,
+    keys.map((p) => p.site),
+  );
   state.simulatedDropouts.push(...gone);
   const peers = keys.filter((p) => !gone.includes(p.site)).sort((a, b) => a.site.localeCompare(b.site));
   if (peers.length < 3) return { failed: `${peers.length} clients advertised keys; at least 3 are needed` };
@@ -163,15 +196,23 @@ async function advertised(ctx: RoundContext, cfg: ExperimentConfig, state: State
     state.graphSeed,
   );
   for (const [s, ns] of graph)
-    if (ns.length < 2 || thresholdFor(ns.length, state.threshold) < 2) return { failed: `${s} would have ${ns.length} neighbours; secrets need a threshold of at least 2` };
+    if (ns.length < 2 || thresholdFor(ns.length, state.threshold) < 2)
+      return { failed: `${s} would have ${ns.length} neighbours; secrets need a threshold of at least 2` };
   await advance(ctx, { ...state, stage: 'share-keys', peers });
   return { done: `${peers.length} clients advertised keys` };
 }
 
-async function shared(ctx: RoundContext, cfg: ExperimentConfig, state: StateAt<'share-keys'>, results: TaskJobResult[]): Promise<Step> {
+async function shared(
+  ctx: RoundContext,
+  cfg: ExperimentConfig,
+  state: StateAt<'share-keys'>,
+  results: TaskJobResult[],
+): Promise<Step> {
   const sharers = results.map((r) => r.site).sort();
   const ok = new Set(sharers);
-  const sealed = results.flatMap((r) => (r.secagg?.stage === 'share-keys' ? r.secagg.shares : [])).filter((s) => ok.has(s.from) && ok.has(s.to));
+  const sealed = results
+    .flatMap((r) => (r.secagg?.stage === 'share-keys' ? r.secagg.shares : []))
+    .filter((s) => ok.has(s.from) && ok.has(s.to));
   const gone = simulatedDropouts(cfg, state, sharers);
   state.simulatedDropouts.push(...gone);
   const maskers = sharers.filter((s) => !gone.includes(s));
@@ -183,24 +224,38 @@ async function shared(ctx: RoundContext, cfg: ExperimentConfig, state: StateAt<'
   return { done: `${sharers.length} clients shared keys` };
 }
 
-async function masked(ctx: RoundContext, cfg: ExperimentConfig, state: StateAt<'masked-input'>, results: TaskJobResult[]): Promise<Step> {
+async function masked(
+  ctx: RoundContext,
+  cfg: ExperimentConfig,
+  state: StateAt<'masked-input'>,
+  results: TaskJobResult[],
+): Promise<Step> {
   const uploads = new Map(results.flatMap((r) => (r.spoolFile ? [[r.site, r.spoolFile] as const] : [])));
   const gone = simulatedDropouts(cfg, state, [...uploads.keys()]);
   state.simulatedDropouts.push(...gone);
   const survivors = [...uploads.keys()].filter((s) => !gone.includes(s)).sort();
   // Fewer than t survivors around any needed secret: fail now, before anything is revealed.
   const alive = new Set(survivors);
-  const problem = survivors.length < 2 ? `${survivors.length} masked inputs arrived` : recoverable(state, state.peers, state.sharers, alive);
+  const problem =
+    survivors.length < 2
+      ? `${survivors.length} masked inputs arrived`
+      : recoverable(state, state.peers, state.sharers, alive);
   if (problem) return { failed: problem };
   const sum = new Uint32Array(state.length);
   for (const site of survivors)
-    for (const { slice, offset } of readSpoolU32(uploads.get(site) ?? '')) addMasked(sum.subarray(offset, offset + slice.length), slice);
+    for (const { slice, offset } of readSpoolU32(uploads.get(site) ?? ''))
+      addMasked(sum.subarray(offset, offset + slice.length), slice);
   writeFileAtomic(ctx.paths.maskedSum(state.experimentId, state.round, state.attempt), new Uint8Array(sum.buffer));
   await advance(ctx, { ...state, stage: 'unmasking', survivors });
   return { done: `${survivors.length} masked inputs summed` };
 }
 
-async function unmasked(ctx: RoundContext, cfg: ExperimentConfig, state: StateAt<'unmasking'>, results: TaskJobResult[]): Promise<Step> {
+async function unmasked(
+  ctx: RoundContext,
+  cfg: ExperimentConfig,
+  state: StateAt<'unmasking'>,
+  results: TaskJobResult[],
+): Promise<Step> {
   const t0 = Date.now();
   const { experimentId, round, attempt } = state;
   const alive = new Set(state.survivors);
@@ -215,7 +270,11 @@ async function unmasked(ctx: RoundContext, cfg: ExperimentConfig, state: StateAt
     await unmaskSum(sum, {
       experiment: protocolContext(experimentId, attempt),
       round,
-      peers: state.peers.map((p) => ({ site: p.site, cPk: Buffer.from(p.cPk, 'base64'), sPk: Buffer.from(p.sPk, 'base64') })),
+      peers: state.peers.map((p) => ({
+        site: p.site,
+        cPk: Buffer.from(p.cPk, 'base64'),
+        sPk: Buffer.from(p.sPk, 'base64'),
+      })),
       graph: { degree: state.degree, threshold: state.threshold, graphSeed: state.graphSeed },
       sharers: state.sharers,
       survivors: state.survivors,

@@ -2,10 +2,10 @@
 // process (or this one after a restart) can run the next stage. Each stage adds what it learned, so
 // the state is a union by the stage now waiting for answers: no field is read before it exists.
 import fs from 'node:fs';
+import type { SecAggStage } from '../../../shared/config/schema';
 import type { CommitJobData } from '../../queues/jobs';
 import { writeFileAtomic } from '../../store/atomic';
 import type { StorePaths } from '../../store/paths';
-import type { SecAggStage } from '../../../shared/config/schema';
 
 /** A client's advertised public keys (base64). */
 export interface AdvertisedKeys {
