@@ -15,6 +15,7 @@ import { createLogger } from '../../shared/log/logger';
 import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
+import { AccordWorker } from '../../worker/client';
 
 export interface TestFederation {
   redis: PrivateRedis;
@@ -71,6 +72,54 @@ export async function startFederation(
       await coordinator.stop();
       client.disconnect();
       await redis.stop();
+    },
+  };
+}
+
+/** Starts one in-process worker per heart-disease site in `tokens` and waits until each is connected. */
+export async function startHeartWorkers(
+  fed: TestFederation,
+  tokens: Partial<Record<keyof typeof HEART_DISEASE.sites, string>>,
+): Promise<AccordWorker[]> {
+  const workers: AccordWorker[] = [];
+  for (const [site, token] of Object.entries(tokens) as [keyof typeof HEART_DISEASE.sites, string][]) {
+    const w = new AccordWorker({
+      coordinator: fed.address,
+      site,
+      token,
+      dataFile: HEART_DISEASE.sites[site],
+      log: createLogger(site, 'silent'),
+    });
+    void w.run();
+    await w.ready;
+    workers.push(w);
+  }
+  return workers;
+}
+
+/** A private redis-server and a client for one test file (started before its tests, stopped after). */
+export function usePrivateRedis(hooks: {
+  beforeAll: (f: () => Promise<void>) => void;
+  afterAll: (f: () => Promise<void>) => void;
+}): { readonly redis: Redis; readonly url: string } {
+  let server: PrivateRedis | undefined;
+  let client: Redis | undefined;
+  hooks.beforeAll(async () => {
+    server = await startPrivateRedis();
+    client = new Redis(redisOptions(server.url));
+  });
+  hooks.afterAll(async () => {
+    client?.disconnect();
+    await server?.stop();
+  });
+  return {
+    get redis() {
+      if (!client) throw new Error('the private Redis is not started yet (use it inside a test)');
+      return client;
+    },
+    get url() {
+      if (!server) throw new Error('the private Redis is not started yet (use it inside a test)');
+      return server.url;
     },
   };
 }

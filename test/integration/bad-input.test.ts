@@ -7,7 +7,7 @@ import { createLogger } from '../../shared/log/logger';
 import { firstNonFinite } from '../../shared/tensors/bytes';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { AccordWorker } from '../../worker/client';
-import { startFederation, type TestFederation } from '../helpers/federation';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
 import { Rogue, type RogueTask } from '../helpers/rogue';
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456', rogue: 'token-rogue-789' };
@@ -18,18 +18,7 @@ describe('bad input from workers', () => {
 
   beforeAll(async () => {
     fed = await startFederation(TOKENS);
-    for (const site of ['cleveland', 'hungary'] as const) {
-      const w = new AccordWorker({
-        coordinator: fed.address,
-        site,
-        token: TOKENS[site],
-        dataFile: HEART_DISEASE.sites[site],
-        log: createLogger(site, 'silent'),
-      });
-      void w.run();
-      await w.ready;
-      good.push(w);
-    }
+    good.push(...(await startHeartWorkers(fed, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
   });
 
   afterAll(async () => {

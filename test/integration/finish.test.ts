@@ -3,7 +3,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExperimentRecords, type RoundRecord } from '../../coordinator/experiments/records';
 import type { RoundContext } from '../../coordinator/rounds/context';
@@ -12,25 +11,16 @@ import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
 import { parseExperiment } from '../../shared/config/load';
 import { createLogger } from '../../shared/log/logger';
-import { redisOptions } from '../../shared/redis-url';
-import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
+
+import { usePrivateRedis } from '../helpers/federation';
 
 describe('ending an experiment', () => {
-  let server: PrivateRedis;
-  let redis: Redis;
-  beforeAll(async () => {
-    server = await startPrivateRedis();
-    redis = new Redis(redisOptions(server.url));
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    await server?.stop();
-  });
+  const db = usePrivateRedis({ beforeAll, afterAll });
 
   /** A context whose records check, whenever a status is set, that the report is already written. */
   function context(seen: string[]): RoundContext {
     const paths = new StorePaths(fs.mkdtempSync(path.join(os.tmpdir(), 'accord-finish-')));
-    const records = new ExperimentRecords(redis);
+    const records = new ExperimentRecords(db.redis);
     const update = records.update.bind(records);
     records.update = async (id, fields) => {
       if (fields.status)
@@ -85,10 +75,30 @@ describe('ending an experiment', () => {
   });
 
   it('lastRound: the highest round by number (10 after 9), without reading every round', async () => {
-    const records = new ExperimentRecords(redis);
+    const records = new ExperimentRecords(db.redis);
     expect(await records.lastRound('exp-none')).toBeUndefined();
-    for (const round of [2, 10, 9])
-      await records.putRound('exp-rounds', { round, meanSiteAccuracy: round / 10 } as RoundRecord);
+    const record = (round: number): RoundRecord => ({
+      ...{
+        round,
+        attempt: 1,
+        committedAt: round,
+        participants: ['a'],
+        failures: {},
+        trainLoss: 0.5,
+        strategy: 'fedavg',
+      },
+      ...{
+        siteEval: {},
+        siteAccuracy: {},
+        meanSiteAccuracy: round / 10,
+        accuracy: round / 10,
+        loss: 0.5,
+        evaluated: false,
+      },
+      ...{ train: {}, bytesDown: 0, bytesUp: 0, backends: {} },
+      durations: { trainMs: 0, aggregateMs: 0, evaluateMs: 0, totalMs: 0 },
+    });
+    for (const round of [2, 10, 9]) await records.putRound('exp-rounds', record(round));
     expect((await records.lastRound('exp-rounds'))?.round).toBe(10);
     expect((await records.rounds('exp-rounds')).at(-1)).toEqual(await records.lastRound('exp-rounds'));
   });

@@ -6,11 +6,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
 import { SpoolWriter } from '../../coordinator/store/spool';
-import { createLogger } from '../../shared/log/logger';
 import { SecAggClient } from '../../shared/secagg/client';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { AccordWorker } from '../../worker/client';
-import { startFederation, type TestFederation } from '../helpers/federation';
+import type { AccordWorker } from '../../worker/client';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
 import { Rogue } from '../helpers/rogue';
 import { correlation } from '../helpers/stats';
 
@@ -37,22 +35,11 @@ const ROGUE_TOKEN = 'token-rogue-secure-1';
 
 describe('secure aggregation over the wire', () => {
   let fed: TestFederation;
-  const workers: AccordWorker[] = [];
+  let workers: AccordWorker[] = [];
 
   beforeAll(async () => {
     fed = await startFederation({ ...TOKENS, rogue: ROGUE_TOKEN });
-    for (const site of Object.keys(TOKENS) as (keyof typeof TOKENS)[]) {
-      const w = new AccordWorker({
-        coordinator: fed.address,
-        site,
-        token: TOKENS[site],
-        dataFile: HEART_DISEASE.sites[site],
-        log: createLogger(site, 'silent'),
-      });
-      void w.run();
-      await w.ready;
-      workers.push(w);
-    }
+    workers = await startHeartWorkers(fed, TOKENS);
   });
   afterAll(async () => {
     for (const w of workers) w.stop();
