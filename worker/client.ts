@@ -1,16 +1,11 @@
 // The worker's connection: dials out to the coordinator (the only connection a site needs),
-// declares its data set (name and row count, never rows), reconnects with backoff, heartbeats,
-// receives global models, and hands tasks to the task runner and secure-aggregation stages one at a time.
+// declares the site (declaration.ts), reconnects with backoff, heartbeats, receives global models
+// (incoming.ts), and hands tasks to the task runner and secure-aggregation stages one at a time.
 
-import fs from 'node:fs';
-import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { countRows } from '../shared/data/csv';
-import { partitionSize } from '../shared/data/images';
 import { AccordError, AuthError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
 import { type BackendChoice, initBackend } from '../shared/models/backend';
-import { ChunkReceiver } from '../shared/protocol/chunks';
 import {
   CHANNEL_OPTIONS,
   type CoordinatorMessage__Output,
@@ -18,23 +13,18 @@ import {
   loadProtocol,
   type WorkerMessage,
 } from '../shared/protocol/load';
-import { copyF32Bytes } from '../shared/tensors/bytes';
-import { totalSize } from '../shared/tensors/weights';
 import { AuditLog } from './audit';
+import { helloFor } from './declaration';
+import { IncomingModels } from './incoming';
 import type { WorkerOptions } from './options';
 import type { Outbox } from './outbox';
 import { SecureStages } from './secure-stages';
 import { type ModelTask, TaskRunner } from './tasks';
 
-export const ACCORD_VERSION = '0.1.0';
+export { ACCORD_VERSION } from './declaration';
 export type { WorkerOptions } from './options';
 
 type Stream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
-
-/** A task whose global model is still arriving. */
-interface IncomingTask extends ModelTask {
-  receiver: ChunkReceiver;
-}
 
 export class AccordWorker implements Outbox {
   private client?: FederationClient;
@@ -43,7 +33,7 @@ export class AccordWorker implements Outbox {
   private backoffMs = 500;
   private heartbeat?: NodeJS.Timeout;
   private backend?: BackendChoice;
-  private incoming = new Map<string, IncomingTask>();
+  private readonly incoming = new IncomingModels();
   /** Tasks run one at a time, in arrival order. */
   private queue: Promise<void> = Promise.resolve();
   private readonly tasks: TaskRunner;
@@ -149,27 +139,7 @@ export class AccordWorker implements Outbox {
       reconnect(e.details || e.message);
     });
     stream.on('end', () => reconnect('stream ended'));
-    const rows = fs.statSync(this.opts.dataFile).isDirectory()
-      ? partitionSize(this.opts.dataFile, this.opts.partition)
-      : countRows(this.opts.dataFile);
-    void this.send({
-      hello: {
-        siteId: this.opts.site,
-        token: this.opts.token,
-        datasets: [
-          {
-            name:
-              path.basename(this.opts.dataFile) +
-              (this.opts.partition ? `#${this.opts.partition.scheme}-${this.opts.partition.index}` : ''),
-            examples: rows,
-          },
-        ],
-        backend: this.backend!.backend,
-        version: ACCORD_VERSION,
-        tfjsVersion: this.backend!.tfjsVersion,
-        device: this.backend!.device,
-      },
-    });
+    if (this.backend) void this.send({ hello: helloFor(this.opts, this.backend) });
   }
 
   /** Sends one message, logging it to the audit log first; waits when the stream is full. */
@@ -197,39 +167,27 @@ export class AccordWorker implements Outbox {
         return;
       }
       case 'trainTask':
-      case 'evaluateTask': {
-        const header = (msg.trainTask ?? msg.evaluateTask)!.header!;
-        const specs = header.tensors.map((t) => ({ name: t.name, shape: [...t.shape] }));
-        const values = new Float32Array(totalSize(specs));
-        const task: IncomingTask = {
-          kind: msg.body === 'trainTask' ? 'train' : 'evaluate',
-          header,
-          specs,
-          values,
-          cancelled: false,
-          receiver: new ChunkReceiver(values.length, (bytes, off) => copyF32Bytes(values, bytes, off), 'global model'),
-        };
-        this.incoming.set(header.taskId, task);
+        if (msg.trainTask?.header) this.incoming.start('train', msg.trainTask.header);
         return;
-      }
+      case 'evaluateTask':
+        if (msg.evaluateTask?.header) this.incoming.start('evaluate', msg.evaluateTask.header);
+        return;
       case 'modelChunk': {
-        const c = msg.modelChunk!;
-        const task = this.incoming.get(c.taskId);
-        if (!task) return;
+        const c = msg.modelChunk;
+        if (!c) return;
+        let task: ModelTask | undefined;
         try {
-          task.receiver.accept(c);
+          task = this.incoming.accept(c);
         } catch (e) {
-          this.incoming.delete(c.taskId);
           void this.sendError(c.taskId, e);
           return;
         }
-        if (task.receiver.complete) {
-          // Kept in `incoming` until it ran, so a Cancel still reaches it while it waits or trains.
+        const ready = task;
+        if (ready)
           this.enqueue(async () => {
-            if (!task.cancelled && !this.stopped) await this.tasks.execute(task);
-            this.incoming.delete(c.taskId);
+            if (!ready.cancelled && !this.stopped) await this.tasks.execute(ready);
+            this.incoming.done(c.taskId);
           });
-        }
         return;
       }
       case 'statsTask': {
@@ -243,8 +201,7 @@ export class AccordWorker implements Outbox {
         return;
       }
       case 'cancel': {
-        const t = this.incoming.get(msg.cancel!.taskId);
-        if (t) t.cancelled = true;
+        this.incoming.cancel(msg.cancel!.taskId);
         this.log.warn({ task: msg.cancel!.taskId, reason: msg.cancel!.reason }, 'task cancelled by coordinator');
         return;
       }

@@ -35,6 +35,7 @@ export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated
 export type { FederationClient, FederationHandlers } from './generated/accord/v1/Federation';
 export type { Hello__Output } from './generated/accord/v1/Hello';
 export type { Metrics__Output } from './generated/accord/v1/Metrics';
+export type { ModelChunk__Output } from './generated/accord/v1/ModelChunk';
 export type { SecAggRequest, SecAggRequest__Output } from './generated/accord/v1/SecAggRequest';
 export type { TaskHeader, TaskHeader__Output } from './generated/accord/v1/TaskHeader';
 export type { TaskSpec as TaskSpecMessage, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
