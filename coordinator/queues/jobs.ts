@@ -3,7 +3,7 @@
 import type { SecAggStage } from '../../shared/config/schema';
 import type { SecureSummary } from '../experiments/records';
 import type { RoundPrivacyCost } from '../privacy/differential-privacy';
-import type { TaskKind, TaskOutcome } from '../sessions/session';
+import type { TaskKind, TaskOutcome } from '../sessions/task';
 import type { RoundRef } from './names';
 
 export interface SelectJobData extends RoundRef {

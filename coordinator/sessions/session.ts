@@ -1,83 +1,17 @@
 // One connected worker: its gRPC stream, identity and liveness, and the tasks in flight on it.
 // Every inbound message is validated; a bad update fails only its task, never the session or the round.
 import type * as grpc from '@grpc/grpc-js';
-import type { SecAggStage } from '../../shared/config/schema';
 import { AccordError, isErrorCode, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
-import type { CoordinatorMessage, SecAggRequest, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
-import { encodeTaskSpec, type TaskSpec } from '../../shared/protocol/task-spec';
-import { type FlatWeights, totalSize } from '../../shared/tensors/weights';
+import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
+import { encodeTaskSpec } from '../../shared/protocol/task-spec';
+import { totalSize } from '../../shared/tensors/weights';
+import { validateSecAggAnswer } from './secagg-answer';
+import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task';
 import { type ValidHello, validateMetrics } from './validate';
 
-export type TaskKind = 'train' | 'evaluate' | 'secagg' | 'stats';
-
-/**
- * Receives an uploaded vector chunk by chunk. The caller decides where uploads go (the round steps
- * spool them to files); the session only streams validated bytes into it.
- */
-export interface UploadSink {
-  write(bytes: Uint8Array, offset: number): void;
-  /** Resolves with the file that now holds the whole upload. */
-  commit(): Promise<string>;
-  abort(): void;
-}
-
-interface TaskBase {
-  taskId: string;
-  experimentId: string;
-  round: number;
-  attempt: number;
-  deadline: number;
-}
-
-/** One task for one site. */
-export type TaskRequest =
-  | (TaskBase & {
-      kind: 'train';
-      spec: TaskSpec;
-      weights: FlatWeights;
-      /** Opens where the delta goes; null under secure aggregation (the worker keeps its delta). */
-      upload: (() => UploadSink) | null;
-    })
-  | (TaskBase & { kind: 'evaluate'; spec: TaskSpec; weights: FlatWeights })
-  | (TaskBase & { kind: 'stats'; spec: TaskSpec })
-  | (TaskBase & {
-      kind: 'secagg';
-      stage: SecAggStage;
-      request: Omit<SecAggRequest, 'taskId' | 'stage'>;
-      /** masked-input: the masked vector's length and where it goes; null for the other stages. */
-      upload: { values: number; open: () => UploadSink } | null;
-    });
-
-/** A train task whose delta the worker keeps for secure aggregation: it answers with metrics only. */
-function keepsDelta(req: TaskRequest): boolean {
-  return req.kind === 'train' && req.upload === null;
-}
-
-/** A stage answer in JSON-safe form (bytes as base64), as BullMQ stores job results. */
-export type SecAggAnswer =
-  | { stage: 'advertise-keys'; cPk: string; sPk: string }
-  | { stage: 'share-keys'; shares: { from: string; to: string; sealed: string }[] }
-  /** Answered by uploading the masked vector (TaskOutcome.spoolFile). */
-  | { stage: 'masked-input' }
-  | { stage: 'unmasking'; revealed: { owner: string; kind: 'self-seed' | 'mask-key'; share: string }[] };
-
-export interface TaskOutcome {
-  examples: number;
-  metrics: Record<string, number>;
-  spoolFile?: string;
-  secagg?: SecAggAnswer;
-  bytesDown: number;
-  bytesUp: number;
-  durationMs: number;
-}
-
-const isRevealKind = (k: string): k is 'self-seed' | 'mask-key' => k === 'self-seed' || k === 'mask-key';
-
-/** Bounds on what one stage answer may carry. */
-const MAX_SHARES = 4096;
-const MAX_SEALED_BYTES = 1024;
+export type { SecAggAnswer, TaskKind, TaskOutcome, TaskRequest, UploadSink } from './task';
 
 interface ActiveTask {
   req: TaskRequest;
@@ -337,41 +271,10 @@ export class Session {
       const stage = task.req.stage;
       if (r.stage !== stage)
         throw new ProtocolError(`answer for stage ${r.stage}, task ${r.taskId} is stage ${stage}`, 'WRONG_STAGE');
-      if (task.req.upload)
+      if (stage === 'masked-input')
         throw new ProtocolError(`stage ${stage} is answered by uploading the masked vector`, 'WRONG_STAGE');
       if (task.secagg) throw new ProtocolError(`stage ${stage} answered twice`, 'DUPLICATE_ANSWER');
-      if (r.shares.length > MAX_SHARES || r.revealed.length > MAX_SHARES)
-        throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
-      const b64 = (b: Buffer) => b.toString('base64');
-      let answer: SecAggAnswer;
-      if (stage === 'advertise-keys') {
-        if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32)
-          throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
-        answer = { stage, cPk: b64(r.cPk), sPk: b64(r.sPk) };
-      } else if (stage === 'share-keys') {
-        const shares = r.shares.map((x) => {
-          // A site can only speak for itself: shares it relays must come from it.
-          if (x.from !== this.site)
-            throw new ProtocolError(
-              `share-keys: ${this.site} sent a share claiming to be from ${x.from}`,
-              'FORGED_SENDER',
-            );
-          if (x.sealed.byteLength > MAX_SEALED_BYTES)
-            throw new ProtocolError('share-keys: sealed share too large', 'TOO_LARGE');
-          return { from: x.from, to: x.to, sealed: b64(x.sealed) };
-        });
-        answer = { stage, shares };
-      } else {
-        // masked-input was refused above (it is answered by an upload), so this is unmasking.
-        const revealed = r.revealed.map((x) => {
-          const kind = x.kind;
-          if (!isRevealKind(kind)) throw new ProtocolError(`unmasking: unknown share kind "${kind}"`, 'BAD_SHARE');
-          if (x.share.byteLength !== 33) throw new ProtocolError('unmasking: shares are 33 bytes', 'BAD_SHARE');
-          return { owner: x.owner, kind, share: b64(x.share) };
-        });
-        answer = { stage: 'unmasking', revealed };
-      }
-      task.secagg = answer;
+      task.secagg = validateSecAggAnswer(this.site, stage, r);
       this.finish(task);
     } catch (e) {
       this.reject(r.taskId, e instanceof AccordError ? e : new ProtocolError(String(e)));
