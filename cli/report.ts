@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records';
 import { buildReport } from '../coordinator/experiments/report';
 import { AccordError } from '../shared/errors';
-import { pct } from '../shared/format';
+import { epsilonWithTerms, pct } from '../shared/format';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { action, connectRedis, printJson } from './common';
 
@@ -48,6 +48,11 @@ export function register(program: Command): void {
             `${rec.id} (${rec.name}): ${rec.status}, ${report.rounds.length}/${rec.config.rounds} rounds committed\n\n`,
           );
           process.stdout.write(roundTable(report));
+          const last = report.rounds.at(-1)?.privacy;
+          if (last && report.privacy)
+            process.stdout.write(
+              `\nepsilon ${epsilonWithTerms(last)}\n${report.privacy.statement}; not covered: ${report.privacy.notCovered}\n`,
+            );
           for (const e of report.events) process.stdout.write(`! ${new Date(e.at).toISOString()} ${e.message}\n`);
         } finally {
           redis.disconnect();

@@ -51,6 +51,7 @@ interface SimulateFlags {
   dpClip?: number;
   dpDelta?: number;
   dpMaxEpsilon?: number;
+  dpColludingSites?: number;
   json?: boolean;
 }
 
@@ -110,8 +111,8 @@ function attackFlag(spec: string): string {
 
 function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
   if (o.dpNoise === undefined && o.dpClip === undefined) {
-    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined)
-      throw new ConfigError('--dp-max-epsilon and --dp-delta need --dp-noise and --dp-clip');
+    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined || o.dpColludingSites !== undefined)
+      throw new ConfigError('--dp-max-epsilon, --dp-delta and --dp-colluding-sites need --dp-noise and --dp-clip');
     return undefined;
   }
   if (o.dpNoise === undefined || o.dpClip === undefined)
@@ -120,6 +121,7 @@ function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
     noise: o.dpNoise,
     clip: o.dpClip,
     delta: o.dpDelta ?? 1e-5,
+    colludingSites: o.dpColludingSites ?? 0,
     ...(o.dpMaxEpsilon !== undefined ? { maxEpsilon: o.dpMaxEpsilon } : {}),
   };
 }
@@ -175,6 +177,11 @@ export function register(program: Command): void {
     .option('--dp-clip <c>', "differential privacy: L2 bound of each site's delta", positive())
     .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive())
     .option('--dp-max-epsilon <e>', 'stop before a round would spend more than this epsilon', positive())
+    .option(
+      '--dp-colluding-sites <t>',
+      'secure aggregation: sites that may collude with the coordinator; noise shares are scaled so the others suffice (default 0)',
+      numberFlag('a whole number >= 0', (n) => Number.isInteger(n) && n >= 0),
+    )
     .option('--json', 'print the report as JSON instead of a table')
     .action(
       action(async (o: SimulateFlags) => {

@@ -16,6 +16,7 @@ export function register(program: Command): void {
     .requiredOption('--site <name>', "this site's name")
     .option('--token <token>', "this site's token", process.env['ACCORD_TOKEN'])
     .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
+    .option('--dataset-name <name>', 'name declared for the data set (default "records"; the file name is never sent)')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
     .option('--tls-ca <file>', "CA certificate (PEM) that signed the coordinator's certificate: turns TLS on")
@@ -30,6 +31,7 @@ export function register(program: Command): void {
           site: string;
           token?: string;
           data: string;
+          datasetName?: string;
           audit?: string;
           backend: string;
           attack?: string;
@@ -59,6 +61,7 @@ export function register(program: Command): void {
             site: o.site,
             token: o.token,
             dataFile: o.data,
+            datasetName: o.datasetName,
             auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
             backend: o.backend as BackendName | 'auto',
             ...(o.attack ? { attack: parseAttack(o.attack) } : {}),

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentReport } from '../coordinator/experiments/report';
-import { pct } from '../shared/format';
+import { epsilonWithTerms, pct } from '../shared/format';
 import type { BaselineResult, Baselines } from './baselines';
 import { type ByzantineSites, scoreHonestSites } from './byzantine';
 
@@ -86,13 +86,14 @@ export function finalTable(r: SimulationReport): string {
       `accuracy by round        ${r.rounds.map((x) => (x.central ?? x).accuracy.toFixed(3)).join(' ')} (${r.rounds[0]?.central ? 'central test set' : 'federated'})`,
       `final central accuracy   ${f && lastCentral ? lastCentral.accuracy.toFixed(4) : '-'}`,
       `final federated accuracy ${f ? pct(f.accuracy) : '-'} (example-weighted over the round's selected sites)`,
+      ...(lastPrivacyOf(r) ? [`epsilon                  ${epsilonWithTerms(lastPrivacyOf(r)!)}`] : []),
     ];
     return `${lines.join('\n')}\n`;
   }
   const header = [
     'model',
     ...sites,
-    `mean${r.final?.epsilon !== undefined ? ` (epsilon ${r.final.epsilon.toFixed(2)})` : ''}`,
+    `mean${lastPrivacyOf(r) ? ` (epsilon ${epsilonWithTerms(lastPrivacyOf(r)!)})` : ''}`,
   ];
   const rows = [
     header,
@@ -119,18 +120,48 @@ function heading(r: SimulationReport, sites: string): string[] {
   ];
 }
 
+const lastPrivacyOf = (r: SimulationReport) => r.rounds.at(-1)?.privacy;
+
+/** The privacy paragraph of report.md: epsilon with its terms, the unit, what is not covered, sampling, noise. */
+function privacyLines(r: SimulationReport): string[] {
+  const cfg = r.experiment.config;
+  const last = lastPrivacyOf(r);
+  if (!cfg.dp || !r.privacy) return [];
+  return [
+    '',
+    `Differential privacy: clip ${cfg.dp.clip}, noise multiplier ${cfg.dp.noise}; epsilon after the last round ${last ? epsilonWithTerms(last, 3) : '-'}.`,
+    '',
+    `- Unit of privacy: ${r.privacy.statement}.`,
+    `- Not covered: ${r.privacy.notCovered}.`,
+    `- Sampling: ${r.privacy.sampling}.`,
+    `- Noise: ${r.privacy.noiseStatement}.` +
+      (cfg.secagg.mode !== 'off'
+        ? ` A site that drops takes its share with it, so a round's effective multiplier is z * sqrt((contributed - t) / (selected - t)) with t = ${r.privacy.colludingSites} (column "z eff").`
+        : ''),
+  ];
+}
+
+/** The epsilon column's header: the terms every figure in it holds under. */
+function epsilonColumnTerms(r: SimulationReport): string {
+  const p = r.privacy;
+  if (!p) return '';
+  return `site-level, delta ${p.delta}, q=1, ${p.noise === 'central' ? 'central noise' : `<= ${p.colludingSites} colluding`}`;
+}
+
 /** report.md for many simulated sites: one row per round instead of one column per site. */
 function manySitesMarkdown(r: SimulationReport): string {
   const lines = [
     ...heading(r, `${r.simulation.sites.length} simulated sites on ${r.simulation.processes - 1} worker processes`),
+    ...privacyLines(r),
     ...(r.experiment.stopped ? ['', `Stopped early: ${r.experiment.stopped}.`] : []),
     '',
-    '| round | sites | train loss | federated accuracy | central accuracy | up bytes | down bytes | ms |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| round | sites | train loss | federated accuracy | central accuracy | up bytes | down bytes | ms |${r.privacy ? ` epsilon (${epsilonColumnTerms(r)}) |` : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- |${r.privacy ? ' --- |' : ''}`,
   ];
   for (const x of r.rounds)
     lines.push(
-      `| ${x.round} | ${x.participants.length} | ${x.trainLoss.toFixed(4)} | ${x.evaluated ? pct(x.accuracy) : '-'} | ${x.central ? pct(x.central.accuracy) : '-'} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |`,
+      `| ${x.round} | ${x.participants.length} | ${x.trainLoss.toFixed(4)} | ${x.evaluated ? pct(x.accuracy) : '-'} | ${x.central ? pct(x.central.accuracy) : '-'} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |` +
+        (r.privacy ? ` ${x.privacy?.epsilon.toFixed(3) ?? '-'} |` : ''),
     );
   return `${lines.join('\n')}\n`;
 }
@@ -162,14 +193,7 @@ export function markdownReport(r: SimulationReport): string {
           : '') +
         '. The coordinator saw only masked vectors and their sum.',
     );
-  if (cfg.dp)
-    lines.push(
-      '',
-      `Differential privacy: clip ${cfg.dp.clip}, noise multiplier ${cfg.dp.noise}, delta ${cfg.dp.delta}; epsilon after the last round ${r.final?.epsilon?.toFixed(3) ?? '-'}.` +
-        (cfg.secagg.mode !== 'off'
-          ? ' Noise is split among clients; a client that drops takes its share with it, so the effective multiplier of a round is z * sqrt(contributed / selected) (column "z eff").'
-          : ''),
-    );
+  lines.push(...privacyLines(r));
   if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
   const dp = Boolean(cfg.dp);
   lines.push(
@@ -179,7 +203,7 @@ export function markdownReport(r: SimulationReport): string {
     '| round | train loss | ' +
       sites.join(' | ') +
       ' | mean | up bytes | down bytes | ms |' +
-      (dp ? ' epsilon | z eff |' : ''),
+      (dp ? ` epsilon (${epsilonColumnTerms(r)}) | z eff |` : ''),
     `| --- | --- | ${sites.map(() => '---').join(' | ')} | --- | --- | --- | --- |${dp ? ' --- | --- |' : ''}`,
   );
   for (const x of r.rounds)

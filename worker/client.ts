@@ -219,10 +219,15 @@ export class AccordWorker implements Outbox {
     this.queue = this.queue.then(run).catch((e: unknown) => this.log.error({ err: String(e) }, 'task runner failed'));
   }
 
+  /**
+   * Reports a failed task. The full text (which may quote a file path or a cell) stays in this site's
+   * log; what leaves is the code and the error's public message: a line and a column at most.
+   */
   async sendError(taskId: string, e: unknown): Promise<void> {
     const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
-    const message = e instanceof Error ? e.message : String(e);
-    this.log.error({ task: taskId, code, err: message }, 'task failed');
+    const local = e instanceof Error ? e.message : String(e);
+    this.log.error({ task: taskId, code, err: local }, 'task failed');
+    const message = e instanceof AccordError ? e.publicMessage : "WORKER_ERROR (details are in the site's own log)";
     await this.send({ error: { taskId, code, message } }).catch(() => undefined);
   }
 }

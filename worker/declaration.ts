@@ -1,7 +1,7 @@
 // What a site declares when it connects: its name, token, backend and one data set by name and row
-// count. Never rows, never column values.
+// count. Never rows, never column values, never the data file's path or name (unless the site names
+// the data set itself with --dataset-name).
 import fs from 'node:fs';
-import path from 'node:path';
 import { countRows } from '../shared/data/csv';
 import { partitionSize } from '../shared/data/images';
 import type { BackendChoice } from '../shared/models/backend';
@@ -15,10 +15,11 @@ export function helloFor(opts: WorkerOptions, backend: BackendChoice): NonNullab
     ? partitionSize(opts.dataFile, opts.partition)
     : countRows(opts.dataFile);
   const part = opts.partition ? `#${opts.partition.scheme}-${opts.partition.index}` : '';
+  const name = opts.datasetName ?? (fs.statSync(opts.dataFile).isDirectory() ? 'images' : 'records');
   return {
     siteId: opts.site,
     token: opts.token,
-    datasets: [{ name: path.basename(opts.dataFile) + part, examples: rows }],
+    datasets: [{ name: name + part, examples: rows }],
     backend: backend.backend,
     version: ACCORD_VERSION,
     tfjsVersion: backend.tfjsVersion,

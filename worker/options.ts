@@ -12,6 +12,8 @@ export interface WorkerOptions {
   token: string;
   /** The site's local data file (CSV). It is read here and never sent. */
   dataFile: string;
+  /** The data set's name in the site's declaration. Default "records" (a file) or "images" (a directory). */
+  datasetName?: string | undefined;
   /** TF.js backend: auto (tensorflow > wasm > cpu), or one of them. Default auto. */
   backend?: BackendName | 'auto';
   /** Where the audit log of sent messages goes. Default: no file (still logged at debug level). */

@@ -1,7 +1,7 @@
 // The site's side of secure aggregation: a trained delta waits here until the masked-input stage, and
 // only its quantised, masked form leaves. The protocol itself is in shared/secagg/client.ts.
 import crypto from 'node:crypto';
-import { AccordError } from '../shared/errors';
+import { ProtocolError } from '../shared/errors';
 import { addGaussianNoise } from '../shared/privacy/noise';
 import { chunkF32 } from '../shared/protocol/chunks';
 import type { SecAggRequest__Output, WorkerMessage } from '../shared/protocol/load';
@@ -71,16 +71,16 @@ export class SecureStages {
         });
       }
       default:
-        throw new AccordError('WRONG_STAGE', `unknown secure-aggregation stage "${req.stage}"`);
+        throw new ProtocolError(`unknown secure-aggregation stage "${req.stage}"`, 'WRONG_STAGE');
     }
   }
 
   /** Weighs, noises (the site's share of the DP noise), quantises and masks the kept delta, then uploads it. */
   private async maskedInput(req: SecAggRequest__Output, key: string): Promise<void> {
     const mine = this.deltas.get(key);
-    if (!mine) throw new AccordError('NO_UPDATE', `no trained update for round ${req.round} attempt ${req.attempt}`);
+    if (!mine) throw new ProtocolError(`no trained update for round ${req.round} attempt ${req.attempt}`, 'NO_UPDATE');
     const q = req.quant;
-    if (!q) throw new AccordError('BAD_REQUEST', 'masked-input without its quantisation spec');
+    if (!q) throw new ProtocolError('masked-input without its quantisation spec', 'BAD_REQUEST');
     const n = mine.delta.length;
     const weight = (q.uniformWeight ? 1 : mine.examples) / q.weightScale;
     const v = new Float32Array(n + 1);
@@ -99,7 +99,7 @@ export class SecureStages {
   private client(key: string): SecAggClient {
     const c = this.clients.get(key);
     if (!c)
-      throw new AccordError('WRONG_STAGE', `no secure-aggregation session ${key} (keys were not advertised here)`);
+      throw new ProtocolError(`no secure-aggregation session ${key} (keys were not advertised here)`, 'WRONG_STAGE');
     return c;
   }
 }

@@ -9,7 +9,7 @@ import { columnSumsToMetrics, type SiteData, siteColumnSums } from '../shared/da
 import type { SitePartition } from '../shared/data/images';
 import { inputSize } from '../shared/data/shape';
 import { loadSiteData } from '../shared/data/site';
-import { AccordError } from '../shared/errors';
+import { DataError, ProtocolError } from '../shared/errors';
 import type { Logger } from '../shared/log/logger';
 import { evaluateLocal, trainLocal } from '../shared/models/train';
 import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo';
@@ -90,7 +90,7 @@ export class TaskRunner {
   async columnSums(header: TaskHeader__Output): Promise<void> {
     try {
       const { data } = parseTaskSpec(header.spec, header.taskId);
-      if (data.format !== 'csv') throw new AccordError('WRONG_FORMAT', 'column statistics apply to CSV data only');
+      if (data.format !== 'csv') throw new DataError('column statistics apply to CSV data only', 'WRONG_FORMAT');
       const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
       const values = columnSumsToMetrics(sums, data.columns);
       await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: sums.rows, values } });
@@ -106,9 +106,9 @@ export class TaskRunner {
       const data = this.siteData(spec.data);
       const model = await this.model(spec, data);
       if (!sameSpecs(weightSpecs(model), task.specs))
-        throw new AccordError(
-          'WRONG_SHAPE',
+        throw new ProtocolError(
           `global model shapes ${JSON.stringify(task.specs.map((s) => s.shape))} do not match the local model`,
+          'WRONG_SHAPE',
         );
       setFlatWeights(model, { specs: task.specs, values: task.values });
       const before = await evaluateLocal(model, data.test, data.classes);

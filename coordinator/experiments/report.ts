@@ -1,4 +1,5 @@
 // The experiment report: the config used, every committed round, and the final figures.
+import { DifferentialPrivacy, type PrivacyGuarantee } from '../privacy/differential-privacy';
 import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from './records';
 
 export interface ExperimentReport {
@@ -22,6 +23,8 @@ export interface ExperimentReport {
     epsilon?: number;
     delta?: number;
   } | null;
+  /** With differential privacy: what the epsilon means (unit, sampling, who adds noise, collusion). */
+  privacy?: PrivacyGuarantee & { epsilon: number | null };
   backends: Record<string, string>;
   bytes: { down: number; up: number };
   events: { at: number; message: string }[];
@@ -35,6 +38,7 @@ export function buildReport(
   const last = rounds[rounds.length - 1];
   const backends: Record<string, string> = {};
   for (const r of rounds) for (const [site, t] of Object.entries(r.train)) backends[site] = t.backend;
+  const dp = DifferentialPrivacy.of(rec.config);
   return {
     experiment: {
       id: rec.id,
@@ -56,6 +60,9 @@ export function buildReport(
           ...(last.privacy ? { epsilon: last.privacy.epsilon, delta: last.privacy.delta } : {}),
         }
       : null,
+    ...(dp
+      ? { privacy: { ...dp.guarantee(rec.config.secagg.mode !== 'off'), epsilon: last?.privacy?.epsilon ?? null } }
+      : {}),
     backends,
     bytes: { down: rounds.reduce((a, r) => a + r.bytesDown, 0), up: rounds.reduce((a, r) => a + r.bytesUp, 0) },
     events,

@@ -70,10 +70,17 @@ export const roundRecordSchema = z.object({
       epsilon: z.number(),
       delta: z.number(),
       noiseMultiplier: z.number(),
-      /** Under secure aggregation, dropouts remove their noise shares: z * sqrt(contributed / expected). */
+      /** Under secure aggregation, dropouts and colluders remove noise shares: z * sqrt((m - t) / (n - t)). */
       effectiveNoiseMultiplier: z.number(),
+      /** q of the accountant (1: the seeded sample is public, so no amplification by subsampling). */
       samplingRate: z.number(),
+      /** The share of live sites this round sampled. */
+      sampledFraction: z.number(),
       clip: z.number(),
+      /** Who added the noise: the coordinator (central) or the sites under secure aggregation (distributed). */
+      noise: z.enum(['central', 'distributed']),
+      /** Colluding sites the distributed noise tolerates. */
+      colludingSites: z.number(),
     })
     .optional(),
   /** Secure aggregation summary of the round. */

@@ -2,7 +2,7 @@
 // round, and the workers connected to this federation. Rendered on the server from Redis, refreshed
 // every 5 s by the browser; no script, nothing to build.
 
-import { pct } from '../../shared/format';
+import { epsilonWithTerms, pct } from '../../shared/format';
 import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records';
 import type { WorkerEntry, WorkerRegistry } from '../sessions/registry';
 
@@ -47,7 +47,7 @@ export function renderDashboard(d: DashboardData): string {
     rec.config.secagg.mode === 'off' ? '-' : esc(rec.config.secagg.mode),
     pct(last?.meanSiteAccuracy),
     last?.central ? pct(last.central.accuracy) : '-',
-    last?.privacy ? last.privacy.epsilon.toFixed(2) : '-',
+    last?.privacy ? epsilonWithTerms(last.privacy) : '-',
     esc(rec.error ?? rec.stopped ?? ''),
   ]);
   const workers = d.workers.map((w) => [

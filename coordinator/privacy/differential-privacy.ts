@@ -2,7 +2,8 @@
 // server-side clipping, the Gaussian noise (added to the sum by the coordinator, or in shares by the
 // sites under secure aggregation), and the budget ledger that `select` and `commit` consult.
 // The unit of privacy is one site's whole update (site-level DP).
-// Names: the noise multiplier z (config `dp.noise`), the clip C, the sampling rate q.
+// Names: the noise multiplier z (config `dp.noise`), the clip C, the sampling rate q used by the
+// accountant, the colluding sites t the distributed noise tolerates.
 import type { ExperimentConfig } from '../../shared/config/schema';
 import { clipFactor } from '../../shared/privacy/clip';
 import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise';
@@ -11,15 +12,36 @@ import type { FitAccumulator } from '../strategies/strategy';
 
 type DpConfig = NonNullable<ExperimentConfig['dp']>;
 
-/** What one round costs: its sampling rate and the noise that actually reached the sum. */
+/** What one round costs: the sampling rate the accountant uses and the noise that reached the sum. */
 export interface RoundPrivacyCost {
+  /**
+   * q of the accountant: 1. The round's sample is drawn from the experiment seed and written into the
+   * round record, so anyone with the config can recompute it: no amplification by subsampling.
+   */
   samplingRate: number;
+  /** The share of live sites the round sampled (informational; not used by the accountant). */
+  sampledFraction: number;
   noiseMultiplier: number;
-  /** z * sqrt(contributed / expected): under secure aggregation, sites that dropped took their noise shares with them. */
+  /**
+   * The multiplier that reached the sum: z, or under secure aggregation z * sqrt((contributed - t) /
+   * (expected - t)) with t colluding sites (dropouts took their shares with them).
+   */
   effectiveNoiseMultiplier: number;
   /** Sites whose noise reached the sum, of those expected to add it. */
   contributed: number;
   expected: number;
+}
+
+/** What the reported epsilon means, stated in report.json and report.md beside it. */
+export interface PrivacyGuarantee {
+  unit: 'site';
+  statement: string;
+  notCovered: string;
+  sampling: string;
+  noise: 'central' | 'distributed';
+  noiseStatement: string;
+  colludingSites: number;
+  delta: number;
 }
 
 export class DifferentialPrivacy {
@@ -53,19 +75,62 @@ export class DifferentialPrivacy {
     if (this.dp.noise > 0) acc.perturb((sum) => addGaussianNoise(sum, this.dp.noise * this.dp.clip));
   }
 
-  /** Under secure aggregation: the standard deviation each of `sites` adds, so that all shares make N(0, (z C)^2). */
-  siteNoiseStd(sites: number): number {
-    return this.dp.noise > 0 ? perSiteNoiseStd(this.dp.noise * this.dp.clip, sites) : 0;
+  /** Sites that may collude with the coordinator (distributed noise only). */
+  get colludingSites(): number {
+    return this.dp.colludingSites;
   }
 
-  /** The cost of a round sampled at `samplingRate` whose sum got the noise of `contributed` of `expected` sites. */
-  roundCost(samplingRate: number, contributed: number, expected: number): RoundPrivacyCost {
+  /**
+   * Under secure aggregation: the standard deviation each of `sites` adds, so that the shares of all
+   * but the colluding sites make N(0, (z C)^2).
+   */
+  siteNoiseStd(sites: number): number {
+    return this.dp.noise > 0 ? perSiteNoiseStd(this.dp.noise * this.dp.clip, sites, this.dp.colludingSites) : 0;
+  }
+
+  /** The cost of a round whose sum got the coordinator's noise (central DP). */
+  centralRoundCost(sampledFraction: number, sites: number): RoundPrivacyCost {
     return {
-      samplingRate,
+      samplingRate: 1,
+      sampledFraction,
       noiseMultiplier: this.dp.noise,
-      effectiveNoiseMultiplier: effectiveNoiseMultiplier(this.dp.noise, contributed, expected),
+      effectiveNoiseMultiplier: this.dp.noise,
+      contributed: sites,
+      expected: sites,
+    };
+  }
+
+  /** The cost of a round whose sum got the noise shares of `contributed` of `expected` sites (secure aggregation). */
+  distributedRoundCost(sampledFraction: number, contributed: number, expected: number): RoundPrivacyCost {
+    const z = effectiveNoiseMultiplier(this.dp.noise, contributed, expected, this.dp.colludingSites);
+    return {
+      samplingRate: 1,
+      sampledFraction,
+      noiseMultiplier: this.dp.noise,
+      effectiveNoiseMultiplier: z,
       contributed,
       expected,
+    };
+  }
+
+  /** What the epsilon of an experiment run with `secure` aggregation means. */
+  guarantee(secure: boolean): PrivacyGuarantee {
+    const t = this.dp.colludingSites;
+    return {
+      unit: 'site',
+      statement:
+        `site-level (epsilon, delta = ${this.dp.delta}): adding or removing one site's whole update changes the ` +
+        'distribution of the released models by at most the reported epsilon',
+      notCovered:
+        "each site's training loss, evaluation metrics and example counts are sent without noise; the unit is a site, not one patient's record",
+      sampling:
+        'a fixed-size sample drawn from the experiment seed and recorded in each round, so it is public: no amplification by subsampling (q = 1)',
+      noise: secure ? 'distributed' : 'central',
+      noiseStatement: secure
+        ? `each site adds its share of the noise under secure aggregation; holds if at most ${t} site(s) collude with the coordinator`
+        : 'the coordinator adds the noise to the sum: holds against everyone who sees the models, if the coordinator is trusted to add it',
+      colludingSites: secure ? t : 0,
+      delta: this.dp.delta,
     };
   }
 

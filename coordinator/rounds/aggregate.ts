@@ -106,8 +106,8 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     if (out.selected) commit.robust = { selected: out.selected.map((i) => ordered[i]!.site) };
   }
   commit.aggregateMs = Date.now() - t0;
-  // The coordinator added all of the noise itself: every share counts.
-  if (dp) commit.dp = dp.roundCost(samplingRate, results.length, results.length);
+  // The coordinator added all of the noise itself.
+  if (dp) commit.dp = dp.centralRoundCost(samplingRate, results.length);
   await evaluateCandidate(ctx, ref, weights, state, commit);
   return `aggregated ${results.length} updates`;
 }

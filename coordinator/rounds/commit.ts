@@ -113,7 +113,10 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
             noiseMultiplier: d.dp.noiseMultiplier,
             effectiveNoiseMultiplier: d.dp.effectiveNoiseMultiplier,
             samplingRate: d.dp.samplingRate,
+            sampledFraction: d.dp.sampledFraction,
             clip: dp.clip,
+            noise: rec.config.secagg.mode !== 'off' ? ('distributed' as const) : ('central' as const),
+            colludingSites: rec.config.secagg.mode !== 'off' ? dp.colludingSites : 0,
           },
         }
       : {}),

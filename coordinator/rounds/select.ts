@@ -47,7 +47,10 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     // Stop before the budget would be exceeded: price the next round before running it. Planned
     // secure-aggregation dropouts remove noise shares: price the round with what will remain.
     const drop = cfg.secagg.mode !== 'off' ? (cfg.secagg.dropout?.count ?? 0) : 0;
-    const cost = dp.roundCost(k / live.length, Math.max(1, k - drop), k);
+    const cost =
+      cfg.secagg.mode !== 'off'
+        ? dp.distributedRoundCost(k / live.length, k - drop, k)
+        : dp.centralRoundCost(k / live.length, k);
     const why = dp.overBudget(ctx.checkpoints.readMeta(experimentId, round - 1).privacy, cost, round);
     if (why) {
       await stopExperiment(ctx, experimentId, why);

@@ -170,6 +170,14 @@ export const dpSchema = z
     delta: z.number().gt(0).lt(1).default(1e-5),
     /** Stop the experiment before a round would take epsilon above this. */
     maxEpsilon: z.number().positive().optional(),
+    /**
+     * Under secure aggregation each site adds a share of the noise. Sites that collude with the
+     * coordinator know their own shares and can subtract them, so the shares are scaled for this many
+     * colluding sites: the noise of the others alone still gives the reported epsilon. Default 0
+     * (no site colludes with the coordinator). Without secure aggregation the coordinator adds all
+     * of the noise itself and must be trusted to.
+     */
+    colludingSites: z.number().int().min(0).default(0),
   })
   .strict();
 
@@ -263,6 +271,18 @@ export const experimentSchema = z
         code: 'custom',
         path: ['strategy', 'name'],
         message: `${c.strategy.name} needs every site's individual update, which secure aggregation hides: use a linear strategy (fedavg) or set secagg.mode: off`,
+      });
+    if (c.dp && ROBUST_STRATEGIES.includes(c.strategy.name))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['strategy', 'name'],
+        message: `${c.strategy.name} cannot carry differential privacy (dp): it picks or combines individual updates without clipping their sum or adding noise, so no epsilon would hold; use fedavg (or another linear strategy) with dp, or drop dp`,
+      });
+    if (c.dp && c.secagg.mode !== 'off' && c.dp.colludingSites >= c.clients.min)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dp', 'colludingSites'],
+        message: `must be below clients.min (${c.clients.min}): a round needs at least one site outside the colluding group to add noise`,
       });
     if (c.secagg.mode !== 'off' && c.clients.min < 3)
       ctx.addIssue({

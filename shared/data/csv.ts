@@ -22,7 +22,10 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
       .map((c) => c.trim());
     const missingCols = cfg.columns.filter((c) => c !== cfg.label && !columns.includes(c));
     if (missingCols.length)
-      throw new DataError(`${source}: header lacks column(s) ${missingCols.join(', ')}`, 'MISSING_COLUMN');
+      throw new DataError(`${source}: header lacks column(s) ${missingCols.join(', ')}`, 'MISSING_COLUMN', {
+        line: 1,
+        ...(missingCols[0] !== undefined ? { column: missingCols[0] } : {}),
+      });
   }
   if (!columns.includes(cfg.label))
     throw new DataError(
@@ -37,13 +40,21 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
     const cells = line.split(',');
     const lineNo = i + 1 + (cfg.header ? 1 : 0);
     if (cells.length !== columns.length)
-      throw new DataError(`${source}:${lineNo}: ${cells.length} cells, expected ${columns.length}`);
+      throw new DataError(`${source}:${lineNo}: ${cells.length} cells, expected ${columns.length}`, 'DATA_INVALID', {
+        line: lineNo,
+      });
     const row = cells.map((c, j) => {
       const t = c.trim();
       if (missing.has(t)) return NaN;
       const v = Number(t);
-      if (!Number.isFinite(v))
-        throw new DataError(`${source}:${lineNo}: column ${columns[j]} has non-numeric value "${t}"`);
+      if (!Number.isFinite(v)) {
+        // Only a column the experiment names may be reported: a header of the site's own could say anything.
+        const column = columns[j];
+        throw new DataError(`${source}:${lineNo}: column ${column} has non-numeric value "${t}"`, 'DATA_INVALID', {
+          line: lineNo,
+          ...(column !== undefined && cfg.columns.includes(column) ? { column } : {}),
+        });
+      }
       return zeroMissing.has(j) && v === 0 ? NaN : v;
     });
     // A row without a label cannot be used for training or testing; skip it rather than guess.

@@ -24,14 +24,27 @@ export function addGaussianNoise(v: Float32Array, std: number): void {
 }
 
 /**
- * Distributed noise under secure aggregation: each of `expected` clients adds N(0, total^2 / expected),
- * so the sum carries N(0, total^2) when all of them contribute. With only `contributed` of them the
- * sum's standard deviation is total * sqrt(contributed / expected): dropouts weaken the noise.
+ * Distributed noise under secure aggregation, tolerating `colluding` sites that know (and can
+ * subtract) their own shares: each of `expected` sites adds N(0, total^2 / (expected - colluding)), so
+ * the shares of the other sites alone sum to N(0, total^2) when all of them contribute.
  */
-export function perSiteNoiseStd(totalStd: number, expected: number): number {
-  return totalStd / Math.sqrt(expected);
+export function perSiteNoiseStd(totalStd: number, expected: number, colluding = 0): number {
+  const honest = expected - colluding;
+  if (!(honest >= 1)) throw new RangeError(`${expected} sites cannot hide noise from ${colluding} colluding sites`);
+  return totalStd / Math.sqrt(honest);
 }
 
-export function effectiveNoiseMultiplier(multiplier: number, contributed: number, expected: number): number {
-  return multiplier * Math.sqrt(Math.min(1, contributed / expected));
+/**
+ * The noise multiplier that reaches the sum when `contributed` of `expected` sites added their shares
+ * and up to `colluding` of the contributors subtract theirs: z * sqrt((contributed - colluding) /
+ * (expected - colluding)). Dropouts and colluders weaken the noise; 0 means none is left.
+ */
+export function effectiveNoiseMultiplier(
+  multiplier: number,
+  contributed: number,
+  expected: number,
+  colluding = 0,
+): number {
+  const honest = Math.max(0, Math.min(contributed, expected) - colluding);
+  return multiplier * Math.sqrt(honest / Math.max(1, expected - colluding));
 }

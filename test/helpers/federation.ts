@@ -11,7 +11,7 @@ import { Coordinator } from '../../coordinator/server';
 import { TokenBook } from '../../coordinator/sessions/auth';
 import { parseExperiment } from '../../shared/config/load';
 import type { ExperimentInput } from '../../shared/config/schema';
-import { createLogger } from '../../shared/log/logger';
+import { createLogger, type Logger } from '../../shared/log/logger';
 import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
@@ -31,7 +31,7 @@ export interface TestFederation {
 
 export async function startFederation(
   tokens: Record<string, string>,
-  opts: { heartbeatMs?: number } = {},
+  opts: { heartbeatMs?: number; log?: Logger } = {},
 ): Promise<TestFederation> {
   const redis = await startPrivateRedis();
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-store-'));
@@ -44,7 +44,7 @@ export async function startFederation(
     heartbeatMs: opts.heartbeatMs ?? 1000,
     selectPollMs: 100,
     httpAddress: '127.0.0.1:0',
-    log: createLogger('coordinator', process.env['ACCORD_LOG_LEVEL'] ?? 'silent'),
+    log: opts.log ?? createLogger('coordinator', process.env['ACCORD_LOG_LEVEL'] ?? 'silent'),
   });
   await coordinator.start();
   const client = new Redis(redisOptions(redis.url));

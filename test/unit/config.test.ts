@@ -18,6 +18,24 @@ describe('experiment config', () => {
     expect(c.data.format === 'csv' && c.data.missing).toContain('?');
   });
 
+  it('refuses differential privacy with a strategy that cannot carry it, naming both', () => {
+    for (const name of ['median', 'krum', 'multi-krum', 'trimmed-mean'])
+      expect(() => parseExperiment({ ...base, strategy: { name }, dp: { noise: 1, clip: 1 } })).toThrow(
+        new RegExp(`strategy\\.name: ${name} cannot carry differential privacy \\(dp\\)`),
+      );
+    expect(
+      parseExperiment({ ...base, strategy: { name: 'fedadam' }, dp: { noise: 1, clip: 1 } }).dp?.colludingSites,
+    ).toBe(0);
+  });
+
+  it('refuses a collusion assumption that leaves no honest site to add noise', () => {
+    const secure = { ...base, secagg: { mode: 'secaggplus' }, clients: { min: 3 } };
+    expect(() => parseExperiment({ ...secure, dp: { noise: 1, clip: 1, colludingSites: 3 } })).toThrow(
+      /dp\.colludingSites: must be below clients\.min \(3\)/,
+    );
+    expect(parseExperiment({ ...secure, dp: { noise: 1, clip: 1, colludingSites: 2 } }).dp?.colludingSites).toBe(2);
+  });
+
   it('names the wrong field', () => {
     expect(() => parseExperiment({ ...base, rounds: 'many' })).toThrow(/rounds: .*number/);
     expect(() => parseExperiment({ ...base, clients: { min: 0 } })).toThrow(/clients\.min/);

@@ -29,8 +29,9 @@ describe('DifferentialPrivacy', () => {
 
   it('the ledger charges what the accountant computes, with dropouts lowering the noise', () => {
     const dp = DifferentialPrivacy.of(cfg({ noise: 1, clip: 1, delta: 1e-5, maxEpsilon: 10 }))!;
-    const full = dp.roundCost(1, 4, 4);
-    const dropped = dp.roundCost(1, 3, 4);
+    const full = dp.distributedRoundCost(0.5, 4, 4);
+    const dropped = dp.distributedRoundCost(0.5, 3, 4);
+    expect(full.samplingRate).toBe(1); // the seeded sample is public: no amplification
     expect(dropped.effectiveNoiseMultiplier).toBeCloseTo(Math.sqrt(0.75));
     let spent = dp.charge(undefined, full);
     spent = dp.charge(spent, dropped);

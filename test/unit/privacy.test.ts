@@ -34,6 +34,12 @@ describe('differential privacy', () => {
     expect(sd).toBeLessThan(2.03);
     expect(perSiteNoiseStd(2, 4)).toBe(1); // 4 clients x N(0, 1) = N(0, 4)
     expect(effectiveNoiseMultiplier(1, 3, 4)).toBeCloseTo(Math.sqrt(0.75));
+    // With t colluding sites the shares are sized so that the other n - t alone carry N(0, total^2).
+    expect(perSiteNoiseStd(2, 5, 1)).toBe(1); // 4 honest x N(0, 1) = N(0, 4) even if one site subtracts its share
+    expect(effectiveNoiseMultiplier(1, 5, 5, 1)).toBe(1);
+    expect(effectiveNoiseMultiplier(1, 3, 5, 1)).toBeCloseTo(Math.sqrt(2 / 4)); // two dropped, one may collude
+    expect(effectiveNoiseMultiplier(1, 1, 5, 1)).toBe(0); // no honest share left: no privacy
+    expect(() => perSiteNoiseStd(2, 3, 3)).toThrow(/cannot hide noise/);
   });
 
   it('RDP matches direct summation at integer orders', () => {

@@ -309,9 +309,15 @@ async function unmasked(
     stageMs: { ...state.stageMs, unmasking: state.stageMs.unmasking ?? 0 },
   };
   for (const d of state.simulatedDropouts) commit.failures[d] ??= 'simulated dropout';
-  // Each client added its share of the noise: dropouts leave the sum with less of it.
+  // Each client added its share of the noise: dropouts (and colluders) leave the sum with less of it.
   const dp = DifferentialPrivacy.of(cfg);
-  if (dp) commit.dp = dp.roundCost(state.q, state.survivors.length, state.trained.length);
+  if (dp) {
+    commit.dp = dp.distributedRoundCost(state.q, state.survivors.length, state.trained.length);
+    if (dp.noiseMultiplier > 0 && !(commit.dp.effectiveNoiseMultiplier > 0))
+      return {
+        failed: `only ${state.survivors.length} sites added noise, no more than the ${dp.colludingSites} that may collude`,
+      };
+  }
   await evaluateCandidate(ctx, { experimentId, round, attempt }, weights, strategyState, commit);
   return { done: `unmasked the sum of ${state.survivors.length} clients` };
 }
