@@ -9,4 +9,8 @@ export const BENCH_SPEC: TaskSpec = {
   dpClip: undefined,
   secure: false,
   seed: 1,
+  dpNoiseMultiplier: 0,
+  colludingSites: 0,
+  roundSites: 1,
+  rounds: 1,
 };

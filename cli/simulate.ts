@@ -1,10 +1,12 @@
 // `accord simulate`: a whole federation on this machine in one command.
+import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { parseAttack } from '../shared/attack';
 import type { ExperimentConfig } from '../shared/config/schema';
 import { ConfigError } from '../shared/errors';
 import { finalTable } from '../simulation/report';
 import { type SimulateOptions, simulate } from '../simulation/run';
+import { loadSitePolicy } from '../worker/policy';
 import { action, printJson } from './common';
 
 /** A parser of a numeric flag; `expected` says what `ok` accepts. */
@@ -44,6 +46,7 @@ interface SimulateFlags {
   strategy?: string;
   strategyParam: string[];
   byzantine?: number;
+  sitePolicy?: string;
   attack: string;
   secagg?: string;
   dropAfter?: string;
@@ -101,6 +104,12 @@ function strategyParams(list: string[]): Record<string, number> {
     out[m[1]!] = Number(m[2]);
   }
   return out;
+}
+
+/** A policy file checked here (a bad one fails before any process starts), passed to every worker as a path. */
+function policyFlag(file: string): string {
+  loadSitePolicy(file);
+  return path.resolve(file);
 }
 
 /** Checked here so a bad spec fails before any process starts; workers parse it again. */
@@ -167,6 +176,10 @@ export function register(program: Command): void {
       [] as string[],
     )
     .option('--byzantine <n>', 'simulate n Byzantine sites (with --attack)', int)
+    .option(
+      '--site-policy <file>',
+      'a site policy (YAML) that every simulated site applies, as `accord worker --policy` does',
+    )
     .option('--attack <spec>', 'what Byzantine sites do: scale:F, signflip, noise:S', 'scale:-10')
     .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
     .option(
@@ -215,6 +228,7 @@ export function register(program: Command): void {
           pool: o.pool,
           target: o.target,
           byzantine: o.byzantine ? { count: o.byzantine, attack: attackFlag(o.attack) } : undefined,
+          sitePolicy: o.sitePolicy === undefined ? undefined : policyFlag(o.sitePolicy),
         });
         if (o.json) return printJson(report);
         process.stdout.write(`\n${finalTable(report)}`);

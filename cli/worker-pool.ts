@@ -10,6 +10,7 @@ import { ConfigError } from '../shared/errors';
 import { createLogger } from '../shared/log/logger';
 import type { BackendName } from '../shared/models/backend';
 import { AccordWorker } from '../worker/client';
+import { loadSitePolicy } from '../worker/policy';
 import { action } from './common';
 
 const poolSchema = z
@@ -18,6 +19,8 @@ const poolSchema = z
     data: z.string(),
     backend: z.string().default('auto'),
     auditDir: z.string().optional(),
+    /** A site policy file applied to every site of the pool. */
+    policy: z.string().optional(),
     sites: z.array(
       z.object({
         site: z.string(),
@@ -56,6 +59,7 @@ export function register(program: Command): void {
           );
         const pool = r.data;
         const log = createLogger('pool', process.env['ACCORD_LOG_LEVEL'] ?? 'warn');
+        const policy = pool.policy === undefined ? undefined : loadSitePolicy(pool.policy);
         const workers = pool.sites.map(
           (s) =>
             new AccordWorker({
@@ -67,6 +71,7 @@ export function register(program: Command): void {
               ...(pool.auditDir ? { auditFile: path.join(pool.auditDir, `${s.site}.jsonl`) } : {}),
               ...(s.partition ? { partition: s.partition } : {}),
               ...(s.attack ? { attack: parseAttack(s.attack) } : {}),
+              policy,
               log: log.child({ site: s.site }),
             }),
         );

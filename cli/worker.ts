@@ -6,6 +6,7 @@ import { parseAttack } from '../shared/attack';
 import { ConfigError, DataError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
 import { AccordWorker } from '../worker/client';
+import { loadSitePolicy } from '../worker/policy';
 import { action } from './common';
 
 export function register(program: Command): void {
@@ -23,6 +24,10 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', "this site's certificate (PEM), for mTLS")
     .option('--tls-key <file>', "this site's private key (PEM), for mTLS")
     .option('--tls-server-name <name>', "expected name in the coordinator's certificate, when it differs from HOST")
+    .option(
+      '--policy <file>',
+      "this site's policy (YAML): what it will send; tasks that break it are refused (see README, Site policy)",
+    )
     .option('--attack <spec>', 'simulation only: poison updates (scale:F, signflip, noise:S)')
     .action(
       action(
@@ -32,6 +37,7 @@ export function register(program: Command): void {
           token?: string;
           data: string;
           datasetName?: string;
+          policy?: string;
           audit?: string;
           backend: string;
           attack?: string;
@@ -62,6 +68,7 @@ export function register(program: Command): void {
             token: o.token,
             dataFile: o.data,
             datasetName: o.datasetName,
+            policy: o.policy === undefined ? undefined : loadSitePolicy(o.policy),
             auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
             backend: o.backend as BackendName | 'auto',
             ...(o.attack ? { attack: parseAttack(o.attack) } : {}),

@@ -51,7 +51,7 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
       const audit = path.join(f.out, 'audit', `${site}.jsonl`);
       group.spawn(`worker-${site}`, [
         'worker',
-        ...flags({ coordinator, site, token, data, audit, backend: f.opts.backend, attack }),
+        ...flags({ coordinator, site, token, data, audit, backend: f.opts.backend, attack, policy: f.opts.sitePolicy }),
       ]);
     }
     f.say(
@@ -99,7 +99,8 @@ async function startPools(
         partition: { scheme, clients: nClients, seed: plan.config.seed, index, alpha: opts.partition?.alpha },
         attack: attackOf(f.byzantine, site),
       }));
-    fs.writeFileSync(poolFile, JSON.stringify({ coordinator, data: part.dir, backend: opts.backend, sites }), {
+    const pool = { coordinator, data: part.dir, backend: opts.backend, policy: opts.sitePolicy, sites };
+    fs.writeFileSync(poolFile, JSON.stringify(pool), {
       mode: 0o600,
     });
     group.spawn(`pool-${p}`, ['worker-pool', poolFile]);

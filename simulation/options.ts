@@ -33,6 +33,8 @@ export interface SimulateOptions {
   target?: number | undefined;
   /** Give up after this long. Default 30 minutes. */
   timeoutMs?: number | undefined;
+  /** A site policy file (YAML) every simulated site applies, as `accord worker --policy` does. */
+  sitePolicy?: string | undefined;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
   progress?: boolean | undefined;
 }

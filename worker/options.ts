@@ -3,6 +3,7 @@ import type { Attack } from '../shared/attack';
 import type { SitePartition } from '../shared/data/images';
 import type { Logger } from '../shared/log/logger';
 import type { BackendName } from '../shared/models/backend';
+import type { SitePolicy } from './policy';
 
 export interface WorkerOptions {
   /** HOST:PORT of the coordinator's gRPC server. */
@@ -26,5 +27,7 @@ export interface WorkerOptions {
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
   /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
   partition?: SitePartition;
+  /** The site's own policy (see worker/policy.ts). Default: none (the experiment's settings decide). */
+  policy?: SitePolicy | undefined;
   log?: Logger;
 }

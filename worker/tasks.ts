@@ -20,6 +20,7 @@ import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec';
 import { seedOf } from '../shared/random';
 import { sameSpecs, type TensorShape } from '../shared/tensors/weights';
 import type { Outbox } from './outbox';
+import { enforcePolicy, type SitePolicy } from './policy';
 import type { SecureStages } from './secure-stages';
 
 export interface SiteOptions {
@@ -30,6 +31,8 @@ export interface SiteOptions {
   partition?: SitePartition | undefined;
   /** Simulation only: poison this site's updates (see shared/attack.ts). */
   attack?: Attack | undefined;
+  /** The site's own policy: tasks that break it are refused before anything is computed or sent. */
+  policy?: SitePolicy | undefined;
 }
 
 /** A train or evaluate task whose global model has fully arrived. */
@@ -89,7 +92,9 @@ export class TaskRunner {
   /** Federated scaling: per-column count, sum and sum of squares of this site's training rows. */
   async columnSums(header: TaskHeader__Output): Promise<void> {
     try {
-      const { data } = parseTaskSpec(header.spec, header.taskId);
+      const spec = parseTaskSpec(header.spec, header.taskId);
+      enforcePolicy(this.opts.policy, spec, 'statistics');
+      const { data } = spec;
       if (data.format !== 'csv') throw new DataError('column statistics apply to CSV data only', 'WRONG_FORMAT');
       const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
       const values = columnSumsToMetrics(sums, data.columns);
@@ -103,6 +108,7 @@ export class TaskRunner {
     const { header } = task;
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
+      enforcePolicy(this.opts.policy, spec, task.kind === 'train' ? 'update' : 'metrics');
       const data = this.siteData(spec.data);
       const model = await this.model(spec, data);
       if (!sameSpecs(weightSpecs(model), task.specs))

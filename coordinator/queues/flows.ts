@@ -20,9 +20,9 @@ export interface Routed {
 /** What each site is asked to do: a task kind, or one secure-aggregation stage. */
 export type SiteTask = { kind: 'train' | 'evaluate' | 'stats' } | { kind: 'secagg'; stage: SecAggStage };
 
-function taskChild(ref: RoundRef, task: SiteTask, worker: Routed): FlowNestedLeafJob {
+function taskChild(ref: RoundRef, task: SiteTask, worker: Routed, siteCount: number): FlowNestedLeafJob {
   const taskId = jobIds.task(ref, task.kind === 'secagg' ? task.stage : task.kind, worker.site);
-  const data: TaskJobData = { ...ref, site: worker.site, taskId, ...task };
+  const data: TaskJobData = { ...ref, site: worker.site, taskId, siteCount, ...task };
   return {
     name: task.kind,
     queueName: tasksQueue(worker.instance),
@@ -49,7 +49,7 @@ export async function addStepWithTasks(
     queueName: QUEUE_ROUNDS,
     data: step.data,
     opts: { jobId: step.jobId, ...KEEP },
-    children: sites.map((w) => taskChild(ref, task, w)),
+    children: sites.map((w) => taskChild(ref, task, w, sites.length)),
   });
 }
 

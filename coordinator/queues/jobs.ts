@@ -14,6 +14,8 @@ export interface SelectJobData extends RoundRef {
 interface TaskJobBase extends RoundRef {
   site: string;
   taskId: string;
+  /** Sites asked in the same step (a site's policy may require a minimum). */
+  siteCount: number;
 }
 
 /** A child job of a round step: one task for one site (a secure-aggregation task names its stage). */

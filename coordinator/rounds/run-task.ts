@@ -4,12 +4,13 @@
 
 import path from 'node:path';
 import type { Job } from 'bullmq';
-import { TaskError } from '../../shared/errors';
+import { AccordError, TaskError } from '../../shared/errors';
 import type { TaskJobData, TaskJobResult } from '../queues/jobs';
 import type { Session } from '../sessions/session';
 import type { TaskRequest } from '../sessions/task';
 import { SpoolWriter } from '../store/spool';
 import type { RoundContext } from './context';
+import { failExperiment } from './finish';
 import { stageRequest } from './secure/stage-request';
 import { readState } from './secure/state';
 import { taskSpecFor } from './task-spec';
@@ -26,6 +27,9 @@ export async function runTask(ctx: RoundContext, job: Job<TaskJobData>): Promise
     return r;
   } catch (e) {
     ctx.metrics.tasks.inc({ kind: job.data.kind, outcome: 'failed' });
+    // A site's policy will refuse every retry alike: end the experiment now, saying who refused and why.
+    if (e instanceof AccordError && e.code === 'POLICY_REFUSED')
+      await failExperiment(ctx, job.data.experimentId, e.message);
     throw e;
   }
 }
@@ -66,8 +70,9 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
     };
   } else {
     const deadline = Date.now() + cfg.timeouts.taskMs;
-    const spec = taskSpecFor(rec, round);
-    if (data.kind === 'stats') req = { ...base, kind: 'stats', deadline, spec };
+    const spec = taskSpecFor(rec, round, data.siteCount);
+    // Column statistics go in clear (not through secure aggregation): the spec says so, for the site's policy.
+    if (data.kind === 'stats') req = { ...base, kind: 'stats', deadline, spec: { ...spec, secure: false } };
     else {
       // Train from the last committed model; evaluate the round's aggregated candidate.
       const meta = ctx.checkpoints.readMeta(experimentId, round - 1);

@@ -6,14 +6,19 @@ import { type ExperimentRecord, ExperimentRecords } from '../experiments/records
 import { DifferentialPrivacy } from '../privacy/differential-privacy';
 import { createStrategy } from '../strategies';
 
-export function taskSpecFor(rec: ExperimentRecord, round: number): TaskSpec {
+export function taskSpecFor(rec: ExperimentRecord, round: number, roundSites: number): TaskSpec {
   const cfg = ExperimentRecords.effectiveConfig(rec);
+  const dp = DifferentialPrivacy.of(cfg);
   return {
     data: cfg.data,
     model: cfg.model,
     train: createStrategy(cfg.strategy).configureFit(round, cfg.train),
-    dpClip: DifferentialPrivacy.of(cfg)?.clip,
+    dpClip: dp?.clip,
     secure: cfg.secagg.mode !== 'off',
     seed: cfg.seed,
+    dpNoiseMultiplier: dp?.noiseMultiplier ?? 0,
+    colludingSites: dp?.colludingSites ?? 0,
+    roundSites,
+    rounds: cfg.rounds,
   };
 }

@@ -62,6 +62,8 @@ export const ERROR_CODES = {
     'TOO_FEW_SURVIVORS',
     'BAD_RECONSTRUCTION',
   ],
+  /** PolicyError: a site refused a task that breaks its own policy. */
+  policy: ['POLICY_REFUSED'],
   /** TaskError: a task failed (deadline, disconnect, a worker-side error). */
   task: ['TASK_FAILED', 'DEADLINE', 'DISCONNECTED', 'DUPLICATE_TASK', 'NOT_RUNNING', 'SPOOL_FAILED', 'WORKER_ERROR'],
 } as const;

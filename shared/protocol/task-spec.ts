@@ -25,6 +25,14 @@ export interface TaskSpec {
   secure: boolean;
   /** Experiment seed: local shuffling is seeded by (seed, site, round). */
   seed: number;
+  /** The experiment's DP noise multiplier z (0 without differential privacy). */
+  dpNoiseMultiplier: number;
+  /** Colluding sites the distributed noise tolerates. */
+  colludingSites: number;
+  /** Sites selected for this round (0 for tasks outside a round, e.g. column statistics). */
+  roundSites: number;
+  /** Rounds the experiment runs. */
+  rounds: number;
 }
 
 export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
@@ -35,6 +43,10 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
     dpClip: spec.dpClip ?? 0,
     secure: spec.secure,
     seed: spec.seed,
+    dpNoiseMultiplier: spec.dpNoiseMultiplier,
+    colludingSites: spec.colludingSites,
+    roundSites: spec.roundSites,
+    rounds: spec.rounds,
   };
 }
 
@@ -46,6 +58,10 @@ const wireSchema = z
     dpClip: z.number().min(0),
     secure: z.boolean(),
     seed: z.number().int(),
+    dpNoiseMultiplier: z.number().min(0),
+    colludingSites: z.number().int().min(0),
+    roundSites: z.number().int().min(0),
+    rounds: z.number().int().min(1),
   })
   .strict();
 
@@ -67,6 +83,10 @@ export function parseTaskSpec(wire: TaskSpec__Output | null, taskId: string): Ta
     dpClip: wire.dpClip,
     secure: wire.secure,
     seed: Number(wire.seed),
+    dpNoiseMultiplier: wire.dpNoiseMultiplier,
+    colludingSites: wire.colludingSites,
+    roundSites: wire.roundSites,
+    rounds: wire.rounds,
   });
   if (!r.success) throw new ProtocolError(`task ${taskId} spec: ${formatIssues(r.error.issues)}`, 'BAD_TASK_SPEC');
   const { dpClip, ...rest } = r.data;

@@ -25,6 +25,10 @@ function overTheWire(spec: ReturnType<typeof encodeTaskSpec>): TaskSpec__Output 
     dpClip: Number(spec.dpClip ?? 0),
     secure: spec.secure ?? false,
     seed: String(spec.seed ?? 0),
+    dpNoiseMultiplier: Number(spec.dpNoiseMultiplier ?? 0),
+    colludingSites: spec.colludingSites ?? 0,
+    roundSites: spec.roundSites ?? 0,
+    rounds: spec.rounds ?? 0,
   } as TaskSpec__Output;
 }
 
@@ -54,6 +58,7 @@ describe('task spec', () => {
         clients: { min: 3 },
       }),
       2,
+      4,
     );
     const back = parseTaskSpec(overTheWire(encodeTaskSpec(spec)), 't1');
     expect(back).toEqual(spec);
@@ -61,11 +66,17 @@ describe('task spec', () => {
     expect(back.dpClip).toBe(0.7);
     expect(back.secure).toBe(true);
     expect(back.data.format === 'csv' && back.data.stats?.['age']?.mean).toBe(54);
-    // Nothing else of the experiment travels: no strategy, rounds, timeouts or DP noise settings.
+    expect(back.dpNoiseMultiplier).toBe(1);
+    expect(back.roundSites).toBe(4);
+    // Nothing else of the experiment travels: no strategy, timeouts, sampling, budget or other sites.
     expect(Object.keys(encodeTaskSpec(spec)).sort()).toEqual([
+      'colludingSites',
       'dataJson',
       'dpClip',
+      'dpNoiseMultiplier',
       'modelJson',
+      'roundSites',
+      'rounds',
       'secure',
       'seed',
       'train',
@@ -73,11 +84,11 @@ describe('task spec', () => {
   });
 
   it('without DP the clip is absent, not zero', () => {
-    expect(parseTaskSpec(overTheWire(encodeTaskSpec(taskSpecFor(record({}), 1))), 't').dpClip).toBeUndefined();
+    expect(parseTaskSpec(overTheWire(encodeTaskSpec(taskSpecFor(record({}), 1, 4))), 't').dpClip).toBeUndefined();
   });
 
   it('a malformed spec is refused with the task and field named', () => {
-    const good = overTheWire(encodeTaskSpec(taskSpecFor(record({}), 1)));
+    const good = overTheWire(encodeTaskSpec(taskSpecFor(record({}), 1, 4)));
     expect(() => parseTaskSpec(null, 't9')).toThrow(/task t9 carries no spec/);
     expect(() => parseTaskSpec({ ...good, dataJson: '{' }, 't9')).toThrow(/data_json is not JSON/);
     expect(() => parseTaskSpec({ ...good, modelJson: JSON.stringify({ zoo: 'resnet' }) }, 't9')).toThrow(

@@ -10,6 +10,10 @@ export interface TaskSpec {
   'dpClip'?: (number | string);
   'secure'?: (boolean);
   'seed'?: (number | string | Long);
+  'dpNoiseMultiplier'?: (number | string);
+  'roundSites'?: (number);
+  'rounds'?: (number);
+  'colludingSites'?: (number);
 }
 
 export interface TaskSpec__Output {
@@ -19,4 +23,8 @@ export interface TaskSpec__Output {
   'dpClip': (number);
   'secure': (boolean);
   'seed': (string);
+  'dpNoiseMultiplier': (number);
+  'roundSites': (number);
+  'rounds': (number);
+  'colludingSites': (number);
 }

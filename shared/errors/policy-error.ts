@@ -1,0 +1,13 @@
+import { AccordError } from './accord-error';
+import type { CodeOf } from './codes';
+
+/**
+ * A site refused a task because it breaks the site's own policy. The message names the rule and the
+ * experiment's setting (both public), so it is reported to the coordinator as it is.
+ */
+export class PolicyError extends AccordError {
+  static readonly CODE: CodeOf<'policy'> = 'POLICY_REFUSED';
+  constructor(message: string) {
+    super(PolicyError.CODE, message, message);
+  }
+}

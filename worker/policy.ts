@@ -1,0 +1,77 @@
+// The site's own policy: what it will and will not send, whatever the coordinator asks. Read from a
+// YAML file the site controls (`accord worker --policy FILE`); every task is checked against it before
+// anything leaves, and a task that breaks it is refused with the rule it breaks.
+import fs from 'node:fs';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { formatIssues } from '../shared/config/load';
+import { ConfigError, PolicyError } from '../shared/errors';
+import type { TaskSpec } from '../shared/protocol/task-spec';
+
+export const sitePolicySchema = z
+  .object({
+    /** Send model updates (and column statistics) only masked by secure aggregation. Default false. */
+    requireSecureAggregation: z.boolean().default(false),
+    /** Train only under differential privacy with at least this noise multiplier. Default 0 (no requirement). */
+    minNoiseMultiplier: z.number().min(0).default(0),
+    /** Train only under differential privacy whose clip (the site's sensitivity) is at most this. */
+    maxClip: z.number().positive().optional(),
+    /** Train only in rounds with at least this many sites (a smaller round reveals more about each). Default 1. */
+    minSitesPerRound: z.number().int().min(1).default(1),
+    /** Models the site trains: zoo names (logreg, mlp, 2nn, cnn) or "path" for a model.json topology. Default: any. */
+    allowedModels: z.array(z.string().min(1)).min(1).optional(),
+    /** Take part in experiments of at most this many rounds (each round releases more). */
+    maxRounds: z.number().int().min(1).optional(),
+    /**
+     * Under distributed DP noise, the colluding sites the experiment's noise must tolerate at least.
+     * Default 0.
+     */
+    minColludingSites: z.number().int().min(0).default(0),
+  })
+  .strict();
+
+export type SitePolicy = z.infer<typeof sitePolicySchema>;
+
+/** The policy in `file`; a missing file or a wrong key is an error naming it. */
+export function loadSitePolicy(file: string): SitePolicy {
+  let raw: unknown;
+  try {
+    raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError(`site policy ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const r = sitePolicySchema.safeParse(raw ?? {});
+  if (!r.success) throw new ConfigError(`site policy ${file}: ${formatIssues(r.error.issues)}`);
+  return r.data;
+}
+
+/** What a task would send: a model update (train), metrics (evaluate), or column statistics. */
+export type Sending = 'update' | 'metrics' | 'statistics';
+
+/** The first rule of `policy` that the task breaks, or undefined when the site may run it. */
+export function policyRefusal(policy: SitePolicy, spec: TaskSpec, sending: Sending): string | undefined {
+  const model = 'zoo' in spec.model ? spec.model.zoo : 'path';
+  if (policy.allowedModels && !policy.allowedModels.includes(model))
+    return `allowedModels: the experiment trains "${model}", the site allows ${policy.allowedModels.join(', ')}`;
+  if (policy.maxRounds !== undefined && spec.rounds > policy.maxRounds)
+    return `maxRounds: the experiment runs ${spec.rounds} rounds, the site allows at most ${policy.maxRounds}`;
+  if (sending === 'metrics') return undefined;
+  if (policy.requireSecureAggregation && !spec.secure)
+    return `requireSecureAggregation: the experiment would receive this site's ${sending} in clear; it needs secagg.mode secagg or secaggplus`;
+  if (sending === 'statistics') return undefined;
+  if (spec.roundSites < policy.minSitesPerRound)
+    return `minSitesPerRound: the round has ${spec.roundSites} sites, the site requires at least ${policy.minSitesPerRound}`;
+  if (policy.minNoiseMultiplier > 0 && spec.dpNoiseMultiplier < policy.minNoiseMultiplier)
+    return `minNoiseMultiplier: the experiment's noise multiplier is ${spec.dpNoiseMultiplier}, the site requires at least ${policy.minNoiseMultiplier}`;
+  if (policy.maxClip !== undefined && (spec.dpClip === undefined || spec.dpClip > policy.maxClip))
+    return `maxClip: the experiment's DP clip is ${spec.dpClip ?? 'unset (no differential privacy)'}, the site allows at most ${policy.maxClip}`;
+  if (spec.secure && spec.dpNoiseMultiplier > 0 && spec.colludingSites < policy.minColludingSites)
+    return `minColludingSites: the experiment's noise tolerates ${spec.colludingSites} colluding sites, the site requires ${policy.minColludingSites}`;
+  return undefined;
+}
+
+/** Throws a PolicyError when the task breaks the policy. */
+export function enforcePolicy(policy: SitePolicy | undefined, spec: TaskSpec, sending: Sending): void {
+  const why = policy && policyRefusal(policy, spec, sending);
+  if (why) throw new PolicyError(`refused by the site's policy: ${why}`);
+}
