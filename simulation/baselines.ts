@@ -1,8 +1,9 @@
 // Baselines measured in the same run: each site alone, and all rows pooled (what federation stands in
 // for), with the same model, seed and total epochs, each evaluated on every site's test split.
 import type { ExperimentConfig } from '../shared/config/schema';
+import { combineColumnSums, siteColumnSums } from '../shared/data/column-sums';
 import { readCsvFile } from '../shared/data/csv';
-import { combineColumnSums, concatExamples, type SiteData, siteColumnSums } from '../shared/data/features';
+import { concatExamples, type SiteData } from '../shared/data/features';
 import { inputSize } from '../shared/data/shape';
 import { loadSiteData } from '../shared/data/site';
 import { initBackend } from '../shared/models/backend';

@@ -10,14 +10,17 @@ import { protocolContext, SecAggClient } from '../shared/secagg/client';
 import { quantize } from '../shared/secagg/quantize';
 import type { Outbox } from './outbox';
 
+/** What a site keeps for the masked-input stage. */
+export type Kept = { kind: 'delta'; delta: Float32Array; examples: number } | { kind: 'encoded'; words: Uint32Array };
+
 type Answer = Omit<NonNullable<WorkerMessage['secaggResponse']>, 'taskId' | 'stage'>;
 
 /** One round attempt of one experiment. */
 const attemptKey = (experimentId: string, round: number, attempt: number) => `${experimentId}/${round}/${attempt}`;
 
 export class SecureStages {
-  /** This round attempt's clipped delta and its weight, kept for the masked-input stage. */
-  private readonly deltas = new Map<string, { delta: Float32Array; examples: number }>();
+  /** What this round attempt will mask: a clipped delta and its weight, or words already encoded (statistics). */
+  private readonly kept = new Map<string, Kept>();
   private readonly clients = new Map<string, SecAggClient>();
 
   constructor(
@@ -25,10 +28,13 @@ export class SecureStages {
     private readonly outbox: Outbox,
   ) {}
 
-  /** Keeps the delta of a secure train task (only the newest attempt of an experiment is kept). */
-  keep(experimentId: string, round: number, attempt: number, delta: Float32Array, examples: number): void {
-    for (const k of this.deltas.keys()) if (k.startsWith(`${experimentId}/`)) this.deltas.delete(k);
-    this.deltas.set(attemptKey(experimentId, round, attempt), { delta, examples });
+  /**
+   * Keeps what a secure task will mask (only the newest of an experiment): the
+   * delta of a train task, or the fixed-point words of column statistics (round 0).
+   */
+  keep(experimentId: string, round: number, attempt: number, item: Kept): void {
+    for (const k of this.kept.keys()) if (k.startsWith(`${experimentId}/`)) this.kept.delete(k);
+    this.kept.set(attemptKey(experimentId, round, attempt), item);
   }
 
   /** Runs one stage; a failure is reported to the coordinator as the task's error. */
@@ -75,10 +81,20 @@ export class SecureStages {
     }
   }
 
-  /** Weighs, noises (the site's share of the DP noise), quantises and masks the kept delta, then uploads it. */
+  /** Masks what was kept (a delta is first weighed, noised and quantised), then uploads it. */
   private async maskedInput(req: SecAggRequest__Output, key: string): Promise<void> {
-    const mine = this.deltas.get(key);
+    const mine = this.kept.get(key);
     if (!mine) throw new ProtocolError(`no trained update for round ${req.round} attempt ${req.attempt}`, 'NO_UPDATE');
+    const words = mine.kind === 'encoded' ? mine.words : this.quantised(req, mine);
+    const shares = req.shares.map((s) => ({ from: s.from, to: s.to, sealed: s.sealed }));
+    const masked = this.client(key).maskedInput(shares, req.sharers, words);
+    for (const c of chunkF32(new Float32Array(masked.buffer, masked.byteOffset, masked.length)))
+      await this.outbox.send({ updateChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
+    this.kept.delete(key);
+  }
+
+  /** The delta weighed, with the site's share of the DP noise, quantised for masking. */
+  private quantised(req: SecAggRequest__Output, mine: Extract<Kept, { kind: 'delta' }>): Uint32Array {
     const q = req.quant;
     if (!q) throw new ProtocolError('masked-input without its quantisation spec', 'BAD_REQUEST');
     const n = mine.delta.length;
@@ -88,12 +104,7 @@ export class SecureStages {
     if (q.noiseStd > 0) addGaussianNoise(v.subarray(0, n), q.noiseStd);
     for (let i = 0; i < n; i++) v[i] = (v[i] ?? 0) * weight;
     v[n] = weight;
-    const quantised = quantize(v, q.range, q.levels, rng(crypto.randomBytes(4).readUInt32LE(0)));
-    const shares = req.shares.map((s) => ({ from: s.from, to: s.to, sealed: s.sealed }));
-    const masked = this.client(key).maskedInput(shares, req.sharers, quantised);
-    for (const c of chunkF32(new Float32Array(masked.buffer, masked.byteOffset, masked.length)))
-      await this.outbox.send({ updateChunk: { taskId: req.taskId, seq: c.seq, last: c.last, data: c.data } });
-    this.deltas.delete(key);
+    return quantize(v, q.range, q.levels, rng(crypto.randomBytes(4).readUInt32LE(0)));
   }
 
   private client(key: string): SecAggClient {

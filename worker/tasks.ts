@@ -4,8 +4,15 @@
 import type * as tf from '@tensorflow/tfjs';
 import { type Attack, applyAttack } from '../shared/attack';
 import type { DataConfig } from '../shared/config/schema';
+import {
+  columnSumsToMetrics,
+  columnSumsToVector,
+  numericColumns,
+  siteColumnSums,
+  suppressSmallCells,
+} from '../shared/data/column-sums';
 import { readCsvFile } from '../shared/data/csv';
-import { columnSumsToMetrics, type SiteData, siteColumnSums } from '../shared/data/features';
+import type { SiteData } from '../shared/data/features';
 import type { SitePartition } from '../shared/data/images';
 import { inputSize } from '../shared/data/shape';
 import { loadSiteData } from '../shared/data/site';
@@ -18,6 +25,7 @@ import { chunkF32 } from '../shared/protocol/chunks';
 import type { TaskHeader__Output } from '../shared/protocol/load';
 import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec';
 import { seedOf } from '../shared/random';
+import { encodeFixedPoint } from '../shared/secagg/fixed-point';
 import { sameSpecs, type TensorShape } from '../shared/tensors/weights';
 import type { Outbox } from './outbox';
 import { enforcePolicy, type SitePolicy } from './policy';
@@ -89,7 +97,11 @@ export class TaskRunner {
     return m;
   }
 
-  /** Federated scaling: per-column count, sum and sum of squares of this site's training rows. */
+  /**
+   * Federated scaling: per-column count, sum and sum of squares of this site's training rows. Under
+   * secure aggregation they wait, encoded, for the masked-input stage (only an acknowledgement leaves
+   * now); otherwise they are sent in clear, without the columns where the site has too few values.
+   */
   async columnSums(header: TaskHeader__Output): Promise<void> {
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
@@ -97,8 +109,18 @@ export class TaskRunner {
       const { data } = spec;
       if (data.format !== 'csv') throw new DataError('column statistics apply to CSV data only', 'WRONG_FORMAT');
       const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
-      const values = columnSumsToMetrics(sums, data.columns);
-      await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: sums.rows, values } });
+      const ack = { taskId: header.taskId, round: header.round };
+      if (spec.secure) {
+        const words = encodeFixedPoint(columnSumsToVector(sums, numericColumns(data)));
+        this.secure.keep(header.experimentId, header.round, header.attempt, { kind: 'encoded', words });
+        await this.outbox.send({ metrics: { ...ack, examples: 0, values: {} } });
+        return;
+      }
+      const { sums: sent, suppressed } = suppressSmallCells(sums, data.minCellCount);
+      if (suppressed.length) this.log.info({ suppressed, minCellCount: data.minCellCount }, 'small cells not sent');
+      await this.outbox.send({
+        metrics: { ...ack, examples: sent.rows, values: columnSumsToMetrics(sent, data.columns) },
+      });
     } catch (e) {
       await this.outbox.sendError(header.taskId, e);
     }
@@ -153,7 +175,11 @@ export class TaskRunner {
       });
       if (spec.secure) {
         // The delta stays here; only its masked, quantised form leaves, in the masked-input stage.
-        this.secure.keep(header.experimentId, header.round, header.attempt, delta, data.train.n);
+        this.secure.keep(header.experimentId, header.round, header.attempt, {
+          kind: 'delta',
+          delta,
+          examples: data.train.n,
+        });
         await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples: 0, values } });
         this.completed++;
         return;

@@ -71,8 +71,8 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
   } else {
     const deadline = Date.now() + cfg.timeouts.taskMs;
     const spec = taskSpecFor(rec, round, data.siteCount);
-    // Column statistics go in clear (not through secure aggregation): the spec says so, for the site's policy.
-    if (data.kind === 'stats') req = { ...base, kind: 'stats', deadline, spec: { ...spec, secure: false } };
+    // Under secure aggregation column statistics go through it too (spec.secure), like the deltas.
+    if (data.kind === 'stats') req = { ...base, kind: 'stats', deadline, spec };
     else {
       // Train from the last committed model; evaluate the round's aggregated candidate.
       const meta = ctx.checkpoints.readMeta(experimentId, round - 1);

@@ -35,7 +35,8 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     await addStepWithTasks(
       ctx.flows,
       { name: 'stats', data: job.data, jobId: jobIds.stats(experimentId) },
-      { experimentId, round, attempt },
+      // Round 0: the statistics come before the first round (and their secure aggregation, if on, with them).
+      { experimentId, round: 0, attempt },
       { kind: 'stats' },
       live,
     );

@@ -1,34 +1,38 @@
-// Federated feature scaling: sum the sites' per-column counts, sums and sums of squares into global
-// means and standard deviations (no row leaves a site), store them with the experiment, then select.
+// Federated feature scaling: the sites' per-column counts, sums and sums of squares become global
+// means and standard deviations (no row leaves a site). In clear, each site's sums arrive here (small
+// cells already suppressed by the site); under secure aggregation the sites only acknowledge, and the
+// sums go through the secure-aggregation stages, so the coordinator learns only their total.
 import type { Job } from 'bullmq';
-import { type ColumnSums, combineColumnSums, metricsToColumnSums } from '../../shared/data/features';
-import { enqueueSelect } from '../queues/flows';
+import { metricsToColumnSums, numericColumns } from '../../shared/data/column-sums';
 import type { SelectJobData, TaskJobResult } from '../queues/jobs';
+import { applyStatistics } from './apply-statistics';
 import { openStep, type RoundContext } from './context';
 import { failExperiment } from './finish';
+import { startSecureStatistics } from './secure/stages';
 
 export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobData>): Promise<string> {
   const { experimentId } = job.data;
   const rec = await openStep(ctx, job.data);
   if (typeof rec === 'string') return rec;
+  const cfg = rec.config;
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'stats');
-  if (results.length < rec.config.clients.min) {
+  if (results.length < cfg.clients.min) {
     await failExperiment(
       ctx,
       experimentId,
-      `federated scaling: ${results.length} sites sent column statistics, ${rec.config.clients.min} needed`,
+      `federated scaling: ${results.length} sites sent column statistics, ${cfg.clients.min} needed`,
     );
     return 'failed';
   }
-  if (rec.config.data.format !== 'csv') return 'no statistics for this data format';
-  const cols = rec.config.data.columns;
-  const parts: ColumnSums[] = results.map((r) => metricsToColumnSums(r.metrics, r.examples, cols));
-  const stats = combineColumnSums(parts);
-  await ctx.records.setStats(experimentId, stats);
-  await ctx.records.event(
-    experimentId,
-    `federated scaling: column statistics from ${results.length} sites (${parts.reduce((a, p) => a + p.rows, 0)} training rows)`,
-  );
-  await enqueueSelect(ctx.rounds, { ...job.data, since: Date.now() }, 0, '-after-stats');
+  if (cfg.data.format !== 'csv') return 'no statistics for this data format';
+  const sites = results.map((r) => r.site).sort();
+  if (cfg.secagg.mode !== 'off') {
+    const ref = { experimentId, round: 0, attempt: job.data.attempt };
+    await startSecureStatistics(ctx, ref, cfg, sites, numericColumns(cfg.data), job.data);
+    return `secure aggregation of the column statistics of ${sites.length} sites started`;
+  }
+  const cols = cfg.data.columns;
+  const parts = results.map((r) => metricsToColumnSums(r.metrics, r.examples, cols));
+  await applyStatistics(ctx, job.data, parts, `from ${results.length} sites`);
   return `statistics of ${results.length} sites`;
 }

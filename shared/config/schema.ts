@@ -36,6 +36,12 @@ export const csvDataSchema = z
      * none: raw values.
      */
     scaling: z.enum(['standard', 'federated', 'none']).default('standard'),
+    /**
+     * Federated scaling without secure aggregation: a site does not send the sums of a column in which
+     * it has fewer than this many recorded values (they would give those patients' values away).
+     * Under secure aggregation the coordinator sees only the sums over all sites.
+     */
+    minCellCount: z.number().int().min(1).default(5),
     /** Global column statistics (set by the coordinator for federated scaling, or given by hand). */
     stats: z
       .record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number().positive() }).strict())

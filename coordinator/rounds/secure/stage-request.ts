@@ -39,7 +39,8 @@ export function stageRequest(
         ...base,
         shares: mine.map((s) => ({ from: s.from, to: s.to, sealed: b(s.sealed) })),
         sharers: state.sharers,
-        quant: state.quant,
+        // Column statistics are masked as encoded words; only deltas need quantising.
+        quant: state.purpose.kind === 'train' ? state.purpose.quant : null,
       };
     }
     case 'unmasking': {

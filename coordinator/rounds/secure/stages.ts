@@ -5,24 +5,35 @@
 import fs from 'node:fs';
 import type { Job } from 'bullmq';
 import { type ExperimentConfig, SECAGG_STAGES } from '../../../shared/config/schema';
+import { vectorToColumnSums } from '../../../shared/data/column-sums';
 import { rng, sample, seedOf } from '../../../shared/random';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
+import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point';
 import { defaultDegree, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
 import { addMasked, unmaskSum } from '../../../shared/secagg/server';
 import { totalSize } from '../../../shared/tensors/weights';
 import { DifferentialPrivacy } from '../../privacy/differential-privacy';
 import { addStepWithTasks } from '../../queues/flows';
-import type { CommitJobData, SecAggJobData, TaskJobResult } from '../../queues/jobs';
+import type { CommitJobData, SecAggJobData, SelectJobData, TaskJobResult } from '../../queues/jobs';
 import { jobIds, type RoundRef, siteOfTaskJob } from '../../queues/names';
 import { writeFileAtomic } from '../../store/atomic';
 import { readSpoolU32 } from '../../store/spool';
 import { createStrategy } from '../../strategies';
+import { applyStatistics } from '../apply-statistics';
 import { openStep, type RoundContext } from '../context';
 import { evaluateCandidate } from '../evaluate';
-import { roundFailed } from '../finish';
-import { type AdvertisedKeys, readState, type SecAggState, type StateAt, writeState } from './state';
+import { failExperiment, roundFailed } from '../finish';
+import {
+  type AdvertisedKeys,
+  readState,
+  type SecAggPurpose,
+  type SecAggState,
+  type StateAt,
+  writeState,
+} from './state';
 
+/** Secure aggregation of a training round's deltas (weighed, quantised, with DP noise shares). */
 export async function startSecureAggregation(
   ctx: RoundContext,
   ref: RoundRef,
@@ -38,32 +49,63 @@ export async function startSecureAggregation(
     (a, s) => a + (registry.get(s)?.datasets.reduce((x, d) => x + d.examples, 0) ?? 0),
     0,
   );
-  const sa = cfg.secagg;
   const dp = DifferentialPrivacy.of(cfg);
-  const state: SecAggState = {
+  const quant = {
+    range: Math.max(cfg.secagg.clip, 1),
+    levels: levelsFor(n, cfg.secagg.bits),
+    // Public normaliser: each client sends (w / W) * delta and w / W, so all values lie in [-clip, clip].
+    weightScale: dp ? n : Math.max(1, declared),
+    noiseStd: dp ? dp.siteNoiseStd(n) : 0,
+    uniformWeight: dp !== undefined,
+  };
+  await begin(ctx, ref, cfg, trained, totalSize(prevSpecs) + 1, { kind: 'train', quant, commit, q });
+}
+
+/** Secure aggregation of the sites' column statistics (federated scaling, round 0), as fixed-point words. */
+export async function startSecureStatistics(
+  ctx: RoundContext,
+  ref: RoundRef,
+  cfg: ExperimentConfig,
+  sites: string[],
+  columns: string[],
+  select: SelectJobData,
+): Promise<void> {
+  if (sites.length > MAX_FIXED_POINT_SITES) {
+    await failExperiment(
+      ctx,
+      ref.experimentId,
+      `federated scaling: secure column statistics take at most ${MAX_FIXED_POINT_SITES} sites, ${sites.length} are live`,
+    );
+    return;
+  }
+  const length = WORDS_PER_VALUE * (1 + 3 * columns.length);
+  await begin(ctx, ref, cfg, sites, length, { kind: 'stats', columns, select });
+}
+
+async function begin(
+  ctx: RoundContext,
+  ref: RoundRef,
+  cfg: ExperimentConfig,
+  sites: string[],
+  length: number,
+  purpose: SecAggPurpose,
+): Promise<void> {
+  const sa = cfg.secagg;
+  await advance(ctx, {
     ...ref,
     stage: 'advertise-keys',
     mode: sa.mode === 'secagg' ? 'secagg' : 'secaggplus',
-    degree: sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(n)),
+    degree: sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(sites.length)),
     threshold: sa.threshold,
     graphSeed: `${ref.experimentId}|${ref.round}|${ref.attempt}|${cfg.seed}`,
-    quant: {
-      range: Math.max(sa.clip, 1),
-      levels: levelsFor(n, sa.bits),
-      // Public normaliser: each client sends (w / W) * delta and w / W, so all values lie in [-clip, clip].
-      weightScale: dp ? n : Math.max(1, declared),
-      noiseStd: dp ? dp.siteNoiseStd(n) : 0,
-      uniformWeight: dp !== undefined,
-    },
-    length: totalSize(prevSpecs) + 1,
-    trained,
-    q,
+    length,
+    trained: sites,
+    purpose,
+    failures: {},
     simulatedDropouts: [],
     stageMs: {},
     stageStartedAt: Date.now(),
-    commit,
-  };
-  await advance(ctx, state);
+  });
 }
 
 /** Stores the state (now waiting for its stage), then asks that stage's clients. */
@@ -109,7 +151,8 @@ async function enqueueStage(ctx: RoundContext, state: SecAggState): Promise<void
 /** Simulation only: picks `count` clients to vanish after `stage` (seeded per round). */
 function simulatedDropouts(cfg: ExperimentConfig, state: SecAggState, among: string[]): string[] {
   const d = cfg.secagg.dropout;
-  if (!d || d.after !== state.stage) return [];
+  // Training rounds only: the simulated dropout shows how a round recovers; statistics come once.
+  if (!d || d.after !== state.stage || state.purpose.kind !== 'train') return [];
   return sample(among, Math.min(d.count, among.length), rng(seedOf(cfg.seed, state.round, state.attempt, 'dropout')));
 }
 
@@ -139,7 +182,8 @@ type Step = { done: string } | { failed: string };
 export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Promise<string> {
   const { experimentId, round, attempt, stage } = job.data;
   const ref = { experimentId, round, attempt };
-  const rec = await openStep(ctx, ref, true);
+  // Column statistics run as round 0, whose checkpoint (the initial model) exists already.
+  const rec = await openStep(ctx, ref, round > 0);
   if (typeof rec === 'string') return rec;
   const cfg = rec.config;
   const state = readState(ctx.paths, experimentId, round, attempt);
@@ -150,7 +194,7 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
   }
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'secagg');
   for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures()))
-    state.commit.failures[siteOfTaskJob(key)] = `${stage}: ${reason}`;
+    state.failures[siteOfTaskJob(key)] = `${stage}: ${reason}`;
   state.stageMs[stage] = Date.now() - state.stageStartedAt;
   state.stageStartedAt = Date.now();
   let step: Step;
@@ -169,7 +213,10 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
       break;
   }
   if ('done' in step) return step.done;
-  await roundFailed(ctx, ref, `secure aggregation, ${stage}: ${step.failed}`);
+  // Statistics are asked once (their job ids are fixed): without them the experiment cannot start.
+  if (state.purpose.kind === 'stats')
+    await failExperiment(ctx, experimentId, `federated scaling, secure aggregation, ${stage}: ${step.failed}`);
+  else await roundFailed(ctx, ref, `secure aggregation, ${stage}: ${step.failed}`);
   return `failed: ${step.failed}`;
 }
 
@@ -283,7 +330,14 @@ async function unmasked(
   } catch (e) {
     return { failed: (e as Error).message };
   }
-  const v = dequantizeSum(sum, state.survivors.length, state.quant.range, state.quant.levels);
+  if (state.purpose.kind === 'stats') {
+    const total = vectorToColumnSums(decodeFixedPointSum(sum, state.survivors.length), state.purpose.columns);
+    const how = `summed under secure aggregation from ${state.survivors.length} of ${state.trained.length} sites`;
+    await applyStatistics(ctx, state.purpose.select, [total], how);
+    return { done: `column statistics of ${state.survivors.length} sites unmasked` };
+  }
+  const { quant, commit, q } = state.purpose;
+  const v = dequantizeSum(sum, state.survivors.length, quant.range, quant.levels);
   const params = state.length - 1;
   const totalWeight = v[params] ?? 0;
   if (!(totalWeight > 0)) return { failed: `the aggregated weight is ${totalWeight}` };
@@ -295,8 +349,8 @@ async function unmasked(
   acc.fold(v.subarray(0, params), 0, 1);
   acc.addWeight(totalWeight);
   const { weights, state: strategyState } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
-  const commit = state.commit;
   commit.evaluateAt ??= state.trained;
+  Object.assign(commit.failures, state.failures);
   commit.aggregateMs = Date.now() - t0;
   commit.participants = state.survivors;
   commit.secure = {
@@ -312,7 +366,7 @@ async function unmasked(
   // Each client added its share of the noise: dropouts (and colluders) leave the sum with less of it.
   const dp = DifferentialPrivacy.of(cfg);
   if (dp) {
-    commit.dp = dp.distributedRoundCost(state.q, state.survivors.length, state.trained.length);
+    commit.dp = dp.distributedRoundCost(q, state.survivors.length, state.trained.length);
     if (dp.noiseMultiplier > 0 && !(commit.dp.effectiveNoiseMultiplier > 0))
       return {
         failed: `only ${state.survivors.length} sites added noise, no more than the ${dp.colludingSites} that may collude`,

@@ -3,7 +3,7 @@
 // the state is a union by the stage now waiting for answers: no field is read before it exists.
 import fs from 'node:fs';
 import type { SecAggStage } from '../../../shared/config/schema';
-import type { CommitJobData } from '../../queues/jobs';
+import type { CommitJobData, SelectJobData } from '../../queues/jobs';
 import { writeFileAtomic } from '../../store/atomic';
 import type { StorePaths } from '../../store/paths';
 
@@ -20,6 +20,22 @@ export interface SealedShareRecord {
   sealed: string;
 }
 
+/** Quantisation and weighting that every client applies to its delta. */
+export interface QuantSettings {
+  range: number;
+  levels: number;
+  weightScale: number;
+  noiseStd: number;
+  uniformWeight: boolean;
+}
+
+/** What the unmasked sum is for. */
+export type SecAggPurpose =
+  /** A training round: the sum of weighted, quantised deltas (and the weight) becomes the candidate model. */
+  | { kind: 'train'; quant: QuantSettings; commit: CommitJobData /** Sampling rate, for the accountant. */; q: number }
+  /** Federated scaling (round 0): the sum of fixed-point column sums becomes the global statistics. */
+  | { kind: 'stats'; columns: string[]; select: SelectJobData };
+
 interface Common {
   experimentId: string;
   round: number;
@@ -28,19 +44,17 @@ interface Common {
   degree: number | 'all';
   threshold: number;
   graphSeed: string;
-  /** Quantisation and weighting that every client applies. */
-  quant: { range: number; levels: number; weightScale: number; noiseStd: number; uniformWeight: boolean };
-  /** Values in the masked vector: the model's parameters plus the weight. */
+  /** 32-bit words in the masked vector. */
   length: number;
-  /** Sites that trained this round (the protocol starts with them). */
+  /** Sites that prepared an input (the protocol starts with them). */
   trained: string[];
-  /** Sampling rate of this round, for the privacy accountant. */
-  q: number;
+  purpose: SecAggPurpose;
+  /** Why sites fell out of the protocol, by site. */
+  failures: Record<string, string>;
   /** Clients removed by the simulated dropout, by stage. */
   simulatedDropouts: string[];
   stageMs: Partial<Record<SecAggStage, number>>;
   stageStartedAt: number;
-  commit: CommitJobData;
 }
 
 /** After advertise-keys (U1): the clients whose keys were relayed. */
