@@ -1,0 +1,91 @@
+// Privacy through the real coordinator, Redis, gRPC and TF.js workers: column statistics under secure
+// aggregation (the coordinator learns only their total), and a site's policy refusing a plaintext run.
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseExperiment } from '../../shared/config/load';
+import { combineColumnSums, siteColumnSums } from '../../shared/data/column-sums';
+import { readCsvFile } from '../../shared/data/csv';
+import { createLogger } from '../../shared/log/logger';
+import { HEART_DISEASE } from '../../simulation/datasets';
+import { AccordWorker } from '../../worker/client';
+import { sitePolicySchema } from '../../worker/policy';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
+
+const TOKENS = {
+  cleveland: 'tok-cleveland-1',
+  hungary: 'tok-hungary-22',
+  switzerland: 'tok-switz-333',
+  va: 'tok-va-4444',
+};
+
+/** Every value Redis holds, as text. */
+async function redisText(fed: TestFederation): Promise<string> {
+  const out: string[] = [];
+  for (const key of await fed.client.keys('*')) {
+    const type = await fed.client.type(key);
+    if (type === 'hash') out.push(JSON.stringify(await fed.client.hgetall(key)));
+    else if (type === 'string') out.push((await fed.client.get(key)) ?? '');
+    else if (type === 'list') out.push(JSON.stringify(await fed.client.lrange(key, '0', '-1')));
+  }
+  return out.join('\n');
+}
+
+describe('privacy in a running federation', () => {
+  let fed: TestFederation | undefined;
+  const workers: AccordWorker[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) w.stop();
+    await fed?.stop();
+    fed = undefined;
+  });
+
+  it('under secure aggregation the column statistics are summed masked: the global statistics match, no site sum is kept', async () => {
+    fed = await startFederation(TOKENS);
+    workers.push(...(await startHeartWorkers(fed, TOKENS)));
+    const id = await fed.submit({ rounds: 1, clients: { min: 4 }, secagg: { mode: 'secaggplus' } });
+    const rec = await fed.waitFor(id, ['completed', 'failed'], 180_000);
+    expect(rec.error).toBeUndefined();
+    expect(rec.status).toBe('completed');
+    // The same statistics as combining every site's sums in one place (nothing suppressed under secure aggregation).
+    const cfg = parseExperiment(HEART_DISEASE.experiment);
+    if (cfg.data.format !== 'csv') throw new Error('heart disease is CSV');
+    const data = cfg.data;
+    const clear = combineColumnSums(
+      Object.values(HEART_DISEASE.sites).map((f) => siteColumnSums(readCsvFile(f, data), data)),
+    );
+    for (const [c, s] of Object.entries(clear)) {
+      expect(rec.stats?.[c]?.mean).toBeCloseTo(s.mean, 6);
+      expect(rec.stats?.[c]?.std).toBeCloseTo(s.std, 6);
+    }
+    expect((await fed.records.events(id)).map((e) => e.message).join('\n')).toMatch(
+      /column statistics summed under secure aggregation from 4 of 4 sites/,
+    );
+    // A site's sums in clear would be Metrics values named sum.K / sumsq.K: none reached Redis.
+    expect(await redisText(fed)).not.toMatch(/sumsq\.\d/);
+  });
+
+  it('a site whose policy requires secure aggregation refuses a plaintext experiment; the status says who and why', async () => {
+    fed = await startFederation(TOKENS);
+    workers.push(...(await startHeartWorkers(fed, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
+    const strict = new AccordWorker({
+      coordinator: fed.address,
+      site: 'va',
+      token: TOKENS.va,
+      dataFile: HEART_DISEASE.sites.va,
+      policy: sitePolicySchema.parse({ requireSecureAggregation: true }),
+      log: createLogger('va', 'silent'),
+    });
+    workers.push(strict);
+    void strict.run();
+    await strict.ready;
+    const id = await fed.submit({ rounds: 2, clients: { min: 3 } });
+    const rec = await fed.waitFor(id, ['completed', 'failed'], 120_000);
+    expect(rec.status).toBe('failed');
+    expect(rec.error).toMatch(
+      /site va reported POLICY_REFUSED: refused by the site's policy: requireSecureAggregation/,
+    );
+    const report = JSON.parse(fs.readFileSync(path.join(fed.store, id, 'report.json'), 'utf8'));
+    expect(report.experiment.error).toMatch(/site va .*requireSecureAggregation/);
+  });
+});
