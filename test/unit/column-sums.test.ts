@@ -28,7 +28,9 @@ describe('column statistics', () => {
     }
     const got = decodeFixedPointSum(sum, inputs.length);
     const want = inputs[0]!.map((_, j) => inputs.reduce((a, v) => a + v[j]!, 0));
-    got.forEach((g, j) => expect(Math.abs(g - want[j]!)).toBeLessThan(1e-4));
+    got.forEach((g, j) => {
+      expect(Math.abs(g - want[j]!)).toBeLessThan(1e-4);
+    });
     expect(() => encodeFixedPoint([Number.NaN])).toThrow(/cannot be encoded/);
   });
 
