@@ -1,7 +1,7 @@
 // One connected worker: its gRPC stream, identity and liveness, and the tasks in flight on it.
 // Every inbound message is validated; a bad update fails only its task, never the session or the round.
 import type * as grpc from '@grpc/grpc-js';
-import { AccordError, isErrorCode, ProtocolError, TaskError } from '../../shared/errors';
+import { AccordError, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
 import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
@@ -9,7 +9,7 @@ import { encodeTaskSpec } from '../../shared/protocol/task-spec';
 import { totalSize } from '../../shared/tensors/weights';
 import { validateSecAggAnswer } from './secagg-answer';
 import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task';
-import { type ValidHello, validateMetrics } from './validate';
+import { boundedErrorReport, type ValidHello, validateMetrics } from './validate';
 
 export type { SecAggAnswer, TaskKind, TaskOutcome, TaskRequest, UploadSink } from './task';
 
@@ -186,12 +186,10 @@ export class Session {
         this.onSecAgg(msg.secaggResponse!);
         return;
       case 'error': {
-        const e = msg.error!;
-        const task = this.tasks.get(e.taskId);
-        const err = new TaskError(
-          `site ${this.site} reported ${e.code || 'an error'}: ${e.message}`,
-          isErrorCode(e.code) ? e.code : 'WORKER_ERROR',
-        );
+        const raw = msg.error!;
+        const e = boundedErrorReport(raw.code, raw.message);
+        const task = this.tasks.get(raw.taskId);
+        const err = new TaskError(`site ${this.site} reported ${e.code}: ${e.message}`, e.code);
         if (task) this.fail(task, err);
         else this.log.warn({ site: this.site, code: e.code, err: e.message }, 'worker error');
         return;

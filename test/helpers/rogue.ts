@@ -33,7 +33,12 @@ export class Rogue {
     address: string,
     readonly site: string,
     token: string,
-    opts: { answerEvaluate?: boolean; secure?: { masked: 'wrong-length' | 'twice' } } = {},
+    opts: {
+      answerEvaluate?: boolean;
+      secure?: { masked: 'wrong-length' | 'twice' };
+      /** Fields of the Hello to send instead of the usual ones. */
+      hello?: Partial<NonNullable<WorkerMessage['hello']>>;
+    } = {},
   ) {
     const Federation = loadProtocol().accord.v1.Federation;
     const client = new Federation(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);
@@ -92,6 +97,7 @@ export class Rogue {
         version: 'rogue',
         tfjsVersion: '0',
         device: 'cpu',
+        ...opts.hello,
       },
     });
   }

@@ -135,6 +135,20 @@ describe('bad input from workers', () => {
     expect(live).not.toContain('stranger');
   });
 
+  it('a Hello with an oversized string or too many data sets is refused, and nothing of it is stored', async () => {
+    const huge = new Rogue(fed.address, 'rogue', TOKENS.rogue, { hello: { device: 'x'.repeat(500_000) } });
+    const e1 = await huge.failed;
+    expect(e1.code).toBe(3); // INVALID_ARGUMENT
+    expect(e1.details).toMatch(/Hello\.device is 500000 characters, at most 64/);
+    const datasets = Array.from({ length: 20_000 }, (_, i) => ({ name: `d${i}`, examples: 1 }));
+    const many = new Rogue(fed.address, 'rogue', TOKENS.rogue, { hello: { datasets } });
+    const e2 = await many.failed;
+    expect(e2.details).toMatch(/Hello declares 20000 data sets, at most 16/);
+    huge.close();
+    many.close();
+    expect(await fed.client.hget('accord:workers', 'rogue')).toBeNull();
+  });
+
   it('a worker with a wrong token gets a clear fatal error, not endless retries', async () => {
     const w = new AccordWorker({
       coordinator: fed.address,
