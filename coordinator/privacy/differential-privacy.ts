@@ -119,10 +119,10 @@ export class DifferentialPrivacy {
     return {
       unit: 'site',
       statement:
-        `site-level (epsilon, delta = ${this.dp.delta}): adding or removing one site's whole update changes the ` +
+        `site-level (epsilon, delta = ${this.dp.delta.toExponential()}): adding or removing one site's whole update changes the ` +
         'distribution of the released models by at most the reported epsilon',
       notCovered:
-        "each site's training loss, evaluation metrics and example counts are sent without noise; the unit is a site, not one patient's record",
+        "each site's training loss, evaluation metrics and example counts are sent without noise, and column statistics for federated scaling are protected by secure aggregation or small-cell suppression, not by noise; the unit is a site, not one patient's record",
       sampling:
         'a fixed-size sample drawn from the experiment seed and recorded in each round, so it is public: no amplification by subsampling (q = 1)',
       noise: secure ? 'distributed' : 'central',
