@@ -51,6 +51,9 @@ interface SimulateFlags {
   secagg?: string;
   dropAfter?: string;
   dpNoise?: number;
+  dpSgdNoise?: number;
+  dpSgdClip?: number;
+  dpSgdDelta?: number;
   dpClip?: number;
   dpDelta?: number;
   dpMaxEpsilon?: number;
@@ -116,6 +119,17 @@ function policyFlag(file: string): string {
 function attackFlag(spec: string): string {
   parseAttack(spec);
   return spec;
+}
+
+/** Record-level DP (DP-SGD at each site): both --dp-sgd-noise and --dp-sgd-clip, or neither. */
+function dpSgdFlags(o: SimulateFlags): { dpSgd?: NonNullable<ExperimentConfig['train']['dpSgd']> } {
+  if (o.dpSgdNoise === undefined && o.dpSgdClip === undefined) {
+    if (o.dpSgdDelta !== undefined) throw new ConfigError('--dp-sgd-delta needs --dp-sgd-noise and --dp-sgd-clip');
+    return {};
+  }
+  if (o.dpSgdNoise === undefined || o.dpSgdClip === undefined)
+    throw new ConfigError('record-level differential privacy needs both --dp-sgd-noise and --dp-sgd-clip');
+  return { dpSgd: { noiseMultiplier: o.dpSgdNoise, clip: o.dpSgdClip, delta: o.dpSgdDelta ?? 1e-5 } };
 }
 
 function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
@@ -187,6 +201,13 @@ export function register(program: Command): void {
       'simulate dropouts: that many clients vanish after advertise-keys, share-keys or masked-input each round',
     )
     .option('--dp-noise <z>', 'differential privacy: noise multiplier (needs --dp-clip)', positive(true))
+    .option(
+      '--dp-sgd-noise <z>',
+      'record-level DP at each site (DP-SGD): noise multiplier (needs --dp-sgd-clip)',
+      positive(),
+    )
+    .option('--dp-sgd-clip <c>', "record-level DP: L2 bound of each row's gradient", positive())
+    .option('--dp-sgd-delta <d>', "record-level DP: delta of each site's (epsilon, delta) (default 1e-5)", positive())
     .option('--dp-clip <c>', "differential privacy: L2 bound of each site's delta", positive())
     .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive())
     .option('--dp-max-epsilon <e>', 'stop before a round would spend more than this epsilon', positive())
@@ -214,6 +235,7 @@ export function register(program: Command): void {
             ...(o.batchSize ? { batchSize: o.batchSize } : {}),
             ...(o.lr ? { learningRate: o.lr } : {}),
             ...(o.restrictedSoftmax !== undefined ? { restrictedSoftmax: o.restrictedSoftmax } : {}),
+            ...dpSgdFlags(o),
           },
           secagg,
           dp,

@@ -100,7 +100,8 @@ export function finalTable(r: SimulationReport): string {
     ...modelRows(r, { federated: `federated (${r.experiment.config.strategy.name})`, pooled: 'pooled (centralised)' }),
   ];
   const widths = rows.reduce<number[]>((w, row) => row.map((c, i) => Math.max(c.length, w[i] ?? 0)), []);
-  return `${rows.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n${byzantineNote(r)}`;
+  const record = recordPrivacyLine(r).join('\n').trim();
+  return `${rows.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n${byzantineNote(r)}${record ? `\n${record}\n` : ''}`;
 }
 
 function byzantineNote(r: SimulationReport): string {
@@ -123,11 +124,27 @@ function heading(r: SimulationReport, sites: string): string[] {
 const lastPrivacyOf = (r: SimulationReport) => r.rounds.at(-1)?.privacy;
 
 /** The privacy paragraph of report.md: epsilon with its terms, the unit, what is not covered, sampling, noise. */
+/** Record-level DP: each site's epsilon over its own rows, as the site accounts for it. */
+function recordPrivacyLine(r: SimulationReport): string[] {
+  const dp = r.experiment.config.train.dpSgd;
+  const eps = r.final?.siteRecordEpsilon;
+  if (!dp || !eps) return [];
+  const sites = Object.entries(eps)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([s, e]) => `${s} ${e.toFixed(2)}`)
+    .join(', ');
+  return [
+    '',
+    `Record-level differential privacy (DP-SGD at each site, per-row clip ${dp.clip}, noise multiplier ${dp.noiseMultiplier}): each site's epsilon over its own rows (record-level, delta ${dp.delta.toExponential()}, Poisson-sampled batches from a cryptographic source, by the site's own accountant): ${sites || '-'}.`,
+  ];
+}
+
 function privacyLines(r: SimulationReport): string[] {
   const cfg = r.experiment.config;
   const last = lastPrivacyOf(r);
-  if (!cfg.dp || !r.privacy) return [];
+  if (!cfg.dp || !r.privacy) return recordPrivacyLine(r);
   return [
+    ...recordPrivacyLine(r),
     '',
     `Differential privacy: clip ${cfg.dp.clip}, noise multiplier ${cfg.dp.noise}; epsilon after the last round ${last ? epsilonWithTerms(last, 3) : '-'}.`,
     '',

@@ -16,6 +16,8 @@ export const sitePolicySchema = z
     minNoiseMultiplier: z.number().min(0).default(0),
     /** Train only under differential privacy whose clip (the site's sensitivity) is at most this. */
     maxClip: z.number().positive().optional(),
+    /** Train only with record-level DP (DP-SGD) whose noise multiplier is at least this. Default 0 (no requirement). */
+    minRecordNoiseMultiplier: z.number().min(0).default(0),
     /** Train only in rounds with at least this many sites (a smaller round reveals more about each). Default 1. */
     minSitesPerRound: z.number().int().min(1).default(1),
     /** Models the site trains: zoo names (logreg, mlp, 2nn, cnn) or "path" for a model.json topology. Default: any. */
@@ -63,6 +65,9 @@ export function policyRefusal(policy: SitePolicy, spec: TaskSpec, sending: Sendi
     return `minSitesPerRound: the round has ${spec.roundSites} sites, the site requires at least ${policy.minSitesPerRound}`;
   if (policy.minNoiseMultiplier > 0 && spec.dpNoiseMultiplier < policy.minNoiseMultiplier)
     return `minNoiseMultiplier: the experiment's noise multiplier is ${spec.dpNoiseMultiplier}, the site requires at least ${policy.minNoiseMultiplier}`;
+  const recordZ = spec.train.dpSgd?.noiseMultiplier ?? 0;
+  if (policy.minRecordNoiseMultiplier > 0 && recordZ < policy.minRecordNoiseMultiplier)
+    return `minRecordNoiseMultiplier: the experiment's record-level (DP-SGD) noise multiplier is ${recordZ}, the site requires at least ${policy.minRecordNoiseMultiplier}`;
   if (policy.maxClip !== undefined && (spec.dpClip === undefined || spec.dpClip > policy.maxClip))
     return `maxClip: the experiment's DP clip is ${spec.dpClip ?? 'unset (no differential privacy)'}, the site allows at most ${policy.maxClip}`;
   if (spec.secure && spec.dpNoiseMultiplier > 0 && spec.colludingSites < policy.minColludingSites)

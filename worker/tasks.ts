@@ -18,7 +18,7 @@ import { inputSize } from '../shared/data/shape';
 import { loadSiteData } from '../shared/data/site';
 import { DataError, ProtocolError } from '../shared/errors';
 import type { Logger } from '../shared/log/logger';
-import { evaluateLocal, trainLocal } from '../shared/models/train';
+import { evaluateLocal } from '../shared/models/train';
 import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo';
 import { clipL2 } from '../shared/privacy/clip';
 import { chunkF32 } from '../shared/protocol/chunks';
@@ -29,6 +29,7 @@ import { encodeFixedPoint } from '../shared/secagg/fixed-point';
 import { sameSpecs, type TensorShape } from '../shared/tensors/weights';
 import type { Outbox } from './outbox';
 import { enforcePolicy, type SitePolicy } from './policy';
+import { RecordPrivacy } from './record-privacy';
 import type { SecureStages } from './secure-stages';
 
 export interface SiteOptions {
@@ -61,6 +62,7 @@ function finite(values: Record<string, number>): Record<string, number> {
 export class TaskRunner {
   private readonly siteCache = new Map<string, SiteData>();
   private readonly modelCache = new Map<string, tf.LayersModel>();
+  private readonly records = new RecordPrivacy();
   /** Tasks completed (for tests and logs). */
   completed = 0;
 
@@ -153,13 +155,8 @@ export class TaskRunner {
         return;
       }
       const t0 = Date.now();
-      const trained = await trainLocal(
-        model,
-        data.train,
-        spec.train,
-        data.classes,
-        seedOf(spec.seed, this.opts.site, header.round),
-      );
+      const seed = seedOf(spec.seed, this.opts.site, header.round);
+      const trained = await this.records.train(header.experimentId, model, data.train, spec, data.classes, seed);
       const after = getFlatWeights(model).values;
       const delta = new Float32Array(after.length);
       for (let i = 0; i < after.length; i++) delta[i] = (after[i] ?? 0) - (task.values[i] ?? 0);
@@ -172,6 +169,7 @@ export class TaskRunner {
         startLoss: before.loss,
         startAccuracy: before.accuracy,
         trainMs: Date.now() - t0,
+        ...(trained.recordEpsilon !== undefined ? { recordEpsilon: trained.recordEpsilon } : {}),
       });
       if (spec.secure) {
         // The delta stays here; only its masked, quantised form leaves, in the masked-input stage.

@@ -22,12 +22,22 @@ export interface ExperimentReport {
     /** Privacy spent by the whole experiment (differential privacy on). */
     epsilon?: number;
     delta?: number;
+    /** Record-level DP (DP-SGD): each site's epsilon over its own rows, by its own ledger (latest report). */
+    siteRecordEpsilon?: Record<string, number>;
   } | null;
   /** With differential privacy: what the epsilon means (unit, sampling, who adds noise, collusion). */
   privacy?: PrivacyGuarantee & { epsilon: number | null };
   backends: Record<string, string>;
   bytes: { down: number; up: number };
   events: { at: number; message: string }[];
+}
+
+/** Each site's latest record-level epsilon (a site reports it in every round it trains in). */
+function siteRecordEpsilon(rounds: RoundRecord[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of rounds)
+    for (const [site, t] of Object.entries(r.train)) if (t.recordEpsilon !== undefined) out[site] = t.recordEpsilon;
+  return out;
 }
 
 export function buildReport(
@@ -58,6 +68,7 @@ export function buildReport(
           accuracy: last.accuracy,
           loss: last.loss,
           ...(last.privacy ? { epsilon: last.privacy.epsilon, delta: last.privacy.delta } : {}),
+          ...(rec.config.train.dpSgd ? { siteRecordEpsilon: siteRecordEpsilon(rounds) } : {}),
         }
       : null,
     ...(dp

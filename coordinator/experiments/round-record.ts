@@ -22,6 +22,8 @@ export const siteRoundResultSchema = z.object({
   trainLoss: metric.optional(),
   /** Accuracy of the global model this round started from, on the site's test split. */
   startAccuracy: metric.optional(),
+  /** Record-level DP (DP-SGD): the epsilon this site's rows have spent so far, by the site's own ledger. */
+  recordEpsilon: z.number().optional(),
   bytesDown: z.number(),
   bytesUp: z.number(),
   durationMs: z.number(),

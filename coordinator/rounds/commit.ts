@@ -65,6 +65,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
       examples: t.examples,
       trainLoss: t.metrics['loss'] ?? NaN,
       startAccuracy: t.metrics['startAccuracy'] ?? NaN,
+      ...(t.metrics['recordEpsilon'] !== undefined ? { recordEpsilon: t.metrics['recordEpsilon'] } : {}),
       bytesDown: t.bytesDown,
       bytesUp: t.bytesUp,
       durationMs: t.durationMs,

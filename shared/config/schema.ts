@@ -204,6 +204,20 @@ export const trainSchema = z
      * holding every class, nor on binary models. Default false.
      */
     restrictedSoftmax: z.boolean().default(false),
+    /**
+     * Record-level differential privacy at each site (DP-SGD, Abadi et al. 2016): every step samples
+     * each training row with probability batchSize / rows (Poisson, from a cryptographic source),
+     * clips each row's gradient to L2 norm `clip`, and adds N(0, (noiseMultiplier * clip)^2) to their
+     * sum. Each site accounts for its own rows (RDP, at `delta`) and reports its epsilon. Default off.
+     */
+    dpSgd: z
+      .object({
+        noiseMultiplier: z.number().positive(),
+        clip: z.number().positive(),
+        delta: z.number().gt(0).lt(1).default(1e-5),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -39,7 +39,7 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
   return {
     dataJson: JSON.stringify(spec.data),
     modelJson: JSON.stringify(spec.model),
-    train: spec.train,
+    train: { ...spec.train, dpSgd: spec.train.dpSgd ?? null },
     dpClip: spec.dpClip ?? 0,
     secure: spec.secure,
     seed: spec.seed,
@@ -79,7 +79,8 @@ export function parseTaskSpec(wire: TaskSpec__Output | null, taskId: string): Ta
   const r = wireSchema.safeParse({
     data: json(wire.dataJson, 'data_json'),
     model: json(wire.modelJson, 'model_json'),
-    train: wire.train ?? {},
+    // proto-loader gives absent messages as null; the schema's optional fields take undefined.
+    train: wire.train ? { ...wire.train, dpSgd: wire.train.dpSgd ?? undefined } : {},
     dpClip: wire.dpClip,
     secure: wire.secure,
     seed: Number(wire.seed),

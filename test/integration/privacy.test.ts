@@ -3,10 +3,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { buildReport } from '../../coordinator/experiments/report';
 import { parseExperiment } from '../../shared/config/load';
 import { combineColumnSums, siteColumnSums } from '../../shared/data/column-sums';
 import { readCsvFile } from '../../shared/data/csv';
 import { createLogger } from '../../shared/log/logger';
+import { dpSgdSchedule } from '../../shared/models/dp-sgd';
+import { RdpAccountant } from '../../shared/privacy/rdp';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { AccordWorker } from '../../worker/client';
 import { sitePolicySchema } from '../../worker/policy';
@@ -63,6 +66,28 @@ describe('privacy in a running federation', () => {
     );
     // A site's sums in clear would be Metrics values named sum.K / sumsq.K: none reached Redis.
     expect(await redisText(fed)).not.toMatch(/sumsq\.\d/);
+  });
+
+  it('record-level DP: each site reports the epsilon of DP-SGD over its own rows, as the accountant composes it', async () => {
+    fed = await startFederation(TOKENS);
+    workers.push(...(await startHeartWorkers(fed, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
+    const dpSgd = { noiseMultiplier: 1.1, clip: 1, delta: 1e-5 };
+    const id = await fed.submit({
+      rounds: 2,
+      clients: { min: 2 },
+      train: { epochs: 1, batchSize: 32, learningRate: 0.3, dpSgd },
+    });
+    const rec = await fed.waitFor(id, ['completed', 'failed'], 180_000);
+    expect(rec.status).toBe('completed');
+    const rounds = await fed.records.rounds(id);
+    const report = buildReport(rec, rounds, []);
+    for (const site of ['cleveland', 'hungary']) {
+      const rows = rounds[0]?.train[site]?.examples ?? 0;
+      const { q, steps } = dpSgdSchedule(rows, { batchSize: 32, epochs: 1 });
+      const want = new RdpAccountant().compose(q, 1.1, 2 * steps).epsilon(1e-5);
+      expect(rows).toBeGreaterThan(100);
+      expect(report.final?.siteRecordEpsilon?.[site]).toBeCloseTo(want, 8);
+    }
   });
 
   it('a site whose policy requires secure aggregation refuses a plaintext experiment; the status says who and why', async () => {

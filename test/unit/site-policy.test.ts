@@ -44,6 +44,7 @@ describe('site policy', () => {
       ],
       [{ maxRounds: 5 }, {}, /^maxRounds: the experiment runs 10 rounds/],
       [{ minColludingSites: 2 }, {}, /^minColludingSites: .*tolerates 1 colluding/],
+      [{ minRecordNoiseMultiplier: 1 }, {}, /^minRecordNoiseMultiplier: .*noise multiplier is 0/],
     ];
     for (const [p, over, why] of cases) expect(policyRefusal(policy(p), spec(over), 'update')).toMatch(why);
     // A task that meets every rule at once is accepted.

@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../shared/models/backend';
-import { presentClasses, restrictToClasses, trainLocal } from '../../shared/models/train';
+import { presentClasses, restrictToClasses } from '../../shared/models/loss';
+import { trainLocal } from '../../shared/models/train';
 import { buildModel } from '../../shared/models/zoo';
 import { rng } from '../../shared/random';
 

@@ -4,6 +4,7 @@ import type { MessageTypeDefinition } from '@grpc/proto-loader';
 import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from './accord/v1/Cancel';
 import type { CoordinatorMessage as _accord_v1_CoordinatorMessage, CoordinatorMessage__Output as _accord_v1_CoordinatorMessage__Output } from './accord/v1/CoordinatorMessage';
 import type { Dataset as _accord_v1_Dataset, Dataset__Output as _accord_v1_Dataset__Output } from './accord/v1/Dataset';
+import type { DpSgd as _accord_v1_DpSgd, DpSgd__Output as _accord_v1_DpSgd__Output } from './accord/v1/DpSgd';
 import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from './accord/v1/Error';
 import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _accord_v1_EvaluateTask__Output } from './accord/v1/EvaluateTask';
 import type { FederationClient as _accord_v1_FederationClient, FederationDefinition as _accord_v1_FederationDefinition } from './accord/v1/Federation';
@@ -37,6 +38,7 @@ export interface ProtoGrpcType {
       Cancel: MessageTypeDefinition<_accord_v1_Cancel, _accord_v1_Cancel__Output>
       CoordinatorMessage: MessageTypeDefinition<_accord_v1_CoordinatorMessage, _accord_v1_CoordinatorMessage__Output>
       Dataset: MessageTypeDefinition<_accord_v1_Dataset, _accord_v1_Dataset__Output>
+      DpSgd: MessageTypeDefinition<_accord_v1_DpSgd, _accord_v1_DpSgd__Output>
       Error: MessageTypeDefinition<_accord_v1_Error, _accord_v1_Error__Output>
       EvaluateTask: MessageTypeDefinition<_accord_v1_EvaluateTask, _accord_v1_EvaluateTask__Output>
       Federation: SubtypeConstructor<typeof grpc.Client, _accord_v1_FederationClient> & { service: _accord_v1_FederationDefinition }

@@ -1,5 +1,6 @@
 // Original file: proto/accord.proto
 
+import type { DpSgd as _accord_v1_DpSgd, DpSgd__Output as _accord_v1_DpSgd__Output } from '../../accord/v1/DpSgd';
 
 export interface TrainSettings {
   'epochs'?: (number);
@@ -8,6 +9,7 @@ export interface TrainSettings {
   'optimizer'?: (string);
   'proximalMu'?: (number | string);
   'restrictedSoftmax'?: (boolean);
+  'dpSgd'?: (_accord_v1_DpSgd | null);
 }
 
 export interface TrainSettings__Output {
@@ -17,4 +19,5 @@ export interface TrainSettings__Output {
   'optimizer': (string);
   'proximalMu': (number);
   'restrictedSoftmax': (boolean);
+  'dpSgd': (_accord_v1_DpSgd__Output | null);
 }
