@@ -1,5 +1,6 @@
 // A hand-driven worker that speaks the raw protocol, to send what a correct worker never would.
 import * as grpc from '@grpc/grpc-js';
+import { numericColumns } from '../../shared/data/column-sums';
 import {
   CHANNEL_OPTIONS,
   type CoordinatorMessage__Output,
@@ -7,7 +8,9 @@ import {
   type TaskHeader__Output,
   type WorkerMessage,
 } from '../../shared/protocol/load';
+import { parseTaskSpec } from '../../shared/protocol/task-spec';
 import { protocolContext, SecAggClient } from '../../shared/secagg/client';
+import { encodeFixedPoint } from '../../shared/secagg/fixed-point';
 import { f32ToBytes } from '../../shared/tensors/bytes';
 
 export interface RogueTask {
@@ -28,6 +31,8 @@ export class Rogue {
   readonly welcomed: Promise<void>;
 
   private secagg?: SecAggClient;
+  /** Under secure aggregation: the encoded (all-zero) column statistics for round 0. */
+  private statsWords: Uint32Array = new Uint32Array(0);
 
   constructor(
     address: string,
@@ -59,11 +64,15 @@ export class Rogue {
         };
         this.modelParams = this.pending.params;
       }
-      // Column statistics for federated scaling: a rogue contributes nothing (no column sums).
-      if (m.statsTask)
-        this.send({
-          metrics: { taskId: m.statsTask.header!.taskId, round: m.statsTask.header!.round, examples: 0, values: {} },
-        });
+      // Column statistics for federated scaling: a rogue contributes nothing. In clear it sends no column
+      // sums; under secure aggregation it masks an honest all-zero vector (zero rows) in round 0.
+      const stats = m.statsTask?.header;
+      if (stats) {
+        const spec = parseTaskSpec(stats.spec, stats.taskId);
+        if (spec.data.format === 'csv')
+          this.statsWords = encodeFixedPoint(new Float64Array(1 + 3 * numericColumns(spec.data).length));
+        this.send({ metrics: { taskId: stats.taskId, round: stats.round, examples: 0, values: {} } });
+      }
       if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked);
       if (m.modelChunk?.last && this.pending) {
         const t = this.pending;
@@ -120,6 +129,16 @@ export class Rogue {
         graphSeed: req.graphSeed,
       });
       return reply({ shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })) });
+    }
+    if (req.stage === 'masked-input' && !req.quant) {
+      // Round 0 (column statistics): honest, so the rogue's misbehaviour is tested in the training rounds.
+      this.chunk(
+        req.taskId,
+        0,
+        true,
+        Buffer.from(this.secagg!.maskedInput(req.shares, req.sharers, this.statsWords).buffer),
+      );
+      return;
     }
     if (req.stage === 'masked-input') {
       // A well-formed input: a zero delta with zero weight (value 0 sits at levels / 2).
