@@ -31,7 +31,8 @@ export function register(program: Command): void {
     .command('coordinator')
     .description('run a coordinator: gRPC for workers, BullMQ rounds on Redis')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
-    .option('--grpc <host:port>', 'address workers dial', '0.0.0.0:7070')
+    .option('--grpc <host:port>', 'address workers dial (a non-loopback address needs TLS, or --insecure)', '127.0.0.1:7070')
+    .option('--insecure', 'serve workers without TLS on a non-loopback address (tokens cross the network in clear)')
     .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
     .option('--tokens <file>', 'YAML/JSON mapping site -> token')
     .option('--token <token>', 'one federation-wide token (any site name)', process.env['ACCORD_TOKEN'])
@@ -57,6 +58,7 @@ export function register(program: Command): void {
           tlsKey?: string;
           tlsClientCa?: string;
           http?: string;
+          insecure?: boolean;
         }) => {
           if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
           const read = (f: string, flag: string) => {
@@ -91,6 +93,7 @@ export function register(program: Command): void {
             lockDurationMs,
             ...(tls ? { tls } : {}),
             ...(o.http ? { httpAddress: o.http } : {}),
+            insecure: Boolean(o.insecure),
           });
           await c.start();
           process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);

@@ -46,7 +46,18 @@ export interface CoordinatorOptions {
   httpAddress?: string;
   /** TLS for the worker-facing server (PEM); with `clientCa`, workers must present a certificate it signed (mTLS). */
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /**
+   * Serve workers without TLS on a non-loopback address (tokens and updates then cross the network in
+   * clear). Refused unless set; a warning is logged when it is. Default false.
+   */
+  insecure?: boolean;
   log?: Logger;
+}
+
+/** Whether `address` (HOST:PORT) only listens on this machine. */
+export function isLoopback(address: string): boolean {
+  const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 export class Coordinator {
@@ -69,6 +80,13 @@ export class Coordinator {
   }
 
   async start(): Promise<void> {
+    if (!this.opts.tls && !isLoopback(this.opts.grpcAddress)) {
+      if (!this.opts.insecure)
+        throw new ConfigError(
+          `--grpc ${this.opts.grpcAddress}: refusing to serve workers without TLS on a non-loopback address (site tokens and updates would cross the network in clear); give --tls-cert and --tls-key, or --insecure to accept that`,
+        );
+      this.log.warn({ grpc: this.opts.grpcAddress }, 'INSECURE: serving workers without TLS; tokens and updates cross the network in clear');
+    }
     const backend = await initBackend(this.opts.backend ?? 'auto');
     const connection = redisOptions(this.opts.redisUrl);
     this.redis = new Redis(connection);
