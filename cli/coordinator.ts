@@ -31,7 +31,11 @@ export function register(program: Command): void {
     .command('coordinator')
     .description('run a coordinator: gRPC for workers, BullMQ rounds on Redis')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
-    .option('--grpc <host:port>', 'address workers dial (a non-loopback address needs TLS, or --insecure)', '127.0.0.1:7070')
+    .option(
+      '--grpc <host:port>',
+      'address workers dial (a non-loopback address needs TLS, or --insecure)',
+      '127.0.0.1:7070',
+    )
     .option('--insecure', 'serve workers without TLS on a non-loopback address (tokens cross the network in clear)')
     .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
     .option('--tokens <file>', 'YAML/JSON mapping site -> token')

@@ -85,7 +85,10 @@ export class Coordinator {
         throw new ConfigError(
           `--grpc ${this.opts.grpcAddress}: refusing to serve workers without TLS on a non-loopback address (site tokens and updates would cross the network in clear); give --tls-cert and --tls-key, or --insecure to accept that`,
         );
-      this.log.warn({ grpc: this.opts.grpcAddress }, 'INSECURE: serving workers without TLS; tokens and updates cross the network in clear');
+      this.log.warn(
+        { grpc: this.opts.grpcAddress },
+        'INSECURE: serving workers without TLS; tokens and updates cross the network in clear',
+      );
     }
     const backend = await initBackend(this.opts.backend ?? 'auto');
     const connection = redisOptions(this.opts.redisUrl);

@@ -148,10 +148,24 @@ export const secaggSchema = z
   .object({
     /** off, secagg (every pair of clients), or secaggplus (k neighbours on a random regular graph). */
     mode: z.enum(['off', 'secagg', 'secaggplus']).default('off'),
-    /** Shares needed to rebuild a client's secrets: a fraction of its neighbourhood when < 1, else a count. */
-    threshold: z.number().positive().default(0.6),
-    /** Neighbours per client: 'all' (default for secagg) or a count (default about 2 log2 n for secaggplus). */
-    neighbours: z.union([z.literal('all'), z.number().int().min(2)]).optional(),
+    /**
+     * Shares needed to rebuild a client's secrets: a fraction of its neighbourhood when < 1, else a
+     * count. It must exceed half the neighbourhood (fraction > 0.5): otherwise dropouts that split the
+     * graph let two groups each rebuild a different secret of one client, and its input is exposed.
+     */
+    threshold: z
+      .number()
+      .positive()
+      .refine(
+        (t) => t >= 1 || t > 0.5,
+        'a fraction must be above 0.5 (t > k/2), so no two disjoint groups can each rebuild a secret',
+      )
+      .default(0.6),
+    /**
+     * Neighbours per client: 'all' (default for secagg) or a count (default about 2 log2 n for
+     * secaggplus). At most 255: secrets are shared over GF(256).
+     */
+    neighbours: z.union([z.literal('all'), z.number().int().min(2).max(255)]).optional(),
     /** Coordinates are clipped to [-clip, clip] before quantisation. */
     clip: z.number().positive().default(4),
     /** Bits per client's quantised value (the sum of all clients still fits in 32 bits). */
@@ -303,6 +317,23 @@ export const experimentSchema = z
         code: 'custom',
         path: ['dp', 'colludingSites'],
         message: `must be below clients.min (${c.clients.min}): a round needs at least one site outside the colluding group to add noise`,
+      });
+    if (
+      c.secagg.mode !== 'off' &&
+      typeof c.secagg.neighbours === 'number' &&
+      c.secagg.threshold >= 1 &&
+      c.secagg.threshold <= c.secagg.neighbours / 2
+    )
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secagg', 'threshold'],
+        message: `${c.secagg.threshold} shares of ${c.secagg.neighbours} neighbours is not above half (t > k/2 is needed)`,
+      });
+    if (c.secagg.mode === 'secagg' && c.clients.min > 256)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secagg', 'mode'],
+        message: `classic secagg shares each secret with every other client, at most 255 (GF(256)); ${c.clients.min} clients need secaggplus`,
       });
     if (c.secagg.mode !== 'off' && c.clients.min < 3)
       ctx.addIssue({

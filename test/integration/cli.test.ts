@@ -39,7 +39,9 @@ describe('accord CLI', () => {
   it('refuses to serve workers in clear on a non-loopback address unless --insecure is given', () => {
     const r = accord(['coordinator', '--grpc', '0.0.0.0:7071', '--redis', redis.url, '--store', path.join(dir, 'st')]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--grpc 0\.0\.0\.0:7071: refusing to serve workers without TLS .*--tls-cert and --tls-key, or --insecure/);
+    expect(r.stderr).toMatch(
+      /--grpc 0\.0\.0\.0:7071: refusing to serve workers without TLS .*--tls-cert and --tls-key, or --insecure/,
+    );
   });
 
   it('a bad number flag is one line naming the option, not a stack trace', () => {

@@ -28,6 +28,25 @@ describe('experiment config', () => {
     ).toBe(0);
   });
 
+  it('refuses secure-aggregation thresholds of half the neighbourhood or less (t > k/2), and classic secagg beyond 255 sites', () => {
+    const secure = { ...base, clients: { min: 12 } };
+    expect(() => parseExperiment({ ...secure, secagg: { mode: 'secaggplus', threshold: 0.5 } })).toThrow(
+      /secagg\.threshold: a fraction must be above 0\.5/,
+    );
+    expect(() => parseExperiment({ ...secure, secagg: { mode: 'secaggplus', neighbours: 4, threshold: 2 } })).toThrow(
+      /secagg\.threshold: 2 shares of 4 neighbours is not above half/,
+    );
+    expect(
+      parseExperiment({ ...secure, secagg: { mode: 'secaggplus', neighbours: 4, threshold: 3 } }).secagg.threshold,
+    ).toBe(3);
+    expect(() => parseExperiment({ ...base, clients: { min: 300 }, secagg: { mode: 'secagg' } })).toThrow(
+      /300 clients need secaggplus/,
+    );
+    expect(() => parseExperiment({ ...secure, secagg: { mode: 'secaggplus', neighbours: 300 } })).toThrow(
+      /secagg\.neighbours/,
+    );
+  });
+
   it('refuses a collusion assumption that leaves no honest site to add noise', () => {
     const secure = { ...base, secagg: { mode: 'secaggplus' }, clients: { min: 3 } };
     expect(() => parseExperiment({ ...secure, dp: { noise: 1, clip: 1, colludingSites: 3 } })).toThrow(

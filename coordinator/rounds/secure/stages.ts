@@ -242,9 +242,18 @@ async function advertised(
     state.degree,
     state.graphSeed,
   );
-  for (const [s, ns] of graph)
-    if (ns.length < 2 || thresholdFor(ns.length, state.threshold) < 2)
+  if (state.degree === 'all' && peers.length > 256)
+    return {
+      failed: `classic secagg shares with every other client, at most 255 (GF(256)); ${peers.length} advertised: use secaggplus`,
+    };
+  for (const [s, ns] of graph) {
+    const t = thresholdFor(ns.length, state.threshold);
+    if (ns.length < 2 || t < 2)
       return { failed: `${s} would have ${ns.length} neighbours; secrets need a threshold of at least 2` };
+    // t > k/2: otherwise two disjoint groups of neighbours could each rebuild one of its secrets.
+    if (t <= ns.length / 2)
+      return { failed: `${s} has ${ns.length} neighbours and a threshold of ${t}; it must exceed ${ns.length / 2}` };
+  }
   await advance(ctx, { ...state, stage: 'share-keys', peers });
   return { done: `${peers.length} clients advertised keys` };
 }
