@@ -36,6 +36,7 @@ export function register(program: Command): void {
       'address workers dial (a non-loopback address needs TLS, or --insecure)',
       '127.0.0.1:7070',
     )
+    .option('--max-site-rows <n>', 'rows a site may declare; bounds its FedAvg weight', '10000000')
     .option('--insecure', 'serve workers without TLS on a non-loopback address (tokens cross the network in clear)')
     .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
     .option('--tokens <file>', 'YAML/JSON mapping site -> token')
@@ -63,7 +64,11 @@ export function register(program: Command): void {
           tlsClientCa?: string;
           http?: string;
           insecure?: boolean;
+          maxSiteRows: string;
         }) => {
+          const maxDeclaredRows = Number(o.maxSiteRows);
+          if (!Number.isSafeInteger(maxDeclaredRows) || maxDeclaredRows < 1)
+            throw new ConfigError(`--max-site-rows: expected a positive integer, got "${o.maxSiteRows}"`);
           if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new ConfigError('--tls-cert and --tls-key go together');
           const read = (f: string, flag: string) => {
             try {
@@ -98,6 +103,7 @@ export function register(program: Command): void {
             ...(tls ? { tls } : {}),
             ...(o.http ? { httpAddress: o.http } : {}),
             insecure: Boolean(o.insecure),
+            maxDeclaredRows,
           });
           await c.start();
           process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);

@@ -46,6 +46,8 @@ export interface CoordinatorOptions {
   httpAddress?: string;
   /** TLS for the worker-facing server (PEM); with `clientCa`, workers must present a certificate it signed (mTLS). */
   tls?: { cert: Buffer; key: Buffer; clientCa?: Buffer };
+  /** Rows a site may declare (its FedAvg weight is bounded by them). Default 10,000,000. */
+  maxDeclaredRows?: number;
   /**
    * Serve workers without TLS on a non-loopback address (tokens and updates then cross the network in
    * clear). Refused unless set; a warning is logged when it is. Default false.
@@ -104,6 +106,7 @@ export class Coordinator {
       tokens: this.opts.tokens,
       registry,
       heartbeatMs,
+      ...(this.opts.maxDeclaredRows !== undefined ? { maxDeclaredRows: this.opts.maxDeclaredRows } : {}),
       log: this.log,
     });
     this.rounds = new Queue(QUEUE_ROUNDS, { connection });

@@ -10,6 +10,8 @@ export const keys = {
   experiment: (id: string) => `${PREFIX}:exp:${id}`,
   /** hash: round -> JSON RoundRecord */
   rounds: (id: string) => `${PREFIX}:exp:${id}:rounds`,
+  /** hash: site -> the rows it declared when it first trained in the experiment */
+  declared: (id: string) => `${PREFIX}:exp:${id}:declared`,
   /** list of JSON events (failures, retries) */
   events: (id: string) => `${PREFIX}:exp:${id}:events`,
 };

@@ -142,6 +142,15 @@ export class ExperimentRecords {
     return raw ? parseStored(jsonText.pipe(roundRecordSchema), raw, `last round of experiment ${id}`) : undefined;
   }
 
+  /**
+   * The rows `site` declared when it first trained in experiment `id` (pinned now if this is the
+   * first time): a site cannot raise its FedAvg weight mid-experiment by declaring more.
+   */
+  async pinDeclaredRows(id: string, site: string, rows: number): Promise<number> {
+    await this.redis.hsetnx(keys.declared(id), site, String(rows));
+    return Number(await this.redis.hget(keys.declared(id), site));
+  }
+
   async event(id: string, message: string): Promise<void> {
     await this.redis.rpush(keys.events(id), JSON.stringify({ at: Date.now(), message }));
   }

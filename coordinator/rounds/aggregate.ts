@@ -83,13 +83,24 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   const dp = DifferentialPrivacy.of(cfg);
   if (strategy.linear) {
     const acc = strategy.createAccumulator(prev.weights.values.length);
+    const bound = cfg.clients.maxUpdateNorm;
+    const bounded: string[] = [];
     for (const r of results) {
       // With differential privacy every site weighs the same and its delta is clipped here too
-      // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples.
-      const weight = dp ? dp.clipFactor(spooledNorm(r.spoolFile!)) : r.examples;
+      // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples. The
+      // server-side norm bound scales down an update that is too large, whoever sent it.
+      const norm = dp || bound ? spooledNorm(r.spoolFile!) : 0;
+      const scale = bound !== undefined && norm > bound ? bound / norm : 1;
+      if (scale < 1) bounded.push(`${r.site} (norm ${norm.toPrecision(3)})`);
+      const weight = (dp ? dp.clipFactor(norm) : r.examples) * scale;
       for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, weight);
       acc.addWeight(dp ? 1 : r.examples);
     }
+    if (bounded.length)
+      await ctx.records.event(
+        experimentId,
+        `round ${round}: updates scaled down to norm ${bound}: ${bounded.join(', ')}`,
+      );
     dp?.addCentralNoise(acc);
     ({ weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState));
   } else {

@@ -71,6 +71,14 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
   } else {
     const deadline = Date.now() + cfg.timeouts.taskMs;
     const spec = taskSpecFor(rec, round, data.siteCount);
+    if (data.kind === 'train') {
+      const pinned = await ctx.records.pinDeclaredRows(experimentId, site, session.declaredExamples);
+      if (pinned !== session.declaredExamples)
+        throw new TaskError(
+          `site ${site} now declares ${session.declaredExamples} rows; it declared ${pinned} when it joined this experiment`,
+          'DECLARATION_CHANGED',
+        );
+    }
     // Under secure aggregation column statistics go through it too (spec.secure), like the deltas.
     if (data.kind === 'stats') req = { ...base, kind: 'stats', deadline, spec };
     else {

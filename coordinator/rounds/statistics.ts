@@ -5,6 +5,7 @@
 import type { Job } from 'bullmq';
 import { metricsToColumnSums, numericColumns } from '../../shared/data/column-sums';
 import type { SelectJobData, TaskJobResult } from '../queues/jobs';
+import { siteOfTaskJob } from '../queues/names';
 import { applyStatistics } from './apply-statistics';
 import { openStep, type RoundContext } from './context';
 import { failExperiment } from './finish';
@@ -16,6 +17,9 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
   if (typeof rec === 'string') return rec;
   const cfg = rec.config;
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'stats');
+  // A site whose statistics were refused (bad counts or sums) is left out, and the reason kept.
+  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures()))
+    await ctx.records.event(experimentId, `federated scaling: statistics of ${siteOfTaskJob(key)} left out: ${reason}`);
   if (results.length < cfg.clients.min) {
     await failExperiment(
       ctx,

@@ -21,6 +21,8 @@ export interface SessionHubOptions {
   registry: WorkerRegistry;
   /** How often workers send heartbeats. Default 2000 ms. */
   heartbeatMs: number;
+  /** Rows a site may declare: bounds its FedAvg weight. Default 10,000,000. */
+  maxDeclaredRows?: number;
   /** Time allowed for Hello after the stream opens. Default 10000 ms. */
   helloTimeoutMs?: number;
   /**
@@ -82,7 +84,7 @@ export class SessionHub {
       if (session) return session.handle(msg);
       clearTimeout(helloTimer);
       try {
-        const hello = validateHello(msg.hello);
+        const hello = validateHello(msg.hello, this.opts.maxDeclaredRows);
         this.opts.tokens.check(hello.site, hello.token);
         session = this.open(call, hello);
       } catch (e) {

@@ -9,7 +9,7 @@ import { encodeTaskSpec } from '../../shared/protocol/task-spec';
 import { totalSize } from '../../shared/tensors/weights';
 import { validateSecAggAnswer } from './secagg-answer';
 import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task';
-import { boundedErrorReport, type ValidHello, validateMetrics } from './validate';
+import { boundedErrorReport, checkTaskMetrics, type ValidHello, validateMetrics } from './validate';
 
 export type { SecAggAnswer, TaskKind, TaskOutcome, TaskRequest, UploadSink } from './task';
 
@@ -229,6 +229,7 @@ export class Session {
           `train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`,
           'BAD_METRICS',
         );
+      checkTaskMetrics(task.req.kind, m, this.declaredExamples);
       task.metrics = { examples: keeps ? 0 : m.examples, values: m.values };
       if (task.req.kind !== 'train' || task.req.upload === null) {
         this.finish(task);

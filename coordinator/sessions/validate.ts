@@ -19,6 +19,10 @@ export const LIMITS = {
   datasetName: 64,
   /** Metrics values per message (column statistics: 3 per column of the schema, plus a few). */
   metrics: 3 * 512 + 16,
+  /** Rows a site may declare (Hello.datasets[].examples, all data sets together): bounds its FedAvg weight. */
+  declaredRows: 10_000_000,
+  /** |sum| and sum of squares of a column statistic. */
+  statistic: 1e15,
   /** Error.message (a longer message is cut, not refused: the failure itself matters). */
   errorMessage: 1024,
 } as const;
@@ -39,7 +43,7 @@ export interface ValidHello {
   tfjsVersion: string;
 }
 
-export function validateHello(h: Hello__Output | null | undefined): ValidHello {
+export function validateHello(h: Hello__Output | null | undefined, maxRows: number = LIMITS.declaredRows): ValidHello {
   if (!h) throw new ProtocolError('the first message must be Hello', 'EXPECTED_HELLO');
   if (!SITE_ID.test(h.siteId))
     throw new ProtocolError(
@@ -56,6 +60,9 @@ export function validateHello(h: Hello__Output | null | undefined): ValidHello {
       throw new ProtocolError(`Hello.datasets[${i}] is invalid`, 'BAD_HELLO');
     return { name: bounded(d.name, LIMITS.datasetName, `Hello.datasets[${i}].name`), examples };
   });
+  const rows = datasets.reduce((a, d) => a + d.examples, 0);
+  if (rows > maxRows)
+    throw new ProtocolError(`Hello declares ${rows} rows, at most ${maxRows} (the coordinator's ceiling)`, 'TOO_LARGE');
   return {
     site: h.siteId,
     token: h.token,
@@ -95,4 +102,31 @@ export function validateMetrics(m: Metrics__Output): ValidMetrics {
 export function boundedErrorReport(code: string, message: string): { code: ErrorCode; message: string } {
   const text = message.length > LIMITS.errorMessage ? `${message.slice(0, LIMITS.errorMessage)}... (cut)` : message;
   return { code: isErrorCode(code) ? code : 'WORKER_ERROR', message: text };
+}
+
+const inUnit = (v: number | undefined) => v === undefined || (v >= 0 && v <= 1);
+
+/**
+ * What a site's metrics may claim for a task: evaluation counts within the rows it declared,
+ * accuracies and AUC in [0, 1], losses not negative; column statistics with whole counts within the
+ * rows, finite bounded sums and a sum of squares consistent with them (sum^2 <= n * sumsq).
+ */
+export function checkTaskMetrics(kind: 'train' | 'evaluate' | 'stats', m: ValidMetrics, declaredRows: number): void {
+  const v = m.values;
+  const bad = (why: string) => new ProtocolError(`${kind} metrics: ${why}`, 'BAD_METRICS');
+  if (m.examples > declaredRows) throw bad(`${m.examples} examples, the site declared ${declaredRows} rows`);
+  for (const k of ['accuracy', 'auc', 'startAccuracy'] as const)
+    if (!inUnit(v[k])) throw bad(`${k} ${v[k]} is outside [0, 1]`);
+  for (const k of ['loss', 'startLoss'] as const) if ((v[k] ?? 0) < 0) throw bad(`${k} ${v[k]} is negative`);
+  if (kind !== 'stats') return;
+  for (const [key, value] of Object.entries(v)) {
+    const [what, col] = key.split('.');
+    const n = v[`n.${col}`] ?? 0;
+    if (what === 'n' && !(Number.isInteger(value) && value >= 0 && value <= m.examples))
+      throw bad(`column ${col}: count ${value} is not a whole number within the ${m.examples} rows`);
+    if ((what === 'sum' || what === 'sumsq') && Math.abs(value) > LIMITS.statistic)
+      throw bad(`column ${col}: ${what} ${value} is beyond ${LIMITS.statistic}`);
+    if (what === 'sumsq' && (value < 0 || (v[`sum.${col}`] ?? 0) ** 2 > n * value * (1 + 1e-9) + 1e-9))
+      throw bad(`column ${col}: sum of squares ${value} cannot come from ${n} values summing to ${v[`sum.${col}`]}`);
+  }
 }

@@ -251,6 +251,11 @@ export const experimentSchema = z
         fraction: z.number().gt(0).max(1).default(1),
         /** Successful updates needed to commit a round (default: min). */
         quorum: z.number().int().min(1).optional(),
+        /**
+         * Server-side bound on the L2 norm of one site's update: a larger update is scaled down to it
+         * before aggregation (linear strategies without secure aggregation, which hides single updates).
+         */
+        maxUpdateNorm: z.number().positive().optional(),
       })
       .strict()
       .default({ min: 2, fraction: 1 }),

@@ -65,7 +65,16 @@ export const ERROR_CODES = {
   /** PolicyError: a site refused a task that breaks its own policy. */
   policy: ['POLICY_REFUSED'],
   /** TaskError: a task failed (deadline, disconnect, a worker-side error). */
-  task: ['TASK_FAILED', 'DEADLINE', 'DISCONNECTED', 'DUPLICATE_TASK', 'NOT_RUNNING', 'SPOOL_FAILED', 'WORKER_ERROR'],
+  task: [
+    'TASK_FAILED',
+    'DECLARATION_CHANGED',
+    'DEADLINE',
+    'DISCONNECTED',
+    'DUPLICATE_TASK',
+    'NOT_RUNNING',
+    'SPOOL_FAILED',
+    'WORKER_ERROR',
+  ],
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES][number];

@@ -43,6 +43,12 @@ export class Rogue {
       secure?: { masked: 'wrong-length' | 'twice' };
       /** Fields of the Hello to send instead of the usual ones. */
       hello?: Partial<NonNullable<WorkerMessage['hello']>>;
+      /** Column statistics to send in clear (Metrics values and row count) instead of none. */
+      stats?: { examples: number; values: Record<string, number> };
+      /** What to answer to evaluate tasks instead of accuracy 0.5 on 10 examples. */
+      evaluate?: { examples: number; values: Record<string, number> };
+      /** Answer train tasks at once with this update (given the model size), after metrics on 50 examples. */
+      train?: (params: number) => Float32Array;
     } = {},
   ) {
     const Federation = loadProtocol().accord.v1.Federation;
@@ -71,7 +77,8 @@ export class Rogue {
         const spec = parseTaskSpec(stats.spec, stats.taskId);
         if (spec.data.format === 'csv')
           this.statsWords = encodeFixedPoint(new Float64Array(1 + 3 * numericColumns(spec.data).length));
-        this.send({ metrics: { taskId: stats.taskId, round: stats.round, examples: 0, values: {} } });
+        const sent = spec.secure ? { examples: 0, values: {} } : (opts.stats ?? { examples: 0, values: {} });
+        this.send({ metrics: { taskId: stats.taskId, round: stats.round, ...sent } });
       }
       if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked);
       if (m.modelChunk?.last && this.pending) {
@@ -82,14 +89,13 @@ export class Rogue {
           return;
         }
         if (t.kind === 'evaluate' && opts.answerEvaluate !== false) {
-          this.send({
-            metrics: {
-              taskId: t.header.taskId,
-              round: t.header.round,
-              examples: 10,
-              values: { accuracy: 0.5, loss: 1 },
-            },
-          });
+          const answer = opts.evaluate ?? { examples: 10, values: { accuracy: 0.5, loss: 1 } };
+          this.send({ metrics: { taskId: t.header.taskId, round: t.header.round, ...answer } });
+          return;
+        }
+        if (t.kind === 'train' && opts.train) {
+          this.metrics(t);
+          this.chunk(t.header.taskId, 0, true, opts.train(t.params));
           return;
         }
         const w = this.waiters.shift();
