@@ -27,7 +27,9 @@ const sampler = setInterval(sample, 5);
 const redis = new Redis(redisOptions(redisUrl!));
 const hub = new SessionHub({
   instance: 'bench',
-  tokens: TokenBook.shared('bench-token-123'),
+  tokens: TokenBook.fromMap(
+    Object.fromEntries(Array.from({ length: workers }, (_, i) => [`site${i}`, `bench-token-${i}-123`])),
+  ),
   registry: new WorkerRegistry(redis, 60_000),
   heartbeatMs: 60_000,
   log: createLogger('bench', 'silent'),

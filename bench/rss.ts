@@ -21,7 +21,7 @@ export async function benchRss(redisUrl: string, workers = 20, modelBytes = 100 
   const { port } = JSON.parse(await next()) as { port: number };
   const update = Float32Array.from({ length: modelBytes / 4 }, (_, i) => (i % 997) / 997);
   const senders = Array.from({ length: workers }, (_, i) =>
-    connectSender(`127.0.0.1:${port}`, `site${i}`, 'bench-token-123'),
+    connectSender(`127.0.0.1:${port}`, `site${i}`, `bench-token-${i}-123`),
   );
   const done = next();
   await Promise.all(senders.map(async (s) => sendUpdate(s.stream, await s.nextTask(), 1, update)));

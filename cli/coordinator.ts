@@ -1,30 +1,13 @@
 // `accord coordinator`: runs the gRPC server for workers and the BullMQ round processors.
 
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import path from 'node:path';
 import type { Command } from 'commander';
-import { Coordinator } from '../coordinator/server';
+import { Coordinator, insecureRefusal, isLoopback } from '../coordinator/server';
 import { TokenBook } from '../coordinator/sessions/auth';
 import { ConfigError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { action } from './common';
-
-/**
- * Without --tokens or --token the coordinator still refuses strangers: it makes a random federation
- * token once, keeps it in the store (mode 600) and says where, so the operator can hand it to sites.
- */
-function federationToken(store: string): string {
-  const file = path.join(store, 'federation-token');
-  if (!fs.existsSync(file)) {
-    fs.mkdirSync(store, { recursive: true });
-    fs.writeFileSync(file, `${crypto.randomBytes(24).toString('hex')}\n`, { mode: 0o600 });
-  }
-  const token = fs.readFileSync(file, 'utf8').trim();
-  process.stderr.write(`accord: no --tokens or --token given; workers must pass --token from ${file}\n`);
-  return token;
-}
 
 export function register(program: Command): void {
   program
@@ -39,8 +22,7 @@ export function register(program: Command): void {
     .option('--max-site-rows <n>', 'rows a site may declare; bounds its FedAvg weight', '10000000')
     .option('--insecure', 'serve workers without TLS on a non-loopback address (tokens cross the network in clear)')
     .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
-    .option('--tokens <file>', 'YAML/JSON mapping site -> token')
-    .option('--token <token>', 'one federation-wide token (any site name)', process.env['ACCORD_TOKEN'])
+    .option('--tokens <file>', 'YAML/JSON mapping site -> token, one token per site (required)')
     .option('--instance <name>', 'name of this process in the worker registry')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
     .option('--http <host:port>', 'serve Prometheus metrics on GET /metrics (and /healthz)')
@@ -55,7 +37,6 @@ export function register(program: Command): void {
           grpc: string;
           store: string;
           tokens?: string;
-          token?: string;
           instance?: string;
           backend: string;
           lockMs: string;
@@ -89,9 +70,11 @@ export function register(program: Command): void {
           const lockDurationMs = Number(o.lockMs);
           if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000)
             throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
-          const tokens = o.tokens
-            ? TokenBook.fromFile(o.tokens)
-            : TokenBook.shared(o.token ?? federationToken(o.store));
+          // Transport first: a plaintext server on the network is refused whatever else is wrong.
+          if (!o.tlsCert && !o.insecure && !isLoopback(o.grpc)) insecureRefusal(o.grpc);
+          if (!o.tokens)
+            throw new ConfigError('--tokens FILE is required: a YAML mapping of each site to its own token');
+          const tokens = TokenBook.fromFile(o.tokens);
           const c = new Coordinator({
             redisUrl: o.redis,
             grpcAddress: o.grpc,

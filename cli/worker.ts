@@ -15,7 +15,10 @@ export function register(program: Command): void {
     .description('run a site worker: trains on local data, sends only weight deltas and metrics')
     .requiredOption('--coordinator <host:port>', 'coordinator gRPC address')
     .requiredOption('--site <name>', "this site's name")
-    .option('--token <token>', "this site's token", process.env['ACCORD_TOKEN'])
+    .option(
+      '--token-file <file>',
+      "file holding this site's token (or set ACCORD_TOKEN; never on the command line, where ps shows it)",
+    )
     .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
     .option('--dataset-name <name>', 'name declared for the data set (default "records"; the file name is never sent)')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
@@ -34,7 +37,7 @@ export function register(program: Command): void {
         async (o: {
           coordinator: string;
           site: string;
-          token?: string;
+          tokenFile?: string;
           data: string;
           datasetName?: string;
           policy?: string;
@@ -60,12 +63,18 @@ export function register(program: Command): void {
                 ...(o.tlsServerName ? { serverName: o.tlsServerName } : {}),
               }
             : undefined;
-          if (!o.token) throw new ConfigError('--token is required (or set ACCORD_TOKEN)');
+          const token = o.tokenFile
+            ? read(o.tokenFile, '--token-file').toString('utf8').trim()
+            : process.env['ACCORD_TOKEN'];
+          if (!token)
+            throw new ConfigError(
+              "this site's token is required: --token-file FILE, or ACCORD_TOKEN in the environment",
+            );
           if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
           const w = new AccordWorker({
             coordinator: o.coordinator,
             site: o.site,
-            token: o.token,
+            token,
             dataFile: o.data,
             datasetName: o.datasetName,
             policy: o.policy === undefined ? undefined : loadSitePolicy(o.policy),

@@ -56,6 +56,13 @@ export interface CoordinatorOptions {
   log?: Logger;
 }
 
+/** The refusal to serve workers in clear on the network. */
+export function insecureRefusal(address: string): never {
+  throw new ConfigError(
+    `--grpc ${address}: refusing to serve workers without TLS on a non-loopback address (site tokens and updates would cross the network in clear); give --tls-cert and --tls-key, or --insecure to accept that`,
+  );
+}
+
 /** Whether `address` (HOST:PORT) only listens on this machine. */
 export function isLoopback(address: string): boolean {
   const host = address.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
@@ -83,10 +90,7 @@ export class Coordinator {
 
   async start(): Promise<void> {
     if (!this.opts.tls && !isLoopback(this.opts.grpcAddress)) {
-      if (!this.opts.insecure)
-        throw new ConfigError(
-          `--grpc ${this.opts.grpcAddress}: refusing to serve workers without TLS on a non-loopback address (site tokens and updates would cross the network in clear); give --tls-cert and --tls-key, or --insecure to accept that`,
-        );
+      if (!this.opts.insecure) insecureRefusal(this.opts.grpcAddress);
       this.log.warn(
         { grpc: this.opts.grpcAddress },
         'INSECURE: serving workers without TLS; tokens and updates cross the network in clear',

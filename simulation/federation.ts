@@ -49,10 +49,15 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
     for (const { site, token, data } of members) {
       const attack = attackOf(f.byzantine, site);
       const audit = path.join(f.out, 'audit', `${site}.jsonl`);
-      group.spawn(`worker-${site}`, [
-        'worker',
-        ...flags({ coordinator, site, token, data, audit, backend: f.opts.backend, attack, policy: f.opts.sitePolicy }),
-      ]);
+      // The token goes in the environment, never on the command line (where ps shows it).
+      group.spawn(
+        `worker-${site}`,
+        [
+          'worker',
+          ...flags({ coordinator, site, data, audit, backend: f.opts.backend, attack, policy: f.opts.sitePolicy }),
+        ],
+        { ACCORD_TOKEN: token },
+      );
     }
     f.say(
       `started 1 coordinator and ${members.length} worker processes (${members.map((m) => m.site).join(', ')}); logs in ${group.logDir}`,

@@ -55,8 +55,8 @@ export class ProcessGroup {
 
   constructor(readonly logDir: string) {}
 
-  spawn(name: string, args: string[]): Child {
-    const child = spawnAccord(name, args, this.logDir);
+  spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+    const child = spawnAccord(name, args, this.logDir, env);
     this.children.push(child);
     return child;
   }

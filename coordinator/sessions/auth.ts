@@ -14,11 +14,12 @@ function digest(s: string): Buffer {
   return crypto.createHash('sha256').update(s).digest();
 }
 
+/** Compared against when the site is unknown, so both refusals cost the same. */
+const NO_SITE = digest('accord: no such site');
+
+/** One token per site: a token proves one site's identity, never another's. */
 export class TokenBook {
-  private constructor(
-    private readonly perSite: Map<string, Buffer>,
-    private readonly shared: Buffer | undefined,
-  ) {}
+  private constructor(private readonly perSite: Map<string, Buffer>) {}
 
   /** A YAML or JSON mapping `site: token`. */
   static fromFile(file: string): TokenBook {
@@ -33,24 +34,22 @@ export class TokenBook {
       throw new ConfigError(
         `${file}: ${r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
       );
-    return new TokenBook(new Map(Object.entries(r.data).map(([s, t]) => [s, digest(t)])), undefined);
+    return TokenBook.fromMap(r.data);
   }
 
   static fromMap(map: Record<string, string>): TokenBook {
-    return new TokenBook(new Map(Object.entries(map).map(([s, t]) => [s, digest(t)])), undefined);
+    const tokens = Object.values(map);
+    if (new Set(tokens).size !== tokens.length) throw new ConfigError('tokens: each site needs its own token');
+    return new TokenBook(new Map(Object.entries(map).map(([s, t]) => [s, digest(t)])));
   }
 
-  /** One federation-wide token: any site name is accepted with it. */
-  static shared(token: string): TokenBook {
-    if (token.length < 8) throw new ConfigError('--token: tokens need at least 8 characters');
-    return new TokenBook(new Map(), digest(token));
-  }
-
-  /** Throws AuthError for an unknown site or a wrong token. */
+  /**
+   * Throws AuthError for an unknown site or a wrong token, with the same message and code for both:
+   * a stranger learns nothing about which site names exist.
+   */
   check(site: string, token: string): void {
-    const expected = this.perSite.get(site) ?? this.shared;
-    if (!expected) throw new AuthError(`unknown site "${site}"`, 'UNKNOWN_SITE');
-    if (!crypto.timingSafeEqual(expected, digest(token)))
-      throw new AuthError(`wrong token for site "${site}"`, 'BAD_TOKEN');
+    const expected = this.perSite.get(site);
+    const match = crypto.timingSafeEqual(expected ?? NO_SITE, digest(token));
+    if (!expected || !match) throw new AuthError(`unknown site or wrong token for site "${site}"`);
   }
 }

@@ -30,14 +30,13 @@ describe('federation end to end', () => {
             fed.address,
             '--site',
             site,
-            '--token',
-            TOKENS[site],
             '--data',
             HEART_DISEASE.sites[site],
             '--audit',
             path.join(dir, `${site}.jsonl`),
           ],
           dir,
+          { ACCORD_TOKEN: TOKENS[site] },
         ),
       );
     }

@@ -62,14 +62,13 @@ describe('coordinator restart', () => {
             `127.0.0.1:${port}`,
             '--site',
             site,
-            '--token',
-            tokens[site],
             '--data',
             HEART_DISEASE.sites[site],
             '--audit',
             path.join(dir, `${site}.jsonl`),
           ],
           dir,
+          { ACCORD_TOKEN: tokens[site] },
         ),
       );
 

@@ -79,16 +79,17 @@ describe('experiment config', () => {
     expect(() => loadExperimentFile(f)).toThrow(new RegExp(`${f}: rounds: .*>=1`));
   });
 
-  it('tokens: per-site file, shared token, unknown site and wrong token', () => {
+  it('tokens: one per site; an unknown site and a wrong token get the same answer', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-tok-'));
     const f = path.join(dir, 't.yaml');
     fs.writeFileSync(f, 'alpha: secret-alpha\n');
     const book = TokenBook.fromFile(f);
     expect(() => book.check('alpha', 'secret-alpha')).not.toThrow();
-    expect(() => book.check('alpha', 'wrong-token')).toThrow(/wrong token for site "alpha"/);
-    expect(() => book.check('beta', 'secret-alpha')).toThrow(/unknown site "beta"/);
+    expect(() => book.check('alpha', 'wrong-token')).toThrow(/^unknown site or wrong token for site "alpha"$/);
+    expect(() => book.check('beta', 'secret-alpha')).toThrow(/^unknown site or wrong token for site "beta"$/);
     fs.writeFileSync(f, 'alpha: short\n');
     expect(() => TokenBook.fromFile(f)).toThrow(/alpha: tokens need at least 8/);
-    expect(() => TokenBook.shared('x')).toThrow(/at least 8/);
+    fs.writeFileSync(f, 'alpha: same-secret-1\nbeta: same-secret-1\n');
+    expect(() => TokenBook.fromFile(f)).toThrow(/each site needs its own token/);
   });
 });
