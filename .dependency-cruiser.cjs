@@ -6,7 +6,8 @@
 
 // Inside coordinator/, folders are layered too (lowest first); a folder imports only those below it.
 // strategies: pure aggregation; store: files; privacy: the DP clip, noise and budget ledger; experiments: Redis records; sessions: worker streams;
-// metrics: counters; queues: job data and enqueueing; rounds: the round steps; http: status page.
+// metrics: counters; queues: job data and enqueueing; rounds: the round steps; http: status page;
+// provision: certificates and tokens for a federation.
 const COORDINATOR_LAYERS = [
   'strategies',
   'store|privacy',
@@ -14,10 +15,10 @@ const COORDINATOR_LAYERS = [
   'sessions|metrics',
   'queues',
   'rounds',
-  'http',
+  'http|provision',
 ];
 const coordinatorLayerRules = COORDINATOR_LAYERS.map((layer, i) => ({
-  name: `coordinator-${layer.replace('|', '-')}-layer`,
+  name: `coordinator-${layer.replaceAll('|', '-')}-layer`,
   severity: 'error',
   comment: `coordinator/${layer} may import only the coordinator folders below it: ${COORDINATOR_LAYERS.slice(0, i).join(', ') || 'none'}.`,
   from: { path: `^coordinator/(${layer})/` },

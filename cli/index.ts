@@ -1,5 +1,6 @@
 // The `accord` CLI: one file per command.
 import { Command } from 'commander';
+import { register as certs } from './certs';
 import { register as coordinator } from './coordinator';
 import { register as report } from './report';
 import { register as simulate } from './simulate';
@@ -12,7 +13,7 @@ export function buildProgram(): Command {
   const program = new Command('accord')
     .description('Accord: federated learning across sites whose data never leaves them')
     .version('0.1.0');
-  for (const r of [coordinator, worker, simulate, submit, status, report, workerPool]) r(program);
+  for (const r of [coordinator, worker, simulate, submit, status, report, certs, workerPool]) r(program);
   return program;
 }
 

@@ -14,6 +14,19 @@ import { validateHello } from './validate';
 
 type Call = grpc.ServerDuplexStream<WorkerMessage__Output, CoordinatorMessage>;
 
+/**
+ * Under mTLS a site's certificate names it (common name): a site presenting another site's
+ * certificate, or a certificate that names no site, cannot open a session as `site`.
+ */
+function checkCertificateIdentity(call: Call, site: string): void {
+  const cert = call.getAuthContext().sslPeerCertificate;
+  if (!cert) return; // no client certificate: TLS without mTLS, or plaintext on loopback
+  const cn = cert.subject?.CN;
+  const name = Array.isArray(cn) ? cn[0] : cn;
+  if (name !== site)
+    throw new AuthError(`the client certificate is for "${name ?? '(no name)'}", not for site "${site}"`);
+}
+
 export interface SessionHubOptions {
   /** Name of this coordinator process in the registry. */
   instance: string;
@@ -86,6 +99,7 @@ export class SessionHub {
       try {
         const hello = validateHello(msg.hello, this.opts.maxDeclaredRows);
         this.opts.tokens.check(hello.site, hello.token);
+        checkCertificateIdentity(call, hello.site);
         session = this.open(call, hello);
       } catch (e) {
         const err = e instanceof AccordError ? e : new ProtocolError(String(e));
