@@ -86,10 +86,17 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     }
     await server(() => addMasked(sum, y));
   }
+  // consistency check: each survivor signs the survivor set
+  const signatures: { site: string; signature: Uint8Array }[] = [];
+  for (const s of survivors) {
+    const signature = await timed(s, () => clients.get(s)!.consistency(survivors));
+    sent.set(s, sent.get(s)! + wireBytes({ secaggResponse: { taskId: 'x', stage: 'consistency-check', signature } }));
+    signatures.push({ site: s, signature });
+  }
   // unmasking
   const revealed: RevealedShare[] = [];
   for (const s of survivors) {
-    const r = await timed(s, () => clients.get(s)!.unmask(dropped, survivors));
+    const r = await timed(s, () => clients.get(s)!.unmask(dropped, survivors, signatures));
     sent.set(s, sent.get(s)! + wireBytes({ secaggResponse: { taskId: 'x', stage: 'unmasking', revealed: r } }));
     revealed.push(...r);
   }

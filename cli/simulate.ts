@@ -57,7 +57,7 @@ interface SimulateFlags {
   dpClip?: number;
   dpDelta?: number;
   dpMaxEpsilon?: number;
-  dpColludingSites?: number;
+  colludingSites?: number;
   json?: boolean;
 }
 
@@ -65,7 +65,8 @@ const DROP_STAGES = ['advertise-keys', 'share-keys', 'masked-input'] as const;
 
 function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | undefined {
   if (!o.secagg) {
-    if (o.dropAfter) throw new ConfigError('--drop-after needs --secagg');
+    if (o.dropAfter || o.colludingSites !== undefined)
+      throw new ConfigError('--drop-after and --colluding-sites need --secagg');
     return undefined;
   }
   if (o.secagg !== 'secagg' && o.secagg !== 'secaggplus')
@@ -79,7 +80,11 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
       );
     dropout = { after: m[1] as (typeof DROP_STAGES)[number], count: Number(m[2]) };
   }
-  return { mode: o.secagg, ...(dropout ? { dropout } : {}) };
+  return {
+    mode: o.secagg,
+    ...(dropout ? { dropout } : {}),
+    ...(o.colludingSites !== undefined ? { colludingSites: o.colludingSites } : {}),
+  };
 }
 
 function partitionFlag(o: SimulateFlags): NonNullable<SimulateOptions['partition']> {
@@ -134,8 +139,8 @@ function dpSgdFlags(o: SimulateFlags): { dpSgd?: NonNullable<ExperimentConfig['t
 
 function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
   if (o.dpNoise === undefined && o.dpClip === undefined) {
-    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined || o.dpColludingSites !== undefined)
-      throw new ConfigError('--dp-max-epsilon, --dp-delta and --dp-colluding-sites need --dp-noise and --dp-clip');
+    if (o.dpMaxEpsilon !== undefined || o.dpDelta !== undefined)
+      throw new ConfigError('--dp-max-epsilon and --dp-delta need --dp-noise and --dp-clip');
     return undefined;
   }
   if (o.dpNoise === undefined || o.dpClip === undefined)
@@ -144,7 +149,6 @@ function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
     noise: o.dpNoise,
     clip: o.dpClip,
     delta: o.dpDelta ?? 1e-5,
-    colludingSites: o.dpColludingSites ?? 0,
     ...(o.dpMaxEpsilon !== undefined ? { maxEpsilon: o.dpMaxEpsilon } : {}),
   };
 }
@@ -212,8 +216,8 @@ export function register(program: Command): void {
     .option('--dp-delta <d>', 'delta of the reported (epsilon, delta)', positive())
     .option('--dp-max-epsilon <e>', 'stop before a round would spend more than this epsilon', positive())
     .option(
-      '--dp-colluding-sites <t>',
-      'secure aggregation: sites that may collude with the coordinator; noise shares are scaled so the others suffice (default 0)',
+      '--colluding-sites <c>',
+      'secure aggregation: sites that may collude with the coordinator (thresholds and DP noise shares allow for them; default 0)',
       numberFlag('a whole number >= 0', (n) => Number.isInteger(n) && n >= 0),
     )
     .option('--json', 'print the report as JSON instead of a table')

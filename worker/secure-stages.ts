@@ -55,11 +55,11 @@ export class SecureStages {
         for (const k of this.clients.keys()) if (k.startsWith(`${req.experimentId}/`)) this.clients.delete(k);
         const client = new SecAggClient(protocolContext(req.experimentId, req.attempt), req.round, this.site);
         this.clients.set(key, client);
-        const { cPk, sPk } = client.advertise();
-        return respond({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
+        const { cPk, sPk, gPk } = client.advertise();
+        return respond({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk), gPk: Buffer.from(gPk) });
       }
       case 'share-keys': {
-        const peers = req.peers.map((p) => ({ site: p.site, cPk: p.cPk, sPk: p.sPk }));
+        const peers = req.peers.map((p) => ({ site: p.site, cPk: p.cPk, sPk: p.sPk, gPk: p.gPk }));
         const shares = await this.client(key).shareKeys(peers, {
           degree: req.neighbours === 0 ? 'all' : req.neighbours,
           threshold: req.threshold,
@@ -69,8 +69,10 @@ export class SecureStages {
       }
       case 'masked-input':
         return this.maskedInput(req, key);
+      case 'consistency-check':
+        return respond({ signature: Buffer.from(this.client(key).consistency(req.survivors)) });
       case 'unmasking': {
-        const revealed = this.client(key).unmask(req.dropped, req.survivors);
+        const revealed = this.client(key).unmask(req.dropped, req.survivors, req.signatures);
         this.clients.delete(key);
         return respond({
           revealed: revealed.map((r) => ({ owner: r.owner, kind: r.kind, share: Buffer.from(r.share) })),

@@ -45,11 +45,15 @@ export interface PrivacyGuarantee {
 }
 
 export class DifferentialPrivacy {
-  private constructor(private readonly dp: DpConfig) {}
+  private constructor(
+    private readonly dp: DpConfig,
+    /** Sites that may collude with the coordinator (secagg.colludingSites). */
+    private readonly colluding: number,
+  ) {}
 
   /** The experiment's differential privacy, or undefined when it is off. */
   static of(cfg: ExperimentConfig): DifferentialPrivacy | undefined {
-    return cfg.dp ? new DifferentialPrivacy(cfg.dp) : undefined;
+    return cfg.dp ? new DifferentialPrivacy(cfg.dp, cfg.secagg.colludingSites) : undefined;
   }
 
   /** The L2 bound each site applies to its delta before it leaves (the sensitivity). */
@@ -77,7 +81,7 @@ export class DifferentialPrivacy {
 
   /** Sites that may collude with the coordinator (distributed noise only). */
   get colludingSites(): number {
-    return this.dp.colludingSites;
+    return this.colluding;
   }
 
   /**
@@ -85,7 +89,7 @@ export class DifferentialPrivacy {
    * but the colluding sites make N(0, (z C)^2).
    */
   siteNoiseStd(sites: number): number {
-    return this.dp.noise > 0 ? perSiteNoiseStd(this.dp.noise * this.dp.clip, sites, this.dp.colludingSites) : 0;
+    return this.dp.noise > 0 ? perSiteNoiseStd(this.dp.noise * this.dp.clip, sites, this.colluding) : 0;
   }
 
   /** The cost of a round whose sum got the coordinator's noise (central DP). */
@@ -102,7 +106,7 @@ export class DifferentialPrivacy {
 
   /** The cost of a round whose sum got the noise shares of `contributed` of `expected` sites (secure aggregation). */
   distributedRoundCost(sampledFraction: number, contributed: number, expected: number): RoundPrivacyCost {
-    const z = effectiveNoiseMultiplier(this.dp.noise, contributed, expected, this.dp.colludingSites);
+    const z = effectiveNoiseMultiplier(this.dp.noise, contributed, expected, this.colluding);
     return {
       samplingRate: 1,
       sampledFraction,
@@ -115,7 +119,7 @@ export class DifferentialPrivacy {
 
   /** What the epsilon of an experiment run with `secure` aggregation means. */
   guarantee(secure: boolean): PrivacyGuarantee {
-    const t = this.dp.colludingSites;
+    const t = this.colluding;
     return {
       unit: 'site',
       statement:

@@ -29,8 +29,9 @@ export const jobIds = {
 
 /** The site of a task job id (what follows the task kind). */
 export function siteOfTaskJob(jobKey: string): string {
-  const m = /-(?:train|evaluate|stats|advertise-keys|share-keys|masked-input|unmasking)-([A-Za-z0-9_.-]+)$/.exec(
-    jobKey,
-  );
+  const m =
+    /-(?:train|evaluate|stats|advertise-keys|share-keys|masked-input|consistency-check|unmasking)-([A-Za-z0-9_.-]+)$/.exec(
+      jobKey,
+    );
   return m ? m[1]! : jobKey;
 }

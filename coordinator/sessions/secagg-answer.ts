@@ -21,9 +21,13 @@ export function validateSecAggAnswer(
     throw new ProtocolError(`stage ${stage}: too many shares`, 'TOO_LARGE');
   const b64 = (b: Buffer) => b.toString('base64');
   if (stage === 'advertise-keys') {
-    if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32)
+    if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32 || r.gPk.byteLength !== 32)
       throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
-    return { stage, cPk: b64(r.cPk), sPk: b64(r.sPk) };
+    return { stage, cPk: b64(r.cPk), sPk: b64(r.sPk), gPk: b64(r.gPk) };
+  } else if (stage === 'consistency-check') {
+    if (r.signature.byteLength !== 64)
+      throw new ProtocolError('consistency-check: signatures are 64 bytes', 'BAD_KEYS');
+    return { stage, signature: b64(r.signature) };
   } else if (stage === 'share-keys') {
     const shares = r.shares.map((x) => {
       // A site can only speak for itself: shares it relays must come from it.

@@ -51,7 +51,8 @@ export function keepsDelta(req: TaskRequest): boolean {
 
 /** A stage answer in JSON-safe form (bytes as base64), as BullMQ stores job results. */
 export type SecAggAnswer =
-  | { stage: 'advertise-keys'; cPk: string; sPk: string }
+  | { stage: 'advertise-keys'; cPk: string; sPk: string; gPk: string }
+  | { stage: 'consistency-check'; signature: string }
   | { stage: 'share-keys'; shares: { from: string; to: string; sealed: string }[] }
   /** Answered by uploading the masked vector (TaskOutcome.spoolFile). */
   | { stage: 'masked-input' }

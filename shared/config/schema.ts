@@ -141,7 +141,13 @@ export const strategySchema = z.discriminatedUnion('name', [
 ]);
 export type StrategyName = z.infer<typeof strategySchema>['name'];
 
-export const SECAGG_STAGES = ['advertise-keys', 'share-keys', 'masked-input', 'unmasking'] as const;
+export const SECAGG_STAGES = [
+  'advertise-keys',
+  'share-keys',
+  'masked-input',
+  'consistency-check',
+  'unmasking',
+] as const;
 export type SecAggStage = (typeof SECAGG_STAGES)[number];
 
 export const secaggSchema = z
@@ -166,6 +172,13 @@ export const secaggSchema = z
      * secaggplus). At most 255: secrets are shared over GF(256).
      */
     neighbours: z.union([z.literal('all'), z.number().int().min(2).max(255)]).optional(),
+    /**
+     * Sites that may collude with the coordinator (the threat model's c). Thresholds must exceed
+     * (neighbours + c) / 2, so that a coordinator showing different survivor sets to different sites
+     * cannot gather both secrets of an honest one; and with differential privacy each site's noise
+     * share is scaled so the other sites' shares alone give the reported epsilon. Default 0.
+     */
+    colludingSites: z.number().int().min(0).default(0),
     /** Coordinates are clipped to [-clip, clip] before quantisation. */
     clip: z.number().positive().default(4),
     /** Bits per client's quantised value (the sum of all clients still fits in 32 bits). */
@@ -190,14 +203,6 @@ export const dpSchema = z
     delta: z.number().gt(0).lt(1).default(1e-5),
     /** Stop the experiment before a round would take epsilon above this. */
     maxEpsilon: z.number().positive().optional(),
-    /**
-     * Under secure aggregation each site adds a share of the noise. Sites that collude with the
-     * coordinator know their own shares and can subtract them, so the shares are scaled for this many
-     * colluding sites: the noise of the others alone still gives the reported epsilon. Default 0
-     * (no site colludes with the coordinator). Without secure aggregation the coordinator adds all
-     * of the noise itself and must be trusted to.
-     */
-    colludingSites: z.number().int().min(0).default(0),
   })
   .strict();
 
@@ -279,7 +284,14 @@ export const experimentSchema = z
       })
       .strict()
       .default({ every: 1 }),
-    secagg: secaggSchema.default({ mode: 'off', threshold: 0.6, clip: 4, bits: 32, stageTimeoutMs: 60_000 }),
+    secagg: secaggSchema.default({
+      mode: 'off',
+      threshold: 0.6,
+      colludingSites: 0,
+      clip: 4,
+      bits: 32,
+      stageTimeoutMs: 60_000,
+    }),
     dp: dpSchema.optional(),
     /** Seed of model initialisation, client sampling and local shuffling. */
     seed: z.number().int().default(1),
@@ -317,22 +329,22 @@ export const experimentSchema = z
         path: ['strategy', 'name'],
         message: `${c.strategy.name} cannot carry differential privacy (dp): it picks or combines individual updates without clipping their sum or adding noise, so no epsilon would hold; use fedavg (or another linear strategy) with dp, or drop dp`,
       });
-    if (c.dp && c.secagg.mode !== 'off' && c.dp.colludingSites >= c.clients.min)
+    if (c.secagg.mode !== 'off' && c.secagg.colludingSites >= c.clients.min)
       ctx.addIssue({
         code: 'custom',
-        path: ['dp', 'colludingSites'],
-        message: `must be below clients.min (${c.clients.min}): a round needs at least one site outside the colluding group to add noise`,
+        path: ['secagg', 'colludingSites'],
+        message: `must be below clients.min (${c.clients.min}): a round needs sites outside the colluding group`,
       });
     if (
       c.secagg.mode !== 'off' &&
       typeof c.secagg.neighbours === 'number' &&
       c.secagg.threshold >= 1 &&
-      c.secagg.threshold <= c.secagg.neighbours / 2
+      c.secagg.threshold <= (c.secagg.neighbours + c.secagg.colludingSites) / 2
     )
       ctx.addIssue({
         code: 'custom',
         path: ['secagg', 'threshold'],
-        message: `${c.secagg.threshold} shares of ${c.secagg.neighbours} neighbours is not above half (t > k/2 is needed)`,
+        message: `${c.secagg.threshold} shares of ${c.secagg.neighbours} neighbours is not above (k + colludingSites) / 2 = ${(c.secagg.neighbours + c.secagg.colludingSites) / 2}`,
       });
     if (c.secagg.mode === 'secagg' && c.clients.min > 256)
       ctx.addIssue({

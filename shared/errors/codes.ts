@@ -61,6 +61,7 @@ export const ERROR_CODES = {
     'TOO_FEW_SHARES',
     'TOO_FEW_SURVIVORS',
     'BAD_RECONSTRUCTION',
+    'CONSISTENCY_FAILED',
   ],
   /** PolicyError: a site refused a task that breaks its own policy. */
   policy: ['POLICY_REFUSED'],

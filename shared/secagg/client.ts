@@ -6,11 +6,19 @@ import { neighbourGraph, thresholdFor } from './graph';
 import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
 import { addMasks } from './prg';
 import { decryptShare, encryptShare, shareAad, splitSecret } from './shares';
+import { generateSigningKeys, type SigningKeys, signSurvivors, verifySurvivors } from './signatures';
 
 export interface PeerKeys {
   site: string;
   cPk: Uint8Array; // encrypts shares
   sPk: Uint8Array; // agrees pairwise mask seeds
+  gPk: Uint8Array; // verifies the client's signature on the survivor set (Ed25519)
+}
+
+/** A client's signature on the survivor set it was shown (consistency check). */
+export interface SurvivorSignature {
+  site: string;
+  signature: Uint8Array;
 }
 
 export interface GraphParams {
@@ -55,7 +63,10 @@ export class SecAggClient {
   private t = 0;
   private held = new Map<string, { selfSeed: Uint8Array; maskKey: Uint8Array }>();
   private revealed = new Map<string, RevealKind>();
-  private stage: 'new' | 'advertised' | 'shared' | 'masked' | 'unmasked' = 'new';
+  private g: SigningKeys | undefined;
+  /** The survivor set this client signed in the consistency check. */
+  private signed: string[] | undefined;
+  private stage: 'new' | 'advertised' | 'shared' | 'masked' | 'checked' | 'unmasked' = 'new';
 
   constructor(
     readonly experiment: string,
@@ -68,13 +79,14 @@ export class SecAggClient {
       throw new ProtocolError(`secagg ${this.self}: ${next} requested in stage ${this.stage}`, 'WRONG_STAGE');
   }
 
-  /** Stage advertise-keys: two fresh X25519 key pairs for this round. */
-  advertise(): { cPk: Uint8Array; sPk: Uint8Array } {
+  /** Stage advertise-keys: two fresh X25519 key pairs and an Ed25519 signing key for this round. */
+  advertise(): { cPk: Uint8Array; sPk: Uint8Array; gPk: Uint8Array } {
     this.expect('new', 'advertise-keys');
     this.c = generateKeyPair();
     this.s = generateKeyPair();
+    this.g = generateSigningKeys();
     this.stage = 'advertised';
-    return { cPk: this.c.publicKey, sPk: this.s.publicKey };
+    return { cPk: this.c.publicKey, sPk: this.s.publicKey, gPk: this.g.publicKey };
   }
 
   /** Stage share-keys: t-of-k shares of the self-mask seed and the mask private key, sealed to each neighbour. */
@@ -86,11 +98,22 @@ export class SecAggClient {
     if (new Set(sites).size !== sites.length)
       throw new ProtocolError('secagg: a site appears twice among the advertised keys', 'DUPLICATE_PEER');
     const mine = peers.find((p) => p.site === this.self)!;
-    if (!Buffer.from(mine.cPk).equals(this.c!.publicKey) || !Buffer.from(mine.sPk).equals(this.s!.publicKey))
+    if (
+      !Buffer.from(mine.cPk).equals(this.c!.publicKey) ||
+      !Buffer.from(mine.sPk).equals(this.s!.publicKey) ||
+      !Buffer.from(mine.gPk).equals(this.g!.publicKey)
+    )
       throw new ProtocolError(`secagg ${this.self}: the coordinator relayed keys that are not mine`, 'KEY_MISMATCH');
     for (const p of peers) this.peers.set(p.site, p);
     this.neighbours = neighbourGraph(sites, g.degree, g.graphSeed).get(this.self)!;
     this.t = thresholdFor(this.neighbours.length, g.threshold);
+    // Checked here too, whatever the coordinator says: at or below half, two disjoint groups of
+    // neighbours could each rebuild one of this client's secrets.
+    if (this.t <= this.neighbours.length / 2)
+      throw new ProtocolError(
+        `secagg ${this.self}: a threshold of ${this.t} for ${this.neighbours.length} neighbours is not above half; refusing`,
+        'TOO_FEW_NEIGHBOURS',
+      );
     if (this.neighbours.length < 2 || this.t < 2)
       throw new ProtocolError(
         `secagg ${this.self}: ${this.neighbours.length} neighbours cannot protect a secret (threshold ${this.t})`,
@@ -173,12 +196,47 @@ export class SecAggClient {
   }
 
   /**
-   * Stage unmasking: self-seed shares of neighbours that sent masked input, mask-key shares of those
-   * that dropped after sharing keys. Never both kinds for one peer, and nothing at all when fewer than
-   * t neighbours survived.
+   * Stage consistency-check: signs the survivor set the coordinator shows this client. A client signs
+   * one set per round; in unmasking it reveals only if t clients signed that very set.
    */
-  unmask(dropped: string[], survivors: string[]): RevealedShare[] {
-    this.expect('masked', 'unmasking');
+  consistency(survivors: string[]): Uint8Array {
+    this.expect('masked', 'consistency-check');
+    if (!survivors.includes(this.self))
+      throw new ProtocolError(`secagg ${this.self}: shown a survivor set without me`, 'NOT_A_PARTICIPANT');
+    this.signed = [...survivors].sort();
+    this.stage = 'checked';
+    return signSurvivors(this.g!, this.experiment, this.round, this.signed);
+  }
+
+  /**
+   * Stage unmasking: self-seed shares of neighbours that sent masked input, mask-key shares of those
+   * that dropped after sharing keys. Never both kinds for one peer, nothing at all when fewer than t
+   * neighbours survived, and nothing unless t distinct survivors signed the survivor set this client
+   * signed (a coordinator that shows different sets to different clients is caught here).
+   */
+  unmask(dropped: string[], survivors: string[], signatures: SurvivorSignature[]): RevealedShare[] {
+    this.expect('checked', 'unmasking');
+    const signed = this.signed ?? [];
+    if ([...survivors].sort().join('\n') !== signed.join('\n'))
+      throw new ProtocolError(
+        `secagg ${this.self}: the survivor set differs from the one I signed`,
+        'CONSISTENCY_FAILED',
+      );
+    const valid = new Set<string>();
+    for (const s of signatures) {
+      const peer = this.peers.get(s.site);
+      if (
+        peer &&
+        signed.includes(s.site) &&
+        verifySurvivors(peer.gPk, s.signature, this.experiment, this.round, signed)
+      )
+        valid.add(s.site);
+    }
+    if (valid.size < this.t)
+      throw new ProtocolError(
+        `secagg ${this.self}: ${valid.size} survivors signed the set I signed, ${this.t} needed; revealing nothing`,
+        'CONSISTENCY_FAILED',
+      );
     const surv = new Set(survivors);
     const drop = new Set(dropped);
     if (!surv.has(this.self))

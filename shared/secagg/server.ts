@@ -29,7 +29,7 @@ export interface UnmaskArgs {
   experiment: string;
   round: number;
   /** Clients whose keys were advertised (the graph is built over them). */
-  peers: PeerKeys[];
+  peers: Omit<PeerKeys, 'gPk'>[];
   graph: GraphParams;
   /** Clients that completed share-keys. */
   sharers: string[];

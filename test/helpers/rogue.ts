@@ -125,8 +125,8 @@ export class Rogue {
     const reply = (body: object) => this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
     if (req.stage === 'advertise-keys') {
       this.secagg = new SecAggClient(protocolContext(req.experimentId, req.attempt), req.round, this.site);
-      const { cPk, sPk } = this.secagg.advertise();
-      return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk) });
+      const { cPk, sPk, gPk } = this.secagg.advertise();
+      return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk), gPk: Buffer.from(gPk) });
     }
     if (req.stage === 'share-keys') {
       const shares = await this.secagg!.shareKeys(req.peers, {
@@ -156,9 +156,14 @@ export class Rogue {
       if (masked === 'twice') this.chunk(req.taskId, 0, true, data);
       return;
     }
+    if (req.stage === 'consistency-check')
+      return reply({ signature: Buffer.from(this.secagg!.consistency(req.survivors)) });
     if (req.stage === 'unmasking')
       return reply({
-        revealed: this.secagg!.unmask(req.dropped, req.survivors).map((r) => ({ ...r, share: Buffer.from(r.share) })),
+        revealed: this.secagg!.unmask(req.dropped, req.survivors, req.signatures).map((r) => ({
+          ...r,
+          share: Buffer.from(r.share),
+        })),
       });
   }
 

@@ -31,7 +31,8 @@ export async function runSecAgg(
     addMasked(sum, y);
   }
   const revealed: RevealedShare[] = [];
-  for (const s of survivors) revealed.push(...clients.get(s)!.unmask(dropAfterShare, survivors));
+  const signatures = survivors.map((s) => ({ site: s, signature: clients.get(s)!.consistency(survivors) }));
+  for (const s of survivors) revealed.push(...clients.get(s)!.unmask(dropAfterShare, survivors, signatures));
   await unmaskSum(sum, { experiment, round, peers, graph, sharers: sites, survivors, revealed });
   return { masked, sum, survivors };
 }

@@ -24,7 +24,7 @@ describe('experiment config', () => {
         new RegExp(`strategy\\.name: ${name} cannot carry differential privacy \\(dp\\)`),
       );
     expect(
-      parseExperiment({ ...base, strategy: { name: 'fedadam' }, dp: { noise: 1, clip: 1 } }).dp?.colludingSites,
+      parseExperiment({ ...base, strategy: { name: 'fedadam' }, dp: { noise: 1, clip: 1 } }).secagg.colludingSites,
     ).toBe(0);
   });
 
@@ -34,7 +34,7 @@ describe('experiment config', () => {
       /secagg\.threshold: a fraction must be above 0\.5/,
     );
     expect(() => parseExperiment({ ...secure, secagg: { mode: 'secaggplus', neighbours: 4, threshold: 2 } })).toThrow(
-      /secagg\.threshold: 2 shares of 4 neighbours is not above half/,
+      /secagg\.threshold: 2 shares of 4 neighbours is not above \(k \+ colludingSites\) \/ 2 = 2/,
     );
     expect(
       parseExperiment({ ...secure, secagg: { mode: 'secaggplus', neighbours: 4, threshold: 3 } }).secagg.threshold,
@@ -47,12 +47,23 @@ describe('experiment config', () => {
     );
   });
 
-  it('refuses a collusion assumption that leaves no honest site to add noise', () => {
-    const secure = { ...base, secagg: { mode: 'secaggplus' }, clients: { min: 3 } };
-    expect(() => parseExperiment({ ...secure, dp: { noise: 1, clip: 1, colludingSites: 3 } })).toThrow(
-      /dp\.colludingSites: must be below clients\.min \(3\)/,
-    );
-    expect(parseExperiment({ ...secure, dp: { noise: 1, clip: 1, colludingSites: 2 } }).dp?.colludingSites).toBe(2);
+  it('refuses a collusion assumption that leaves no site outside the colluding group', () => {
+    const secure = (colludingSites: number) => ({
+      ...base,
+      secagg: { mode: 'secaggplus', colludingSites },
+      clients: { min: 3 },
+    });
+    expect(() => parseExperiment(secure(3))).toThrow(/secagg\.colludingSites: must be below clients\.min \(3\)/);
+    expect(parseExperiment(secure(2)).secagg.colludingSites).toBe(2);
+    // A lying coordinator with c colluders needs t > (k + c) / 2: n = 10, k = 9, c = 3 needs t >= 7.
+    const ten = { ...base, clients: { min: 10 } };
+    expect(() =>
+      parseExperiment({ ...ten, secagg: { mode: 'secaggplus', neighbours: 9, threshold: 6, colludingSites: 3 } }),
+    ).toThrow(/secagg\.threshold: 6 shares of 9 neighbours is not above \(k \+ colludingSites\) \/ 2 = 6/);
+    expect(
+      parseExperiment({ ...ten, secagg: { mode: 'secaggplus', neighbours: 9, threshold: 7, colludingSites: 3 } }).secagg
+        .threshold,
+    ).toBe(7);
   });
 
   it('names the wrong field', () => {

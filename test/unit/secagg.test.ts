@@ -6,6 +6,7 @@ import { addMasks, expandMask } from '../../shared/secagg/prg';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
 import { routeShares } from '../../shared/secagg/server';
 import { combineShares, splitSecret } from '../../shared/secagg/shares';
+import { generateSigningKeys, type SigningKeys, signSurvivors } from '../../shared/secagg/signatures';
 import { laneOps } from '../../shared/secagg/simd';
 import { runSecAgg } from '../helpers/secagg-run';
 import { correlation } from '../helpers/stats';
@@ -178,24 +179,82 @@ describe('secure aggregation protocol', () => {
     );
   });
 
+  /** Masks for `masking` and has each of `signers` sign `shown` (what the coordinator showed it). */
+  function maskAndSign(c: Awaited<ReturnType<typeof upToMasked>>, all: string[], masking: string[], shown: string[]) {
+    for (const s of masking) c.clients.get(s)!.maskedInput(c.routed.get(s)!, all, new Uint32Array(4));
+    return shown.map((s) => ({ site: s, signature: c.clients.get(s)!.consistency(shown) }));
+  }
+
   it('a client refuses to reveal both shares of one peer', async () => {
-    const { clients, routed } = await upToMasked(['a', 'b', 'c', 'd']);
     const all = ['a', 'b', 'c', 'd'];
-    clients.get('a')!.maskedInput(routed.get('a')!, all, new Uint32Array(4));
-    expect(() => clients.get('a')!.unmask(['b'], ['a', 'b', 'c'])).toThrow(/asked for both shares of b; refusing/);
+    const c1 = await upToMasked(all);
+    const sigs = maskAndSign(c1, all, ['a', 'c', 'd'], ['a', 'c', 'd']);
+    expect(() => c1.clients.get('a')!.unmask(['b'], ['a', 'b', 'c', 'd'], sigs)).toThrow(
+      /differs from the one I signed/,
+    );
+    expect(() => c1.clients.get('c')!.unmask(['c'], ['a', 'c', 'd'], sigs)).toThrow(
+      /asked for both shares of c; refusing/,
+    );
     // Across requests too: after revealing b's self-seed share, a request for b's key share is refused.
-    const { clients: c2, routed: r2 } = await upToMasked(all);
-    c2.get('a')!.maskedInput(r2.get('a')!, all, new Uint32Array(4));
-    const first = c2.get('a')!.unmask([], all);
+    const c2 = await upToMasked(all);
+    const s2 = maskAndSign(c2, all, all, all);
+    const first = c2.clients.get('a')!.unmask([], all, s2);
     expect(first.filter((s) => s.owner === 'b').map((s) => s.kind)).toEqual(['self-seed']);
-    expect(() => c2.get('a')!.unmask(['b'], ['a', 'c', 'd'])).toThrow(/unmasking requested in stage unmasked/);
+    expect(() => c2.clients.get('a')!.unmask(['b'], ['a', 'c', 'd'], s2)).toThrow(
+      /unmasking requested in stage unmasked/,
+    );
+  });
+
+  it('consistency check: a coordinator that shows different survivor sets to different clients learns nothing', async () => {
+    // Classic SecAgg, n = 10, t = 7 (t > (k + c) / 2 for k = 9 neighbours and c = 3 colluders). The
+    // coordinator and the 3 colluders (x, y, z) want v's input: it tells group A that v dropped (to get
+    // v's mask-key shares) and group B that v survived (to get v's self-seed shares).
+    const all = ['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'v', 'x', 'y', 'z'];
+    const clients = new Map(all.map((s) => [s, new SecAggClient('exp', 1, s)]));
+    const peers = all.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
+    const sealed: SealedShare[] = [];
+    for (const s of all)
+      sealed.push(...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 7, graphSeed: 'g' })));
+    const routed = routeShares(sealed, all);
+    for (const s of all) clients.get(s)!.maskedInput(routed.get(s)!, all, new Uint32Array(4));
+    const groupA = ['a1', 'a2', 'a3'];
+    const groupB = ['b1', 'b2', 'b3'];
+    const colluders = ['x', 'y', 'z'];
+    const withoutV = [...groupA, ...groupB, ...colluders];
+    const withV = [...withoutV, 'v'];
+    // Honest clients sign the one set each was shown; the colluders hand over their signing keys and sign both.
+    const sign = (s: string, set: string[]) => ({ site: s, signature: clients.get(s)!.consistency(set) });
+    const sigsA = groupA.map((s) => sign(s, withoutV));
+    const sigsB = [...groupB, 'v'].map((s) => sign(s, withV));
+    const colluderSigs = (set: string[]) =>
+      colluders.map((s) => {
+        const keys = Reflect.get(clients.get(s)!, 'g') as SigningKeys;
+        return { site: s, signature: signSurvivors(keys, 'exp', 1, set) };
+      });
+    // Group A sees 3 + 3 = 6 signatures on its set, group B 4 + 3 = 7 on its own, but never both at t.
+    for (const s of groupA)
+      expect(() => clients.get(s)!.unmask(['v'], withoutV, [...sigsA, ...colluderSigs(withoutV)])).toThrow(
+        /6 survivors signed the set I signed, 7 needed; revealing nothing/,
+      );
+    const revealedB = groupB.flatMap((s) => clients.get(s)!.unmask([], withV, [...sigsB, ...colluderSigs(withV)]));
+    // B revealed v's self-seed shares, nobody revealed v's mask-key share: v's pairwise masks stay.
+    expect(revealedB.filter((r) => r.owner === 'v').map((r) => r.kind)).toEqual([
+      'self-seed',
+      'self-seed',
+      'self-seed',
+    ]);
+    // A signature over another set, or by another key, does not count.
+    const forged = { site: 'b1', signature: signSurvivors(generateSigningKeys(), 'exp', 1, withoutV) };
+    expect(() => clients.get('a1')!.unmask(['v'], withoutV, [...sigsA, forged])).toThrow(
+      /unmasking requested in stage unmasked|revealing nothing/,
+    );
   });
 
   it('fewer than t survivors: nothing is revealed and the sum cannot be unmasked', async () => {
     const sites = ['a', 'b', 'c', 'd', 'e'];
     const inputs = make(sites, 10, 3);
     await expect(runSecAgg(inputs, { degree: 'all', threshold: 4, graphSeed: 'g' }, ['b', 'c', 'd'])).rejects.toThrow(
-      /fewer than 4 survivors|threshold is 4/,
+      /fewer than 4 survivors|threshold is 4|2 survivors signed the set I signed, 4 needed/,
     );
   });
 });

@@ -28,7 +28,7 @@ export function stageRequest(
     case 'share-keys':
       return {
         ...base,
-        peers: state.peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk) })),
+        peers: state.peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk), gPk: b(p.gPk) })),
         neighbours: state.degree === 'all' ? 0 : state.degree,
         threshold: state.threshold,
         graphSeed: state.graphSeed,
@@ -43,9 +43,12 @@ export function stageRequest(
         quant: state.purpose.kind === 'train' ? state.purpose.quant : null,
       };
     }
+    case 'consistency-check':
+      return { ...base, survivors: state.survivors };
     case 'unmasking': {
       const alive = new Set(state.survivors);
-      return { ...base, dropped: state.sharers.filter((s) => !alive.has(s)), survivors: state.survivors };
+      const signatures = state.signatures.map((s) => ({ site: s.site, signature: b(s.signature) }));
+      return { ...base, dropped: state.sharers.filter((s) => !alive.has(s)), survivors: state.survivors, signatures };
     }
   }
 }

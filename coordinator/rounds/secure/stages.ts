@@ -123,6 +123,7 @@ function askedIn(state: SecAggState): string[] {
       return state.peers.map((p) => p.site);
     case 'masked-input':
       return state.maskers;
+    case 'consistency-check':
     case 'unmasking':
       return state.survivors;
   }
@@ -208,6 +209,9 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
     case 'masked-input':
       step = await masked(ctx, cfg, state, results);
       break;
+    case 'consistency-check':
+      step = await checked(ctx, state, results);
+      break;
     case 'unmasking':
       step = await unmasked(ctx, cfg, state, results);
       break;
@@ -227,7 +231,9 @@ async function advertised(
   results: TaskJobResult[],
 ): Promise<Step> {
   const keys = results.flatMap((r) =>
-    r.secagg?.stage === 'advertise-keys' ? [{ site: r.site, cPk: r.secagg.cPk, sPk: r.secagg.sPk }] : [],
+    r.secagg?.stage === 'advertise-keys'
+      ? [{ site: r.site, cPk: r.secagg.cPk, sPk: r.secagg.sPk, gPk: r.secagg.gPk }]
+      : [],
   );
   const gone = simulatedDropouts(
     cfg,
@@ -250,9 +256,13 @@ async function advertised(
     const t = thresholdFor(ns.length, state.threshold);
     if (ns.length < 2 || t < 2)
       return { failed: `${s} would have ${ns.length} neighbours; secrets need a threshold of at least 2` };
-    // t > k/2: otherwise two disjoint groups of neighbours could each rebuild one of its secrets.
-    if (t <= ns.length / 2)
-      return { failed: `${s} has ${ns.length} neighbours and a threshold of ${t}; it must exceed ${ns.length / 2}` };
+    // t > (k + c)/2: otherwise two groups shown different survivor sets, each joined by the c
+    // colluders, could each rebuild one of its secrets.
+    const bound = (ns.length + cfg.secagg.colludingSites) / 2;
+    if (t <= bound)
+      return {
+        failed: `${s} has ${ns.length} neighbours and a threshold of ${t}; with ${cfg.secagg.colludingSites} colluding sites it must exceed ${bound}`,
+      };
   }
   await advance(ctx, { ...state, stage: 'share-keys', peers });
   return { done: `${peers.length} clients advertised keys` };
@@ -302,8 +312,28 @@ async function masked(
     for (const { slice, offset } of readSpoolU32(uploads.get(site) ?? ''))
       addMasked(sum.subarray(offset, offset + slice.length), slice);
   writeFileAtomic(ctx.paths.maskedSum(state.experimentId, state.round, state.attempt), new Uint8Array(sum.buffer));
-  await advance(ctx, { ...state, stage: 'unmasking', survivors });
+  await advance(ctx, { ...state, stage: 'consistency-check', survivors });
   return { done: `${survivors.length} masked inputs summed` };
+}
+
+/**
+ * The consistency check (Bonawitz et al. 2017): each survivor signed the survivor set it was shown;
+ * every signature goes to every survivor, who reveals nothing unless t of them signed its own set.
+ */
+async function checked(
+  ctx: RoundContext,
+  state: StateAt<'consistency-check'>,
+  results: TaskJobResult[],
+): Promise<Step> {
+  const alive = new Set(state.survivors);
+  const signatures = results.flatMap((r) =>
+    r.secagg?.stage === 'consistency-check' && alive.has(r.site)
+      ? [{ site: r.site, signature: r.secagg.signature }]
+      : [],
+  );
+  if (signatures.length < 2) return { failed: `${signatures.length} survivors signed the survivor set` };
+  await advance(ctx, { ...state, stage: 'unmasking', signatures });
+  return { done: `${signatures.length} survivors signed the survivor set` };
 }
 
 async function unmasked(

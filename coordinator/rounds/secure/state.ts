@@ -12,6 +12,13 @@ export interface AdvertisedKeys {
   site: string;
   cPk: string;
   sPk: string;
+  gPk: string;
+}
+
+/** A survivor's signature on the survivor set (base64). */
+export interface SignatureRecord {
+  site: string;
+  signature: string;
 }
 
 export interface SealedShareRecord {
@@ -73,8 +80,10 @@ export type SecAggState =
   | (Common & { stage: 'advertise-keys' })
   | (Advertised & { stage: 'share-keys' })
   | (Shared & { stage: 'masked-input' })
-  /** After masked-input (U3): the clients whose masked input is in the sum. */
-  | (Shared & { stage: 'unmasking'; survivors: string[] });
+  /** After masked-input (U3): the clients whose masked input is in the sum; they sign that set. */
+  | (Shared & { stage: 'consistency-check'; survivors: string[] })
+  /** After the consistency check (U4): every signature on the survivor set, sent to each survivor. */
+  | (Shared & { stage: 'unmasking'; survivors: string[]; signatures: SignatureRecord[] });
 
 /** The state while `stage` waits for its answers. */
 export type StateAt<S extends SecAggStage> = Extract<SecAggState, { stage: S }>;

@@ -19,6 +19,7 @@ import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _acc
 import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from './accord/v1/SecAggRequest';
 import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from './accord/v1/SecAggResponse';
 import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from './accord/v1/StatsTask';
+import type { SurvivorSignature as _accord_v1_SurvivorSignature, SurvivorSignature__Output as _accord_v1_SurvivorSignature__Output } from './accord/v1/SurvivorSignature';
 import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from './accord/v1/TaskHeader';
 import type { TaskSpec as _accord_v1_TaskSpec, TaskSpec__Output as _accord_v1_TaskSpec__Output } from './accord/v1/TaskSpec';
 import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from './accord/v1/TensorSpec';
@@ -53,6 +54,7 @@ export interface ProtoGrpcType {
       SecAggRequest: MessageTypeDefinition<_accord_v1_SecAggRequest, _accord_v1_SecAggRequest__Output>
       SecAggResponse: MessageTypeDefinition<_accord_v1_SecAggResponse, _accord_v1_SecAggResponse__Output>
       StatsTask: MessageTypeDefinition<_accord_v1_StatsTask, _accord_v1_StatsTask__Output>
+      SurvivorSignature: MessageTypeDefinition<_accord_v1_SurvivorSignature, _accord_v1_SurvivorSignature__Output>
       TaskHeader: MessageTypeDefinition<_accord_v1_TaskHeader, _accord_v1_TaskHeader__Output>
       TaskSpec: MessageTypeDefinition<_accord_v1_TaskSpec, _accord_v1_TaskSpec__Output>
       TensorSpec: MessageTypeDefinition<_accord_v1_TensorSpec, _accord_v1_TensorSpec__Output>

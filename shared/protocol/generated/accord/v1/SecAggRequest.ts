@@ -3,6 +3,7 @@
 import type { PeerKeys as _accord_v1_PeerKeys, PeerKeys__Output as _accord_v1_PeerKeys__Output } from '../../accord/v1/PeerKeys';
 import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from '../../accord/v1/SealedShare';
 import type { QuantSpec as _accord_v1_QuantSpec, QuantSpec__Output as _accord_v1_QuantSpec__Output } from '../../accord/v1/QuantSpec';
+import type { SurvivorSignature as _accord_v1_SurvivorSignature, SurvivorSignature__Output as _accord_v1_SurvivorSignature__Output } from '../../accord/v1/SurvivorSignature';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SecAggRequest {
@@ -21,6 +22,7 @@ export interface SecAggRequest {
   'survivors'?: (string)[];
   'attempt'?: (number);
   'neighbours'?: (number);
+  'signatures'?: (_accord_v1_SurvivorSignature)[];
 }
 
 export interface SecAggRequest__Output {
@@ -39,4 +41,5 @@ export interface SecAggRequest__Output {
   'survivors': (string)[];
   'attempt': (number);
   'neighbours': (number);
+  'signatures': (_accord_v1_SurvivorSignature__Output)[];
 }

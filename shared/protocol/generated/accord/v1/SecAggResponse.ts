@@ -10,6 +10,8 @@ export interface SecAggResponse {
   'sPk'?: (Buffer | Uint8Array | string);
   'shares'?: (_accord_v1_SealedShare)[];
   'revealed'?: (_accord_v1_RevealedShare)[];
+  'gPk'?: (Buffer | Uint8Array | string);
+  'signature'?: (Buffer | Uint8Array | string);
 }
 
 export interface SecAggResponse__Output {
@@ -19,4 +21,6 @@ export interface SecAggResponse__Output {
   'sPk': (Buffer);
   'shares': (_accord_v1_SealedShare__Output)[];
   'revealed': (_accord_v1_RevealedShare__Output)[];
+  'gPk': (Buffer);
+  'signature': (Buffer);
 }
