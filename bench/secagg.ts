@@ -6,7 +6,7 @@ import protobuf from 'protobufjs';
 import { MAX_CHUNK_BYTES } from '../shared/protocol/chunks';
 import { PROTO_PATH } from '../shared/protocol/load';
 import { type PeerKeys, type RevealedShare, type SealedShare, SecAggClient } from '../shared/secagg/client';
-import { defaultDegree } from '../shared/secagg/graph';
+import { defaultDegree, graphSeedOf } from '../shared/secagg/graph';
 import { addMasked, routeShares, unmaskSum } from '../shared/secagg/server';
 
 const WorkerMessage = protobuf.loadSync(PROTO_PATH).lookupType('accord.v1.WorkerMessage');
@@ -32,7 +32,7 @@ export interface SecAggRun {
 export async function secaggRound(n: number, params: number, dropFraction = 0.1): Promise<SecAggRun> {
   const sites = Array.from({ length: n }, (_, i) => `site${String(i).padStart(4, '0')}`);
   const degree = defaultDegree(n);
-  const graph = { degree, threshold: 0.6, graphSeed: `bench-${n}` };
+  let graph = { degree, threshold: 0.6, graphSeed: '' };
   const clients = new Map(sites.map((s) => [s, new SecAggClient('bench', 1, s)]));
   const clientMs = new Map(sites.map((s) => [s, 0]));
   const sent = new Map(sites.map((s) => [s, 0]));
@@ -56,10 +56,13 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     const k = await timed(s, () => clients.get(s)!.advertise());
     sent.set(
       s,
-      sent.get(s)! + wireBytes({ secaggResponse: { taskId: 'x', stage: 'advertise-keys', cPk: k.cPk, sPk: k.sPk } }),
+      sent.get(s)! +
+        wireBytes({ secaggResponse: { taskId: 'x', stage: 'advertise-keys', cPk: k.cPk, sPk: k.sPk, gPk: k.gPk } }),
     );
     peers.push({ site: s, ...k });
   }
+  // The graph seed comes from every advertised key (both sides compute it).
+  graph = { ...graph, graphSeed: await server(() => graphSeedOf(peers)) };
   // share-keys
   const sealed: SealedShare[] = [];
   for (const s of sites) {

@@ -2,7 +2,7 @@
 // neighbour graph of Bell et al. 2020). Pure protocol logic: the caller moves the messages.
 import crypto from 'node:crypto';
 import { ProtocolError } from '../errors';
-import { neighbourGraph, thresholdFor } from './graph';
+import { graphSeedOf, neighbourGraph, thresholdFor } from './graph';
 import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
 import { addMasks } from './prg';
 import { decryptShare, encryptShare, shareAad, splitSecret } from './shares';
@@ -104,6 +104,11 @@ export class SecAggClient {
       !Buffer.from(mine.gPk).equals(this.g!.publicKey)
     )
       throw new ProtocolError(`secagg ${this.self}: the coordinator relayed keys that are not mine`, 'KEY_MISMATCH');
+    if (g.graphSeed !== graphSeedOf(peers))
+      throw new ProtocolError(
+        `secagg ${this.self}: the graph seed does not come from the advertised keys`,
+        'KEY_MISMATCH',
+      );
     for (const p of peers) this.peers.set(p.site, p);
     this.neighbours = neighbourGraph(sites, g.degree, g.graphSeed).get(this.self)!;
     this.t = thresholdFor(this.neighbours.length, g.threshold);

@@ -1,5 +1,6 @@
 // Runs the pure secure-aggregation protocol for a set of clients in one process (no network).
 import { type GraphParams, type RevealedShare, type SealedShare, SecAggClient } from '../../shared/secagg/client';
+import { graphSeedOf } from '../../shared/secagg/graph';
 import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server';
 
 export interface RunResult {
@@ -18,6 +19,7 @@ export async function runSecAgg(
   const sites = [...inputs.keys()].sort();
   const clients = new Map(sites.map((s) => [s, new SecAggClient(experiment, round, s)]));
   const peers = sites.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
+  graph = { ...graph, graphSeed: graphSeedOf(peers) };
   const sealed: SealedShare[] = [];
   for (const s of sites) sealed.push(...(await clients.get(s)!.shareKeys(peers, graph)));
   const routed = routeShares(sealed, sites);

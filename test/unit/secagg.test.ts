@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { rng } from '../../shared/random';
 import { type SealedShare, SecAggClient } from '../../shared/secagg/client';
-import { defaultDegree, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
+import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
 import { addMasks, expandMask } from '../../shared/secagg/prg';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
 import { routeShares } from '../../shared/secagg/server';
@@ -147,7 +147,9 @@ describe('secure aggregation protocol', () => {
     const peers = sites.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
     const sealed: SealedShare[] = [];
     for (const s of sites)
-      sealed.push(...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 3, graphSeed: 'g' })));
+      sealed.push(
+        ...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 3, graphSeed: graphSeedOf(peers) })),
+      );
     return { clients, peers, sealed, routed: routeShares(sealed, sites) };
   }
 
@@ -185,6 +187,18 @@ describe('secure aggregation protocol', () => {
     return shown.map((s) => ({ site: s, signature: c.clients.get(s)!.consistency(shown) }));
   }
 
+  it('the graph seed is derived from every advertised key: a client refuses one the coordinator chose', async () => {
+    const clients = ['a', 'b', 'c', 'd'].map((s) => new SecAggClient('exp', 1, s));
+    const peers = clients.map((c) => ({ site: c.self, ...c.advertise() }));
+    await expect(clients[0]!.shareKeys(peers, { degree: 'all', threshold: 3, graphSeed: 'chosen' })).rejects.toThrow(
+      /the graph seed does not come from the advertised keys/,
+    );
+    // A threshold at half the neighbourhood is refused by the client itself, whatever it is told.
+    await expect(
+      clients[1]!.shareKeys(peers, { degree: 'all', threshold: 1, graphSeed: graphSeedOf(peers) }),
+    ).rejects.toThrow(/not above half; refusing/);
+  });
+
   it('a client refuses to reveal both shares of one peer', async () => {
     const all = ['a', 'b', 'c', 'd'];
     const c1 = await upToMasked(all);
@@ -214,7 +228,9 @@ describe('secure aggregation protocol', () => {
     const peers = all.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
     const sealed: SealedShare[] = [];
     for (const s of all)
-      sealed.push(...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 7, graphSeed: 'g' })));
+      sealed.push(
+        ...(await clients.get(s)!.shareKeys(peers, { degree: 'all', threshold: 7, graphSeed: graphSeedOf(peers) })),
+      );
     const routed = routeShares(sealed, all);
     for (const s of all) clients.get(s)!.maskedInput(routed.get(s)!, all, new Uint32Array(4));
     const groupA = ['a1', 'a2', 'a3'];

@@ -9,7 +9,7 @@ import { vectorToColumnSums } from '../../../shared/data/column-sums';
 import { rng, sample, seedOf } from '../../../shared/random';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
 import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point';
-import { defaultDegree, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
+import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
 import { addMasked, unmaskSum } from '../../../shared/secagg/server';
 import { totalSize } from '../../../shared/tensors/weights';
@@ -97,7 +97,7 @@ async function begin(
     mode: sa.mode === 'secagg' ? 'secagg' : 'secaggplus',
     degree: sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(sites.length)),
     threshold: sa.threshold,
-    graphSeed: `${ref.experimentId}|${ref.round}|${ref.attempt}|${cfg.seed}`,
+    graphSeed: '', // set from the advertised keys once they are in (graphSeedOf)
     length,
     trained: sites,
     purpose,
@@ -243,6 +243,8 @@ async function advertised(
   state.simulatedDropouts.push(...gone);
   const peers = keys.filter((p) => !gone.includes(p.site)).sort((a, b) => a.site.localeCompare(b.site));
   if (peers.length < 3) return { failed: `${peers.length} clients advertised keys; at least 3 are needed` };
+  const b = (x: string) => Buffer.from(x, 'base64');
+  state.graphSeed = graphSeedOf(peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk), gPk: b(p.gPk) })));
   const graph = neighbourGraph(
     peers.map((p) => p.site),
     state.degree,
@@ -276,9 +278,17 @@ async function shared(
 ): Promise<Step> {
   const sharers = results.map((r) => r.site).sort();
   const ok = new Set(sharers);
+  // Shares are routed by their authenticated sender (the session checked "from"); a second share for the
+  // same recipient is dropped here, so a malicious site cannot make an honest one abort on a duplicate.
+  const seen = new Set<string>();
   const sealed = results
     .flatMap((r) => (r.secagg?.stage === 'share-keys' ? r.secagg.shares : []))
-    .filter((s) => ok.has(s.from) && ok.has(s.to));
+    .filter((s) => {
+      const pair = `${s.from}>${s.to}`;
+      if (!ok.has(s.from) || !ok.has(s.to) || seen.has(pair)) return false;
+      seen.add(pair);
+      return true;
+    });
   const gone = simulatedDropouts(cfg, state, sharers);
   state.simulatedDropouts.push(...gone);
   const maskers = sharers.filter((s) => !gone.includes(s));
