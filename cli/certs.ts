@@ -31,11 +31,11 @@ export function register(program: Command): void {
         const { provision } = await import('../coordinator/provision/certificates');
         await provision({ out: o.out, sites, hosts: o.host, days });
         process.stdout.write(
-          [
+          `${[
             `wrote ${o.out}: ca.pem, ca.key (keep it offline), coordinator.pem, coordinator.key, tokens.yaml, and a kit per site (${sites.join(', ')})`,
             `coordinator: accord coordinator --tls-cert ${o.out}/coordinator.pem --tls-key ${o.out}/coordinator.key --tls-client-ca ${o.out}/ca.pem --tokens ${o.out}/tokens.yaml ...`,
             `site (kit ${o.out}/<site>/): accord worker --site <site> --token-file token --tls-ca ca.pem --tls-cert site.pem --tls-key site.key ...`,
-          ].join('\n') + '\n',
+          ].join('\n')}\n`,
         );
       }),
     );
