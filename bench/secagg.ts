@@ -104,7 +104,16 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     revealed.push(...r);
   }
   await server(() =>
-    unmaskSum(sum, { experiment: 'bench', round: 1, peers, graph, sharers: sites, survivors, revealed }),
+    unmaskSum(sum, {
+      experiment: 'bench',
+      round: 1,
+      peers,
+      graph,
+      sharers: sites,
+      survivors,
+      revealed,
+      commitments: new Map(sites.map((s) => [s, clients.get(s)!.commitment()])),
+    }),
   );
   const totalMs = performance.now() - t0;
   const perClient = survivors.map((s) => sent.get(s)!);

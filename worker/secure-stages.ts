@@ -65,7 +65,10 @@ export class SecureStages {
           threshold: req.threshold,
           graphSeed: req.graphSeed,
         });
-        return respond({ shares: shares.map((s) => ({ from: s.from, to: s.to, sealed: Buffer.from(s.sealed) })) });
+        return respond({
+          shares: shares.map((s) => ({ from: s.from, to: s.to, sealed: Buffer.from(s.sealed) })),
+          seedCommitment: Buffer.from(this.client(key).commitment()),
+        });
       }
       case 'masked-input':
         return this.maskedInput(req, key);

@@ -37,7 +37,9 @@ export function validateSecAggAnswer(
         throw new ProtocolError('share-keys: sealed share too large', 'TOO_LARGE');
       return { from: x.from, to: x.to, sealed: b64(x.sealed) };
     });
-    return { stage, shares };
+    if (r.seedCommitment.byteLength !== 32)
+      throw new ProtocolError('share-keys: the seed commitment must be 32 bytes', 'BAD_SHARE');
+    return { stage, shares, commitment: b64(r.seedCommitment) };
   } else {
     // masked-input was refused above (it is answered by an upload), so this is unmasking.
     const revealed = r.revealed.map((x) => {

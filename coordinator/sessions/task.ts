@@ -53,7 +53,7 @@ export function keepsDelta(req: TaskRequest): boolean {
 export type SecAggAnswer =
   | { stage: 'advertise-keys'; cPk: string; sPk: string; gPk: string }
   | { stage: 'consistency-check'; signature: string }
-  | { stage: 'share-keys'; shares: { from: string; to: string; sealed: string }[] }
+  | { stage: 'share-keys'; shares: { from: string; to: string; sealed: string }[]; commitment: string }
   /** Answered by uploading the masked vector (TaskOutcome.spoolFile). */
   | { stage: 'masked-input' }
   | { stage: 'unmasking'; revealed: { owner: string; kind: 'self-seed' | 'mask-key'; share: string }[] };

@@ -52,6 +52,18 @@ export function protocolContext(experimentId: string, attempt: number): string {
   return `${experimentId}#a${attempt}`;
 }
 
+/**
+ * A commitment to a client's self-mask seed, sent with its shares: the coordinator checks every seed it
+ * rebuilds against it, so a corrupted share cannot silently yield a wrong seed (and a wrong sum).
+ */
+export function seedCommitment(context: string, round: number, site: string, seed: Uint8Array): Buffer {
+  return crypto
+    .createHash('sha256')
+    .update(`accord/secagg/seed\n${context}\n${round}\n${site}\n`)
+    .update(seed)
+    .digest();
+}
+
 const SHARE_LEN = 33; // 32-byte secret + the x coordinate
 
 export class SecAggClient {
@@ -142,6 +154,12 @@ export class SecAggClient {
     });
     this.stage = 'shared';
     return out;
+  }
+
+  /** After share-keys: the commitment to this client's self-mask seed (sent with its shares). */
+  commitment(): Uint8Array {
+    if (!this.selfSeed) throw new ProtocolError(`secagg ${this.self}: no seed before share-keys`, 'WRONG_STAGE');
+    return seedCommitment(this.experiment, this.round, this.self, this.selfSeed);
   }
 
   /**

@@ -1,7 +1,7 @@
 // The coordinator's side of secure aggregation: route sealed shares, and remove the masks from the
 // sum of masked inputs using the revealed shares. It never holds an individual unmasked input.
 import { ProtocolError } from '../errors';
-import type { GraphParams, PeerKeys, RevealedShare, SealedShare } from './client';
+import { type GraphParams, type PeerKeys, type RevealedShare, type SealedShare, seedCommitment } from './client';
 import { neighbourGraph, thresholdFor } from './graph';
 import { agree, pairInfo, publicFromPrivate } from './keys';
 import { addMask, addMasks, type MaskSeed } from './prg';
@@ -37,6 +37,30 @@ export interface UnmaskArgs {
   survivors: string[];
   /** What each survivor revealed in the unmasking stage. */
   revealed: RevealedShare[];
+  /** Each sharer's commitment to its self-mask seed (sent with its shares); rebuilt seeds must match it. */
+  commitments: Map<string, Uint8Array>;
+}
+
+/**
+ * Rebuilds `owner`'s self-mask seed and checks it against its commitment. With more than t shares, a
+ * corrupted one is found by leaving shares out in turn; otherwise the round fails naming the owner.
+ */
+async function rebuildSeed(shares: Uint8Array[], t: number, owner: string, a: UnmaskArgs): Promise<Uint8Array> {
+  const committed = a.commitments.get(owner);
+  if (!committed) throw new ProtocolError(`no seed commitment from ${owner}`, 'BAD_RECONSTRUCTION');
+  const matches = (seed: Uint8Array) =>
+    Buffer.from(seedCommitment(a.experiment, a.round, owner, seed)).equals(Buffer.from(committed));
+  const seed = await combineShares(shares, t, `self-mask seed of ${owner}`);
+  if (matches(seed)) return seed;
+  for (let skip = 0; skip < shares.length && shares.length > t; skip++) {
+    const rest = shares.filter((_, i) => i !== skip);
+    const retry = await combineShares(rest, t, `self-mask seed of ${owner}`);
+    if (matches(retry)) return retry;
+  }
+  throw new ProtocolError(
+    `the self-mask seed rebuilt for ${owner} does not match its commitment (corrupt shares)`,
+    'BAD_RECONSTRUCTION',
+  );
 }
 
 /** Removes self masks of survivors and pairwise masks involving dropped clients, in place; returns the sum. */
@@ -55,7 +79,7 @@ export async function unmaskSum(maskedSum: Uint32Array, a: UnmaskArgs): Promise<
   const masks: MaskSeed[] = [];
   for (const i of a.survivors) {
     const t = thresholdFor(graph.get(i)!.length, a.graph.threshold);
-    masks.push({ seed: await combineShares(byOwner(i, 'self-seed'), t, `self-mask seed of ${i}`), sign: -1 });
+    masks.push({ seed: await rebuildSeed(byOwner(i, 'self-seed'), t, i, a), sign: -1 });
   }
   for (const d of dropped) {
     const t = thresholdFor(graph.get(d)!.length, a.graph.threshold);

@@ -134,7 +134,10 @@ export class Rogue {
         threshold: req.threshold,
         graphSeed: req.graphSeed,
       });
-      return reply({ shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })) });
+      return reply({
+        shares: shares.map((x) => ({ ...x, sealed: Buffer.from(x.sealed) })),
+        seedCommitment: Buffer.from(this.secagg!.commitment()),
+      });
     }
     if (req.stage === 'masked-input' && !req.quant) {
       // Round 0 (column statistics): honest, so the rogue's misbehaviour is tested in the training rounds.

@@ -35,6 +35,7 @@ export async function runSecAgg(
   const revealed: RevealedShare[] = [];
   const signatures = survivors.map((s) => ({ site: s, signature: clients.get(s)!.consistency(survivors) }));
   for (const s of survivors) revealed.push(...clients.get(s)!.unmask(dropAfterShare, survivors, signatures));
-  await unmaskSum(sum, { experiment, round, peers, graph, sharers: sites, survivors, revealed });
+  const commitments = new Map(sites.map((s) => [s, clients.get(s)!.commitment()]));
+  await unmaskSum(sum, { experiment, round, peers, graph, sharers: sites, survivors, revealed, commitments });
   return { masked, sum, survivors };
 }

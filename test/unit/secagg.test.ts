@@ -4,7 +4,7 @@ import { type SealedShare, SecAggClient } from '../../shared/secagg/client';
 import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
 import { addMasks, expandMask } from '../../shared/secagg/prg';
 import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
-import { routeShares } from '../../shared/secagg/server';
+import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server';
 import { combineShares, splitSecret } from '../../shared/secagg/shares';
 import { generateSigningKeys, type SigningKeys, signSurvivors } from '../../shared/secagg/signatures';
 import { laneOps } from '../../shared/secagg/simd';
@@ -263,6 +263,38 @@ describe('secure aggregation protocol', () => {
     const forged = { site: 'b1', signature: signSurvivors(generateSigningKeys(), 'exp', 1, withoutV) };
     expect(() => clients.get('a1')!.unmask(['v'], withoutV, [...sigsA, forged])).toThrow(
       /unmasking requested in stage unmasked|revealing nothing/,
+    );
+  });
+
+  it('a corrupted self-seed share is detected against the seed commitment, and recovered from with spare shares', async () => {
+    const sites = ['a', 'b', 'c', 'd', 'e'];
+    const graph0 = { degree: 'all' as const, threshold: 3 };
+    const clients = new Map(sites.map((s) => [s, new SecAggClient('exp', 1, s)]));
+    const peers = sites.map((s) => ({ site: s, ...clients.get(s)!.advertise() }));
+    const graph = { ...graph0, graphSeed: graphSeedOf(peers) };
+    const sealed: SealedShare[] = [];
+    for (const s of sites) sealed.push(...(await clients.get(s)!.shareKeys(peers, graph)));
+    const routed = routeShares(sealed, sites);
+    const inputs = sites.map((_, i) => Uint32Array.from([i + 1, 10 * (i + 1)]));
+    const sum = new Uint32Array(2);
+    sites.forEach((s, i) => addMasked(sum, clients.get(s)!.maskedInput(routed.get(s)!, sites, inputs[i]!)));
+    const signatures = sites.map((s) => ({ site: s, signature: clients.get(s)!.consistency(sites) }));
+    const revealed = sites.flatMap((s) => clients.get(s)!.unmask([], sites, signatures));
+    const commitments = new Map(sites.map((s) => [s, clients.get(s)!.commitment()]));
+    // One of the four shares of a's seed is corrupted by the site that revealed it.
+    const bad = revealed.findIndex((r) => r.owner === 'a');
+    const tampered = revealed.map((r, i) =>
+      i === bad ? { ...r, share: Uint8Array.from(r.share, (v, j) => (j === 5 ? v ^ 1 : v)) } : r,
+    );
+    const args = { experiment: 'exp', round: 1, peers, graph, sharers: sites, survivors: sites, commitments };
+    const out = await unmaskSum(Uint32Array.from(sum), { ...args, revealed: tampered });
+    expect([...out]).toEqual([15, 150]); // 1+2+3+4+5, recovered by leaving the bad share out
+    // With only t shares of a's seed there is nothing to fall back on: the round fails, naming a.
+    const onlyT = tampered.filter(
+      (r, i) => r.owner !== 'a' || i === bad || tampered.filter((x) => x.owner === 'a').indexOf(r) < 3,
+    );
+    await expect(unmaskSum(Uint32Array.from(sum), { ...args, revealed: onlyT })).rejects.toThrow(
+      /self-mask seed rebuilt for a does not match its commitment/,
     );
   });
 

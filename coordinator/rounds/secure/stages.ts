@@ -296,7 +296,10 @@ async function shared(
   // Every client that will mask needs t neighbours that shared keys, or it would refuse.
   const problem = recoverable(state, state.peers, maskers, ok);
   if (problem) return { failed: problem };
-  await advance(ctx, { ...state, stage: 'masked-input', sharers, sealed, maskers });
+  const commitments = Object.fromEntries(
+    results.flatMap((r) => (r.secagg?.stage === 'share-keys' && ok.has(r.site) ? [[r.site, r.secagg.commitment]] : [])),
+  );
+  await advance(ctx, { ...state, stage: 'masked-input', sharers, sealed, maskers, commitments });
   return { done: `${sharers.length} clients shared keys` };
 }
 
@@ -375,6 +378,7 @@ async function unmasked(
       sharers: state.sharers,
       survivors: state.survivors,
       revealed,
+      commitments: new Map(Object.entries(state.commitments).map(([s, c]) => [s, Buffer.from(c, 'base64')])),
     });
   } catch (e) {
     return { failed: (e as Error).message };

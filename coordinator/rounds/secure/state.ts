@@ -72,6 +72,8 @@ interface Advertised extends Common {
 /** After share-keys (U2): who shared, every sealed share, and who is asked for masked input. */
 interface Shared extends Advertised {
   sharers: string[];
+  /** Each sharer's commitment to its self-mask seed (base64). */
+  commitments: Record<string, string>;
   sealed: SealedShareRecord[];
   maskers: string[];
 }

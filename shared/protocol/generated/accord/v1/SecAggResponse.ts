@@ -12,6 +12,7 @@ export interface SecAggResponse {
   'revealed'?: (_accord_v1_RevealedShare)[];
   'gPk'?: (Buffer | Uint8Array | string);
   'signature'?: (Buffer | Uint8Array | string);
+  'seedCommitment'?: (Buffer | Uint8Array | string);
 }
 
 export interface SecAggResponse__Output {
@@ -23,4 +24,5 @@ export interface SecAggResponse__Output {
   'revealed': (_accord_v1_RevealedShare__Output)[];
   'gPk': (Buffer);
   'signature': (Buffer);
+  'seedCommitment': (Buffer);
 }
