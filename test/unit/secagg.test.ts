@@ -277,7 +277,9 @@ describe('secure aggregation protocol', () => {
     const routed = routeShares(sealed, sites);
     const inputs = sites.map((_, i) => Uint32Array.from([i + 1, 10 * (i + 1)]));
     const sum = new Uint32Array(2);
-    sites.forEach((s, i) => addMasked(sum, clients.get(s)!.maskedInput(routed.get(s)!, sites, inputs[i]!)));
+    sites.forEach((s, i) => {
+      addMasked(sum, clients.get(s)!.maskedInput(routed.get(s)!, sites, inputs[i]!));
+    });
     const signatures = sites.map((s) => ({ site: s, signature: clients.get(s)!.consistency(sites) }));
     const revealed = sites.flatMap((s) => clients.get(s)!.unmask([], sites, signatures));
     const commitments = new Map(sites.map((s) => [s, clients.get(s)!.commitment()]));
