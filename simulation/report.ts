@@ -124,6 +124,23 @@ function heading(r: SimulationReport, sites: string): string[] {
 const lastPrivacyOf = (r: SimulationReport) => r.rounds.at(-1)?.privacy;
 
 /** The privacy paragraph of report.md: epsilon with its terms, the unit, what is not covered, sampling, noise. */
+/** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
+function secureLine(r: SimulationReport): string {
+  const cfg = r.experiment.config.secagg;
+  const p = r.rounds.at(-1)?.secure?.parameters;
+  const graph = p
+    ? `${p.degree === 'all' ? 'every other client' : `${p.degree} neighbours`}, threshold ${p.threshold}` +
+      (p.derived
+        ? ` (derived for ${p.corruptFraction * 100}% corrupt clients, ${p.dropoutFraction * 100}% dropouts, privacy failure below 2^${Math.round(p.privacyLog2 ?? -p.securityBits)}, correctness failure below 2^${Math.round(p.correctnessLog2 ?? -20)})`
+        : ' (configured)')
+    : 'no round committed';
+  return (
+    `Secure aggregation: ${cfg.mode}, ${graph}, up to ${cfg.colludingSites} colluding site(s)` +
+    (cfg.dropout ? `, simulated dropout of ${cfg.dropout.count} client(s) after ${cfg.dropout.after} each round` : '') +
+    '. The coordinator saw only masked vectors and their sum.'
+  );
+}
+
 /** Record-level DP: each site's epsilon over its own rows, as the site accounts for it. */
 function recordPrivacyLine(r: SimulationReport): string[] {
   const dp = r.experiment.config.train.dpSgd;
@@ -201,15 +218,7 @@ export function markdownReport(r: SimulationReport): string {
   const byz = byzantineNote(r);
   if (byz) lines.push('', byz.trim()); // after the table, so it stays one table
   const cfg = r.experiment.config;
-  if (cfg.secagg.mode !== 'off')
-    lines.push(
-      '',
-      `Secure aggregation: ${cfg.secagg.mode}, threshold ${cfg.secagg.threshold}, neighbours ${cfg.secagg.neighbours ?? (cfg.secagg.mode === 'secagg' ? 'all' : '~2 log2 n')}` +
-        (cfg.secagg.dropout
-          ? `, simulated dropout of ${cfg.secagg.dropout.count} client(s) after ${cfg.secagg.dropout.after} each round`
-          : '') +
-        '. The coordinator saw only masked vectors and their sum.',
-    );
+  if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));
   if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
   const dp = Boolean(cfg.dp);

@@ -2,6 +2,21 @@
 // Stored as JSON in Redis and parsed with this schema when read, never cast.
 import { z } from 'zod';
 
+/** A round's secure-aggregation graph: neighbours and threshold, and what they were chosen for. */
+export const graphParametersSchema = z.object({
+  degree: z.union([z.number(), z.literal('all')]),
+  threshold: z.number(),
+  /** Derived from the targets below (Bell et al. 2020), not configured. */
+  derived: z.boolean(),
+  corruptFraction: z.number(),
+  dropoutFraction: z.number(),
+  securityBits: z.number(),
+  /** log2 of the bounds on a privacy and a correctness failure, when derived. */
+  privacyLog2: z.number().optional(),
+  correctnessLog2: z.number().optional(),
+});
+export type GraphParameters = z.infer<typeof graphParametersSchema>;
+
 /** Secure aggregation summary of a round. */
 export const secureSummarySchema = z.object({
   mode: z.string(),
@@ -11,6 +26,8 @@ export const secureSummarySchema = z.object({
   survivors: z.number(),
   dropped: z.array(z.string()),
   stageMs: z.record(z.string(), z.number()),
+  /** Neighbours k and threshold t of the round, and the targets they were chosen for. */
+  parameters: graphParametersSchema,
 });
 export type SecureSummary = z.infer<typeof secureSummarySchema>;
 

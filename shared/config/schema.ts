@@ -166,7 +166,15 @@ export const secaggSchema = z
         (t) => t >= 1 || t > 0.5,
         'a fraction must be above 0.5 (t > k/2), so no two disjoint groups can each rebuild a secret',
       )
-      .default(0.6),
+      .optional(),
+    /**
+     * When `neighbours` and `threshold` are not given they are derived each round (Bell et al. 2020)
+     * so that, with this fraction of corrupt clients and this dropout rate, an honest client's secrets
+     * stay hidden except with probability 2^-securityBits and a round completes except with 2^-20.
+     */
+    corruptFraction: z.number().min(0).lt(0.5).default(0.05),
+    dropoutFraction: z.number().min(0).lt(1).default(0.1),
+    securityBits: z.number().int().min(8).max(128).default(40),
     /**
      * Neighbours per client: 'all' (default for secagg) or a count (default about 2 log2 n for
      * secaggplus). At most 255: secrets are shared over GF(256).
@@ -286,8 +294,10 @@ export const experimentSchema = z
       .default({ every: 1 }),
     secagg: secaggSchema.default({
       mode: 'off',
-      threshold: 0.6,
       colludingSites: 0,
+      corruptFraction: 0.05,
+      dropoutFraction: 0.1,
+      securityBits: 40,
       clip: 4,
       bits: 32,
       stageTimeoutMs: 60_000,
@@ -338,6 +348,7 @@ export const experimentSchema = z
     if (
       c.secagg.mode !== 'off' &&
       typeof c.secagg.neighbours === 'number' &&
+      c.secagg.threshold !== undefined &&
       c.secagg.threshold >= 1 &&
       c.secagg.threshold <= (c.secagg.neighbours + c.secagg.colludingSites) / 2
     )

@@ -10,6 +10,7 @@ import { rng, sample, seedOf } from '../../../shared/random';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
 import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point';
 import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
+import { deriveSecAggParameters } from '../../../shared/secagg/parameters';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
 import { addMasked, unmaskSum } from '../../../shared/secagg/server';
 import { totalSize } from '../../../shared/tensors/weights';
@@ -26,6 +27,7 @@ import { evaluateCandidate } from '../evaluate';
 import { failExperiment, roundFailed } from '../finish';
 import {
   type AdvertisedKeys,
+  type GraphParameters,
   readState,
   type SecAggPurpose,
   type SecAggState,
@@ -91,12 +93,14 @@ async function begin(
   purpose: SecAggPurpose,
 ): Promise<void> {
   const sa = cfg.secagg;
+  const parameters = graphParameters(cfg, sites.length);
   await advance(ctx, {
     ...ref,
     stage: 'advertise-keys',
     mode: sa.mode === 'secagg' ? 'secagg' : 'secaggplus',
-    degree: sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(sites.length)),
-    threshold: sa.threshold,
+    degree: parameters.degree,
+    threshold: parameters.threshold,
+    parameters,
     graphSeed: '', // set from the advertised keys once they are in (graphSeedOf)
     length,
     trained: sites,
@@ -106,6 +110,36 @@ async function begin(
     stageMs: {},
     stageStartedAt: Date.now(),
   });
+}
+
+/**
+ * Neighbours and threshold for a round of n clients: as configured, or (when not given) derived from
+ * the stated corrupt fraction, dropout rate and security level; k >= n - 1 is classic SecAgg.
+ */
+function graphParameters(cfg: ExperimentConfig, n: number): GraphParameters {
+  const sa = cfg.secagg;
+  const targets = {
+    corruptFraction: sa.corruptFraction,
+    dropoutFraction: sa.dropoutFraction,
+    securityBits: sa.securityBits,
+  };
+  const derive = sa.threshold === undefined && (sa.mode === 'secagg' || sa.neighbours === undefined);
+  const d = derive
+    ? deriveSecAggParameters(n, { ...targets, correctnessBits: 20, colluding: sa.colludingSites }, sa.mode === 'secagg')
+    : undefined;
+  if (d)
+    return {
+      degree: d.k >= n - 1 ? 'all' : d.k,
+      threshold: d.t,
+      derived: true,
+      ...targets,
+      privacyLog2: d.privacyLog2,
+      correctnessLog2: d.correctnessLog2,
+    };
+  // Configured, or no k meets the targets for so few clients: the configured values or classic SecAgg.
+  const degree = sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(n));
+  const k = degree === 'all' ? n - 1 : degree;
+  return { degree, threshold: sa.threshold ?? Math.floor((k + sa.colludingSites) / 2) + 1, derived: false, ...targets };
 }
 
 /** Stores the state (now waiting for its stage), then asks that stage's clients. */
@@ -414,6 +448,7 @@ async function unmasked(
     survivors: state.survivors.length,
     dropped: state.trained.filter((s) => !alive.has(s)),
     stageMs: { ...state.stageMs, unmasking: state.stageMs.unmasking ?? 0 },
+    parameters: state.parameters,
   };
   for (const d of state.simulatedDropouts) commit.failures[d] ??= 'simulated dropout';
   // Each client added its share of the noise: dropouts (and colluders) leave the sum with less of it.

@@ -3,7 +3,11 @@
 // the state is a union by the stage now waiting for answers: no field is read before it exists.
 import fs from 'node:fs';
 import type { SecAggStage } from '../../../shared/config/schema';
+import type { GraphParameters } from '../../experiments/round-record';
 import type { CommitJobData, SelectJobData } from '../../queues/jobs';
+
+export type { GraphParameters } from '../../experiments/round-record';
+
 import { writeFileAtomic } from '../../store/atomic';
 import type { StorePaths } from '../../store/paths';
 
@@ -50,6 +54,8 @@ interface Common {
   mode: 'secagg' | 'secaggplus';
   degree: number | 'all';
   threshold: number;
+  /** How degree and threshold were chosen (reported with the round). */
+  parameters: GraphParameters;
   graphSeed: string;
   /** 32-bit words in the masked vector. */
   length: number;
