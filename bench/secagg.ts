@@ -6,7 +6,7 @@ import protobuf from 'protobufjs';
 import { MAX_CHUNK_BYTES } from '../shared/protocol/chunks';
 import { PROTO_PATH } from '../shared/protocol/load';
 import { type PeerKeys, type RevealedShare, type SealedShare, SecAggClient } from '../shared/secagg/client';
-import { defaultDegree, graphSeedOf } from '../shared/secagg/graph';
+import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../shared/secagg/graph';
 import { addMasked, routeShares, unmaskSum } from '../shared/secagg/server';
 
 const WorkerMessage = protobuf.loadSync(PROTO_PATH).lookupType('accord.v1.WorkerMessage');
@@ -71,7 +71,22 @@ export async function secaggRound(n: number, params: number, dropFraction = 0.1)
     sealed.push(...shares);
   }
   const routed = await server(() => routeShares(sealed, sites));
-  const dropped = sites.filter((_, i) => i % Math.round(1 / dropFraction) === 0).slice(0, Math.round(n * dropFraction));
+  // Every tenth site drops, skipping one whose loss would leave a neighbourhood below t: the graph now
+  // depends on the advertised keys, and an unrecoverable round fails (the coordinator checks first).
+  const neighbours = neighbourGraph(sites, graph.degree, graph.graphSeed);
+  const t = (s: string) => thresholdFor(neighbours.get(s)?.length ?? 0, graph.threshold);
+  const left = new Map(sites.map((s) => [s, neighbours.get(s)?.length ?? 0]));
+  const dropped: string[] = [];
+  for (let i = 0; i < n && dropped.length < Math.round(n * dropFraction); i += Math.round(1 / dropFraction)) {
+    for (let j = i; j < n; j++) {
+      const s = sites[j] ?? '';
+      const ns = neighbours.get(s) ?? [];
+      if (dropped.includes(s) || ns.some((x) => (left.get(x) ?? 0) - 1 < t(x) + 1)) continue;
+      for (const x of ns) left.set(x, (left.get(x) ?? 0) - 1);
+      dropped.push(s);
+      break;
+    }
+  }
   const survivors = sites.filter((s) => !dropped.includes(s));
   // masked-input: each client's quantised update is random here (its values do not change the cost).
   const sum = new Uint32Array(params + 1);

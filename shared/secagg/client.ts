@@ -245,19 +245,20 @@ export class SecAggClient {
         `secagg ${this.self}: the survivor set differs from the one I signed`,
         'CONSISTENCY_FAILED',
       );
+    // Only neighbours hold this client's shares, so t of them must have signed its set (SecAgg+ checks
+    // consistency within the neighbourhood): at most k verifications, stopping at t.
     const valid = new Set<string>();
+    const mine = new Set([...this.neighbours, this.self]);
+    const inSet = new Set(signed);
     for (const s of signatures) {
+      if (valid.size >= this.t) break;
       const peer = this.peers.get(s.site);
-      if (
-        peer &&
-        signed.includes(s.site) &&
-        verifySurvivors(peer.gPk, s.signature, this.experiment, this.round, signed)
-      )
-        valid.add(s.site);
+      if (!peer || valid.has(s.site) || !mine.has(s.site) || !inSet.has(s.site)) continue;
+      if (verifySurvivors(peer.gPk, s.signature, this.experiment, this.round, signed)) valid.add(s.site);
     }
     if (valid.size < this.t)
       throw new ProtocolError(
-        `secagg ${this.self}: ${valid.size} survivors signed the set I signed, ${this.t} needed; revealing nothing`,
+        `secagg ${this.self}: ${valid.size} of its neighbours signed the survivor set it signed, ${this.t} needed; revealing nothing`,
         'CONSISTENCY_FAILED',
       );
     const surv = new Set(survivors);

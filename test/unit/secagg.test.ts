@@ -250,7 +250,7 @@ describe('secure aggregation protocol', () => {
     // Group A sees 3 + 3 = 6 signatures on its set, group B 4 + 3 = 7 on its own, but never both at t.
     for (const s of groupA)
       expect(() => clients.get(s)!.unmask(['v'], withoutV, [...sigsA, ...colluderSigs(withoutV)])).toThrow(
-        /6 survivors signed the set I signed, 7 needed; revealing nothing/,
+        /6 of its neighbours signed the survivor set it signed, 7 needed; revealing nothing/,
       );
     const revealedB = groupB.flatMap((s) => clients.get(s)!.unmask([], withV, [...sigsB, ...colluderSigs(withV)]));
     // B revealed v's self-seed shares, nobody revealed v's mask-key share: v's pairwise masks stay.
@@ -304,7 +304,7 @@ describe('secure aggregation protocol', () => {
     const sites = ['a', 'b', 'c', 'd', 'e'];
     const inputs = make(sites, 10, 3);
     await expect(runSecAgg(inputs, { degree: 'all', threshold: 4, graphSeed: 'g' }, ['b', 'c', 'd'])).rejects.toThrow(
-      /fewer than 4 survivors|threshold is 4|2 survivors signed the set I signed, 4 needed/,
+      /fewer than 4 survivors|threshold is 4|2 of its neighbours signed the survivor set it signed, 4 needed/,
     );
   });
 });
