@@ -12,7 +12,12 @@ import { register as workerPool } from './worker-pool';
 export function buildProgram(): Command {
   const program = new Command('accord')
     .description('Accord: federated learning across sites whose data never leaves them')
-    .version('0.1.0');
+    .version('0.1.0')
+    // A usage mistake (unknown option, bad flag value, missing argument) is one line and exit 2, like a
+    // config error; help and --version exit 0. Set before the commands, which inherit it.
+    .exitOverride((err) => {
+      process.exit(['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2);
+    });
   for (const r of [coordinator, worker, simulate, submit, status, report, certs, workerPool]) r(program);
   return program;
 }

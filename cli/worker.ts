@@ -1,7 +1,7 @@
 // `accord worker`: runs beside a site's data; dials out to the coordinator.
 
 import fs from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { parseAttack } from '../shared/attack';
 import { ConfigError, DataError } from '../shared/errors';
 import type { BackendName } from '../shared/models/backend';
@@ -9,11 +9,19 @@ import { AccordWorker } from '../worker/client';
 import { loadSitePolicy } from '../worker/policy';
 import { action } from './common';
 
+/** HOST:PORT, with the port given (gRPC would otherwise dial 443 silently). */
+function hostPort(v: string): string {
+  const m = /^(.+):(\d{1,5})$/.exec(v);
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    throw new InvalidArgumentError('expected HOST:PORT, e.g. coord.example.org:7070');
+  return v;
+}
+
 export function register(program: Command): void {
   program
     .command('worker')
     .description('run a site worker: trains on local data, sends only weight deltas and metrics')
-    .requiredOption('--coordinator <host:port>', 'coordinator gRPC address')
+    .requiredOption('--coordinator <host:port>', 'coordinator gRPC address', hostPort)
     .requiredOption('--site <name>', "this site's name")
     .option(
       '--token-file <file>',

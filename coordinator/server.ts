@@ -144,7 +144,9 @@ export class Coordinator {
     this.server.addService(loadProtocol().accord.v1.Federation.service, this.hub.handlers());
     this.port = await new Promise<number>((resolve, reject) =>
       this.server!.bindAsync(this.opts.grpcAddress, this.credentials(), (err, port) =>
-        err ? reject(err) : resolve(port),
+        err
+          ? reject(new ConfigError(`--grpc ${this.opts.grpcAddress}: cannot listen (${err.message})`))
+          : resolve(port),
       ),
     );
     this.workers = startProcessors(ctx, {

@@ -30,6 +30,10 @@ export function planSimulation(opts: SimulateOptions): SimulationPlan {
   const sites = part
     ? Array.from({ length: nClients }, (_, i) => `site${String(i).padStart(width, '0')}`)
     : Object.keys(ds.sites);
+  if (opts.byzantine && opts.byzantine.count >= sites.length)
+    throw new ConfigError(
+      `--byzantine ${opts.byzantine.count}: ${ds.name} has ${sites.length} sites; at least one must stay honest`,
+    );
   const sampled = Math.ceil(fraction * nClients);
   // Overrides are spread only when given, so the data set's own settings stay otherwise.
   const input: ExperimentInput = {

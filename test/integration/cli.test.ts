@@ -44,9 +44,28 @@ describe('accord CLI', () => {
     );
   });
 
+  it('every user mistake is one line naming the flag, exit 2, and nothing is written', () => {
+    const out = path.join(dir, 'never-written');
+    for (const [args, flag] of [
+      [['simulate', '--rounds', '-5', '--out', out], '--rounds'],
+      [['simulate', '--rounds', 'abc', '--out', out], '--rounds'],
+      [['simulate', '--fraction', '2', '--out', out], '--fraction'],
+      [['simulate', '--lr', '-1', '--out', out], '--lr'],
+      [['simulate', '--byzantine', '5', '--out', out], '--byzantine'],
+      [['worker', '--coordinator', '127.0.0.1', '--site', 'a', '--data', 'x'], '--coordinator'],
+      [['simulate', '--no-such-flag'], '--no-such-flag'],
+    ] as const) {
+      const r = accord([...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
+      expect(r.stderr).toContain(flag);
+    }
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
   it('a bad number flag is one line naming the option, not a stack trace', () => {
     const r = accord(['simulate', '--rounds', '0', '--out', path.join(dir, 'never')]);
-    expect(r.code).not.toBe(0);
+    expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe("error: option '--rounds <n>' argument '0' is invalid. expected a positive integer");
   });
 
