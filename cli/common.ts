@@ -1,7 +1,5 @@
 // Shared CLI helpers: error reporting, Redis connections, JSON output.
-import { Redis } from 'ioredis';
 import { AccordError } from '../shared/errors';
-import { redisOptions } from '../shared/redis-url';
 
 /** Runs a command body; known errors print one clear line and exit non-zero. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -19,15 +17,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
   };
 }
 
-export async function connectRedis(url: string): Promise<Redis> {
-  const redis = new Redis({ ...redisOptions(url), lazyConnect: true, maxRetriesPerRequest: 1 });
-  try {
-    await redis.connect();
-  } catch (e) {
-    throw new AccordError('REDIS_UNREACHABLE', `cannot reach Redis at ${url}: ${(e as Error).message}`);
-  }
-  return redis;
-}
+export { connectRedis } from '../shared/redis-connection';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

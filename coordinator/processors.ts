@@ -1,6 +1,7 @@
 // BullMQ processors: which round step runs for which job. Each step is idempotent, so a job retried
 // after a coordinator died (stalled-job recovery) resumes the experiment without a manual step.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { reportOutages } from '../shared/redis-connection';
 import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names';
 import { aggregateRound } from './rounds/aggregate';
 import { commitRound } from './rounds/commit';
@@ -62,7 +63,7 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
   });
   for (const w of [experiments, rounds, tasks]) {
     w.on('failed', (job, err) => ctx.log.warn({ queue: w.name, job: job?.id, err: err.message }, 'job failed'));
-    w.on('error', (err) => ctx.log.error({ queue: w.name, err: err.message }, 'queue worker error'));
+    reportOutages(w, ctx.log, `queue ${w.name}`);
   }
   return [experiments, rounds, tasks];
 }

@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { FlowProducer, Queue, type Worker } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { ConfigError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
 import { type BackendName, initBackend } from '../shared/models/backend';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load';
+import { connectRedis } from '../shared/redis-connection';
 import { redisOptions } from '../shared/redis-url';
 import { ExperimentRecords } from './experiments/records';
 import { loadDashboard, renderDashboard } from './http/dashboard';
@@ -98,8 +99,8 @@ export class Coordinator {
     }
     const backend = await initBackend(this.opts.backend ?? 'auto');
     const connection = redisOptions(this.opts.redisUrl);
-    this.redis = new Redis(connection);
-    await this.redis.ping();
+    // One clear error if Redis cannot be reached at start; afterwards one line per outage.
+    this.redis = await connectRedis(this.opts.redisUrl, this.log);
     const heartbeatMs = this.opts.heartbeatMs ?? 2000;
     const registry = new WorkerRegistry(this.redis, heartbeatMs);
     const stale = await registry.purgeInstance(this.instance);

@@ -2,10 +2,11 @@
 // a coordinator process, and one worker process per site, all talking real gRPC over loopback.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import YAML from 'yaml';
 import type { ExperimentReport } from '../coordinator/experiments/report';
 import { submitExperiment } from '../coordinator/queues/submit';
+import { connectRedis } from '../shared/redis-connection';
 import { redisOptions } from '../shared/redis-url';
 import { type Baselines, computeBaselines } from './baselines';
 import { type ByzantineSites, chooseByzantine } from './byzantine';
@@ -42,7 +43,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
       say(`redis-server started on ${privateRedis.url} (private to this run)`);
       redisUrl = privateRedis.url;
     }
-    redis = new Redis(redisOptions(redisUrl));
+    redis = await connectRedis(redisUrl);
 
     const chosen = opts.byzantine ? chooseByzantine(plan.sites, opts.byzantine.count, cfg.seed) : [];
     const byzantine: ByzantineSites | undefined =

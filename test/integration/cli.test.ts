@@ -105,10 +105,25 @@ describe('accord CLI', () => {
     expect(r.stderr).toMatch(/was not found: install Redis \(Debian\/Ubuntu: sudo apt-get install redis-server/);
   });
 
-  it('an unreachable Redis is a clear error', () => {
+  it('an unreachable Redis is one clear line and a non-zero exit, for the CLI and the coordinator', () => {
     const r = accord(['status', '--redis', 'redis://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    const c = accord([
+      'coordinator',
+      '--redis',
+      'redis://127.0.0.1:1',
+      '--tokens',
+      'deploy/tokens.yaml',
+      '--store',
+      path.join(dir, 'st-r'),
+    ]);
+    expect(c.code).toBe(1);
+    const lines = c.stderr.split('\n').filter((l) => l.trim() && !l.startsWith('{'));
+    expect(lines).toEqual([
+      expect.stringMatching(/^accord: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: .*\[REDIS_UNREACHABLE\]$/),
+    ]);
+    expect(c.stderr).not.toMatch(/Unhandled error event/);
   });
 
   it('docker-compose.yml is valid and each worker mounts only its own centre', () => {
