@@ -90,9 +90,15 @@ export function register(program: Command): void {
           });
           await c.start();
           process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);
-          const shutdown = () => void c.stop().then(() => process.exit(0));
-          process.once('SIGINT', shutdown);
-          process.once('SIGTERM', shutdown);
+          // Exit within 5 s whatever Redis does; a second signal exits at once.
+          let stopping = false;
+          const shutdown = () => {
+            if (stopping) process.exit(1);
+            stopping = true;
+            void c.stop(4000).finally(() => process.exit(0));
+          };
+          process.on('SIGINT', shutdown);
+          process.on('SIGTERM', shutdown);
         },
       ),
     );

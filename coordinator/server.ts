@@ -175,13 +175,30 @@ export class Coordinator {
     );
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops within `deadlineMs` whatever Redis does: new sessions are refused at once, jobs in flight are
+   * left to BullMQ's stalled-job recovery (another coordinator, or this one restarted, takes them over).
+   */
+  async stop(deadlineMs = 4000): Promise<void> {
     this.hub?.closeAll('coordinator shutting down');
-    await Promise.allSettled(this.workers.map((w) => w.close()));
-    await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
-    await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
-    await this.rounds?.close();
-    await this.flows?.close();
+    const graceful = (async () => {
+      await Promise.allSettled(this.workers.map((w) => w.close(true)));
+      await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
+      await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
+      await Promise.allSettled([this.rounds?.close(), this.flows?.close()]);
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        this.log.warn({ deadlineMs }, 'shutdown deadline reached: closing connections');
+        resolve();
+      }, deadlineMs);
+      timer.unref();
+    });
+    await Promise.race([graceful, late]);
+    clearTimeout(timer);
+    this.server?.forceShutdown();
+    this.http?.closeAllConnections();
     this.redis?.disconnect();
   }
 }

@@ -34,6 +34,14 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
 
   let privateRedis: PrivateRedis | undefined;
   const group = new ProcessGroup(logDir);
+  // Ctrl-C or a kill: stop every child (SIGKILL after 5 s) before exiting, so nothing is left running.
+  const interrupted = (signal: NodeJS.Signals) => {
+    void Promise.allSettled([group.stop(), privateRedis?.stop()]).finally(() =>
+      process.exit(signal === 'SIGINT' ? 130 : 143),
+    );
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   let redis: Redis | undefined;
   const say = (s: string) => opts.progress !== false && process.stderr.write(`${s}\n`);
   try {
@@ -80,6 +88,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     writeReport(out, report);
     return report;
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await group.stop();
     redis?.disconnect();
     await privateRedis?.stop();

@@ -3,7 +3,7 @@
 
 import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { AccordError, AuthError, ProtocolError } from '../../shared/errors';
+import { AccordError, AuthError, ProtocolError, TaskError } from '../../shared/errors';
 import type { Logger } from '../../shared/log/logger';
 import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks';
 import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } from '../../shared/protocol/load';
@@ -79,6 +79,10 @@ export class SessionHub {
   }
 
   private accept(call: Call): void {
+    if (this.closing) {
+      this.refuse(call, new TaskError('the coordinator is shutting down', 'DISCONNECTED'), grpc.status.UNAVAILABLE);
+      return;
+    }
     let session: Session | undefined;
     const helloTimer = setTimeout(
       () =>
@@ -169,7 +173,11 @@ export class SessionHub {
     }
   }
 
+  /** Set once shutdown starts: new sessions are refused (workers reconnect elsewhere or later). */
+  private closing = false;
+
   closeAll(reason: string): void {
+    this.closing = true;
     clearInterval(this.sweep);
     for (const s of this.list()) s.close(reason);
   }
