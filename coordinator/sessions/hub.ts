@@ -132,20 +132,8 @@ export class SessionHub {
       void this.opts.registry.remove(s.site, s.id).catch(() => undefined);
     });
     this.sessions.set(hello.site, session);
-    const now = Date.now();
     void this.opts.registry
-      .upsert({
-        site: hello.site,
-        instance: this.opts.instance,
-        sessionId: session.id,
-        connectedAt: now,
-        lastSeen: now,
-        datasets: hello.datasets,
-        backend: hello.backend,
-        device: hello.device,
-        version: hello.version,
-        tfjsVersion: hello.tfjsVersion,
-      })
+      .upsert(this.entryOf(session))
       .then(() =>
         session.send({
           welcome: {
@@ -164,12 +152,38 @@ export class SessionHub {
     return session;
   }
 
+  /** The registry entry of an open session (this instance holds its stream). */
+  private entryOf(s: Session) {
+    const now = Date.now();
+    const h = s.hello;
+    return {
+      site: h.site,
+      instance: this.opts.instance,
+      sessionId: s.id,
+      connectedAt: s.connectedAt,
+      lastSeen: now,
+      datasets: h.datasets,
+      backend: h.backend,
+      device: h.device,
+      version: h.version,
+      tfjsVersion: h.tfjsVersion,
+    };
+  }
+
   private async checkLiveness(): Promise<void> {
     const now = Date.now();
     for (const s of this.list()) {
       if (now - s.lastSeen > (this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs)))
         s.close('heartbeat timeout');
-      else await this.opts.registry.touch(s.site, s.id).catch(() => undefined);
+      else {
+        // After Redis lost its data (a restart without persistence) the entry is gone: register again,
+        // so the site is selectable without reconnecting.
+        const r = await this.opts.registry.touch(s.site, s.id).catch(() => 'unreachable' as const);
+        if (r === 'missing') {
+          await this.opts.registry.upsert(this.entryOf(s)).catch(() => undefined);
+          this.opts.log.info({ site: s.site }, 'worker registered again (the registry had lost it)');
+        }
+      }
     }
   }
 

@@ -27,7 +27,7 @@ const REMOVE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and cjson.decode(v).sessionId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`;
 const TOUCH = `local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return 0 end
+if not v then return -1 end
 local e = cjson.decode(v)
 if e.sessionId ~= ARGV[2] then return 0 end
 e.lastSeen = tonumber(ARGV[3])
@@ -47,9 +47,13 @@ export class WorkerRegistry {
     await this.redis.hset(keys.workers(), entry.site, JSON.stringify(entry));
   }
 
-  /** Refreshes lastSeen, atomically and only while the entry still belongs to this session. */
-  async touch(site: string, sessionId: string): Promise<void> {
-    await this.redis.eval(TOUCH, 1, keys.workers(), site, sessionId, String(Date.now()));
+  /**
+   * Refreshes lastSeen, atomically and only while the entry still belongs to this session. Returns
+   * 'missing' when there is no entry at all (Redis lost its data): the caller registers again.
+   */
+  async touch(site: string, sessionId: string): Promise<'touched' | 'replaced' | 'missing'> {
+    const r = Number(await this.redis.eval(TOUCH, 1, keys.workers(), site, sessionId, String(Date.now())));
+    return r === 1 ? 'touched' : r === -1 ? 'missing' : 'replaced';
   }
 
   /** Removes the entry only if it still belongs to this session (a reconnect may have replaced it). */

@@ -35,6 +35,7 @@ export class Session {
   private readonly tasks = new Map<string, ActiveTask>();
   private closed = false;
   lastSeen = Date.now();
+  readonly connectedAt = Date.now();
   bytesUp = 0;
   bytesDown = 0;
 
