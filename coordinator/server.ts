@@ -12,6 +12,7 @@ import { type BackendName, initBackend } from '../shared/models/backend';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load';
 import { connectRedis } from '../shared/redis-connection';
 import { redisOptions } from '../shared/redis-url';
+import { Adoption } from './adoption';
 import { ExperimentRecords } from './experiments/records';
 import { loadDashboard, renderDashboard } from './http/dashboard';
 import { serveHttp } from './http/server';
@@ -77,6 +78,7 @@ export class Coordinator {
   private rounds?: Queue;
   private flows?: FlowProducer;
   private hub?: SessionHub;
+  private adoption?: Adoption;
   port = 0;
   httpPort = 0;
   readonly metrics = new CoordinatorMetrics();
@@ -154,6 +156,12 @@ export class Coordinator {
       connection,
       ...(this.opts.lockDurationMs ? { lockDurationMs: this.opts.lockDurationMs } : {}),
     });
+    this.adoption = new Adoption(ctx, {
+      connection,
+      intervalMs: Math.min(heartbeatMs, 2000),
+      deadAfterMs: this.opts.lockDurationMs ?? 30_000,
+    });
+    this.adoption.start();
     this.log.info(
       {
         instance: this.instance,
@@ -182,6 +190,7 @@ export class Coordinator {
   async stop(deadlineMs = 4000): Promise<void> {
     this.hub?.closeAll('coordinator shutting down');
     const graceful = (async () => {
+      await this.adoption?.stop();
       await Promise.allSettled(this.workers.map((w) => w.close(true)));
       await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
       await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));

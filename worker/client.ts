@@ -6,14 +6,9 @@ import * as grpc from '@grpc/grpc-js';
 import { AccordError, AuthError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
 import { type BackendChoice, initBackend } from '../shared/models/backend';
-import {
-  CHANNEL_OPTIONS,
-  type CoordinatorMessage__Output,
-  type FederationClient,
-  loadProtocol,
-  type WorkerMessage,
-} from '../shared/protocol/load';
+import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protocol/load';
 import { AuditLog } from './audit';
+import { Coordinators } from './coordinators';
 import { helloFor } from './declaration';
 import { IncomingModels } from './incoming';
 import type { WorkerOptions } from './options';
@@ -27,7 +22,7 @@ export type { WorkerOptions } from './options';
 type Stream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
 
 export class AccordWorker implements Outbox {
-  private client?: FederationClient;
+  private readonly coordinators: Coordinators;
   private stream?: Stream;
   private stopped = false;
   private backoffMs = 500;
@@ -49,6 +44,7 @@ export class AccordWorker implements Outbox {
     this.audit = new AuditLog(opts.auditFile);
     this.ready = new Promise((r) => (this.markReady = r));
     this.secure = new SecureStages(opts.site, this);
+    this.coordinators = new Coordinators(opts);
     this.tasks = new TaskRunner(opts, this, this.secure, this.log);
   }
 
@@ -69,15 +65,6 @@ export class AccordWorker implements Outbox {
       },
       'TF.js backend',
     );
-    const Federation = loadProtocol().accord.v1.Federation;
-    const t = this.opts.tls;
-    const creds = t
-      ? grpc.credentials.createSsl(t.ca, t.key ?? null, t.cert ?? null)
-      : grpc.credentials.createInsecure();
-    this.client = new Federation(this.opts.coordinator, creds, {
-      ...CHANNEL_OPTIONS,
-      ...(t?.serverName ? { 'grpc.ssl_target_name_override': t.serverName } : {}),
-    });
     return new Promise<void>((resolve, reject) => {
       this.fatal = (e) => {
         this.log.error({ code: (e as AccordError).code, err: e.message }, 'fatal');
@@ -96,7 +83,7 @@ export class AccordWorker implements Outbox {
     this.stopped = true;
     clearInterval(this.heartbeat);
     this.stream?.cancel();
-    this.client?.close();
+    this.coordinators.close();
     this.audit.close();
     this.tasks.dispose();
     this.onStopped?.();
@@ -104,7 +91,7 @@ export class AccordWorker implements Outbox {
 
   private connect(): void {
     if (this.stopped) return;
-    const stream = this.client!.Session();
+    const stream = this.coordinators.client().Session();
     this.stream = stream;
     let closed = false;
     const reconnect = (why: string) => {
@@ -113,9 +100,11 @@ export class AccordWorker implements Outbox {
       clearInterval(this.heartbeat);
       this.incoming.clear();
       if (this.stopped) return;
-      const wait = this.backoffMs;
-      this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 30_000, this.backoffMs * 2);
-      this.log.warn({ why, retryInMs: wait }, 'disconnected from coordinator');
+      // With several coordinators the next one is tried at once; after a full round of them, back off.
+      const next = this.coordinators.next();
+      const wait = next.wrapped ? this.backoffMs : 200;
+      if (next.wrapped) this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 30_000, this.backoffMs * 2);
+      this.log.warn({ why, retryInMs: wait, next: next.address }, 'disconnected from coordinator');
       setTimeout(() => this.connect(), wait);
     };
     stream.on('data', (msg: CoordinatorMessage__Output) => {

@@ -6,7 +6,7 @@ import type { BackendName } from '../shared/models/backend';
 import type { SitePolicy } from './policy';
 
 export interface WorkerOptions {
-  /** HOST:PORT of the coordinator's gRPC server. */
+  /** HOST:PORT of the coordinator's gRPC server, or several separated by commas (the worker fails over). */
   coordinator: string;
   /** This site's name, as the coordinator's tokens file knows it. */
   site: string;

@@ -2,6 +2,8 @@
 export const PREFIX = 'accord';
 
 export const keys = {
+  /** hash: coordinator instance -> last heartbeat (ms) */
+  instances: () => `${PREFIX}:instances`,
   /** hash: site -> JSON WorkerEntry */
   workers: () => `${PREFIX}:workers`,
   /** sorted set of experiment ids by creation time */
