@@ -17,14 +17,18 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
   if (typeof rec === 'string') return rec;
   const cfg = rec.config;
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'stats');
-  // A site whose statistics were refused (bad counts or sums) is left out, and the reason kept.
-  for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures()))
-    await ctx.records.event(experimentId, `federated scaling: statistics of ${siteOfTaskJob(key)} left out: ${reason}`);
+  // A site whose statistics were refused (bad counts or sums, a data error) is left out, and the reason
+  // kept: the site and its reason code reach the events, the status and the report.
+  const failures = Object.entries(await job.getIgnoredChildrenFailures()).map(
+    ([key, reason]) => `${siteOfTaskJob(key)}: ${reason}`,
+  );
+  for (const f of failures)
+    await ctx.records.event(experimentId, `federated scaling: statistics of ${f.replace(': ', ' left out: ')}`);
   if (results.length < cfg.clients.min) {
     await failExperiment(
       ctx,
       experimentId,
-      `federated scaling: ${results.length} sites sent column statistics, ${cfg.clients.min} needed`,
+      `federated scaling: ${results.length} sites sent column statistics, ${cfg.clients.min} needed${failures.length ? ` (${failures.join('; ')})` : ''}`,
     );
     return 'failed';
   }

@@ -83,4 +83,14 @@ describe('errors that leave a site', () => {
     for (const secret of [SECRET, file, dir, path.basename(dir), 'patients-2024'])
       expect(everything).not.toContain(secret);
   });
+
+  it('when the failing site is needed, the experiment fails naming the site and the reason code', async () => {
+    if (!fed) throw new Error('the federation of the first test');
+    const id = await fed.submit({ rounds: 1, clients: { min: 3 } });
+    const rec = await fed.waitFor(id, ['completed', 'failed'], 120_000);
+    expect(rec.status).toBe('failed');
+    expect(rec.error).toMatch(
+      /2 sites sent column statistics, 3 needed \(va: site va reported DATA_INVALID: .*line 6, column chol/,
+    );
+  });
 });
