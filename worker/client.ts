@@ -3,13 +3,13 @@
 // (incoming.ts), and hands tasks to the task runner and secure-aggregation stages one at a time.
 
 import * as grpc from '@grpc/grpc-js';
-import { AccordError, AuthError } from '../shared/errors';
+import { AccordError, AuthError, DataError } from '../shared/errors';
 import { createLogger, type Logger } from '../shared/log/logger';
 import { type BackendChoice, initBackend } from '../shared/models/backend';
 import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protocol/load';
 import { AuditLog } from './audit';
 import { Coordinators } from './coordinators';
-import { helloFor } from './declaration';
+import { declaredRows, helloFor } from './declaration';
 import { IncomingModels } from './incoming';
 import type { WorkerOptions } from './options';
 import type { Outbox } from './outbox';
@@ -55,6 +55,9 @@ export class AccordWorker implements Outbox {
 
   /** Connects and keeps the session up until stop(); rejects on a fatal error (e.g. a wrong token). */
   async run(): Promise<void> {
+    // A site with no rows would join and fail every task: refuse here, with a local message.
+    if (declaredRows(this.opts) === 0)
+      throw new DataError(`${this.opts.dataFile} has no rows; check it with accord check-data`, 'DATA_INVALID');
     this.backend = await initBackend(this.opts.backend ?? 'auto');
     this.log.info(
       {

@@ -10,10 +10,15 @@ import type { WorkerOptions } from './options';
 
 export const ACCORD_VERSION = '0.1.0';
 
-export function helloFor(opts: WorkerOptions, backend: BackendChoice): NonNullable<WorkerMessage['hello']> {
-  const rows = fs.statSync(opts.dataFile).isDirectory()
+/** Rows in the site's data (a partition's size for a simulated site). */
+export function declaredRows(opts: WorkerOptions): number {
+  return fs.statSync(opts.dataFile).isDirectory()
     ? partitionSize(opts.dataFile, opts.partition)
     : countRows(opts.dataFile);
+}
+
+export function helloFor(opts: WorkerOptions, backend: BackendChoice): NonNullable<WorkerMessage['hello']> {
+  const rows = declaredRows(opts);
   const part = opts.partition ? `#${opts.partition.scheme}-${opts.partition.index}` : '';
   const name = opts.datasetName ?? (fs.statSync(opts.dataFile).isDirectory() ? 'images' : 'records');
   return {

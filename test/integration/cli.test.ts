@@ -44,6 +44,33 @@ describe('accord CLI', () => {
     );
   });
 
+  it("check-data summarises a site's file locally and names a bad cell's line and column; a worker refuses an empty file", () => {
+    const ok = accord([
+      'check-data',
+      '--config',
+      'examples/heart-disease.yaml',
+      '--data',
+      'data/heart-disease/processed.va.data',
+    ]);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(/200 rows; classes 0: 51, 1: 149/);
+    expect(ok.stdout).toMatch(/^chol\s+144\s+56\s+100\s+458$/m);
+    const bad = path.join(dir, 'bad.csv');
+    const lines = fs.readFileSync(path.join(REPO_ROOT, 'data/heart-disease/processed.va.data'), 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/^(\d+),/, 'x$1,');
+    fs.writeFileSync(bad, lines.join('\n'));
+    const r = accord(['check-data', '--config', 'examples/heart-disease.yaml', '--data', bad]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/:3: column age has non-numeric value .*\[DATA_INVALID\]/);
+    const empty = path.join(dir, 'empty.csv');
+    fs.writeFileSync(empty, '');
+    const w = accord(['worker', '--coordinator', '127.0.0.1:1', '--site', 'va', '--data', empty], {
+      ACCORD_TOKEN: 'whatever-token',
+    });
+    expect(w.code).toBe(1);
+    expect(w.stderr).toMatch(/empty\.csv has no rows; check it with accord check-data \[DATA_INVALID\]/);
+  });
+
   it('every user mistake is one line naming the flag, exit 2, and nothing is written', () => {
     const out = path.join(dir, 'never-written');
     for (const [args, flag] of [
