@@ -1,5 +1,6 @@
 // The `accord` CLI: one file per command.
 import { Command } from 'commander';
+import { register as cancel } from './cancel';
 import { register as certs } from './certs';
 import { register as checkData } from './check-data';
 import { register as coordinator } from './coordinator';
@@ -19,7 +20,8 @@ export function buildProgram(): Command {
     .exitOverride((err) => {
       process.exit(['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2);
     });
-  for (const r of [coordinator, worker, simulate, submit, status, report, checkData, certs, workerPool]) r(program);
+  for (const r of [coordinator, worker, simulate, submit, status, report, cancel, checkData, certs, workerPool])
+    r(program);
   return program;
 }
 

@@ -51,6 +51,8 @@ export async function awaitExperiment(redis: Redis, id: string, group: ProcessGr
         break;
       }
       if (rec.status === 'failed') throw new AccordError('EXPERIMENT_FAILED', `experiment failed: ${rec.error}`);
+      if (rec.status === 'cancelled')
+        throw new AccordError('EXPERIMENT_FAILED', `experiment cancelled: ${rec.stopped}`);
     }
     group.assertRunning();
     if (Date.now() > deadline)

@@ -8,7 +8,7 @@ import { jsonText, parseStored } from './stored';
 
 export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record';
 
-export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed';
+export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 
 export interface ExperimentRecord {
   id: string;
@@ -36,7 +36,7 @@ const columnStatsSchema = z.record(z.string(), z.object({ fill: z.number(), mean
 const experimentHashSchema = z.object({
   id: z.string().min(1),
   name: z.string().default(''),
-  status: z.enum(['queued', 'running', 'completed', 'failed']),
+  status: z.enum(['queued', 'running', 'completed', 'failed', 'cancelled']),
   config: jsonText.pipe(experimentSchema),
   createdAt: z.coerce.number(),
   updatedAt: z.coerce.number(),
@@ -149,6 +149,18 @@ export class ExperimentRecords {
   async pinDeclaredRows(id: string, site: string, rows: number): Promise<number> {
     await this.redis.hsetnx(keys.declared(id), site, String(rows));
     return Number(await this.redis.hget(keys.declared(id), site));
+  }
+
+  /**
+   * Cancels an experiment that has not ended: its record says so at once, and every round step that
+   * runs after this sees it is no longer running and does nothing. Returns false when it had ended.
+   */
+  async cancel(id: string, why: string): Promise<boolean> {
+    const rec = await this.get(id);
+    if (!rec || rec.status === 'completed' || rec.status === 'failed' || rec.status === 'cancelled') return false;
+    await this.update(id, { status: 'cancelled', phase: 'cancelled', stopped: why });
+    await this.event(id, `cancelled: ${why}`);
+    return true;
   }
 
   async event(id: string, message: string): Promise<void> {

@@ -13,7 +13,8 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
   const id = job.data.experimentId;
   const rec = await ctx.records.get(id);
   if (!rec) throw new Error(`experiment ${id} has no record`);
-  if (rec.status === 'completed' || rec.status === 'failed') return `already ${rec.status}`;
+  if (rec.status === 'completed' || rec.status === 'failed' || rec.status === 'cancelled')
+    return `already ${rec.status}`;
   const cfg = rec.config;
   let latest = ctx.checkpoints.latest(id);
   if (latest < 0) {

@@ -1,0 +1,31 @@
+// `accord cancel ID`: stops an experiment that is queued or running; its committed rounds stay.
+import type { Command } from 'commander';
+import { ExperimentRecords } from '../coordinator/experiments/records';
+import { AccordError } from '../shared/errors';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url';
+import { action, connectRedis } from './common';
+
+export function register(program: Command): void {
+  program
+    .command('cancel <id>')
+    .description('cancel a queued or running experiment (its committed rounds and checkpoints stay)')
+    .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .option('--reason <text>', 'why, for the record', 'cancelled from the command line')
+    .action(
+      action(async (id: string, o: { redis: string; reason: string }) => {
+        const redis = await connectRedis(o.redis);
+        try {
+          const records = new ExperimentRecords(redis);
+          const rec = await records.get(id);
+          if (!rec) throw new AccordError('UNKNOWN_EXPERIMENT', `no experiment "${id}"`);
+          if (!(await records.cancel(id, o.reason))) {
+            process.stdout.write(`${id} had already ended (${rec.status}); nothing to cancel\n`);
+            return;
+          }
+          process.stdout.write(`${id} cancelled after ${rec.committed} committed round(s)\n`);
+        } finally {
+          redis.disconnect();
+        }
+      }),
+    );
+}

@@ -1,0 +1,61 @@
+// `accord cancel`: a running experiment stops; what it committed stays, and nothing runs after.
+import { spawnSync } from 'node:child_process';
+import { Queue } from 'bullmq';
+import { afterAll, describe, expect, it } from 'vitest';
+import { QUEUE_ROUNDS } from '../../coordinator/queues/names';
+import { redisOptions } from '../../shared/redis-url';
+import { REPO_ROOT } from '../../simulation/datasets';
+import { ACCORD_BIN } from '../../simulation/processes';
+import type { AccordWorker } from '../../worker/client';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
+
+const TOKENS = { cleveland: 'tok-cleveland-1', hungary: 'tok-hungary-22' };
+
+describe('accord cancel', () => {
+  let fed: TestFederation | undefined;
+  let workers: AccordWorker[] = [];
+  afterAll(async () => {
+    for (const w of workers) w.stop();
+    await fed?.stop();
+  });
+
+  it('cancels a running experiment; committed rounds stay and no step runs after', async () => {
+    fed = await startFederation(TOKENS);
+    workers = await startHeartWorkers(fed, TOKENS);
+    const id = await fed.submit({
+      rounds: 100,
+      clients: { min: 2 },
+      train: { epochs: 20, batchSize: 16, learningRate: 0.01 },
+    });
+    const until = Date.now() + 60_000;
+    while (((await fed.records.get(id))?.committed ?? 0) < 1 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 50));
+    const r = spawnSync(process.execPath, [ACCORD_BIN, 'cancel', id, '--redis', fed.redis.url], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`${id} cancelled after \\d+ committed round`));
+    // Wait until the rounds queue is idle: whatever step was in flight has run and seen the cancel.
+    const rounds = new Queue(QUEUE_ROUNDS, { connection: redisOptions(fed.redis.url) });
+    const idleBy = Date.now() + 120_000;
+    while (Date.now() < idleBy) {
+      const c = await rounds.getJobCounts('active', 'waiting', 'delayed', 'waiting-children');
+      if (Object.values(c).every((n) => n === 0)) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await rounds.close();
+    const rec = await fed.records.get(id);
+    expect(rec?.status).toBe('cancelled');
+    expect(rec?.stopped).toBe('cancelled from the command line');
+    const committed = rec?.committed ?? 0;
+    expect(committed).toBeGreaterThanOrEqual(1);
+    expect(committed).toBeLessThan(100);
+    // Cancelling again says it had ended.
+    const again = spawnSync(process.execPath, [ACCORD_BIN, 'cancel', id, '--redis', fed.redis.url], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+    });
+    expect(again.stdout).toMatch(/had already ended \(cancelled\)/);
+  });
+});
