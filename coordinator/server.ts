@@ -135,6 +135,8 @@ export class Coordinator {
       metrics: this.metrics,
     };
     this.metrics.countWorkers = () => this.hub?.list().length ?? 0;
+    this.metrics.countJobs = async () =>
+      this.rounds ? this.rounds.getJobCounts('waiting', 'active', 'delayed', 'waiting-children') : {};
     if (this.opts.httpAddress) {
       const m = /^(.*):(\d+)$/.exec(this.opts.httpAddress);
       if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);

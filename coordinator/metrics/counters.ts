@@ -35,7 +35,24 @@ export class CoordinatorMetrics {
     registers: [this.registry],
   });
 
+  /** Set by the owner: jobs in the rounds queue by state (read at scrape time). */
+  countJobs: () => Promise<Record<string, number>> = async () => ({});
+  readonly queueDepth: client.Gauge = new client.Gauge({
+    name: 'accord_round_jobs',
+    help: 'Round steps in the rounds queue, by state (waiting, active, delayed, waiting-children)',
+    labelNames: ['state'],
+    registers: [this.registry],
+    collect: async (): Promise<void> => {
+      for (const [state, n] of Object.entries(await this.countJobs().catch(() => ({}))))
+        this.queueDepth.set({ state }, n);
+    },
+  });
+
   constructor() {
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'accord_process_' });
+    // The standard Node.js names, so stock dashboards work, less the three gauges named *_total, which
+    // Prometheus reserves for counters (promtool refuses them); nodejs_active_resources (by type) stays.
+    client.collectDefaultMetrics({ register: this.registry });
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+      this.registry.removeSingleMetric(name);
   }
 }

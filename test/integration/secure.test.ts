@@ -2,6 +2,7 @@
 // test can watch both sides): the coordinator only ever receives masked vectors, and the unmasked sum
 // is exactly the sum of the surviving sites' quantised updates.
 
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
@@ -215,6 +216,12 @@ describe('secure aggregation over the wire', () => {
     expect(Number(/^accord_rounds_committed_total (\d+)$/m.exec(body)![1])).toBeGreaterThan(0);
     expect(body).toMatch(/^accord_tasks_total\{kind="train",outcome="ok"\} \d+$/m);
     expect(body).toMatch(/^accord_bytes_total\{direction="up"\} \d+/m);
+    expect(body).toMatch(/^accord_round_jobs\{state="waiting"\} \d+$/m);
+    // Standard Node.js names (stock dashboards), and a file Prometheus's own checker accepts.
+    expect(body).toMatch(/^process_cpu_seconds_total /m);
+    const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
+    expect(check.error, 'promtool is not installed (apt-get install prometheus; .ci/run does this)').toBeUndefined();
+    expect(check.status, check.stdout + check.stderr).toBe(0);
     expect((await fetch(`http://127.0.0.1:${fed.coordinator.httpPort}/healthz`)).status).toBe(200);
   });
 
