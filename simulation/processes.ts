@@ -16,11 +16,18 @@ export interface Child {
 }
 
 /** Starts `accord <args>` with stdout and stderr appended to logDir/name.log. */
-export function spawnAccord(name: string, args: string[], logDir: string, env: NodeJS.ProcessEnv = {}): Child {
+export function spawnAccord(
+  name: string,
+  args: string[],
+  logDir: string,
+  env: NodeJS.ProcessEnv = {},
+  cwd: string = process.cwd(),
+): Child {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [ACCORD_BIN, ...args], {
+    cwd,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },
   });
