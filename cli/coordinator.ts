@@ -25,7 +25,7 @@ export function register(program: Command): void {
     .option('--tokens <file>', 'YAML/JSON mapping site -> token, one token per site (required)')
     .option('--instance <name>', 'name of this process in the worker registry')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
-    .option('--http <host:port>', 'serve Prometheus metrics on GET /metrics (and /healthz)')
+    .option('--http <host:port>', 'serve the status page (GET /), Prometheus metrics (GET /metrics) and /healthz')
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the worker-facing server')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-client-ca <file>', 'require worker certificates signed by this CA (mTLS)')

@@ -157,7 +157,11 @@ export function register(program: Command): void {
   program
     .command('simulate')
     .description('run a whole federation here: private redis-server, coordinator, one worker process per site')
-    .option('--dataset <name>', 'shipped data set', 'heart-disease')
+    .option(
+      '--dataset <name>',
+      'shipped data set: heart-disease (four hospitals) or fashion-mnist (simulated clients)',
+      'heart-disease',
+    )
     .option('--rounds <n>', 'training rounds', int, 20)
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')

@@ -27,7 +27,10 @@ export function register(program: Command): void {
       '--token-file <file>',
       "file holding this site's token (or set ACCORD_TOKEN; never on the command line, where ps shows it)",
     )
-    .requiredOption('--data <file>', 'local data file (CSV); it never leaves this machine')
+    .requiredOption(
+      '--data <path>',
+      'local data: a CSV file, or a folder of IDX image files; it never leaves this machine',
+    )
     .option('--dataset-name <name>', 'name declared for the data set (default "records"; the file name is never sent)')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
     .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
