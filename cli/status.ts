@@ -1,10 +1,57 @@
 // `accord status`: experiments, their rounds, and the connected workers.
 import type { Command } from 'commander';
+import type { Redis } from 'ioredis';
 import { ExperimentRecords } from '../coordinator/experiments/records';
 import { WorkerRegistry } from '../coordinator/sessions/registry';
+import { AccordError } from '../shared/errors';
 import { pct } from '../shared/format';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url';
 import { action, connectRedis, printJson } from './common';
+
+type Snapshot = Awaited<ReturnType<typeof snapshot>>;
+
+/** Experiments (all, or the one named) with their latest round, and the workers. */
+async function snapshot(redis: Redis, id: string | undefined) {
+  const records = new ExperimentRecords(redis);
+  const registry = new WorkerRegistry(redis, 2000);
+  const all = await records.list();
+  const exps = id ? all.filter((e) => e.id === id) : all;
+  if (id && exps.length === 0) throw new AccordError('UNKNOWN_EXPERIMENT', `no experiment "${id}"`);
+  const live = new Set((await registry.live()).map((w) => w.site));
+  const workers = (await registry.all()).map((w) => ({ ...w, live: live.has(w.site) }));
+  const experiments = [];
+  for (const e of exps) {
+    const last = await records.lastRound(e.id);
+    experiments.push({
+      id: e.id,
+      name: e.name,
+      status: e.status,
+      phase: e.phase,
+      round: e.round,
+      committed: e.committed,
+      rounds: e.config.rounds,
+      meanSiteAccuracy: last?.meanSiteAccuracy ?? null,
+      ...(e.error ? { error: e.error } : {}),
+    });
+  }
+  return { experiments, workers };
+}
+
+function render({ experiments, workers }: Snapshot): string {
+  const out = ['EXPERIMENT                   NAME              STATUS     ROUND    PHASE                 ACCURACY'];
+  for (const e of experiments)
+    out.push(
+      `${e.id.padEnd(28)} ${e.name.slice(0, 16).padEnd(17)} ${e.status.padEnd(10)} ${`${e.committed}/${e.rounds}`.padEnd(8)} ${e.phase.slice(0, 21).padEnd(21)} ${pct(e.meanSiteAccuracy ?? undefined)}${e.error ? `  error: ${e.error}` : ''}`,
+    );
+  out.push('', `WORKERS (${workers.filter((w) => w.live).length} live)`);
+  for (const w of workers)
+    out.push(
+      `  ${w.site.padEnd(16)} ${w.live ? 'live ' : 'stale'} ${w.backend}/${w.device} on ${w.instance}, ${w.datasets.map((d) => `${d.name} (${d.examples} rows)`).join(', ')}`,
+    );
+  return `${out.join('\n')}\n`;
+}
+
+const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
 export function register(program: Command): void {
   program
@@ -12,44 +59,19 @@ export function register(program: Command): void {
     .description('show experiments, rounds and connected workers')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .option('--json', 'print JSON')
+    .option('--watch', 'redraw every 2 s (until the named experiment ends, or Ctrl-C)')
     .action(
-      action(async (id: string | undefined, o: { redis: string; json?: boolean }) => {
+      action(async (id: string | undefined, o: { redis: string; json?: boolean; watch?: boolean }) => {
         const redis = await connectRedis(o.redis);
         try {
-          const records = new ExperimentRecords(redis);
-          const registry = new WorkerRegistry(redis, 2000);
-          const all = await records.list();
-          const exps = id ? all.filter((e) => e.id === id) : all;
-          const live = new Set((await registry.live()).map((w) => w.site));
-          const workers = (await registry.all()).map((w) => ({ ...w, live: live.has(w.site) }));
-          const experiments = [];
-          for (const e of exps) {
-            const last = await records.lastRound(e.id);
-            experiments.push({
-              id: e.id,
-              name: e.name,
-              status: e.status,
-              phase: e.phase,
-              round: e.round,
-              committed: e.committed,
-              rounds: e.config.rounds,
-              meanSiteAccuracy: last?.meanSiteAccuracy ?? null,
-              ...(e.error ? { error: e.error } : {}),
-            });
+          for (;;) {
+            const snap = await snapshot(redis, id);
+            if (o.json) printJson(snap);
+            else process.stdout.write(`${o.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(snap)}`);
+            const ended = id !== undefined && snap.experiments.every((e) => ENDED.has(e.status));
+            if (!o.watch || ended) return;
+            await new Promise((r) => setTimeout(r, 2000));
           }
-          if (o.json) return printJson({ experiments, workers });
-          process.stdout.write(
-            'EXPERIMENT                   NAME              STATUS     ROUND    PHASE                 ACCURACY\n',
-          );
-          for (const e of experiments)
-            process.stdout.write(
-              `${e.id.padEnd(28)} ${e.name.slice(0, 16).padEnd(17)} ${e.status.padEnd(10)} ${`${e.committed}/${e.rounds}`.padEnd(8)} ${e.phase.slice(0, 21).padEnd(21)} ${pct(e.meanSiteAccuracy ?? undefined)}${e.error ? `  error: ${e.error}` : ''}\n`,
-            );
-          process.stdout.write(`\nWORKERS (${workers.filter((w) => w.live).length} live)\n`);
-          for (const w of workers)
-            process.stdout.write(
-              `  ${w.site.padEnd(16)} ${w.live ? 'live ' : 'stale'} ${w.backend}/${w.device} on ${w.instance}, ${w.datasets.map((d) => `${d.name} (${d.examples} rows)`).join(', ')}\n`,
-            );
         } finally {
           redis.disconnect();
         }

@@ -119,6 +119,14 @@ describe('accord CLI', () => {
     const rep = JSON.parse(accord(['report', id, '--redis', redis.url, '--json']).stdout);
     expect(rep.experiment.id).toBe(id);
     expect(rep.rounds).toEqual([]);
+    // --watch redraws until the named experiment has ended: once cancelled, it prints and exits.
+    expect(accord(['cancel', id, '--redis', redis.url]).code).toBe(0);
+    const w = accord(['status', id, '--watch', '--redis', redis.url]);
+    expect(w.code, w.stderr).toBe(0);
+    expect(w.stdout).toMatch(new RegExp(`${id}\\s+heart-disease\\s+cancelled`));
+    const unknown = accord(['status', 'exp-nope', '--watch', '--redis', redis.url]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no experiment "exp-nope"/);
     const missing = accord(['report', 'exp-nope', '--redis', redis.url]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no experiment "exp-nope"/);
