@@ -1,5 +1,5 @@
 /**
- * Layer rules (see README "Where things live"):
+ * Layer rules (see docs/architecture.md):
  *   shared/  <-  worker/, coordinator/ (peers)  <-  simulation/, bench/  <-  cli/  <-  bin/
  * A backwards import or any cycle between files fails CI (`npm run deps`).
  */

@@ -40,7 +40,7 @@ export function register(program: Command): void {
     .option('--tls-server-name <name>', "expected name in the coordinator's certificate, when it differs from HOST")
     .option(
       '--policy <file>',
-      "this site's policy (YAML): what it will send; tasks that break it are refused (see README, Site policy)",
+      "this site's policy (YAML): what it will send; tasks that break it are refused (see docs/privacy.md, Site policy)",
     )
     .option('--attack <spec>', 'simulation only: poison updates (scale:F, signflip, noise:S)')
     .action(

@@ -64,7 +64,7 @@ export const HEART_DISEASE = {
     // and keep each round's step small enough that a round missing one site (a dropout) barely moves the result.
     train: { epochs: 10, batchSize: 1024, learningRate: 0.3, optimizer: 'sgd' },
   },
-  // Grid eta in {0.03, 0.1, 0.3} x tau in {1e-3, 1e-2, 1e-1}, 20 rounds, seed 1 (README, Strategies).
+  // Grid eta in {0.03, 0.1, 0.3} x tau in {1e-3, 1e-2, 1e-1}, 20 rounds, seed 1 (docs/strategies.md).
   strategyDefaults: { fedadam: { eta: 0.03, tau: 1e-2 } },
 } satisfies ShippedDataset;
 
