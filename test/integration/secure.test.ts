@@ -3,11 +3,14 @@
 // is exactly the sum of the surviving sites' quantised updates.
 
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
 import { SpoolWriter } from '../../coordinator/store/spool';
 import { SecAggClient } from '../../shared/secagg/client';
+import { REPO_ROOT } from '../../simulation/datasets';
 import type { AccordWorker } from '../../worker/client';
 import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
 import { Rogue } from '../helpers/rogue';
@@ -222,6 +225,21 @@ describe('secure aggregation over the wire', () => {
     const check = spawnSync('promtool', ['check', 'metrics'], { input: body, encoding: 'utf8' });
     expect(check.error, 'promtool is not installed (apt-get install prometheus; .ci/run does this)').toBeUndefined();
     expect(check.status, check.stdout + check.stderr).toBe(0);
+    // Every series the shipped Grafana dashboard queries is one this scrape has (histograms by base name).
+    const dashboard = JSON.parse(
+      fs.readFileSync(path.join(REPO_ROOT, 'deploy/grafana/accord-dashboard.json'), 'utf8'),
+    ) as {
+      panels: { targets: { expr: string }[] }[];
+    };
+    const queried = new Set(
+      dashboard.panels.flatMap((p) =>
+        p.targets.flatMap((t) =>
+          [...t.expr.matchAll(/\b(?:accord|process|nodejs)_\w+/g)].map((m) => m[0].replace(/_(bucket|sum|count)$/, '')),
+        ),
+      ),
+    );
+    expect(queried.size).toBeGreaterThanOrEqual(8);
+    for (const name of queried) expect(body, `dashboard queries ${name}`).toMatch(new RegExp(`^# TYPE ${name} `, 'm'));
     expect((await fetch(`http://127.0.0.1:${fed.coordinator.httpPort}/healthz`)).status).toBe(200);
   });
 
