@@ -264,7 +264,7 @@ export function register(program: Command): void {
         process.stdout.write(`\n${finalTable(report)}`);
         if (report.experiment.stopped) process.stdout.write(`\nstopped early: ${report.experiment.stopped}\n`);
         process.stdout.write(
-          `\nwrote ${o.out}/report.json, ${o.out}/report.md and ${o.out}/model/ (backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`,
+          `\nwrote ${o.out}/report.json, ${o.out}/report.md, ${o.out}/report.html and ${o.out}/model/ (backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`,
         );
       }),
     );

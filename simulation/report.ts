@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentReport } from '../coordinator/experiments/report';
+import { htmlReport } from '../coordinator/experiments/report-html';
 import { epsilonWithTerms, pct } from '../shared/format';
 import type { BaselineResult, Baselines } from './baselines';
 import { type ByzantineSites, scoreHonestSites } from './byzantine';
@@ -54,6 +55,7 @@ export function simulationReport(
 export function writeReport(out: string, report: SimulationReport): void {
   fs.writeFileSync(path.join(out, 'report.json'), JSON.stringify(report, null, 2));
   fs.writeFileSync(path.join(out, 'report.md'), markdownReport(report));
+  fs.writeFileSync(path.join(out, 'report.html'), htmlReport(report));
 }
 
 /** Above this many sites, tables show one row per round instead of one column per site. */

@@ -3,6 +3,7 @@
 // every 5 s by the browser; no script, nothing to build.
 
 import { epsilonWithTerms, pct } from '../../shared/format';
+import { escapeHtml as esc } from '../../shared/html';
 import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records';
 import type { WorkerEntry, WorkerRegistry } from '../sessions/registry';
 
@@ -20,14 +21,6 @@ export async function loadDashboard(records: ExperimentRecords, registry: Worker
     }),
   );
   return { experiments: experiments.reverse(), workers: await registry.live(), now: Date.now() };
-}
-
-/** Site names, errors and experiment names come from configs and workers: always escaped. */
-function esc(s: unknown): string {
-  return String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
-  );
 }
 
 const ago = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)} s` : `${Math.round(ms / 60_000)} min`);

@@ -2,6 +2,7 @@
 // a finished experiment exports its model and report to the store.
 import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
 import { buildReport } from '../experiments/report';
+import { htmlReport } from '../experiments/report-html';
 import { enqueueSelect } from '../queues/flows';
 import type { RoundRef } from '../queues/names';
 import { removeQuietly, writeFileAtomic } from '../store/atomic';
@@ -52,6 +53,7 @@ async function endExperiment(
     await ctx.records.rounds(id),
     await ctx.records.events(id),
   );
+  writeFileAtomic(ctx.paths.reportHtml(id), htmlReport(report));
   writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
   await ctx.records.update(id, end);
 }

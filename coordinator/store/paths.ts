@@ -32,4 +32,7 @@ export class StorePaths {
   report(exp: string): string {
     return path.join(this.root, exp, 'report.json');
   }
+  reportHtml(exp: string): string {
+    return path.join(this.root, exp, 'report.html');
+  }
 }

@@ -78,7 +78,10 @@ describe('errors that leave a site', () => {
     expect(JSON.stringify(siteLog.records)).toContain(SECRET);
 
     const report = fs.readFileSync(path.join(fed.store, id, 'report.json'), 'utf8');
-    const everything = [await dumpRedis(fed.client), JSON.stringify(coordinatorLog.records), report].join('\n');
+    // report.html shows the failure in its participation table, and carries no more than report.json.
+    const html = fs.readFileSync(path.join(fed.store, id, 'report.html'), 'utf8');
+    expect(html).toMatch(/<td class="fail">[^<]*DATA_INVALID[^<]*line 6, column chol/);
+    const everything = [await dumpRedis(fed.client), JSON.stringify(coordinatorLog.records), report, html].join('\n');
     expect(everything).toContain('line 6, column chol'); // the check reads what it should
     for (const secret of [SECRET, file, dir, path.basename(dir), 'patients-2024'])
       expect(everything).not.toContain(secret);

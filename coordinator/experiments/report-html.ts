@@ -1,0 +1,119 @@
+// report.html: the experiment report as one self-contained page (inline SVG charts and styles, no
+// script, nothing fetched), written beside report.json for every run and opened from a file or a mail.
+import { epsilonWithTerms, pct } from '../../shared/format';
+import { escapeHtml as esc } from '../../shared/html';
+import { type ChartSeries, lineChartSvg } from './charts';
+import type { ExperimentReport } from './report';
+
+const STYLE =
+  'body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}' +
+  'td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}th{background:#f4f4f4}' +
+  'td.ok{color:#2ca02c}td.fail{color:#d62728}svg{display:block;margin:1em 0}';
+
+function series(
+  name: string,
+  r: ExperimentReport,
+  y: (round: ExperimentReport['rounds'][number]) => number | undefined,
+): ChartSeries {
+  const points: [number, number][] = [];
+  for (const round of r.rounds) {
+    const v = y(round);
+    if (v !== undefined) points.push([round.round, v]);
+  }
+  return { name, points };
+}
+
+/** Accuracy, loss and (with DP) epsilon against the budget, per committed round. */
+export function reportCharts(r: ExperimentReport): string[] {
+  // Rounds the sites did not evaluate (eval.every) carry no site accuracy: leave them out, not at 0.
+  const evaluated = (round: ExperimentReport['rounds'][number]) => round.evaluated;
+  const central = r.rounds.some((x) => x.central);
+  const charts = [
+    lineChartSvg({
+      title: 'Accuracy per round',
+      yRange: [0, 1],
+      yFormat: (y) => `${Math.round(y * 100)}%`,
+      series: [
+        series('mean site accuracy', r, (x) => (evaluated(x) ? x.meanSiteAccuracy : undefined)),
+        ...(central ? [series('central test set', r, (x) => x.central?.accuracy)] : []),
+      ],
+    }),
+    lineChartSvg({
+      title: 'Loss per round',
+      series: [
+        series('training loss', r, (x) => x.trainLoss),
+        series('evaluation loss', r, (x) => (evaluated(x) ? x.loss : undefined)),
+      ],
+    }),
+  ];
+  if (r.rounds.some((x) => x.privacy)) {
+    const spent = series('epsilon spent', r, (x) => x.privacy?.epsilon);
+    const budget = r.experiment.config.dp?.maxEpsilon;
+    const first = r.rounds[0]?.round ?? 1;
+    const last = r.rounds.at(-1)?.round ?? first;
+    charts.push(
+      lineChartSvg({
+        title: 'Privacy: epsilon spent',
+        series: [
+          spent,
+          ...(budget !== undefined
+            ? [
+                {
+                  name: `budget (${budget})`,
+                  dashed: true,
+                  points: [
+                    [first, budget],
+                    [last, budget],
+                  ] as [number, number][],
+                },
+              ]
+            : []),
+        ],
+        yRange: [0, Math.max(budget ?? 0, ...spent.points.map(([, y]) => y)) * 1.05 || 1],
+      }),
+    );
+  }
+  return charts;
+}
+
+/** One row per round, one column per site: trained, or the reason it did not. */
+function participation(r: ExperimentReport): string {
+  const sites = [...new Set(r.rounds.flatMap((x) => [...x.participants, ...Object.keys(x.failures)]))].sort();
+  const head = `<tr><th>round</th>${sites.map((s) => `<th>${esc(s)}</th>`).join('')}<th>mean site accuracy</th></tr>`;
+  const rows = r.rounds.map((x) => {
+    const cells = sites.map((s) => {
+      const failure = x.failures[s];
+      if (failure !== undefined) return `<td class="fail">${esc(failure)}</td>`;
+      return x.participants.includes(s) ? '<td class="ok">trained</td>' : '<td>-</td>';
+    });
+    return `<tr><td>${x.round}</td>${cells.join('')}<td>${pct(x.meanSiteAccuracy)}</td></tr>`;
+  });
+  return `<table>${head}${rows.join('')}</table>`;
+}
+
+export function htmlReport(r: ExperimentReport): string {
+  const e = r.experiment;
+  const lastPrivacy = r.rounds.at(-1)?.privacy;
+  const facts = [
+    ['status', e.status + (e.error ? `: ${e.error}` : '') + (e.stopped ? ` (stopped: ${e.stopped})` : '')],
+    ['strategy', e.config.strategy.name],
+    ['secure aggregation', e.config.secagg.mode],
+    ['rounds committed', `${r.rounds.length} of ${e.config.rounds}`],
+    ['final mean site accuracy', pct(r.final?.meanSiteAccuracy)],
+    ...(lastPrivacy ? [['epsilon', epsilonWithTerms(lastPrivacy)]] : []),
+    ['bytes', `${r.bytes.down} down, ${r.bytes.up} up`],
+  ];
+  return [
+    '<!doctype html>',
+    `<html lang="en"><head><meta charset="utf-8"><title>Accord report: ${esc(e.name)}</title><style>${STYLE}</style></head><body>`,
+    `<h1>${esc(e.name)} <small>${esc(e.id)}</small></h1>`,
+    `<table>${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
+    ...reportCharts(r),
+    '<h2>Participation</h2>',
+    participation(r),
+    '<h2>Events</h2>',
+    `<ul>${r.events.map((ev) => `<li>${esc(new Date(ev.at).toISOString())} ${esc(ev.message)}</li>`).join('')}</ul>`,
+    '</body></html>',
+    '',
+  ].join('\n');
+}
