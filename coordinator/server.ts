@@ -14,6 +14,8 @@ import { connectRedis } from '../shared/redis-connection';
 import { redisOptions } from '../shared/redis-url';
 import { Adoption } from './adoption';
 import { ExperimentRecords } from './experiments/records';
+import { buildReport } from './experiments/report';
+import { htmlReport } from './experiments/report-html';
 import { loadDashboard, renderDashboard } from './http/dashboard';
 import { serveHttp } from './http/server';
 import { CoordinatorMetrics } from './metrics/counters';
@@ -140,9 +142,22 @@ export class Coordinator {
     if (this.opts.httpAddress) {
       const m = /^(.*):(\d+)$/.exec(this.opts.httpAddress);
       if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);
-      this.http = await serveHttp(this.metrics, m[1]!, Number(m[2]), async () =>
-        renderDashboard(await loadDashboard(ctx.records, registry)),
-      );
+      const report = async (id: string) => {
+        const rec = await ctx.records.get(id);
+        return rec && buildReport(rec, await ctx.records.rounds(id), await ctx.records.events(id));
+      };
+      this.http = await serveHttp(this.metrics, m[1]!, Number(m[2]), {
+        dashboard: async () => renderDashboard(await loadDashboard(ctx.records, registry)),
+        experiment: async (id) => {
+          const r = await report(id);
+          return r && htmlReport(r, { downloads: true });
+        },
+        report: async (id) => {
+          const r = await report(id);
+          return r && JSON.stringify(r, null, 2);
+        },
+        modelFile: (id, name) => path.join(ctx.paths.modelDir(id), name),
+      });
       this.httpPort = (this.http.address() as import('node:net').AddressInfo).port;
     }
     this.server = new grpc.Server(CHANNEL_OPTIONS);

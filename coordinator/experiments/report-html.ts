@@ -91,7 +91,13 @@ function participation(r: ExperimentReport): string {
   return `<table>${head}${rows.join('')}</table>`;
 }
 
-export function htmlReport(r: ExperimentReport): string {
+export interface HtmlReportOptions {
+  /** Served by the coordinator (GET /experiments/<id>): link back to the status page and to the
+   *  report.json and exported model it serves beside the page. Default false (a file stands alone). */
+  downloads?: boolean;
+}
+
+export function htmlReport(r: ExperimentReport, options: HtmlReportOptions = {}): string {
   const e = r.experiment;
   const lastPrivacy = r.rounds.at(-1)?.privacy;
   const facts = [
@@ -106,6 +112,13 @@ export function htmlReport(r: ExperimentReport): string {
   return [
     '<!doctype html>',
     `<html lang="en"><head><meta charset="utf-8"><title>Accord report: ${esc(e.name)}</title><style>${STYLE}</style></head><body>`,
+    ...(options.downloads
+      ? [
+          `<p><a href="/">all experiments</a> | <a href="/experiments/${esc(e.id)}/report.json">report.json</a> | ` +
+            `model: <a href="/experiments/${esc(e.id)}/model/model.json">model.json</a>, ` +
+            `<a href="/experiments/${esc(e.id)}/model/weights.bin">weights.bin</a></p>`,
+        ]
+      : []),
     `<h1>${esc(e.name)} <small>${esc(e.id)}</small></h1>`,
     `<table>${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
     ...reportCharts(r),

@@ -31,7 +31,7 @@ function table(head: string[], rows: string[][]): string {
 
 export function renderDashboard(d: DashboardData): string {
   const experiments = d.experiments.map(({ rec, last }) => [
-    esc(rec.id),
+    `<a href="/experiments/${esc(rec.id)}">${esc(rec.id)}</a>`,
     esc(rec.name),
     `<span class="${esc(rec.status)}">${esc(rec.status)}</span>`,
     `${rec.committed} / ${rec.config.rounds}`,

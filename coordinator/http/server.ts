@@ -1,38 +1,73 @@
-// The coordinator's HTTP endpoint: Prometheus /metrics, /healthz, and the status page on /.
+// The coordinator's HTTP endpoint: Prometheus /metrics, /healthz, the status page on / and a page per
+// experiment on /experiments/<id> (with its report.json and exported model to download).
+import fs from 'node:fs';
 import http from 'node:http';
 import type { CoordinatorMetrics } from '../metrics/counters';
 
-/** Serves GET /metrics, /healthz and, given `dashboard`, an HTML status page on /; port 0 picks a free one. */
+/** What the status pages read; each returns undefined for an experiment that does not exist. */
+export interface StatusPages {
+  /** The overview: every experiment and the connected workers. */
+  dashboard(): Promise<string>;
+  /** One experiment's page (charts, participation, events). */
+  experiment(id: string): Promise<string | undefined>;
+  /** One experiment's report, as JSON. */
+  report(id: string): Promise<string | undefined>;
+  /** A file of the experiment's exported model (model.json or weights.bin), if it was exported. */
+  modelFile(id: string, name: 'model.json' | 'weights.bin'): string | undefined;
+}
+
+const ID = '([A-Za-z0-9_-]+)'; // experiment ids only: no dots or slashes, so no way out of the store
+
+function send(res: http.ServerResponse, status: number, type: string, body: string | Buffer): void {
+  res.writeHead(status, { 'content-type': type });
+  res.end(body);
+}
+
+/** Serves GET /metrics, /healthz and, given `pages`, the status pages; port 0 picks a free one. */
 export function serveHttp(
   metrics: CoordinatorMetrics,
   host: string,
   port: number,
-  dashboard?: () => Promise<string>,
+  pages?: StatusPages,
 ): Promise<http.Server> {
+  const notFound = (res: http.ServerResponse) => send(res, 404, 'text/plain', 'not found\n');
+  const html = (res: http.ServerResponse, page: Promise<string | undefined>) =>
+    page.then(
+      (body) => (body === undefined ? notFound(res) : send(res, 200, 'text/html; charset=utf-8', body)),
+      (e: unknown) => send(res, 500, 'text/plain', `status page failed: ${String(e)}\n`),
+    );
+  const json = (res: http.ServerResponse, body: Promise<string | undefined>) =>
+    body.then(
+      (b) => (b === undefined ? notFound(res) : send(res, 200, 'application/json', b)),
+      (e: unknown) => send(res, 500, 'text/plain', `report failed: ${String(e)}\n`),
+    );
+  const model = (res: http.ServerResponse, id: string, name: 'model.json' | 'weights.bin') => {
+    const file = pages?.modelFile(id, name);
+    if (!file || !fs.existsSync(file)) return notFound(res);
+    send(res, 200, name === 'model.json' ? 'application/json' : 'application/octet-stream', fs.readFileSync(file));
+  };
+  // The status pages, matched in order; each gets the captured experiment id (and file name).
+  const routes: [RegExp, (res: http.ServerResponse, m: RegExpExecArray, p: StatusPages) => void][] = [
+    [/^\/$/, (res, _m, p) => void html(res, p.dashboard())],
+    [new RegExp(`^/experiments/${ID}$`), (res, m, p) => void html(res, p.experiment(m[1]!))],
+    [new RegExp(`^/experiments/${ID}/report\\.json$`), (res, m, p) => void json(res, p.report(m[1]!))],
+    [
+      new RegExp(`^/experiments/${ID}/model/(model\\.json|weights\\.bin)$`),
+      (res, m) => model(res, m[1]!, m[2] as 'model.json' | 'weights.bin'),
+    ],
+  ];
   const server = http.createServer((req, res) => {
-    if (req.url === '/' && dashboard) {
-      dashboard().then(
-        (html) => {
-          res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-          res.end(html);
-        },
-        (e: unknown) => {
-          res.writeHead(500, { 'content-type': 'text/plain' });
-          res.end(`dashboard failed: ${String(e)}\n`);
-        },
-      );
-    } else if (req.url === '/metrics') {
-      void metrics.registry.metrics().then((body) => {
-        res.writeHead(200, { 'content-type': metrics.registry.contentType });
-        res.end(body);
-      });
-    } else if (req.url === '/healthz') {
-      res.writeHead(200, { 'content-type': 'text/plain' });
-      res.end('ok\n');
-    } else {
-      res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found\n');
+    const url = (req.url ?? '/').split('?')[0] ?? '/';
+    if (url === '/metrics') {
+      void metrics.registry.metrics().then((body) => send(res, 200, metrics.registry.contentType, body));
+      return;
     }
+    if (url === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
+    for (const [re, handle] of pages ? routes : []) {
+      const m = re.exec(url);
+      if (m && pages) return handle(res, m, pages);
+    }
+    notFound(res);
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);

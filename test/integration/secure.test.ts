@@ -255,4 +255,38 @@ describe('secure aggregation over the wire', () => {
     expect(html).toContain('Connected workers (4)');
     for (const site of Object.keys(TOKENS)) expect(html).toContain(`<td>${site}</td>`);
   });
+
+  it('a page per experiment: charts, participation, and its report and model to download', async () => {
+    const base = `http://127.0.0.1:${fed.coordinator.httpPort}`;
+    const done = (await fed.records.list()).find((e) => e.status === 'completed' && e.committed >= 2)!;
+    expect(done).toBeDefined();
+    expect(await (await fetch(`${base}/`)).text()).toContain(`<a href="/experiments/${done.id}">`);
+    const page = await fetch(`${base}/experiments/${done.id}`);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('aria-label="Accuracy per round"');
+    const rounds = await fed.records.rounds(done.id);
+    // One point per committed round on the accuracy chart, and a participation row per round.
+    expect(html.match(/<title>mean site accuracy, round \d+:/g)).toHaveLength(rounds.filter((r) => r.evaluated).length);
+    for (const r of rounds) expect(html).toContain(`<tr><td>${r.round}</td>`);
+    const report = (await (await fetch(`${base}/experiments/${done.id}/report.json`)).json()) as {
+      experiment: { id: string };
+      rounds: unknown[];
+    };
+    expect(report.experiment.id).toBe(done.id);
+    expect(report.rounds).toHaveLength(rounds.length);
+    const model = await fetch(`${base}/experiments/${done.id}/model/model.json`);
+    expect(model.status).toBe(200);
+    expect(((await model.json()) as { weightsManifest: unknown[] }).weightsManifest.length).toBeGreaterThan(0);
+    const weights = await fetch(`${base}/experiments/${done.id}/model/weights.bin`);
+    expect((await weights.arrayBuffer()).byteLength).toBeGreaterThan(0);
+    // Unknown experiments and anything that is not an experiment id are 404s.
+    for (const bad of [
+      '/experiments/exp-nope',
+      '/experiments/exp-nope/report.json',
+      '/experiments/..%2F..%2Fetc',
+      '/experiments/a/model/x',
+    ])
+      expect((await fetch(`${base}${bad}`)).status, bad).toBe(404);
+  });
 });
