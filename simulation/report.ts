@@ -3,6 +3,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentReport } from '../coordinator/experiments/report';
 import { htmlReport } from '../coordinator/experiments/report-html';
+import {
+  epsilonColumnTerms,
+  privacyLines,
+  recordPrivacyLine,
+  secureLine,
+} from '../coordinator/experiments/report-markdown';
 import { epsilonWithTerms, pct } from '../shared/format';
 import type { BaselineResult, Baselines } from './baselines';
 import { type ByzantineSites, scoreHonestSites } from './byzantine';
@@ -124,65 +130,6 @@ function heading(r: SimulationReport, sites: string): string[] {
 }
 
 const lastPrivacyOf = (r: SimulationReport) => r.rounds.at(-1)?.privacy;
-
-/** The privacy paragraph of report.md: epsilon with its terms, the unit, what is not covered, sampling, noise. */
-/** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
-function secureLine(r: SimulationReport): string {
-  const cfg = r.experiment.config.secagg;
-  const p = r.rounds.at(-1)?.secure?.parameters;
-  const graph = p
-    ? `${p.degree === 'all' ? 'every other client' : `${p.degree} neighbours`}, threshold ${p.threshold}` +
-      (p.derived
-        ? ` (derived for ${p.corruptFraction * 100}% corrupt clients, ${p.dropoutFraction * 100}% dropouts, privacy failure below 2^${Math.round(p.privacyLog2 ?? -p.securityBits)}, correctness failure below 2^${Math.round(p.correctnessLog2 ?? -20)})`
-        : ' (configured)')
-    : 'no round committed';
-  return (
-    `Secure aggregation: ${cfg.mode}, ${graph}, up to ${cfg.colludingSites} colluding site(s)` +
-    (cfg.dropout ? `, simulated dropout of ${cfg.dropout.count} client(s) after ${cfg.dropout.after} each round` : '') +
-    '. The coordinator saw only masked vectors and their sum.'
-  );
-}
-
-/** Record-level DP: each site's epsilon over its own rows, as the site accounts for it. */
-function recordPrivacyLine(r: SimulationReport): string[] {
-  const dp = r.experiment.config.train.dpSgd;
-  const eps = r.final?.siteRecordEpsilon;
-  if (!dp || !eps) return [];
-  const sites = Object.entries(eps)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([s, e]) => `${s} ${e.toFixed(2)}`)
-    .join(', ');
-  return [
-    '',
-    `Record-level differential privacy (DP-SGD at each site, per-row clip ${dp.clip}, noise multiplier ${dp.noiseMultiplier}): each site's epsilon over its own rows (record-level, delta ${dp.delta.toExponential()}, Poisson-sampled batches from a cryptographic source, by the site's own accountant): ${sites || '-'}.`,
-  ];
-}
-
-function privacyLines(r: SimulationReport): string[] {
-  const cfg = r.experiment.config;
-  const last = lastPrivacyOf(r);
-  if (!cfg.dp || !r.privacy) return recordPrivacyLine(r);
-  return [
-    ...recordPrivacyLine(r),
-    '',
-    `Differential privacy: clip ${cfg.dp.clip}, noise multiplier ${cfg.dp.noise}; epsilon after the last round ${last ? epsilonWithTerms(last, 3) : '-'}.`,
-    '',
-    `- Unit of privacy: ${r.privacy.statement}.`,
-    `- Not covered: ${r.privacy.notCovered}.`,
-    `- Sampling: ${r.privacy.sampling}.`,
-    `- Noise: ${r.privacy.noiseStatement}.` +
-      (cfg.secagg.mode !== 'off'
-        ? ` A site that drops takes its share with it, so a round's effective multiplier is z * sqrt((contributed - t) / (selected - t)) with t = ${r.privacy.colludingSites} (column "z eff").`
-        : ''),
-  ];
-}
-
-/** The epsilon column's header: the terms every figure in it holds under. */
-function epsilonColumnTerms(r: SimulationReport): string {
-  const p = r.privacy;
-  if (!p) return '';
-  return `site-level, delta ${p.delta}, q=1, ${p.noise === 'central' ? 'central noise' : `<= ${p.colludingSites} colluding`}`;
-}
 
 /** report.md for many simulated sites: one row per round instead of one column per site. */
 function manySitesMarkdown(r: SimulationReport): string {

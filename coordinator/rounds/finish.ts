@@ -3,6 +3,7 @@
 import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
 import { buildReport } from '../experiments/report';
 import { htmlReport } from '../experiments/report-html';
+import { experimentMarkdown } from '../experiments/report-markdown';
 import { enqueueSelect } from '../queues/flows';
 import type { RoundRef } from '../queues/names';
 import { removeQuietly, writeFileAtomic } from '../store/atomic';
@@ -54,6 +55,7 @@ async function endExperiment(
     await ctx.records.events(id),
   );
   writeFileAtomic(ctx.paths.reportHtml(id), htmlReport(report));
+  writeFileAtomic(ctx.paths.reportMarkdown(id), experimentMarkdown(report));
   writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
   await ctx.records.update(id, end);
 }

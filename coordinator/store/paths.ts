@@ -32,6 +32,9 @@ export class StorePaths {
   report(exp: string): string {
     return path.join(this.root, exp, 'report.json');
   }
+  reportMarkdown(exp: string): string {
+    return path.join(this.root, exp, 'report.md');
+  }
   reportHtml(exp: string): string {
     return path.join(this.root, exp, 'report.html');
   }

@@ -78,10 +78,14 @@ describe('errors that leave a site', () => {
     expect(JSON.stringify(siteLog.records)).toContain(SECRET);
 
     const report = fs.readFileSync(path.join(fed.store, id, 'report.json'), 'utf8');
-    // report.html shows the failure in its participation table, and carries no more than report.json.
+    // report.html and report.md show the failure in its round, and carry no more than report.json.
     const html = fs.readFileSync(path.join(fed.store, id, 'report.html'), 'utf8');
     expect(html).toMatch(/<td class="fail">[^<]*DATA_INVALID[^<]*line 6, column chol/);
-    const everything = [await dumpRedis(fed.client), JSON.stringify(coordinatorLog.records), report, html].join('\n');
+    const md = fs.readFileSync(path.join(fed.store, id, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\| 1 \| .*va: [^|]*DATA_INVALID[^|]*line 6, column chol/m);
+    const everything = [await dumpRedis(fed.client), JSON.stringify(coordinatorLog.records), report, html, md].join(
+      '\n',
+    );
     expect(everything).toContain('line 6, column chol'); // the check reads what it should
     for (const secret of [SECRET, file, dir, path.basename(dir), 'patients-2024'])
       expect(everything).not.toContain(secret);

@@ -1,0 +1,101 @@
+// report.md: the experiment report as Markdown, written beside report.json for every run. The privacy
+// and secure-aggregation paragraphs are shared with the simulation's report.md (simulation/report.ts).
+import { epsilonWithTerms, pct } from '../../shared/format';
+import type { ExperimentReport } from './report';
+
+/** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
+export function secureLine(r: ExperimentReport): string {
+  const cfg = r.experiment.config.secagg;
+  const p = r.rounds.at(-1)?.secure?.parameters;
+  const graph = p
+    ? `${p.degree === 'all' ? 'every other client' : `${p.degree} neighbours`}, threshold ${p.threshold}` +
+      (p.derived
+        ? ` (derived for ${p.corruptFraction * 100}% corrupt clients, ${p.dropoutFraction * 100}% dropouts, privacy failure below 2^${Math.round(p.privacyLog2 ?? -p.securityBits)}, correctness failure below 2^${Math.round(p.correctnessLog2 ?? -20)})`
+        : ' (configured)')
+    : 'no round committed';
+  return (
+    `Secure aggregation: ${cfg.mode}, ${graph}, up to ${cfg.colludingSites} colluding site(s)` +
+    (cfg.dropout ? `, simulated dropout of ${cfg.dropout.count} client(s) after ${cfg.dropout.after} each round` : '') +
+    '. The coordinator saw only masked vectors and their sum.'
+  );
+}
+
+/** Record-level DP: each site's epsilon over its own rows, as the site accounts for it. */
+export function recordPrivacyLine(r: ExperimentReport): string[] {
+  const dp = r.experiment.config.train.dpSgd;
+  const eps = r.final?.siteRecordEpsilon;
+  if (!dp || !eps) return [];
+  const sites = Object.entries(eps)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([s, e]) => `${s} ${e.toFixed(2)}`)
+    .join(', ');
+  return [
+    '',
+    `Record-level differential privacy (DP-SGD at each site, per-row clip ${dp.clip}, noise multiplier ${dp.noiseMultiplier}): each site's epsilon over its own rows (record-level, delta ${dp.delta.toExponential()}, Poisson-sampled batches from a cryptographic source, by the site's own accountant): ${sites || '-'}.`,
+  ];
+}
+
+/** The privacy paragraph: epsilon with its terms, the unit, what is not covered, sampling, noise. */
+export function privacyLines(r: ExperimentReport): string[] {
+  const cfg = r.experiment.config;
+  const last = r.rounds.at(-1)?.privacy;
+  if (!cfg.dp || !r.privacy) return recordPrivacyLine(r);
+  return [
+    ...recordPrivacyLine(r),
+    '',
+    `Differential privacy: clip ${cfg.dp.clip}, noise multiplier ${cfg.dp.noise}; epsilon after the last round ${last ? epsilonWithTerms(last, 3) : '-'}.`,
+    '',
+    `- Unit of privacy: ${r.privacy.statement}.`,
+    `- Not covered: ${r.privacy.notCovered}.`,
+    `- Sampling: ${r.privacy.sampling}.`,
+    `- Noise: ${r.privacy.noiseStatement}.` +
+      (cfg.secagg.mode !== 'off'
+        ? ` A site that drops takes its share with it, so a round's effective multiplier is z * sqrt((contributed - t) / (selected - t)) with t = ${r.privacy.colludingSites} (column "z eff").`
+        : ''),
+  ];
+}
+
+/** The epsilon column's header: the terms every figure in it holds under. */
+export function epsilonColumnTerms(r: ExperimentReport): string {
+  const p = r.privacy;
+  if (!p) return '';
+  return `site-level, delta ${p.delta.toExponential()}, q=1, ${p.noise === 'central' ? 'central noise' : `<= ${p.colludingSites} colluding`}`;
+}
+
+/** A table cell: pipes and newlines would break the row. */
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+/** report.md of any run: facts, privacy and secure aggregation, then one row per round. */
+export function experimentMarkdown(r: ExperimentReport): string {
+  const e = r.experiment;
+  const cfg = e.config;
+  const dp = Boolean(cfg.dp && r.privacy);
+  const lines = [
+    `# Accord experiment: ${e.name}`,
+    '',
+    `Experiment \`${e.id}\`, ${e.status}${e.error ? ` (${cell(e.error)})` : ''}, strategy ${cfg.strategy.name}, ${r.rounds.length} of ${cfg.rounds} rounds committed; final mean site accuracy ${pct(r.final?.meanSiteAccuracy)}.`,
+    `Backends: ${
+      Object.entries(r.backends)
+        .map(([s, b]) => `${s}=${b}`)
+        .join(', ') || '-'
+    }. Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
+  ];
+  if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
+  lines.push(...privacyLines(r));
+  if (e.stopped) lines.push('', `Stopped early: ${e.stopped}.`);
+  lines.push(
+    '',
+    '## Rounds',
+    '',
+    `| round | sites | train loss | mean site accuracy | failed sites | up bytes | down bytes | ms |${dp ? ` epsilon (${epsilonColumnTerms(r)}) |` : ''}`,
+    `| --- | --- | --- | --- | --- | --- | --- | --- |${dp ? ' --- |' : ''}`,
+  );
+  for (const x of r.rounds) {
+    const failed = Object.entries(x.failures).map(([s, why]) => `${s}: ${why}`);
+    lines.push(
+      `| ${x.round} | ${x.participants.length} | ${x.trainLoss.toFixed(4)} | ${x.evaluated ? pct(x.meanSiteAccuracy) : '-'} | ${cell(failed.join('; ')) || '-'} | ${x.bytesUp} | ${x.bytesDown} | ${x.durations.totalMs} |` +
+        (dp ? ` ${x.privacy?.epsilon.toFixed(3) ?? '-'} |` : ''),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
