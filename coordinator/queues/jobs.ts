@@ -53,6 +53,8 @@ export interface CommitJobData extends RoundRef {
   dp?: RoundPrivacyCost;
   /** Secure aggregation summary, when on. */
   secure?: SecureSummary;
+  /** Bytes of the secure-aggregation stages; under secure aggregation the masked vectors are the upload. */
+  secureBytes?: { up: number; down: number };
   /** Sites that evaluate this round's model (the round's selected sites). */
   evaluateAt: string[];
   /** Sites whose updates a selecting robust strategy (Krum) kept. */

@@ -97,8 +97,11 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
       : {}),
     evaluated: evals.length > 0,
     train,
-    bytesDown: Object.values(train).reduce((a, t) => a + t.bytesDown, 0) + evals.reduce((a, e) => a + e.bytesDown, 0),
-    bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0),
+    bytesDown:
+      Object.values(train).reduce((a, t) => a + t.bytesDown, 0) +
+      evals.reduce((a, e) => a + e.bytesDown, 0) +
+      (d.secureBytes?.down ?? 0),
+    bytesUp: Object.values(train).reduce((a, t) => a + t.bytesUp, 0) + (d.secureBytes?.up ?? 0),
     durations: {
       trainMs: d.trainEndedAt - d.startedAt,
       aggregateMs: d.aggregateMs,

@@ -89,6 +89,11 @@ describe('secure aggregation over the wire', () => {
     expect(rec.status).toBe('completed');
     const rounds = await fed.records.rounds(id);
     expect(rounds).toHaveLength(2);
+    // The masked vectors are the round's upload: at least 4 bytes per word from each survivor.
+    for (const r of rounds) {
+      const words = quantised.find((q) => q.round === r.round)!.input.length;
+      expect(r.bytesUp).toBeGreaterThanOrEqual(4 * words * r.participants.length);
+    }
 
     // Nothing but masked inputs arrived: no plain float32 update file was spooled.
     const files = [...received.keys()];

@@ -231,6 +231,10 @@ export async function secaggStep(ctx: RoundContext, job: Job<SecAggJobData>): Pr
   for (const [key, reason] of Object.entries(await job.getIgnoredChildrenFailures()))
     state.failures[siteOfTaskJob(key)] = `${stage}: ${reason}`;
   state.stageMs[stage] = Date.now() - state.stageStartedAt;
+  state.bytes = {
+    up: (state.bytes?.up ?? 0) + results.reduce((a, r) => a + r.bytesUp, 0),
+    down: (state.bytes?.down ?? 0) + results.reduce((a, r) => a + r.bytesDown, 0),
+  };
   state.stageStartedAt = Date.now();
   let step: Step;
   switch (state.stage) {
@@ -450,6 +454,7 @@ async function unmasked(
     stageMs: { ...state.stageMs, unmasking: state.stageMs.unmasking ?? 0 },
     parameters: state.parameters,
   };
+  if (state.bytes) commit.secureBytes = state.bytes;
   for (const d of state.simulatedDropouts) commit.failures[d] ??= 'simulated dropout';
   // Each client added its share of the noise: dropouts (and colluders) leave the sum with less of it.
   const dp = DifferentialPrivacy.of(cfg);

@@ -68,6 +68,9 @@ interface Common {
   simulatedDropouts: string[];
   stageMs: Partial<Record<SecAggStage, number>>;
   stageStartedAt: number;
+  /** Bytes moved by the stages so far (masked vectors up; keys and shares both ways). Optional: states
+   *  written before it existed have none. */
+  bytes?: { up: number; down: number };
 }
 
 /** After advertise-keys (U1): the clients whose keys were relayed. */
