@@ -15,6 +15,7 @@ import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { type Child, spawnAccord } from '../../simulation/processes';
 import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
+import { spawnHeartWorker } from '../helpers/worker-process';
 
 describe('two coordinators', () => {
   const children: Child[] = [];
@@ -50,20 +51,7 @@ describe('two coordinators', () => {
     const order = { cleveland: [0, 1], hungary: [1, 0] } as const;
     for (const site of ['cleveland', 'hungary'] as const)
       children.push(
-        spawnAccord(
-          `worker-${site}`,
-          [
-            'worker',
-            '--coordinator',
-            order[site].map((i) => `127.0.0.1:${ports[i]}`).join(','),
-            '--site',
-            site,
-            '--data',
-            HEART_DISEASE.sites[site],
-          ],
-          dir,
-          { ACCORD_TOKEN: tokens[site] },
-        ),
+        spawnHeartWorker(site, order[site].map((i) => `127.0.0.1:${ports[i]}`).join(','), tokens[site], dir),
       );
     const registry = new WorkerRegistry(client, 2000);
     const waitUntil = async (pred: () => Promise<boolean>, ms: number, what: string) => {

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Checkpoints } from '../../coordinator/store/checkpoints';
 import { StorePaths } from '../../coordinator/store/paths';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { type Child, spawnAccord } from '../../simulation/processes';
+import type { Child } from '../../simulation/processes';
 import { readAudit } from '../../worker/audit';
 import { startFederation, type TestFederation } from '../helpers/federation';
+import { spawnHeartWorker } from '../helpers/worker-process';
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
 
@@ -22,22 +22,7 @@ describe('federation end to end', () => {
     fed = await startFederation(TOKENS);
     for (const site of ['cleveland', 'hungary'] as const) {
       workers.push(
-        spawnAccord(
-          `worker-${site}`,
-          [
-            'worker',
-            '--coordinator',
-            fed.address,
-            '--site',
-            site,
-            '--data',
-            HEART_DISEASE.sites[site],
-            '--audit',
-            path.join(dir, `${site}.jsonl`),
-          ],
-          dir,
-          { ACCORD_TOKEN: TOKENS[site] },
-        ),
+        spawnHeartWorker(site, fed.address, TOKENS[site], dir, ['--audit', path.join(dir, `${site}.jsonl`)]),
       );
     }
   });

@@ -16,6 +16,7 @@ import { redisOptions } from '../../shared/redis-url';
 import { HEART_DISEASE } from '../../simulation/datasets';
 import { type Child, spawnAccord } from '../../simulation/processes';
 import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
+import { spawnHeartWorker } from '../helpers/worker-process';
 
 describe('coordinator restart', () => {
   const children: Child[] = [];
@@ -54,22 +55,7 @@ describe('coordinator restart', () => {
     children.push(first);
     for (const site of ['cleveland', 'hungary'] as const)
       children.push(
-        spawnAccord(
-          `worker-${site}`,
-          [
-            'worker',
-            '--coordinator',
-            `127.0.0.1:${port}`,
-            '--site',
-            site,
-            '--data',
-            HEART_DISEASE.sites[site],
-            '--audit',
-            path.join(dir, `${site}.jsonl`),
-          ],
-          dir,
-          { ACCORD_TOKEN: tokens[site] },
-        ),
+        spawnHeartWorker(site, `127.0.0.1:${port}`, tokens[site], dir, ['--audit', path.join(dir, `${site}.jsonl`)]),
       );
 
     const rounds = 8;
