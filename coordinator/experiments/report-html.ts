@@ -25,8 +25,6 @@ function series(
 
 /** Accuracy, loss and (with DP) epsilon against the budget, per committed round. */
 export function reportCharts(r: ExperimentReport): string[] {
-  // Rounds the sites did not evaluate (eval.every) carry no site accuracy: leave them out, not at 0.
-  const evaluated = (round: ExperimentReport['rounds'][number]) => round.evaluated;
   const central = r.rounds.some((x) => x.central);
   const charts = [
     lineChartSvg({
@@ -34,7 +32,8 @@ export function reportCharts(r: ExperimentReport): string[] {
       yRange: [0, 1],
       yFormat: (y) => `${Math.round(y * 100)}%`,
       series: [
-        series('mean site accuracy', r, (x) => (evaluated(x) ? x.meanSiteAccuracy : undefined)),
+        // Rounds the sites did not evaluate (eval.every) carry no site accuracy: left out, not drawn at 0.
+        series('mean site accuracy', r, (x) => (x.evaluated ? x.meanSiteAccuracy : undefined)),
         ...(central ? [series('central test set', r, (x) => x.central?.accuracy)] : []),
       ],
     }),
@@ -42,7 +41,7 @@ export function reportCharts(r: ExperimentReport): string[] {
       title: 'Loss per round',
       series: [
         series('training loss', r, (x) => x.trainLoss),
-        series('evaluation loss', r, (x) => (evaluated(x) ? x.loss : undefined)),
+        series('evaluation loss', r, (x) => (x.evaluated ? x.loss : undefined)),
       ],
     }),
   ];

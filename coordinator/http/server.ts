@@ -31,16 +31,13 @@ export function serveHttp(
   pages?: StatusPages,
 ): Promise<http.Server> {
   const notFound = (res: http.ServerResponse) => send(res, 404, 'text/plain', 'not found\n');
-  const html = (res: http.ServerResponse, page: Promise<string | undefined>) =>
-    page.then(
-      (body) => (body === undefined ? notFound(res) : send(res, 200, 'text/html; charset=utf-8', body)),
-      (e: unknown) => send(res, 500, 'text/plain', `status page failed: ${String(e)}\n`),
-    );
-  const json = (res: http.ServerResponse, body: Promise<string | undefined>) =>
+  /** A page or document that may not exist: 200 with `type`, 404 when absent, 500 when reading failed. */
+  const respond = (res: http.ServerResponse, type: string, body: Promise<string | undefined>) =>
     body.then(
-      (b) => (b === undefined ? notFound(res) : send(res, 200, 'application/json', b)),
-      (e: unknown) => send(res, 500, 'text/plain', `report failed: ${String(e)}\n`),
+      (b) => (b === undefined ? notFound(res) : send(res, 200, type, b)),
+      (e: unknown) => send(res, 500, 'text/plain', `${res.req.url} failed: ${String(e)}\n`),
     );
+  const HTML = 'text/html; charset=utf-8';
   const model = (res: http.ServerResponse, id: string, name: 'model.json' | 'weights.bin') => {
     const file = pages?.modelFile(id, name);
     if (!file || !fs.existsSync(file)) return notFound(res);
@@ -48,9 +45,12 @@ export function serveHttp(
   };
   // The status pages, matched in order; each gets the captured experiment id (and file name).
   const routes: [RegExp, (res: http.ServerResponse, m: RegExpExecArray, p: StatusPages) => void][] = [
-    [/^\/$/, (res, _m, p) => void html(res, p.dashboard())],
-    [new RegExp(`^/experiments/${ID}$`), (res, m, p) => void html(res, p.experiment(m[1]!))],
-    [new RegExp(`^/experiments/${ID}/report\\.json$`), (res, m, p) => void json(res, p.report(m[1]!))],
+    [/^\/$/, (res, _m, p) => void respond(res, HTML, p.dashboard())],
+    [new RegExp(`^/experiments/${ID}$`), (res, m, p) => void respond(res, HTML, p.experiment(m[1]!))],
+    [
+      new RegExp(`^/experiments/${ID}/report\\.json$`),
+      (res, m, p) => void respond(res, 'application/json', p.report(m[1]!)),
+    ],
     [
       new RegExp(`^/experiments/${ID}/model/(model\\.json|weights\\.bin)$`),
       (res, m) => model(res, m[1]!, m[2] as 'model.json' | 'weights.bin'),
@@ -63,10 +63,11 @@ export function serveHttp(
       return;
     }
     if (url === '/healthz') return send(res, 200, 'text/plain', 'ok\n');
-    for (const [re, handle] of pages ? routes : []) {
-      const m = re.exec(url);
-      if (m && pages) return handle(res, m, pages);
-    }
+    if (pages)
+      for (const [re, handle] of routes) {
+        const m = re.exec(url);
+        if (m) return handle(res, m, pages);
+      }
     notFound(res);
   });
   return new Promise((resolve, reject) => {
