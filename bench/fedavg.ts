@@ -7,8 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { simulate } from '../simulation/run';
-import { lineChartSvg } from './plot';
+import { simulate } from '../simulation/run.js';
+import { lineChartSvg } from './plot.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TARGET = Number(process.env['FEDAVG_TARGET'] ?? 0.8);

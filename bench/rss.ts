@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { connectSender, sendUpdate } from './sender';
+import { connectSender, sendUpdate } from './sender.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 

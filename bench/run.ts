@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { initBackend } from '../shared/models/backend';
-import { startPrivateRedis } from '../simulation/redis-server';
-import { benchFold } from './fold';
-import { benchRss } from './rss';
-import { benchSecAgg } from './secagg';
-import { benchTransfer } from './transfer';
+import { initBackend } from '../shared/models/backend.js';
+import { startPrivateRedis } from '../simulation/redis-server.js';
+import { benchFold } from './fold.js';
+import { benchRss } from './rss.js';
+import { benchSecAgg } from './secagg.js';
+import { benchTransfer } from './transfer.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GOALS = {

@@ -3,11 +3,11 @@
 // the communication expansion against a plain float32 update, and how time grows with n.
 import crypto from 'node:crypto';
 import protobuf from 'protobufjs';
-import { MAX_CHUNK_BYTES } from '../shared/protocol/chunks';
-import { PROTO_PATH } from '../shared/protocol/load';
-import { type PeerKeys, type RevealedShare, type SealedShare, SecAggClient } from '../shared/secagg/client';
-import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../shared/secagg/graph';
-import { addMasked, routeShares, unmaskSum } from '../shared/secagg/server';
+import { MAX_CHUNK_BYTES } from '../shared/protocol/chunks.js';
+import { PROTO_PATH } from '../shared/protocol/load.js';
+import { type PeerKeys, type RevealedShare, type SealedShare, SecAggClient } from '../shared/secagg/client.js';
+import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../shared/secagg/graph.js';
+import { addMasked, routeShares, unmaskSum } from '../shared/secagg/server.js';
 
 const WorkerMessage = protobuf.loadSync(PROTO_PATH).lookupType('accord.v1.WorkerMessage');
 const wireBytes = (msg: object) => WorkerMessage.encode(WorkerMessage.fromObject(msg)).finish().byteLength;

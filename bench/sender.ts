@@ -1,13 +1,13 @@
 // A minimal worker for benchmarks: connects with the real protocol, waits for a train task, and sends
 // a prepared update with the same chunking and backpressure as the worker.
 import * as grpc from '@grpc/grpc-js';
-import { chunkF32 } from '../shared/protocol/chunks';
+import { chunkF32 } from '../shared/protocol/chunks.js';
 import {
   CHANNEL_OPTIONS,
   type CoordinatorMessage__Output,
   loadProtocol,
   type WorkerMessage,
-} from '../shared/protocol/load';
+} from '../shared/protocol/load.js';
 
 export type ClientStream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
 

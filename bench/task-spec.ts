@@ -1,6 +1,6 @@
 // The task spec the transfer benchmarks send: its content is not read (the bench sender only streams).
-import { idxDataSchema, trainSchema } from '../shared/config/schema';
-import type { TaskSpec } from '../shared/protocol/task-spec';
+import { idxDataSchema, trainSchema } from '../shared/config/schema.js';
+import type { TaskSpec } from '../shared/protocol/task-spec.js';
 
 export const BENCH_SPEC: TaskSpec = {
   data: idxDataSchema.parse({ format: 'idx' }),

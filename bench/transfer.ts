@@ -7,21 +7,21 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { TokenBook } from '../coordinator/sessions/auth';
-import { SessionHub } from '../coordinator/sessions/hub';
-import { WorkerRegistry } from '../coordinator/sessions/registry';
-import { SpoolWriter } from '../coordinator/store/spool';
-import { createLogger } from '../shared/log/logger';
-import { chunkF32 } from '../shared/protocol/chunks';
+import { TokenBook } from '../coordinator/sessions/auth.js';
+import { SessionHub } from '../coordinator/sessions/hub.js';
+import { WorkerRegistry } from '../coordinator/sessions/registry.js';
+import { SpoolWriter } from '../coordinator/store/spool.js';
+import { createLogger } from '../shared/log/logger.js';
+import { chunkF32 } from '../shared/protocol/chunks.js';
 import {
   CHANNEL_OPTIONS,
   type CoordinatorMessage__Output,
   loadProtocol,
   type WorkerMessage,
-} from '../shared/protocol/load';
-import { redisOptions } from '../shared/redis-url';
-import { connectSender, sendUpdate, write } from './sender';
-import { BENCH_SPEC } from './task-spec';
+} from '../shared/protocol/load.js';
+import { redisOptions } from '../shared/redis-url.js';
+import { connectSender, sendUpdate, write } from './sender.js';
+import { BENCH_SPEC } from './task-spec.js';
 
 async function listen(server: grpc.Server): Promise<number> {
   return new Promise((resolve, reject) =>

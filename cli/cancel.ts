@@ -1,9 +1,9 @@
 // `accord cancel ID`: stops an experiment that is queued or running; its committed rounds stay.
 import type { Command } from 'commander';
-import { ExperimentRecords } from '../coordinator/experiments/records';
-import { AccordError } from '../shared/errors';
-import { DEFAULT_REDIS_URL } from '../shared/redis-url';
-import { action, connectRedis } from './common';
+import { ExperimentRecords } from '../coordinator/experiments/records.js';
+import { AccordError } from '../shared/errors/index.js';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { action, connectRedis } from './common.js';
 
 export function register(program: Command): void {
   program

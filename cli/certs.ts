@@ -1,8 +1,8 @@
 // `accord certs`: provisions a federation's identities: a CA, the coordinator's certificate, and for
 // each site a certificate naming it, its key and its token (one kit directory per site).
 import type { Command } from 'commander';
-import { ConfigError } from '../shared/errors';
-import { action } from './common';
+import { ConfigError } from '../shared/errors/index.js';
+import { action } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -28,7 +28,7 @@ export function register(program: Command): void {
           .filter(Boolean);
         if (!sites.length) throw new ConfigError('--sites: give at least one site name');
         // Loaded here: only this command needs the X.509 library.
-        const { provision } = await import('../coordinator/provision/certificates');
+        const { provision } = await import('../coordinator/provision/certificates.js');
         await provision({ out: o.out, sites, hosts: o.host, days });
         process.stdout.write(
           `${[

@@ -1,9 +1,9 @@
 // `accord check-data`: a site checks its file against an experiment's data settings before joining,
 // and sees a per-column summary. Runs locally; nothing is sent anywhere.
 import type { Command } from 'commander';
-import { loadExperimentFile } from '../shared/config/load';
-import { checkSiteData } from '../shared/data/check';
-import { action, printJson } from './common';
+import { loadExperimentFile } from '../shared/config/load.js';
+import { checkSiteData } from '../shared/data/check.js';
+import { action, printJson } from './common.js';
 
 export function register(program: Command): void {
   program

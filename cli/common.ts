@@ -1,5 +1,5 @@
 // Shared CLI helpers: error reporting, Redis connections, JSON output.
-import { AccordError } from '../shared/errors';
+import { AccordError } from '../shared/errors/index.js';
 
 /** Runs a command body; known errors print one clear line and exit non-zero. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
@@ -17,7 +17,7 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
   };
 }
 
-export { connectRedis } from '../shared/redis-connection';
+export { connectRedis } from '../shared/redis-connection.js';
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

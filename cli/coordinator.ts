@@ -2,12 +2,12 @@
 
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import { Coordinator, insecureRefusal, isLoopback } from '../coordinator/server';
-import { TokenBook } from '../coordinator/sessions/auth';
-import { ConfigError } from '../shared/errors';
-import type { BackendName } from '../shared/models/backend';
-import { DEFAULT_REDIS_URL } from '../shared/redis-url';
-import { action } from './common';
+import { Coordinator, insecureRefusal, isLoopback } from '../coordinator/server.js';
+import { TokenBook } from '../coordinator/sessions/auth.js';
+import { ConfigError } from '../shared/errors/index.js';
+import type { BackendName } from '../shared/models/backend.js';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { action } from './common.js';
 
 export function register(program: Command): void {
   program

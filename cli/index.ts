@@ -1,15 +1,15 @@
 // The `accord` CLI: one file per command.
 import { Command } from 'commander';
-import { register as cancel } from './cancel';
-import { register as certs } from './certs';
-import { register as checkData } from './check-data';
-import { register as coordinator } from './coordinator';
-import { register as report } from './report';
-import { register as simulate } from './simulate';
-import { register as status } from './status';
-import { register as submit } from './submit';
-import { register as worker } from './worker';
-import { register as workerPool } from './worker-pool';
+import { register as cancel } from './cancel.js';
+import { register as certs } from './certs.js';
+import { register as checkData } from './check-data.js';
+import { register as coordinator } from './coordinator.js';
+import { register as report } from './report.js';
+import { register as simulate } from './simulate.js';
+import { register as status } from './status.js';
+import { register as submit } from './submit.js';
+import { register as worker } from './worker.js';
+import { register as workerPool } from './worker-pool.js';
 
 export function buildProgram(): Command {
   const program = new Command('accord')

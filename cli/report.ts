@@ -1,11 +1,11 @@
 // `accord report ID`: the per-round table of an experiment.
 import type { Command } from 'commander';
-import { ExperimentRecords } from '../coordinator/experiments/records';
-import { buildReport } from '../coordinator/experiments/report';
-import { AccordError } from '../shared/errors';
-import { epsilonWithTerms, pct } from '../shared/format';
-import { DEFAULT_REDIS_URL } from '../shared/redis-url';
-import { action, connectRedis, printJson } from './common';
+import { ExperimentRecords } from '../coordinator/experiments/records.js';
+import { buildReport } from '../coordinator/experiments/report.js';
+import { AccordError } from '../shared/errors/index.js';
+import { epsilonWithTerms, pct } from '../shared/format.js';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { action, connectRedis, printJson } from './common.js';
 
 export function roundTable(report: ReturnType<typeof buildReport>): string {
   const sites = [...new Set(report.rounds.flatMap((r) => Object.keys(r.siteAccuracy)))].sort();

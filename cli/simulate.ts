@@ -1,13 +1,13 @@
 // `accord simulate`: a whole federation on this machine in one command.
 import path from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseAttack } from '../shared/attack';
-import type { ExperimentConfig } from '../shared/config/schema';
-import { ConfigError } from '../shared/errors';
-import { finalTable } from '../simulation/report';
-import { type SimulateOptions, simulate } from '../simulation/run';
-import { loadSitePolicy } from '../worker/policy';
-import { action, printJson } from './common';
+import { parseAttack } from '../shared/attack.js';
+import type { ExperimentConfig } from '../shared/config/schema.js';
+import { ConfigError } from '../shared/errors/index.js';
+import { finalTable } from '../simulation/report.js';
+import { type SimulateOptions, simulate } from '../simulation/run.js';
+import { loadSitePolicy } from '../worker/policy.js';
+import { action, printJson } from './common.js';
 
 /** A parser of a numeric flag; `expected` says what `ok` accepts. */
 function numberFlag(expected: string, ok: (n: number) => boolean) {

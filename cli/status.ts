@@ -1,12 +1,12 @@
 // `accord status`: experiments, their rounds, and the connected workers.
 import type { Command } from 'commander';
 import type { Redis } from 'ioredis';
-import { ExperimentRecords } from '../coordinator/experiments/records';
-import { WorkerRegistry } from '../coordinator/sessions/registry';
-import { AccordError } from '../shared/errors';
-import { pct } from '../shared/format';
-import { DEFAULT_REDIS_URL } from '../shared/redis-url';
-import { action, connectRedis, printJson } from './common';
+import { ExperimentRecords } from '../coordinator/experiments/records.js';
+import { WorkerRegistry } from '../coordinator/sessions/registry.js';
+import { AccordError } from '../shared/errors/index.js';
+import { pct } from '../shared/format.js';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { action, connectRedis, printJson } from './common.js';
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 

@@ -2,10 +2,10 @@
 
 import path from 'node:path';
 import type { Command } from 'commander';
-import { submitExperiment } from '../coordinator/queues/submit';
-import { loadExperimentFile } from '../shared/config/load';
-import { DEFAULT_REDIS_URL, redisOptions } from '../shared/redis-url';
-import { action, connectRedis, printJson } from './common';
+import { submitExperiment } from '../coordinator/queues/submit.js';
+import { loadExperimentFile } from '../shared/config/load.js';
+import { DEFAULT_REDIS_URL, redisOptions } from '../shared/redis-url.js';
+import { action, connectRedis, printJson } from './common.js';
 
 export function register(program: Command): void {
   program

@@ -5,13 +5,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { parseAttack } from '../shared/attack';
-import { ConfigError } from '../shared/errors';
-import { createLogger } from '../shared/log/logger';
-import type { BackendName } from '../shared/models/backend';
-import { AccordWorker } from '../worker/client';
-import { loadSitePolicy } from '../worker/policy';
-import { action } from './common';
+import { parseAttack } from '../shared/attack.js';
+import { ConfigError } from '../shared/errors/index.js';
+import { createLogger } from '../shared/log/logger.js';
+import type { BackendName } from '../shared/models/backend.js';
+import { AccordWorker } from '../worker/client.js';
+import { loadSitePolicy } from '../worker/policy.js';
+import { action } from './common.js';
 
 const poolSchema = z
   .object({

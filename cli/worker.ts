@@ -2,12 +2,12 @@
 
 import fs from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
-import { parseAttack } from '../shared/attack';
-import { ConfigError, DataError } from '../shared/errors';
-import type { BackendName } from '../shared/models/backend';
-import { AccordWorker } from '../worker/client';
-import { loadSitePolicy } from '../worker/policy';
-import { action } from './common';
+import { parseAttack } from '../shared/attack.js';
+import { ConfigError, DataError } from '../shared/errors/index.js';
+import type { BackendName } from '../shared/models/backend.js';
+import { AccordWorker } from '../worker/client.js';
+import { loadSitePolicy } from '../worker/policy.js';
+import { action } from './common.js';
 
 /** HOST:PORT, with the port given (gRPC would otherwise dial 443 silently). */
 function hostPort(v: string): string {

@@ -2,10 +2,10 @@
 // longer than the job lock, a live coordinator adopts its tasks queue, so the tasks routed to the dead
 // instance (whatever it was called) reach the sites, which have failed over to a live coordinator.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
-import { keys } from './experiments/keys';
-import { tasksQueue } from './queues/names';
-import type { RoundContext } from './rounds/context';
-import { runTask } from './rounds/run-task';
+import { keys } from './experiments/keys.js';
+import { tasksQueue } from './queues/names.js';
+import type { RoundContext } from './rounds/context.js';
+import { runTask } from './rounds/run-task.js';
 
 export interface AdoptionOptions {
   connection: ConnectionOptions;

@@ -1,16 +1,16 @@
 // BullMQ processors: which round step runs for which job. Each step is idempotent, so a job retried
 // after a coordinator died (stalled-job recovery) resumes the experiment without a manual step.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
-import { reportOutages } from '../shared/redis-connection';
-import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names';
-import { aggregateRound } from './rounds/aggregate';
-import { commitRound } from './rounds/commit';
-import type { RoundContext } from './rounds/context';
-import { runTask } from './rounds/run-task';
-import { secaggStep } from './rounds/secure/stages';
-import { selectRound } from './rounds/select';
-import { startExperiment } from './rounds/start';
-import { collectStatistics } from './rounds/statistics';
+import { reportOutages } from '../shared/redis-connection.js';
+import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names.js';
+import { aggregateRound } from './rounds/aggregate.js';
+import { commitRound } from './rounds/commit.js';
+import type { RoundContext } from './rounds/context.js';
+import { runTask } from './rounds/run-task.js';
+import { secaggStep } from './rounds/secure/stages.js';
+import { selectRound } from './rounds/select.js';
+import { startExperiment } from './rounds/start.js';
+import { collectStatistics } from './rounds/statistics.js';
 
 export interface ProcessorOptions {
   connection: ConnectionOptions;

@@ -1,6 +1,6 @@
 // Simulated Byzantine behaviour, to show what robust strategies protect against (never used by a real site).
-import { ConfigError } from './errors';
-import { normal, rng } from './random';
+import { ConfigError } from './errors/index.js';
+import { normal, rng } from './random.js';
 
 export type Attack = { kind: 'scale'; factor: number } | { kind: 'signflip' } | { kind: 'noise'; std: number };
 

@@ -1,9 +1,9 @@
 // Connecting to Redis: a bounded first attempt that ends in one clear error, and, while running, one
 // log line per outage and one per recovery instead of ioredis's stack trace per reconnect attempt.
 import { Redis } from 'ioredis';
-import { DependencyError } from './errors';
-import type { Logger } from './log/logger';
-import { type RedisOptions, redisOptions } from './redis-url';
+import { DependencyError } from './errors/index.js';
+import type { Logger } from './log/logger.js';
+import { type RedisOptions, redisOptions } from './redis-url.js';
 
 /** Default time allowed for the first connection. */
 export const REDIS_CONNECT_MS = 10_000;

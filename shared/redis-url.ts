@@ -1,5 +1,5 @@
 // Redis connection settings from a URL, for both ioredis and BullMQ.
-import { ConfigError } from './errors';
+import { ConfigError } from './errors/index.js';
 
 export interface RedisOptions {
   host: string;

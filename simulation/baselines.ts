@@ -1,15 +1,15 @@
 // Baselines measured in the same run: each site alone, and all rows pooled (what federation stands in
 // for), with the same model, seed and total epochs, each evaluated on every site's test split.
-import type { ExperimentConfig } from '../shared/config/schema';
-import { combineColumnSums, siteColumnSums } from '../shared/data/column-sums';
-import { readCsvFile } from '../shared/data/csv';
-import { concatExamples, type SiteData } from '../shared/data/features';
-import { inputSize } from '../shared/data/shape';
-import { loadSiteData } from '../shared/data/site';
-import { initBackend } from '../shared/models/backend';
-import { evaluateLocal, trainLocal } from '../shared/models/train';
-import { modelFor } from '../shared/models/zoo';
-import { seedOf } from '../shared/random';
+import type { ExperimentConfig } from '../shared/config/schema.js';
+import { combineColumnSums, siteColumnSums } from '../shared/data/column-sums.js';
+import { readCsvFile } from '../shared/data/csv.js';
+import { concatExamples, type SiteData } from '../shared/data/features.js';
+import { inputSize } from '../shared/data/shape.js';
+import { loadSiteData } from '../shared/data/site.js';
+import { initBackend } from '../shared/models/backend.js';
+import { evaluateLocal, trainLocal } from '../shared/models/train.js';
+import { modelFor } from '../shared/models/zoo.js';
+import { seedOf } from '../shared/random.js';
 
 export interface BaselineResult {
   siteAccuracy: Record<string, number>;

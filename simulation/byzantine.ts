@@ -1,5 +1,5 @@
 // Simulated Byzantine sites: which sites attack, and how the run is scored when some do.
-import { rng, sample, seedOf } from '../shared/random';
+import { rng, sample, seedOf } from '../shared/random.js';
 
 /** The sites that attack in a run, and what they send. */
 export interface ByzantineSites {

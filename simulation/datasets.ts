@@ -1,10 +1,8 @@
 // Data sets that ship with Accord for `accord simulate`: where their files are and the config that reads them.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { ExperimentInput } from '../shared/config/schema';
-import { ConfigError } from '../shared/errors';
-
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+import type { ExperimentInput } from '../shared/config/schema.js';
+import { ConfigError } from '../shared/errors/index.js';
+import { PACKAGE_ROOT } from '../shared/package-root.js';
 
 export interface ShippedDataset {
   name: string;
@@ -18,7 +16,7 @@ export interface ShippedDataset {
   strategyDefaults?: Record<string, Record<string, number>>;
 }
 
-const HEART_DIR = path.join(REPO_ROOT, 'data', 'heart-disease');
+const HEART_DIR = path.join(PACKAGE_ROOT, 'data', 'heart-disease');
 
 export const HEART_DISEASE = {
   name: 'heart-disease',

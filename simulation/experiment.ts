@@ -1,10 +1,10 @@
 // The experiment a simulation runs: the shipped data set's config with the command's overrides, and its sites.
 import fs from 'node:fs';
-import { parseExperiment } from '../shared/config/load';
-import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema';
-import { ConfigError, DependencyError } from '../shared/errors';
-import { getDataset, type ShippedDataset } from './datasets';
-import type { SimulateOptions } from './options';
+import { parseExperiment } from '../shared/config/load.js';
+import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema.js';
+import { ConfigError, DependencyError } from '../shared/errors/index.js';
+import { getDataset, type ShippedDataset } from './datasets.js';
+import type { SimulateOptions } from './options.js';
 
 export interface SimulationPlan {
   dataset: ShippedDataset;

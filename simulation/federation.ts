@@ -5,14 +5,14 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import YAML from 'yaml';
-import { WorkerRegistry } from '../coordinator/sessions/registry';
-import { AccordError } from '../shared/errors';
-import { attackOf, type ByzantineSites } from './byzantine';
-import type { ShippedDataset } from './datasets';
-import type { SimulationPlan } from './experiment';
-import type { SimulateOptions } from './options';
-import type { ProcessGroup } from './processes';
-import { freePort } from './redis-server';
+import { WorkerRegistry } from '../coordinator/sessions/registry.js';
+import { AccordError } from '../shared/errors/index.js';
+import { attackOf, type ByzantineSites } from './byzantine.js';
+import type { ShippedDataset } from './datasets.js';
+import type { SimulationPlan } from './experiment.js';
+import type { SimulateOptions } from './options.js';
+import type { ProcessGroup } from './processes.js';
+import { freePort } from './redis-server.js';
 
 export interface Federation {
   plan: SimulationPlan;

@@ -1,5 +1,5 @@
 // What `accord simulate` (and the in-process API) can ask of a simulation.
-import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema';
+import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema.js';
 
 export interface SimulateOptions {
   /** Shipped data set name. Default heart-disease. */

@@ -1,11 +1,23 @@
 // Child processes of a simulation: each coordinator and worker is a real `accord` process.
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { AccordError } from '../shared/errors';
-import { REPO_ROOT } from './datasets';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AccordError } from '../shared/errors/index.js';
 
-export const ACCORD_BIN = path.join(REPO_ROOT, 'bin', 'accord.mjs');
+/**
+ * Node's arguments that start the `accord` command this code belongs to: the compiled dist/bin/accord.js
+ * in a package, or bin/accord.ts through tsx's loader when running from the sources (tests, a clone
+ * under development), so a child runs the same code as its parent.
+ */
+export const ACCORD_ARGV: readonly string[] = import.meta.url.endsWith('.ts')
+  ? [
+      '--import',
+      pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href,
+      fileURLToPath(new URL('../bin/accord.ts', import.meta.url)),
+    ]
+  : [fileURLToPath(new URL('../bin/accord.js', import.meta.url))];
 
 export interface Child {
   name: string;
@@ -26,7 +38,7 @@ export function spawnAccord(
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [ACCORD_BIN, ...args], {
+  const child = spawn(process.execPath, [...ACCORD_ARGV, ...args], {
     cwd,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },

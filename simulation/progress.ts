@@ -3,9 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import type { Redis } from 'ioredis';
-import { ExperimentRecords } from '../coordinator/experiments/records';
-import { AccordError } from '../shared/errors';
-import type { ProcessGroup } from './processes';
+import { ExperimentRecords } from '../coordinator/experiments/records.js';
+import { AccordError } from '../shared/errors/index.js';
+import type { ProcessGroup } from './processes.js';
 
 export interface Watch {
   /** Rounds the experiment is configured for. */

@@ -2,7 +2,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { Redis } from 'ioredis';
-import { DependencyError } from '../shared/errors';
+import { DependencyError } from '../shared/errors/index.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

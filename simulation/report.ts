@@ -1,17 +1,17 @@
 // A simulation's report: the coordinator's report with the run's facts and baselines, as JSON, Markdown and a table.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ExperimentReport } from '../coordinator/experiments/report';
-import { htmlReport } from '../coordinator/experiments/report-html';
+import type { ExperimentReport } from '../coordinator/experiments/report.js';
+import { htmlReport } from '../coordinator/experiments/report-html.js';
 import {
   epsilonColumnTerms,
   privacyLines,
   recordPrivacyLine,
   secureLine,
-} from '../coordinator/experiments/report-markdown';
-import { epsilonWithTerms, pct } from '../shared/format';
-import type { BaselineResult, Baselines } from './baselines';
-import { type ByzantineSites, scoreHonestSites } from './byzantine';
+} from '../coordinator/experiments/report-markdown.js';
+import { epsilonWithTerms, pct } from '../shared/format.js';
+import type { BaselineResult, Baselines } from './baselines.js';
+import { type ByzantineSites, scoreHonestSites } from './byzantine.js';
 
 export interface SimulationReport extends Omit<ExperimentReport, 'final'> {
   /** With Byzantine sites, meanSiteAccuracy is over the honest sites (see byzantine.ts). */

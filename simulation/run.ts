@@ -4,23 +4,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import YAML from 'yaml';
-import type { ExperimentReport } from '../coordinator/experiments/report';
-import { submitExperiment } from '../coordinator/queues/submit';
-import { connectRedis } from '../shared/redis-connection';
-import { redisOptions } from '../shared/redis-url';
-import { type Baselines, computeBaselines } from './baselines';
-import { type ByzantineSites, chooseByzantine } from './byzantine';
-import { planSimulation } from './experiment';
-import { startFederation } from './federation';
-import type { SimulateOptions } from './options';
-import { ProcessGroup } from './processes';
-import { awaitExperiment } from './progress';
-import { type PrivateRedis, startPrivateRedis } from './redis-server';
-import { type SimulationReport, simulationReport, writeReport } from './report';
+import type { ExperimentReport } from '../coordinator/experiments/report.js';
+import { submitExperiment } from '../coordinator/queues/submit.js';
+import { connectRedis } from '../shared/redis-connection.js';
+import { redisOptions } from '../shared/redis-url.js';
+import { type Baselines, computeBaselines } from './baselines.js';
+import { type ByzantineSites, chooseByzantine } from './byzantine.js';
+import { planSimulation } from './experiment.js';
+import { startFederation } from './federation.js';
+import type { SimulateOptions } from './options.js';
+import { ProcessGroup } from './processes.js';
+import { awaitExperiment } from './progress.js';
+import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
+import { type SimulationReport, simulationReport, writeReport } from './report.js';
 
 // Callers import the whole API from here.
-export type { SimulateOptions } from './options';
-export type { SimulationReport } from './report';
+export type { SimulateOptions } from './options.js';
+export type { SimulationReport } from './report.js';
 
 export async function simulate(opts: SimulateOptions): Promise<SimulationReport> {
   const t0 = Date.now();

@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { WorkerMessage } from '../shared/protocol/load';
+import type { WorkerMessage } from '../shared/protocol/load.js';
 
 export interface AuditEntry {
   at: string;

@@ -3,21 +3,21 @@
 // (incoming.ts), and hands tasks to the task runner and secure-aggregation stages one at a time.
 
 import * as grpc from '@grpc/grpc-js';
-import { AccordError, AuthError, DataError } from '../shared/errors';
-import { createLogger, type Logger } from '../shared/log/logger';
-import { type BackendChoice, initBackend } from '../shared/models/backend';
-import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protocol/load';
-import { AuditLog } from './audit';
-import { Coordinators } from './coordinators';
-import { declaredRows, helloFor } from './declaration';
-import { IncomingModels } from './incoming';
-import type { WorkerOptions } from './options';
-import type { Outbox } from './outbox';
-import { SecureStages } from './secure-stages';
-import { type ModelTask, TaskRunner } from './tasks';
+import { AccordError, AuthError, DataError } from '../shared/errors/index.js';
+import { createLogger, type Logger } from '../shared/log/logger.js';
+import { type BackendChoice, initBackend } from '../shared/models/backend.js';
+import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protocol/load.js';
+import { AuditLog } from './audit.js';
+import { Coordinators } from './coordinators.js';
+import { declaredRows, helloFor } from './declaration.js';
+import { IncomingModels } from './incoming.js';
+import type { WorkerOptions } from './options.js';
+import type { Outbox } from './outbox.js';
+import { SecureStages } from './secure-stages.js';
+import { type ModelTask, TaskRunner } from './tasks.js';
 
-export { ACCORD_VERSION } from './declaration';
-export type { WorkerOptions } from './options';
+export { ACCORD_VERSION } from './declaration.js';
+export type { WorkerOptions } from './options.js';
 
 type Stream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
 

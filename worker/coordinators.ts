@@ -2,8 +2,8 @@
 // sharing one Redis). After a lost session the worker dials the next one, so a site follows the
 // federation when one coordinator dies.
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, type FederationClient, loadProtocol } from '../shared/protocol/load';
-import type { WorkerOptions } from './options';
+import { CHANNEL_OPTIONS, type FederationClient, loadProtocol } from '../shared/protocol/load.js';
+import type { WorkerOptions } from './options.js';
 
 export class Coordinators {
   private readonly addresses: string[];

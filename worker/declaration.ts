@@ -2,11 +2,11 @@
 // count. Never rows, never column values, never the data file's path or name (unless the site names
 // the data set itself with --dataset-name).
 import fs from 'node:fs';
-import { countRows } from '../shared/data/csv';
-import { partitionSize } from '../shared/data/images';
-import type { BackendChoice } from '../shared/models/backend';
-import type { WorkerMessage } from '../shared/protocol/load';
-import type { WorkerOptions } from './options';
+import { countRows } from '../shared/data/csv.js';
+import { partitionSize } from '../shared/data/images.js';
+import type { BackendChoice } from '../shared/models/backend.js';
+import type { WorkerMessage } from '../shared/protocol/load.js';
+import type { WorkerOptions } from './options.js';
 
 export const ACCORD_VERSION = '0.1.0';
 

@@ -1,11 +1,11 @@
 // Global models arriving for train and evaluate tasks: a task's header comes first, then its model
 // in chunks; the task is ready once every chunk arrived in order. A task stays here until it has run,
 // so a Cancel from the coordinator reaches it while it waits or trains.
-import { ChunkReceiver } from '../shared/protocol/chunks';
-import type { ModelChunk__Output, TaskHeader__Output } from '../shared/protocol/load';
-import { copyF32Bytes } from '../shared/tensors/bytes';
-import { totalSize } from '../shared/tensors/weights';
-import type { ModelTask } from './tasks';
+import { ChunkReceiver } from '../shared/protocol/chunks.js';
+import type { ModelChunk__Output, TaskHeader__Output } from '../shared/protocol/load.js';
+import { copyF32Bytes } from '../shared/tensors/bytes.js';
+import { totalSize } from '../shared/tensors/weights.js';
+import type { ModelTask } from './tasks.js';
 
 interface Incoming extends ModelTask {
   receiver: ChunkReceiver;

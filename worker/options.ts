@@ -1,9 +1,9 @@
 // What `accord worker` (or a test, or a simulated pool) configures on a site's worker.
-import type { Attack } from '../shared/attack';
-import type { SitePartition } from '../shared/data/images';
-import type { Logger } from '../shared/log/logger';
-import type { BackendName } from '../shared/models/backend';
-import type { SitePolicy } from './policy';
+import type { Attack } from '../shared/attack.js';
+import type { SitePartition } from '../shared/data/images.js';
+import type { Logger } from '../shared/log/logger.js';
+import type { BackendName } from '../shared/models/backend.js';
+import type { SitePolicy } from './policy.js';
 
 export interface WorkerOptions {
   /** HOST:PORT of the coordinator's gRPC server, or several separated by commas (the worker fails over). */

@@ -4,9 +4,9 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { formatIssues } from '../shared/config/load';
-import { ConfigError, PolicyError } from '../shared/errors';
-import type { TaskSpec } from '../shared/protocol/task-spec';
+import { formatIssues } from '../shared/config/load.js';
+import { ConfigError, PolicyError } from '../shared/errors/index.js';
+import type { TaskSpec } from '../shared/protocol/task-spec.js';
 
 export const sitePolicySchema = z
   .object({

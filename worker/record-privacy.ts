@@ -2,11 +2,11 @@
 // for it, and the site's own privacy ledger over its rows (RDP, composed over every round it trained
 // in). The site reports its epsilon beside its training loss; it never depends on the coordinator.
 import type * as tf from '@tensorflow/tfjs';
-import type { Examples } from '../shared/data/features';
-import { trainDpSgd } from '../shared/models/dp-sgd';
-import { type TrainResult, trainLocal } from '../shared/models/train';
-import { type AccountantState, RdpAccountant } from '../shared/privacy/rdp';
-import type { TaskSpec } from '../shared/protocol/task-spec';
+import type { Examples } from '../shared/data/features.js';
+import { trainDpSgd } from '../shared/models/dp-sgd.js';
+import { type TrainResult, trainLocal } from '../shared/models/train.js';
+import { type AccountantState, RdpAccountant } from '../shared/privacy/rdp.js';
+import type { TaskSpec } from '../shared/protocol/task-spec.js';
 
 export class RecordPrivacy {
   /** Per experiment: what this site's rows have spent so far (kept in memory for the worker's life). */

@@ -1,14 +1,14 @@
 // The site's side of secure aggregation: a trained delta waits here until the masked-input stage, and
 // only its quantised, masked form leaves. The protocol itself is in shared/secagg/client.ts.
 import crypto from 'node:crypto';
-import { ProtocolError } from '../shared/errors';
-import { addGaussianNoise } from '../shared/privacy/noise';
-import { chunkF32 } from '../shared/protocol/chunks';
-import type { SecAggRequest__Output, WorkerMessage } from '../shared/protocol/load';
-import { rng } from '../shared/random';
-import { protocolContext, SecAggClient } from '../shared/secagg/client';
-import { quantize } from '../shared/secagg/quantize';
-import type { Outbox } from './outbox';
+import { ProtocolError } from '../shared/errors/index.js';
+import { addGaussianNoise } from '../shared/privacy/noise.js';
+import { chunkF32 } from '../shared/protocol/chunks.js';
+import type { SecAggRequest__Output, WorkerMessage } from '../shared/protocol/load.js';
+import { rng } from '../shared/random.js';
+import { protocolContext, SecAggClient } from '../shared/secagg/client.js';
+import { quantize } from '../shared/secagg/quantize.js';
+import type { Outbox } from './outbox.js';
 
 /** What a site keeps for the masked-input stage. */
 export type Kept = { kind: 'delta'; delta: Float32Array; examples: number } | { kind: 'encoded'; words: Uint32Array };

@@ -2,35 +2,35 @@
 // site's test split) and column statistics, each under the task's spec. Only deltas and metrics
 // leave; the rows stay in the site's caches.
 import type * as tf from '@tensorflow/tfjs';
-import { type Attack, applyAttack } from '../shared/attack';
-import type { DataConfig } from '../shared/config/schema';
+import { type Attack, applyAttack } from '../shared/attack.js';
+import type { DataConfig } from '../shared/config/schema.js';
 import {
   columnSumsToMetrics,
   columnSumsToVector,
   numericColumns,
   siteColumnSums,
   suppressSmallCells,
-} from '../shared/data/column-sums';
-import { readCsvFile } from '../shared/data/csv';
-import type { SiteData } from '../shared/data/features';
-import type { SitePartition } from '../shared/data/images';
-import { inputSize } from '../shared/data/shape';
-import { loadSiteData } from '../shared/data/site';
-import { DataError, ProtocolError } from '../shared/errors';
-import type { Logger } from '../shared/log/logger';
-import { evaluateLocal } from '../shared/models/train';
-import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo';
-import { clipL2 } from '../shared/privacy/clip';
-import { chunkF32 } from '../shared/protocol/chunks';
-import type { TaskHeader__Output } from '../shared/protocol/load';
-import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec';
-import { seedOf } from '../shared/random';
-import { encodeFixedPoint } from '../shared/secagg/fixed-point';
-import { sameSpecs, type TensorShape } from '../shared/tensors/weights';
-import type { Outbox } from './outbox';
-import { enforcePolicy, type SitePolicy } from './policy';
-import { RecordPrivacy } from './record-privacy';
-import type { SecureStages } from './secure-stages';
+} from '../shared/data/column-sums.js';
+import { readCsvFile } from '../shared/data/csv.js';
+import type { SiteData } from '../shared/data/features.js';
+import type { SitePartition } from '../shared/data/images.js';
+import { inputSize } from '../shared/data/shape.js';
+import { loadSiteData } from '../shared/data/site.js';
+import { DataError, ProtocolError } from '../shared/errors/index.js';
+import type { Logger } from '../shared/log/logger.js';
+import { evaluateLocal } from '../shared/models/train.js';
+import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo.js';
+import { clipL2 } from '../shared/privacy/clip.js';
+import { chunkF32 } from '../shared/protocol/chunks.js';
+import type { TaskHeader__Output } from '../shared/protocol/load.js';
+import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec.js';
+import { seedOf } from '../shared/random.js';
+import { encodeFixedPoint } from '../shared/secagg/fixed-point.js';
+import { sameSpecs, type TensorShape } from '../shared/tensors/weights.js';
+import type { Outbox } from './outbox.js';
+import { enforcePolicy, type SitePolicy } from './policy.js';
+import { RecordPrivacy } from './record-privacy.js';
+import type { SecureStages } from './secure-stages.js';
 
 export interface SiteOptions {
   site: string;

@@ -1,6 +1,6 @@
 // Line charts as inline SVG, drawn on the server: report.html and the status page stay single files with
 // no script and nothing fetched. Pure: series in, markup out.
-import { escapeHtml as esc } from '../../shared/html';
+import { escapeHtml as esc } from '../../shared/html.js';
 
 export interface ChartSeries {
   name: string;

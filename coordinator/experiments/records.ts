@@ -1,12 +1,12 @@
 // Experiment and round records in Redis: what `accord status` and `accord report` read.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema';
-import { keys } from './keys';
-import { type RoundRecord, roundRecordSchema } from './round-record';
-import { jsonText, parseStored } from './stored';
+import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema.js';
+import { keys } from './keys.js';
+import { type RoundRecord, roundRecordSchema } from './round-record.js';
+import { jsonText, parseStored } from './stored.js';
 
-export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record';
+export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record.js';
 
 export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 

@@ -1,9 +1,9 @@
 // report.html: the experiment report as one self-contained page (inline SVG charts and styles, no
 // script, nothing fetched), written beside report.json for every run and opened from a file or a mail.
-import { epsilonWithTerms, pct } from '../../shared/format';
-import { escapeHtml as esc } from '../../shared/html';
-import { type ChartSeries, lineChartSvg } from './charts';
-import type { ExperimentReport } from './report';
+import { epsilonWithTerms, pct } from '../../shared/format.js';
+import { escapeHtml as esc } from '../../shared/html.js';
+import { type ChartSeries, lineChartSvg } from './charts.js';
+import type { ExperimentReport } from './report.js';
 
 const STYLE =
   'body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}' +

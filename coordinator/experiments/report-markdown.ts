@@ -1,7 +1,7 @@
 // report.md: the experiment report as Markdown, written beside report.json for every run. The privacy
 // and secure-aggregation paragraphs are shared with the simulation's report.md (simulation/report.ts).
-import { epsilonWithTerms, pct } from '../../shared/format';
-import type { ExperimentReport } from './report';
+import { epsilonWithTerms, pct } from '../../shared/format.js';
+import type { ExperimentReport } from './report.js';
 
 /** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
 export function secureLine(r: ExperimentReport): string {

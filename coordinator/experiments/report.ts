@@ -1,6 +1,6 @@
 // The experiment report: the config used, every committed round, and the final figures.
-import { DifferentialPrivacy, type PrivacyGuarantee } from '../privacy/differential-privacy';
-import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from './records';
+import { DifferentialPrivacy, type PrivacyGuarantee } from '../privacy/differential-privacy.js';
+import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from './records.js';
 
 export interface ExperimentReport {
   experiment: {

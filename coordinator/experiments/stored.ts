@@ -1,8 +1,8 @@
 // Reading Accord's own records back from Redis: each is parsed with its zod schema, never cast, so a
 // record written by another version (or damaged) is an error that names it instead of a wrong value.
 import { z } from 'zod';
-import { formatIssues } from '../../shared/config/load';
-import { ConfigError } from '../../shared/errors';
+import { formatIssues } from '../../shared/config/load.js';
+import { ConfigError } from '../../shared/errors/index.js';
 
 /** Parses JSON text inside a record field; a bad value is reported by the schema, naming the field. */
 export const jsonText = z.string().transform((text, ctx) => {

@@ -2,10 +2,10 @@
 // round, and the workers connected to this federation. Rendered on the server from Redis, refreshed
 // every 5 s by the browser; no script, nothing to build.
 
-import { epsilonWithTerms, pct } from '../../shared/format';
-import { escapeHtml as esc } from '../../shared/html';
-import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records';
-import type { WorkerEntry, WorkerRegistry } from '../sessions/registry';
+import { epsilonWithTerms, pct } from '../../shared/format.js';
+import { escapeHtml as esc } from '../../shared/html.js';
+import type { ExperimentRecord, ExperimentRecords, RoundRecord } from '../experiments/records.js';
+import type { WorkerEntry, WorkerRegistry } from '../sessions/registry.js';
 
 export interface DashboardData {
   experiments: { rec: ExperimentRecord; last?: RoundRecord }[];

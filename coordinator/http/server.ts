@@ -2,7 +2,7 @@
 // experiment on /experiments/<id> (with its report.json and exported model to download).
 import fs from 'node:fs';
 import http from 'node:http';
-import type { CoordinatorMetrics } from '../metrics/counters';
+import type { CoordinatorMetrics } from '../metrics/counters.js';
 
 /** What the status pages read; each returns undefined for an experiment that does not exist. */
 export interface StatusPages {

@@ -4,11 +4,11 @@
 // The unit of privacy is one site's whole update (site-level DP).
 // Names: the noise multiplier z (config `dp.noise`), the clip C, the sampling rate q used by the
 // accountant, the colluding sites t the distributed noise tolerates.
-import type { ExperimentConfig } from '../../shared/config/schema';
-import { clipFactor } from '../../shared/privacy/clip';
-import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise';
-import { type AccountantState, RdpAccountant } from '../../shared/privacy/rdp';
-import type { FitAccumulator } from '../strategies/strategy';
+import type { ExperimentConfig } from '../../shared/config/schema.js';
+import { clipFactor } from '../../shared/privacy/clip.js';
+import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise.js';
+import { type AccountantState, RdpAccountant } from '../../shared/privacy/rdp.js';
+import type { FitAccumulator } from '../strategies/strategy.js';
 
 type DpConfig = NonNullable<ExperimentConfig['dp']>;
 

@@ -9,8 +9,8 @@ import path from 'node:path';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import YAML from 'yaml';
-import { ConfigError } from '../../shared/errors';
-import { SITE_ID } from '../sessions/validate';
+import { ConfigError } from '../../shared/errors/index.js';
+import { SITE_ID } from '../sessions/validate.js';
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const webcrypto = globalThis.crypto;

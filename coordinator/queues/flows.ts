@@ -2,9 +2,9 @@
 // (queue `rounds`) with one task child per site, routed to the tasks queue of the coordinator
 // instance that holds the site's stream.
 import type { FlowNestedLeafJob, FlowProducer, Queue } from 'bullmq';
-import type { SecAggStage } from '../../shared/config/schema';
-import type { SelectJobData, TaskJobData } from './jobs';
-import { jobIds, QUEUE_ROUNDS, type RoundRef, tasksQueue } from './names';
+import type { SecAggStage } from '../../shared/config/schema.js';
+import type { SelectJobData, TaskJobData } from './jobs.js';
+import { jobIds, QUEUE_ROUNDS, type RoundRef, tasksQueue } from './names.js';
 
 export const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } } as const;
 

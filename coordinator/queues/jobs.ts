@@ -1,10 +1,10 @@
 // The data each BullMQ job of a round carries, and what task jobs return. Job data is JSON that
 // BullMQ stores in Redis, written and read only by coordinator processes of one version.
-import type { SecAggStage } from '../../shared/config/schema';
-import type { SecureSummary } from '../experiments/records';
-import type { RoundPrivacyCost } from '../privacy/differential-privacy';
-import type { TaskKind, TaskOutcome } from '../sessions/task';
-import type { RoundRef } from './names';
+import type { SecAggStage } from '../../shared/config/schema.js';
+import type { SecureSummary } from '../experiments/records.js';
+import type { RoundPrivacyCost } from '../privacy/differential-privacy.js';
+import type { TaskKind, TaskOutcome } from '../sessions/task.js';
+import type { RoundRef } from './names.js';
 
 export interface SelectJobData extends RoundRef {
   /** When this round attempt first started waiting for workers. */

@@ -4,10 +4,10 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { ExperimentConfig } from '../../shared/config/schema';
-import type { RedisOptions } from '../../shared/redis-url';
-import { ExperimentRecords } from '../experiments/records';
-import { jobIds, QUEUE_EXPERIMENTS } from './names';
+import type { ExperimentConfig } from '../../shared/config/schema.js';
+import type { RedisOptions } from '../../shared/redis-url.js';
+import { ExperimentRecords } from '../experiments/records.js';
+import { jobIds, QUEUE_EXPERIMENTS } from './names.js';
 
 export function newExperimentId(): string {
   return `exp-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;

@@ -2,18 +2,18 @@
 // spooled updates with the strategy (one update in memory at a time) or, under secure aggregation,
 // start the protocol stages that produce the sum.
 import type { Job } from 'bullmq';
-import { DifferentialPrivacy } from '../privacy/differential-privacy';
-import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs';
-import { siteOfTaskJob } from '../queues/names';
-import { readSpool } from '../store/spool';
-import { SpoolUpdateSet } from '../store/update-set';
-import { createStrategy } from '../strategies';
-import { weightedMetrics } from '../strategies/math';
-import type { StrategyState } from '../strategies/strategy';
-import { openStep, type RoundContext } from './context';
-import { evaluateCandidate } from './evaluate';
-import { roundFailed } from './finish';
-import { startSecureAggregation } from './secure/stages';
+import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
+import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs.js';
+import { siteOfTaskJob } from '../queues/names.js';
+import { readSpool } from '../store/spool.js';
+import { SpoolUpdateSet } from '../store/update-set.js';
+import { createStrategy } from '../strategies/index.js';
+import { weightedMetrics } from '../strategies/math.js';
+import type { StrategyState } from '../strategies/strategy.js';
+import { openStep, type RoundContext } from './context.js';
+import { evaluateCandidate } from './evaluate.js';
+import { roundFailed } from './finish.js';
+import { startSecureAggregation } from './secure/stages.js';
 
 /** The L2 norm of a spooled update, read in slices. */
 function spooledNorm(file: string): number {

@@ -1,9 +1,9 @@
 // The end of federated scaling: the global column statistics, combined from the sites' sums (in clear,
 // or summed under secure aggregation), are stored with the experiment; then the first round is selected.
-import { type ColumnSums, combineColumnSums } from '../../shared/data/column-sums';
-import { enqueueSelect } from '../queues/flows';
-import type { SelectJobData } from '../queues/jobs';
-import type { RoundContext } from './context';
+import { type ColumnSums, combineColumnSums } from '../../shared/data/column-sums.js';
+import { enqueueSelect } from '../queues/flows.js';
+import type { SelectJobData } from '../queues/jobs.js';
+import type { RoundContext } from './context.js';
 
 export async function applyStatistics(
   ctx: RoundContext,

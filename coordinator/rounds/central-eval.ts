@@ -3,15 +3,15 @@
 
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../../shared/config/schema';
-import { readCsvFile } from '../../shared/data/csv';
-import { concatExamples, type Examples, prepareSite } from '../../shared/data/features';
-import { loadImageTestSet } from '../../shared/data/images';
-import { classCount, inputSize } from '../../shared/data/shape';
-import { initBackend } from '../../shared/models/backend';
-import { type EvalResult, evaluateLocal } from '../../shared/models/train';
-import { modelFor, setFlatWeights } from '../../shared/models/zoo';
-import type { FlatWeights } from '../../shared/tensors/weights';
+import type { ExperimentConfig } from '../../shared/config/schema.js';
+import { readCsvFile } from '../../shared/data/csv.js';
+import { concatExamples, type Examples, prepareSite } from '../../shared/data/features.js';
+import { loadImageTestSet } from '../../shared/data/images.js';
+import { classCount, inputSize } from '../../shared/data/shape.js';
+import { initBackend } from '../../shared/models/backend.js';
+import { type EvalResult, evaluateLocal } from '../../shared/models/train.js';
+import { modelFor, setFlatWeights } from '../../shared/models/zoo.js';
+import type { FlatWeights } from '../../shared/tensors/weights.js';
 
 const data = new Map<string, Examples>();
 const models = new Map<string, tf.LayersModel>();

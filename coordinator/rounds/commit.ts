@@ -3,19 +3,19 @@
 
 import fs from 'node:fs';
 import type { Job } from 'bullmq';
-import { bytesToF32 } from '../../shared/tensors/bytes';
-import type { RoundRecord, SiteEvalResult } from '../experiments/records';
-import { ExperimentRecords } from '../experiments/records';
-import { DifferentialPrivacy } from '../privacy/differential-privacy';
-import { enqueueSelect } from '../queues/flows';
-import type { CommitJobData, TaskJobResult } from '../queues/jobs';
-import { removeQuietly } from '../store/atomic';
-import type { CheckpointMeta } from '../store/checkpoints';
-import { decodeState } from '../store/state-codec';
-import { createStrategy } from '../strategies';
-import { centralEvaluate } from './central-eval';
-import { openStep, type RoundContext } from './context';
-import { finishExperiment, stopExperiment } from './finish';
+import { bytesToF32 } from '../../shared/tensors/bytes.js';
+import type { RoundRecord, SiteEvalResult } from '../experiments/records.js';
+import { ExperimentRecords } from '../experiments/records.js';
+import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
+import { enqueueSelect } from '../queues/flows.js';
+import type { CommitJobData, TaskJobResult } from '../queues/jobs.js';
+import { removeQuietly } from '../store/atomic.js';
+import type { CheckpointMeta } from '../store/checkpoints.js';
+import { decodeState } from '../store/state-codec.js';
+import { createStrategy } from '../strategies/index.js';
+import { centralEvaluate } from './central-eval.js';
+import { openStep, type RoundContext } from './context.js';
+import { finishExperiment, stopExperiment } from './finish.js';
 
 export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
   const d = job.data;

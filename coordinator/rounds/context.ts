@@ -1,15 +1,15 @@
 // What the round steps share: Redis records, the registry, this instance's sessions, the store, the queues.
 import type { FlowProducer, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Logger } from '../../shared/log/logger';
-import type { ExperimentRecord, ExperimentRecords } from '../experiments/records';
-import type { CoordinatorMetrics } from '../metrics/counters';
-import type { RoundRef } from '../queues/names';
-import type { SessionHub } from '../sessions/hub';
-import type { WorkerRegistry } from '../sessions/registry';
-import type { Checkpoints } from '../store/checkpoints';
-import type { StorePaths } from '../store/paths';
-import type { WeightsCache } from '../store/weights-cache';
+import type { Logger } from '../../shared/log/logger.js';
+import type { ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
+import type { CoordinatorMetrics } from '../metrics/counters.js';
+import type { RoundRef } from '../queues/names.js';
+import type { SessionHub } from '../sessions/hub.js';
+import type { WorkerRegistry } from '../sessions/registry.js';
+import type { Checkpoints } from '../store/checkpoints.js';
+import type { StorePaths } from '../store/paths.js';
+import type { WeightsCache } from '../store/weights-cache.js';
 
 export interface RoundContext {
   instance: string;

@@ -1,14 +1,14 @@
 // Evaluating: the aggregated candidate is written, then every live site scores it on its own test
 // split (flow: parent `commit`, one `evaluate` child per live site).
-import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes';
-import { addStepWithTasks } from '../queues/flows';
-import type { CommitJobData } from '../queues/jobs';
-import { jobIds, type RoundRef } from '../queues/names';
-import { writeFileAtomic } from '../store/atomic';
-import { encodeState } from '../store/state-codec';
-import type { StrategyState } from '../strategies/strategy';
-import type { RoundContext } from './context';
-import { roundFailed } from './finish';
+import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes.js';
+import { addStepWithTasks } from '../queues/flows.js';
+import type { CommitJobData } from '../queues/jobs.js';
+import { jobIds, type RoundRef } from '../queues/names.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { encodeState } from '../store/state-codec.js';
+import type { StrategyState } from '../strategies/strategy.js';
+import type { RoundContext } from './context.js';
+import { roundFailed } from './finish.js';
 
 /** Writes the candidate model and starts its evaluation; a non-finite candidate fails the round. */
 export async function evaluateCandidate(

@@ -1,14 +1,14 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
-import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
-import { buildReport } from '../experiments/report';
-import { htmlReport } from '../experiments/report-html';
-import { experimentMarkdown } from '../experiments/report-markdown';
-import { enqueueSelect } from '../queues/flows';
-import type { RoundRef } from '../queues/names';
-import { removeQuietly, writeFileAtomic } from '../store/atomic';
-import { exportModel } from '../store/export';
-import type { RoundContext } from './context';
+import { type ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
+import { buildReport } from '../experiments/report.js';
+import { htmlReport } from '../experiments/report-html.js';
+import { experimentMarkdown } from '../experiments/report-markdown.js';
+import { enqueueSelect } from '../queues/flows.js';
+import type { RoundRef } from '../queues/names.js';
+import { removeQuietly, writeFileAtomic } from '../store/atomic.js';
+import { exportModel } from '../store/export.js';
+import type { RoundContext } from './context.js';
 
 /** Delay before the n-th retry of a failed round is n times this. */
 export const RETRY_BACKOFF_MS = 2000;

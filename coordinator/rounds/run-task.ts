@@ -4,16 +4,16 @@
 
 import path from 'node:path';
 import type { Job } from 'bullmq';
-import { AccordError, TaskError } from '../../shared/errors';
-import type { TaskJobData, TaskJobResult } from '../queues/jobs';
-import type { Session } from '../sessions/session';
-import type { TaskRequest } from '../sessions/task';
-import { SpoolWriter } from '../store/spool';
-import type { RoundContext } from './context';
-import { failExperiment } from './finish';
-import { stageRequest } from './secure/stage-request';
-import { readState } from './secure/state';
-import { taskSpecFor } from './task-spec';
+import { AccordError, TaskError } from '../../shared/errors/index.js';
+import type { TaskJobData, TaskJobResult } from '../queues/jobs.js';
+import type { Session } from '../sessions/session.js';
+import type { TaskRequest } from '../sessions/task.js';
+import { SpoolWriter } from '../store/spool.js';
+import type { RoundContext } from './context.js';
+import { failExperiment } from './finish.js';
+import { stageRequest } from './secure/stage-request.js';
+import { readState } from './secure/state.js';
+import { taskSpecFor } from './task-spec.js';
 
 /** How long a task waits for its site to (re)connect to this instance before failing. */
 export const RECONNECT_GRACE_MS = 15_000;

@@ -2,13 +2,13 @@
 // (seeded per round), and hand the round to BullMQ as a flow: parent `aggregate`, one `train` child
 // per selected site, routed to the tasks queue of the coordinator instance holding its stream.
 import { DelayedError, type Job } from 'bullmq';
-import { rng, sample, seedOf } from '../../shared/random';
-import { DifferentialPrivacy } from '../privacy/differential-privacy';
-import { addStepWithTasks } from '../queues/flows';
-import type { AggregateJobData, SelectJobData } from '../queues/jobs';
-import { jobIds } from '../queues/names';
-import { openStep, type RoundContext } from './context';
-import { failExperiment, stopExperiment } from './finish';
+import { rng, sample, seedOf } from '../../shared/random.js';
+import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
+import { addStepWithTasks } from '../queues/flows.js';
+import type { AggregateJobData, SelectJobData } from '../queues/jobs.js';
+import { jobIds } from '../queues/names.js';
+import { openStep, type RoundContext } from './context.js';
+import { failExperiment, stopExperiment } from './finish.js';
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
   const { experimentId, round, attempt, since } = job.data;

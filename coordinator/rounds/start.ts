@@ -1,13 +1,13 @@
 // Starting (or resuming) an experiment: the initial model is checkpoint 0; the first round not yet
 // committed is the one that runs next.
 import type { Job } from 'bullmq';
-import { initBackend } from '../../shared/models/backend';
-import { getFlatWeights, modelFor } from '../../shared/models/zoo';
-import { enqueueSelect } from '../queues/flows';
-import type { SelectJobData } from '../queues/jobs';
-import { createStrategy } from '../strategies';
-import type { RoundContext } from './context';
-import { finishExperiment } from './finish';
+import { initBackend } from '../../shared/models/backend.js';
+import { getFlatWeights, modelFor } from '../../shared/models/zoo.js';
+import { enqueueSelect } from '../queues/flows.js';
+import type { SelectJobData } from '../queues/jobs.js';
+import { createStrategy } from '../strategies/index.js';
+import type { RoundContext } from './context.js';
+import { finishExperiment } from './finish.js';
 
 export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId: string }>): Promise<string> {
   const id = job.data.experimentId;

@@ -3,13 +3,13 @@
 // cells already suppressed by the site); under secure aggregation the sites only acknowledge, and the
 // sums go through the secure-aggregation stages, so the coordinator learns only their total.
 import type { Job } from 'bullmq';
-import { metricsToColumnSums, numericColumns } from '../../shared/data/column-sums';
-import type { SelectJobData, TaskJobResult } from '../queues/jobs';
-import { siteOfTaskJob } from '../queues/names';
-import { applyStatistics } from './apply-statistics';
-import { openStep, type RoundContext } from './context';
-import { failExperiment } from './finish';
-import { startSecureStatistics } from './secure/stages';
+import { metricsToColumnSums, numericColumns } from '../../shared/data/column-sums.js';
+import type { SelectJobData, TaskJobResult } from '../queues/jobs.js';
+import { siteOfTaskJob } from '../queues/names.js';
+import { applyStatistics } from './apply-statistics.js';
+import { openStep, type RoundContext } from './context.js';
+import { failExperiment } from './finish.js';
+import { startSecureStatistics } from './secure/stages.js';
 
 export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobData>): Promise<string> {
   const { experimentId } = job.data;

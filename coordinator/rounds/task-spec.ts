@@ -1,10 +1,10 @@
 // The task spec a site receives: built from the experiment record once per task, holding only what
 // the site needs (its data settings with the federation's statistics, the model, this round's
 // training settings, the privacy bound it must apply, whether its delta stays for secure aggregation).
-import type { TaskSpec } from '../../shared/protocol/task-spec';
-import { type ExperimentRecord, ExperimentRecords } from '../experiments/records';
-import { DifferentialPrivacy } from '../privacy/differential-privacy';
-import { createStrategy } from '../strategies';
+import type { TaskSpec } from '../../shared/protocol/task-spec.js';
+import { type ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
+import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
+import { createStrategy } from '../strategies/index.js';
 
 export function taskSpecFor(rec: ExperimentRecord, round: number, roundSites: number): TaskSpec {
   const cfg = ExperimentRecords.effectiveConfig(rec);

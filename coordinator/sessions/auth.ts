@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
-import { AuthError, ConfigError } from '../../shared/errors';
+import { AuthError, ConfigError } from '../../shared/errors/index.js';
 
 const tokensFileSchema = z.record(
   z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'site names use letters, digits, _ . -'),

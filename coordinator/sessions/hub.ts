@@ -3,14 +3,14 @@
 
 import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
-import { AccordError, AuthError, ProtocolError, TaskError } from '../../shared/errors';
-import type { Logger } from '../../shared/log/logger';
-import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks';
-import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } from '../../shared/protocol/load';
-import type { TokenBook } from './auth';
-import type { WorkerRegistry } from './registry';
-import { Session } from './session';
-import { validateHello } from './validate';
+import { AccordError, AuthError, ProtocolError, TaskError } from '../../shared/errors/index.js';
+import type { Logger } from '../../shared/log/logger.js';
+import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks.js';
+import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } from '../../shared/protocol/load.js';
+import type { TokenBook } from './auth.js';
+import type { WorkerRegistry } from './registry.js';
+import { Session } from './session.js';
+import { validateHello } from './validate.js';
 
 type Call = grpc.ServerDuplexStream<WorkerMessage__Output, CoordinatorMessage>;
 

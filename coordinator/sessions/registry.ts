@@ -2,8 +2,8 @@
 // Any coordinator process sharing the Redis can route a site's task to the instance holding its stream.
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { keys } from '../experiments/keys';
-import { jsonText, parseStored } from '../experiments/stored';
+import { keys } from '../experiments/keys.js';
+import { jsonText, parseStored } from '../experiments/stored.js';
 
 const workerEntrySchema = z.object({
   site: z.string(),

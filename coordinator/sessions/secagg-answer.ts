@@ -1,9 +1,9 @@
 // Checks a site's answer to one secure-aggregation stage and turns it into the JSON-safe form
 // BullMQ keeps: keys of the right size, shares only from the site itself, bounded counts and sizes.
-import type { SecAggStage } from '../../shared/config/schema';
-import { ProtocolError } from '../../shared/errors';
-import type { WorkerMessage__Output } from '../../shared/protocol/load';
-import type { SecAggAnswer } from './task';
+import type { SecAggStage } from '../../shared/config/schema.js';
+import { ProtocolError } from '../../shared/errors/index.js';
+import type { WorkerMessage__Output } from '../../shared/protocol/load.js';
+import type { SecAggAnswer } from './task.js';
 
 const isRevealKind = (k: string): k is 'self-seed' | 'mask-key' => k === 'self-seed' || k === 'mask-key';
 

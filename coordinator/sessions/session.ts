@@ -1,17 +1,17 @@
 // One connected worker: its gRPC stream, identity and liveness, and the tasks in flight on it.
 // Every inbound message is validated; a bad update fails only its task, never the session or the round.
 import type * as grpc from '@grpc/grpc-js';
-import { AccordError, ProtocolError, TaskError } from '../../shared/errors';
-import type { Logger } from '../../shared/log/logger';
-import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks';
-import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load';
-import { encodeTaskSpec } from '../../shared/protocol/task-spec';
-import { totalSize } from '../../shared/tensors/weights';
-import { validateSecAggAnswer } from './secagg-answer';
-import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task';
-import { boundedErrorReport, checkTaskMetrics, type ValidHello, validateMetrics } from './validate';
+import { AccordError, ProtocolError, TaskError } from '../../shared/errors/index.js';
+import type { Logger } from '../../shared/log/logger.js';
+import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks.js';
+import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load.js';
+import { encodeTaskSpec } from '../../shared/protocol/task-spec.js';
+import { totalSize } from '../../shared/tensors/weights.js';
+import { validateSecAggAnswer } from './secagg-answer.js';
+import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task.js';
+import { boundedErrorReport, checkTaskMetrics, type ValidHello, validateMetrics } from './validate.js';
 
-export type { SecAggAnswer, TaskKind, TaskOutcome, TaskRequest, UploadSink } from './task';
+export type { SecAggAnswer, TaskKind, TaskOutcome, TaskRequest, UploadSink } from './task.js';
 
 interface ActiveTask {
   req: TaskRequest;

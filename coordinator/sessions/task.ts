@@ -1,8 +1,8 @@
 // One task for one site, as the round steps hand it to a session, and what comes back.
-import type { SecAggStage } from '../../shared/config/schema';
-import type { SecAggRequest } from '../../shared/protocol/load';
-import type { TaskSpec } from '../../shared/protocol/task-spec';
-import type { FlatWeights } from '../../shared/tensors/weights';
+import type { SecAggStage } from '../../shared/config/schema.js';
+import type { SecAggRequest } from '../../shared/protocol/load.js';
+import type { TaskSpec } from '../../shared/protocol/task-spec.js';
+import type { FlatWeights } from '../../shared/tensors/weights.js';
 
 export type TaskKind = 'train' | 'evaluate' | 'secagg' | 'stats';
 

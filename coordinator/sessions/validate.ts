@@ -1,7 +1,7 @@
 // Validation of worker messages on arrival (shapes are typed by proto-loader; values are checked here).
 
-import { type ErrorCode, isErrorCode, ProtocolError } from '../../shared/errors';
-import type { Hello__Output, Metrics__Output } from '../../shared/protocol/load';
+import { type ErrorCode, isErrorCode, ProtocolError } from '../../shared/errors/index.js';
+import type { Hello__Output, Metrics__Output } from '../../shared/protocol/load.js';
 
 export const SITE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 

@@ -3,12 +3,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../../shared/config/schema';
-import { classCount, inputNames } from '../../shared/data/shape';
-import { initBackend } from '../../shared/models/backend';
-import { modelFor, setFlatWeights } from '../../shared/models/zoo';
-import type { FlatWeights } from '../../shared/tensors/weights';
-import { writeFileAtomic } from './atomic';
+import type { ExperimentConfig } from '../../shared/config/schema.js';
+import { classCount, inputNames } from '../../shared/data/shape.js';
+import { initBackend } from '../../shared/models/backend.js';
+import { modelFor, setFlatWeights } from '../../shared/models/zoo.js';
+import type { FlatWeights } from '../../shared/tensors/weights.js';
+import { writeFileAtomic } from './atomic.js';
 
 export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, dir: string): Promise<string[]> {
   await initBackend();

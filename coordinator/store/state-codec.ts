@@ -1,6 +1,6 @@
 // Strategy state to and from JSON: vectors (momentum, moments) as base64 float32, numbers as numbers.
-import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes';
-import type { StrategyState } from '../strategies/strategy';
+import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes.js';
+import type { StrategyState } from '../strategies/strategy.js';
 
 type Encoded = Record<string, number | { f32: string }> | null;
 

@@ -1,7 +1,7 @@
 // Every spooled update of a round as an UpdateSet: robust strategies read the same block of
 // coordinates from each file, so memory stays O(sites x block).
 import fs from 'node:fs';
-import type { UpdateSet } from '../strategies/strategy';
+import type { UpdateSet } from '../strategies/strategy.js';
 
 export class SpoolUpdateSet implements UpdateSet {
   constructor(

@@ -1,8 +1,8 @@
 // Shares one copy of a round's global weights between all tasks sending it, so memory does not grow
 // with the number of workers.
 import fs from 'node:fs';
-import { bytesToF32 } from '../../shared/tensors/bytes';
-import type { FlatWeights, TensorShape } from '../../shared/tensors/weights';
+import { bytesToF32 } from '../../shared/tensors/bytes.js';
+import type { FlatWeights, TensorShape } from '../../shared/tensors/weights.js';
 
 export class WeightsCache {
   private readonly entries = new Map<string, { weights: FlatWeights; mtime: number }>();

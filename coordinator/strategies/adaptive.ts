@@ -1,8 +1,8 @@
 // The adaptive server optimisers of Reddi et al. 2021 share one shape: first and second moments of the
 // mean delta. FedAdam, FedYogi and FedAdagrad differ only in how the second moment grows.
-import { FedAvg } from './fedavg';
-import { type AdaptiveParams, adaptiveStep } from './math';
-import type { StrategyState } from './strategy';
+import { FedAvg } from './fedavg.js';
+import { type AdaptiveParams, adaptiveStep } from './math.js';
+import type { StrategyState } from './strategy.js';
 
 export abstract class AdaptiveServerOptimizer extends FedAvg {
   protected abstract readonly kind: 'adam' | 'yogi' | 'adagrad';

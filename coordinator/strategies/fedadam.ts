@@ -1,5 +1,5 @@
 // FedAdam (Reddi et al. 2021): v = beta2 v + (1 - beta2) delta^2.
-import { AdaptiveServerOptimizer } from './adaptive';
+import { AdaptiveServerOptimizer } from './adaptive.js';
 
 export class FedAdam extends AdaptiveServerOptimizer {
   override readonly name = 'fedadam';

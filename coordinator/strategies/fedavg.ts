@@ -1,8 +1,8 @@
 // FedAvg (McMahan et al. 2017): the example-weighted mean of the sites' deltas, added to the global
 // model. Server optimisers (FedAvgM, FedAdam, ...) reuse its accumulation and override only `step`.
-import type { TrainConfig } from '../../shared/config/schema';
-import { foldWeighted, meanDelta, weightedMetrics } from './math';
-import type { FitAccumulator, LinearStrategy, StrategyState } from './strategy';
+import type { TrainConfig } from '../../shared/config/schema.js';
+import { foldWeighted, meanDelta, weightedMetrics } from './math.js';
+import type { FitAccumulator, LinearStrategy, StrategyState } from './strategy.js';
 
 export class WeightedSumAccumulator implements FitAccumulator {
   readonly sum: Float32Array;

@@ -1,7 +1,7 @@
 // FedAvgM (Hsu et al. 2019): server momentum on the mean delta.
-import { FedAvg } from './fedavg';
-import { momentumStep } from './math';
-import type { StrategyState } from './strategy';
+import { FedAvg } from './fedavg.js';
+import { momentumStep } from './math.js';
+import type { StrategyState } from './strategy.js';
 
 export class FedAvgM extends FedAvg {
   override readonly name = 'fedavgm';

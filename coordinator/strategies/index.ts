@@ -1,18 +1,18 @@
 // Strategy registry: config -> implementation, with each paper's defaults from the config schema.
-import type { ExperimentConfig } from '../../shared/config/schema';
-import { FedAdagrad } from './fedadagrad';
-import { FedAdam } from './fedadam';
-import { FedAvg } from './fedavg';
-import { FedAvgM } from './fedavgm';
-import { FedProx } from './fedprox';
-import { FedYogi } from './fedyogi';
-import { Krum } from './krum';
-import { Median } from './median';
-import type { Strategy } from './strategy';
-import { TrimmedMean } from './trimmed-mean';
+import type { ExperimentConfig } from '../../shared/config/schema.js';
+import { FedAdagrad } from './fedadagrad.js';
+import { FedAdam } from './fedadam.js';
+import { FedAvg } from './fedavg.js';
+import { FedAvgM } from './fedavgm.js';
+import { FedProx } from './fedprox.js';
+import { FedYogi } from './fedyogi.js';
+import { Krum } from './krum.js';
+import { Median } from './median.js';
+import type { Strategy } from './strategy.js';
+import { TrimmedMean } from './trimmed-mean.js';
 
-export { FedAvg } from './fedavg';
-export type { FitAccumulator, LinearStrategy, RobustStrategy, Strategy, StrategyState, UpdateSet } from './strategy';
+export { FedAvg } from './fedavg.js';
+export type { FitAccumulator, LinearStrategy, RobustStrategy, Strategy, StrategyState, UpdateSet } from './strategy.js';
 
 export function createStrategy(cfg: ExperimentConfig['strategy']): Strategy {
   switch (cfg.name) {

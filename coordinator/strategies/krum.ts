@@ -1,8 +1,8 @@
 // Krum and Multi-Krum (Blanchard et al. 2017): keep the update(s) closest to their n - f - 2 nearest
 // neighbours, assuming at most f Byzantine sites; Multi-Krum averages the m best.
-import { RobustBase } from './robust';
-import { addPairwiseSquaredDistances, krumSelect } from './robust-math';
-import type { StrategyState, UpdateSet } from './strategy';
+import { RobustBase } from './robust.js';
+import { addPairwiseSquaredDistances, krumSelect } from './robust-math.js';
+import type { StrategyState, UpdateSet } from './strategy.js';
 
 export class Krum extends RobustBase {
   constructor(

@@ -1,6 +1,6 @@
 // Coordinate-wise median (Yin et al. 2018): each coordinate of the delta is the median over sites.
-import { BlockwiseRobust } from './robust';
-import { medianBlock } from './robust-math';
+import { BlockwiseRobust } from './robust.js';
+import { medianBlock } from './robust-math.js';
 
 export class Median extends BlockwiseRobust {
   readonly name = 'median';

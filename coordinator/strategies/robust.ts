@@ -1,8 +1,8 @@
 // Shared shape of the robust strategies: they read every update (unweighted, as in their papers) and
 // combine them coordinate block by coordinate block, so memory is O(sites x block), not O(sites x model).
-import type { TrainConfig } from '../../shared/config/schema';
-import { weightedMetrics } from './math';
-import type { RobustStrategy, StrategyState, UpdateSet } from './strategy';
+import type { TrainConfig } from '../../shared/config/schema.js';
+import { weightedMetrics } from './math.js';
+import type { RobustStrategy, StrategyState, UpdateSet } from './strategy.js';
 
 /** What every robust strategy shares: no server state, plain local training, weighted metrics. */
 export abstract class RobustBase implements RobustStrategy {

@@ -3,7 +3,7 @@
 // work under secure aggregation); robust ones need every update on its own and read them in blocks.
 // The math lives in pure functions (math.ts, robust-math.ts); state that must survive across rounds
 // (momentum, Adam moments) is returned as `state` and checkpointed with each committed round.
-import type { TrainConfig } from '../../shared/config/schema';
+import type { TrainConfig } from '../../shared/config/schema.js';
 
 /** State a strategy carries between rounds: numbers and vectors. */
 export type StrategyState = Record<string, number | Float32Array> | null;

@@ -1,7 +1,7 @@
 // Coordinate-wise trimmed mean (Yin et al. 2018): drop the beta fraction of largest and smallest values
 // of each coordinate, average the rest.
-import { BlockwiseRobust } from './robust';
-import { trimmedMeanBlock } from './robust-math';
+import { BlockwiseRobust } from './robust.js';
+import { trimmedMeanBlock } from './robust-math.js';
 
 export class TrimmedMean extends BlockwiseRobust {
   readonly name = 'trimmed-mean';

@@ -2,8 +2,8 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../errors';
-import { type ExperimentConfig, experimentSchema } from './schema';
+import { ConfigError } from '../errors/index.js';
+import { type ExperimentConfig, experimentSchema } from './schema.js';
 
 export function formatIssues(issues: z.core.$ZodIssue[]): string {
   return issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`).join('; ');

@@ -1,9 +1,9 @@
 // Checking a site's data file against an experiment's data settings, locally: the same reading the
 // worker does for a task, plus a per-column summary for the site's own eyes. Nothing is sent anywhere.
-import type { DataConfig } from '../config/schema';
-import { DataError } from '../errors';
-import { readCsvFile } from './csv';
-import { labelOf } from './features';
+import type { DataConfig } from '../config/schema.js';
+import { DataError } from '../errors/index.js';
+import { readCsvFile } from './csv.js';
+import { labelOf } from './features.js';
 
 export interface ColumnSummary {
   name: string;

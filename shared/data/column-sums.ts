@@ -1,11 +1,11 @@
 // Federated feature scaling: each site's per-column count, sum and sum of squares over its training
 // rows (never a row), their wire forms (Metrics values in clear, a fixed-point vector under secure
 // aggregation), small-cell suppression, and the global statistics the coordinator combines them into.
-import type { CsvDataConfig } from '../config/schema';
-import { DataError } from '../errors';
-import type { RawTable } from './csv';
-import { type ColumnStats, labelOf } from './features';
-import { stratifiedSplit } from './split';
+import type { CsvDataConfig } from '../config/schema.js';
+import { DataError } from '../errors/index.js';
+import type { RawTable } from './csv.js';
+import { type ColumnStats, labelOf } from './features.js';
+import { stratifiedSplit } from './split.js';
 
 /** One site's per-column sums over its training rows: all that federated scaling needs from it. */
 export interface ColumnSums {

@@ -1,8 +1,8 @@
 // CSV adapter: reads a site's file into numeric rows according to the experiment's data schema.
 // Missing cells become NaN here; filling them is a site-local step (see features.ts).
 import fs from 'node:fs';
-import type { CsvDataConfig } from '../config/schema';
-import { DataError } from '../errors';
+import type { CsvDataConfig } from '../config/schema.js';
+import { DataError } from '../errors/index.js';
 
 export interface RawTable {
   /** Column names in file order. */

@@ -1,9 +1,9 @@
 // Turns a site's raw table into model inputs. Imputation and scaling statistics come from the
 // site's own training rows only: rows are never pooled across sites.
-import type { CsvDataConfig } from '../config/schema';
-import { DataError } from '../errors';
-import type { RawTable } from './csv';
-import { stratifiedSplit } from './split';
+import type { CsvDataConfig } from '../config/schema.js';
+import { DataError } from '../errors/index.js';
+import type { RawTable } from './csv.js';
+import { stratifiedSplit } from './split.js';
 
 export interface Examples {
   /** Row-major features, n x featureCount. */

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { DataError } from '../errors';
+import { DataError } from '../errors/index.js';
 
 export interface IdxArray {
   dims: number[];

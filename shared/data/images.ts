@@ -1,11 +1,11 @@
 // A site's image data: its IDX files (or, in a simulation, its partition of a shared set), split into
 // local train and test, pixels scaled to [0, 1].
-import type { IdxDataConfig } from '../config/schema';
-import { DataError } from '../errors';
-import type { Examples, SiteData } from './features';
-import { type ImageSet, loadImageSet } from './idx';
-import { type PartitionSpec, partition } from './partition';
-import { stratifiedSplit } from './split';
+import type { IdxDataConfig } from '../config/schema.js';
+import { DataError } from '../errors/index.js';
+import type { Examples, SiteData } from './features.js';
+import { type ImageSet, loadImageSet } from './idx.js';
+import { type PartitionSpec, partition } from './partition.js';
+import { stratifiedSplit } from './split.js';
 
 /** The part of a simulated data set that one logical site holds. */
 export interface SitePartition extends PartitionSpec {

@@ -1,7 +1,7 @@
 // Simulation partitioners: split one data set among many logical sites. IID, Dirichlet(alpha) over
 // labels (Hsu et al. 2019), and McMahan et al.'s pathological shards (sort by label, cut into
 // shardsPerClient x clients shards, deal them out).
-import { normal, rng, seedOf, shuffleInPlace } from '../random';
+import { normal, rng, seedOf, shuffleInPlace } from '../random.js';
 
 export interface PartitionSpec {
   scheme: 'iid' | 'dirichlet' | 'shards';

@@ -1,6 +1,6 @@
 // What the model sees of any data set: input size and classes, from the config alone (no data needed).
-import type { DataConfig } from '../config/schema';
-import { csvClassCount, featureNames } from './features';
+import type { DataConfig } from '../config/schema.js';
+import { csvClassCount, featureNames } from './features.js';
 
 export function inputNames(data: DataConfig): string[] {
   if (data.format === 'csv') return featureNames(data);

@@ -1,5 +1,5 @@
 // Fixed stratified train/test split of one site's rows: the same seed gives the same split everywhere.
-import { rng, seedOf, shuffleInPlace } from '../random';
+import { rng, seedOf, shuffleInPlace } from '../random.js';
 
 /** Returns row indices for train and test, keeping each label's share in both. */
 export function stratifiedSplit(

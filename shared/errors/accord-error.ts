@@ -1,4 +1,4 @@
-import type { ErrorCode } from './codes';
+import type { ErrorCode } from './codes.js';
 
 /**
  * Base class of every error Accord raises on purpose: a stable `code` for machines, a message for

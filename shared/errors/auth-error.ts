@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf } from './codes.js';
 
 /** A worker presented an unknown site or a wrong token. */
 export class AuthError extends AccordError {

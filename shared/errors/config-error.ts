@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf } from './codes.js';
 
 /** An experiment config, a CLI flag or a tokens file is invalid; the message names the field. */
 export class ConfigError extends AccordError {

@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf } from './codes.js';
 
 /** Where in a site's data a problem is: the only detail that may leave the site. */
 export interface DataLocation {

@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf } from './codes.js';
 
 /** A program or package Accord needs is not installed; the message says how to install it. */
 export class DependencyError extends AccordError {

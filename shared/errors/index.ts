@@ -1,10 +1,10 @@
 // Error classes, one per file, each with a stable code.
-export { AccordError } from './accord-error';
-export { AuthError } from './auth-error';
-export { ERROR_CODES, type ErrorCode, isErrorCode } from './codes';
-export { ConfigError } from './config-error';
-export { DataError } from './data-error';
-export { DependencyError } from './dependency-error';
-export { PolicyError } from './policy-error';
-export { ProtocolError } from './protocol-error';
-export { TaskError } from './task-error';
+export { AccordError } from './accord-error.js';
+export { AuthError } from './auth-error.js';
+export { ERROR_CODES, type ErrorCode, isErrorCode } from './codes.js';
+export { ConfigError } from './config-error.js';
+export { DataError } from './data-error.js';
+export { DependencyError } from './dependency-error.js';
+export { PolicyError } from './policy-error.js';
+export { ProtocolError } from './protocol-error.js';
+export { TaskError } from './task-error.js';

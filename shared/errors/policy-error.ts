@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf } from './codes.js';
 
 /**
  * A site refused a task because it breaks the site's own policy. The message names the rule and the

@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf } from './codes.js';
 
 /**
  * A peer sent a message that breaks the wire contract (shape, sequence, size, values). Built from

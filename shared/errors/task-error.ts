@@ -1,5 +1,5 @@
-import { AccordError } from './accord-error';
-import type { CodeOf, ErrorCode } from './codes';
+import { AccordError } from './accord-error.js';
+import type { CodeOf, ErrorCode } from './codes.js';
 
 /**
  * A training or evaluation task failed: deadline, disconnect or a worker-side error. A failure a site

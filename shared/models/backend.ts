@@ -4,8 +4,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { DependencyError } from '../errors';
-import { registerWasmConvGradients } from './wasm-conv-grad';
+import { DependencyError } from '../errors/index.js';
+import { registerWasmConvGradients } from './wasm-conv-grad.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];

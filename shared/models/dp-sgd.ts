@@ -5,11 +5,11 @@
 // round is `steps` compositions of the sampled Gaussian mechanism at (q, z) over its own rows.
 import crypto from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../config/schema';
-import type { Examples } from '../data/features';
-import { addGaussianNoise } from '../privacy/noise';
-import { crossEntropy, presentClasses, restrictToClasses, targets } from './loss';
-import { makeOptimizer, type TrainResult } from './train';
+import type { TrainConfig } from '../config/schema.js';
+import type { Examples } from '../data/features.js';
+import { addGaussianNoise } from '../privacy/noise.js';
+import { crossEntropy, presentClasses, restrictToClasses, targets } from './loss.js';
+import { makeOptimizer, type TrainResult } from './train.js';
 
 export type DpSgdConfig = NonNullable<TrainConfig['dpSgd']>;
 

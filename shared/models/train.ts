@@ -1,10 +1,10 @@
 // Local training and evaluation with TF.js. The same functions train the simulation's baselines,
 // so federated and baseline numbers come from one code path.
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../config/schema';
-import type { Examples } from '../data/features';
-import { rng, shuffleInPlace } from '../random';
-import { crossEntropy, presentClasses, restrictToClasses, targets } from './loss';
+import type { TrainConfig } from '../config/schema.js';
+import type { Examples } from '../data/features.js';
+import { rng, shuffleInPlace } from '../random.js';
+import { crossEntropy, presentClasses, restrictToClasses, targets } from './loss.js';
 
 export interface TrainResult {
   /** Mean training loss over the last epoch. */

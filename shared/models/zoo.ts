@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { DataConfig, ModelConfig } from '../config/schema';
-import { classCount, inputSize } from '../data/shape';
-import { ConfigError } from '../errors';
-import { type FlatWeights, flatten, type TensorShape, unflatten } from '../tensors/weights';
+import type { DataConfig, ModelConfig } from '../config/schema.js';
+import { classCount, inputSize } from '../data/shape.js';
+import { ConfigError } from '../errors/index.js';
+import { type FlatWeights, flatten, type TensorShape, unflatten } from '../tensors/weights.js';
 
 /** Builds the model; weights are initialised from `seed` so every process starts from the same point. */
 export function buildModel(

@@ -1,6 +1,6 @@
 // Gaussian noise from a cryptographic random source (the one Box-Muller sampler on node:crypto uniforms).
 import crypto from 'node:crypto';
-import { normal } from '../random';
+import { normal } from '../random.js';
 
 /** Uniform numbers in [0, 1) from node:crypto, drawn in batches: DP noise must not be predictable. */
 function cryptoUniform(): () => number {

@@ -1,8 +1,8 @@
 // Chunking of tensors for the wire: at most MAX_CHUNK_BYTES per message, numbered, last flagged.
 
 import os from 'node:os';
-import { ProtocolError } from '../errors';
-import { bytesToF32, f32ToBytes, firstNonFinite, firstNonFiniteBytes } from '../tensors/bytes';
+import { ProtocolError } from '../errors/index.js';
+import { bytesToF32, f32ToBytes, firstNonFinite, firstNonFiniteBytes } from '../tensors/bytes.js';
 
 const LITTLE = os.endianness() === 'LE';
 

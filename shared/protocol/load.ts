@@ -1,13 +1,13 @@
 // Loads proto/accord.proto at run time; the static types come from ./generated (proto-loader-gen-types).
 
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import { MAX_CHUNK_BYTES } from './chunks';
-import type { ProtoGrpcType } from './generated/accord';
+import { PACKAGE_ROOT } from '../package-root.js';
+import { MAX_CHUNK_BYTES } from './chunks.js';
+import type { ProtoGrpcType } from './generated/accord.js';
 
-export const PROTO_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../proto/accord.proto');
+export const PROTO_PATH = path.join(PACKAGE_ROOT, 'proto', 'accord.proto');
 
 let cached: ProtoGrpcType | undefined;
 
@@ -31,12 +31,12 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 10_000,
 };
 
-export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated/accord/v1/CoordinatorMessage';
-export type { FederationClient, FederationHandlers } from './generated/accord/v1/Federation';
-export type { Hello__Output } from './generated/accord/v1/Hello';
-export type { Metrics__Output } from './generated/accord/v1/Metrics';
-export type { ModelChunk__Output } from './generated/accord/v1/ModelChunk';
-export type { SecAggRequest, SecAggRequest__Output } from './generated/accord/v1/SecAggRequest';
-export type { TaskHeader, TaskHeader__Output } from './generated/accord/v1/TaskHeader';
-export type { TaskSpec as TaskSpecMessage, TaskSpec__Output } from './generated/accord/v1/TaskSpec';
-export type { WorkerMessage, WorkerMessage__Output } from './generated/accord/v1/WorkerMessage';
+export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated/accord/v1/CoordinatorMessage.js';
+export type { FederationClient, FederationHandlers } from './generated/accord/v1/Federation.js';
+export type { Hello__Output } from './generated/accord/v1/Hello.js';
+export type { Metrics__Output } from './generated/accord/v1/Metrics.js';
+export type { ModelChunk__Output } from './generated/accord/v1/ModelChunk.js';
+export type { SecAggRequest, SecAggRequest__Output } from './generated/accord/v1/SecAggRequest.js';
+export type { TaskHeader, TaskHeader__Output } from './generated/accord/v1/TaskHeader.js';
+export type { TaskSpec as TaskSpecMessage, TaskSpec__Output } from './generated/accord/v1/TaskSpec.js';
+export type { WorkerMessage, WorkerMessage__Output } from './generated/accord/v1/WorkerMessage.js';

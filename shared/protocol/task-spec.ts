@@ -2,7 +2,7 @@
 // coordinator builds it from the experiment record; the worker parses it once on arrival with the
 // same zod schemas that checked the experiment, so a setting is checked at each trust boundary.
 import { z } from 'zod';
-import { formatIssues } from '../config/load';
+import { formatIssues } from '../config/load.js';
 import {
   type DataConfig,
   dataSchema,
@@ -10,9 +10,9 @@ import {
   modelSchema,
   type TrainConfig,
   trainSchema,
-} from '../config/schema';
-import { ProtocolError } from '../errors';
-import type { TaskSpec__Output, TaskSpec as TaskSpecWire } from './generated/accord/v1/TaskSpec';
+} from '../config/schema.js';
+import { ProtocolError } from '../errors/index.js';
+import type { TaskSpec__Output, TaskSpec as TaskSpecWire } from './generated/accord/v1/TaskSpec.js';
 
 export interface TaskSpec {
   data: DataConfig;

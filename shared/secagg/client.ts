@@ -1,12 +1,12 @@
 // One client's side of secure aggregation for one round (Bonawitz et al. 2017, with the SecAgg+
 // neighbour graph of Bell et al. 2020). Pure protocol logic: the caller moves the messages.
 import crypto from 'node:crypto';
-import { ProtocolError } from '../errors';
-import { graphSeedOf, neighbourGraph, thresholdFor } from './graph';
-import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys';
-import { addMasks } from './prg';
-import { decryptShare, encryptShare, shareAad, splitSecret } from './shares';
-import { generateSigningKeys, type SigningKeys, signSurvivors, verifySurvivors } from './signatures';
+import { ProtocolError } from '../errors/index.js';
+import { graphSeedOf, neighbourGraph, thresholdFor } from './graph.js';
+import { agree, generateKeyPair, type KeyPair, pairInfo } from './keys.js';
+import { addMasks } from './prg.js';
+import { decryptShare, encryptShare, shareAad, splitSecret } from './shares.js';
+import { generateSigningKeys, type SigningKeys, signSurvivors, verifySurvivors } from './signatures.js';
 
 export interface PeerKeys {
   site: string;

@@ -2,7 +2,7 @@
 // clients, seeded publicly per round, so every party computes the same neighbours. k >= n - 1 gives the
 // complete graph, i.e. classic SecAgg.
 import crypto from 'node:crypto';
-import { rng, seedOf, shuffleInPlace } from '../random';
+import { rng, seedOf, shuffleInPlace } from '../random.js';
 
 /** The usual SecAgg+ degree: about 2 log2 n, even, at least 2, at most n - 1. */
 export function defaultDegree(n: number): number {

@@ -1,7 +1,7 @@
 // Mask expansion: a 256-bit seed keys AES-256-CTR (zero IV), whose keystream is read as uint32 words.
 // The whole seed is used (Flower's PRG seeds numpy with 32 bits: flwrlabs/flower#7522).
 import crypto from 'node:crypto';
-import { laneOps } from './simd';
+import { laneOps } from './simd.js';
 
 const IV = Buffer.alloc(16);
 let zeros = Buffer.alloc(0);

@@ -1,11 +1,11 @@
 // The coordinator's side of secure aggregation: route sealed shares, and remove the masks from the
 // sum of masked inputs using the revealed shares. It never holds an individual unmasked input.
-import { ProtocolError } from '../errors';
-import { type GraphParams, type PeerKeys, type RevealedShare, type SealedShare, seedCommitment } from './client';
-import { neighbourGraph, thresholdFor } from './graph';
-import { agree, pairInfo, publicFromPrivate } from './keys';
-import { addMask, addMasks, type MaskSeed } from './prg';
-import { combineShares } from './shares';
+import { ProtocolError } from '../errors/index.js';
+import { type GraphParams, type PeerKeys, type RevealedShare, type SealedShare, seedCommitment } from './client.js';
+import { neighbourGraph, thresholdFor } from './graph.js';
+import { agree, pairInfo, publicFromPrivate } from './keys.js';
+import { addMask, addMasks, type MaskSeed } from './prg.js';
+import { combineShares } from './shares.js';
 
 /** Groups sealed shares by recipient, keeping only those between clients that completed share-keys. */
 export function routeShares<S extends Pick<SealedShare, 'from' | 'to'>>(

@@ -2,7 +2,7 @@
 // encryption of each share to its peer, bound to (experiment, round, sender, receiver).
 import crypto from 'node:crypto';
 import { combine, split } from 'shamir-secret-sharing';
-import { ProtocolError } from '../errors';
+import { ProtocolError } from '../errors/index.js';
 
 /** Splits a secret into `n` shares, any `t` of which rebuild it. */
 export async function splitSecret(secret: Uint8Array, n: number, t: number): Promise<Uint8Array[]> {

@@ -5,17 +5,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { type ExperimentRecord, ExperimentRecords } from '../../coordinator/experiments/records';
-import { submitExperiment } from '../../coordinator/queues/submit';
-import { Coordinator } from '../../coordinator/server';
-import { TokenBook } from '../../coordinator/sessions/auth';
-import { parseExperiment } from '../../shared/config/load';
-import type { ExperimentInput } from '../../shared/config/schema';
-import { createLogger, type Logger } from '../../shared/log/logger';
-import { redisOptions } from '../../shared/redis-url';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
-import { AccordWorker } from '../../worker/client';
+import { type ExperimentRecord, ExperimentRecords } from '../../coordinator/experiments/records.js';
+import { submitExperiment } from '../../coordinator/queues/submit.js';
+import { Coordinator } from '../../coordinator/server.js';
+import { TokenBook } from '../../coordinator/sessions/auth.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import type { ExperimentInput } from '../../shared/config/schema.js';
+import { createLogger, type Logger } from '../../shared/log/logger.js';
+import { redisOptions } from '../../shared/redis-url.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { AccordWorker } from '../../worker/client.js';
 
 export interface TestFederation {
   redis: PrivateRedis;

@@ -1,5 +1,5 @@
 // An in-memory UpdateSet for strategy tests (the coordinator reads spooled files instead).
-import type { UpdateSet } from '../../coordinator/strategies/strategy';
+import type { UpdateSet } from '../../coordinator/strategies/strategy.js';
 
 /** An in-memory UpdateSet (tests, benchmarks). */
 export class MemoryUpdateSet implements UpdateSet {

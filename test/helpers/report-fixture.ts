@@ -1,10 +1,10 @@
 // A small experiment report (3 rounds, DP with a budget, one failed site with hostile text) for the
 // report renderers' tests.
 
-import type { RoundRecord } from '../../coordinator/experiments/records';
-import type { ExperimentReport } from '../../coordinator/experiments/report';
-import { DifferentialPrivacy } from '../../coordinator/privacy/differential-privacy';
-import { parseExperiment } from '../../shared/config/load';
+import type { RoundRecord } from '../../coordinator/experiments/records.js';
+import type { ExperimentReport } from '../../coordinator/experiments/report.js';
+import { DifferentialPrivacy } from '../../coordinator/privacy/differential-privacy.js';
+import { parseExperiment } from '../../shared/config/load.js';
 
 const cfg = parseExperiment(
   {

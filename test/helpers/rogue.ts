@@ -1,17 +1,17 @@
 // A hand-driven worker that speaks the raw protocol, to send what a correct worker never would.
 import * as grpc from '@grpc/grpc-js';
-import { numericColumns } from '../../shared/data/column-sums';
+import { numericColumns } from '../../shared/data/column-sums.js';
 import {
   CHANNEL_OPTIONS,
   type CoordinatorMessage__Output,
   loadProtocol,
   type TaskHeader__Output,
   type WorkerMessage,
-} from '../../shared/protocol/load';
-import { parseTaskSpec } from '../../shared/protocol/task-spec';
-import { protocolContext, SecAggClient } from '../../shared/secagg/client';
-import { encodeFixedPoint } from '../../shared/secagg/fixed-point';
-import { f32ToBytes } from '../../shared/tensors/bytes';
+} from '../../shared/protocol/load.js';
+import { parseTaskSpec } from '../../shared/protocol/task-spec.js';
+import { protocolContext, SecAggClient } from '../../shared/secagg/client.js';
+import { encodeFixedPoint } from '../../shared/secagg/fixed-point.js';
+import { f32ToBytes } from '../../shared/tensors/bytes.js';
 
 export interface RogueTask {
   kind: 'train' | 'evaluate';

@@ -1,7 +1,7 @@
 // Runs the pure secure-aggregation protocol for a set of clients in one process (no network).
-import { type GraphParams, type RevealedShare, type SealedShare, SecAggClient } from '../../shared/secagg/client';
-import { graphSeedOf } from '../../shared/secagg/graph';
-import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server';
+import { type GraphParams, type RevealedShare, type SealedShare, SecAggClient } from '../../shared/secagg/client.js';
+import { graphSeedOf } from '../../shared/secagg/graph.js';
+import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server.js';
 
 export interface RunResult {
   masked: Map<string, Uint32Array>;

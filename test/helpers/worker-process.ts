@@ -1,7 +1,7 @@
 // A heart-disease worker as its own process (`accord worker`), as a hospital runs it: the token comes
 // from the environment, never the command line. Shared by the tests that run a federation of processes.
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { type Child, spawnAccord } from '../../simulation/processes';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { type Child, spawnAccord } from '../../simulation/processes.js';
 
 /**
  * Starts `accord worker` for `site` with its heart-disease file, dialing `coordinator` (one address, or

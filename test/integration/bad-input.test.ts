@@ -1,14 +1,14 @@
 // Bad input from a worker gets a clear error, fails only that worker's task, and the round commits
 // with the good workers. Each case runs a real one-round experiment: Redis, BullMQ, gRPC, TF.js.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
-import { createLogger } from '../../shared/log/logger';
-import { firstNonFinite } from '../../shared/tensors/bytes';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
-import { Rogue, type RogueTask } from '../helpers/rogue';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
+import { createLogger } from '../../shared/log/logger.js';
+import { firstNonFinite } from '../../shared/tensors/bytes.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
+import { Rogue, type RogueTask } from '../helpers/rogue.js';
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456', rogue: 'token-rogue-789' };
 

@@ -2,12 +2,12 @@
 import { spawnSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QUEUE_ROUNDS } from '../../coordinator/queues/names';
-import { redisOptions } from '../../shared/redis-url';
-import { REPO_ROOT } from '../../simulation/datasets';
-import { ACCORD_BIN } from '../../simulation/processes';
-import type { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
+import { QUEUE_ROUNDS } from '../../coordinator/queues/names.js';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import { redisOptions } from '../../shared/redis-url.js';
+import { ACCORD_ARGV } from '../../simulation/processes.js';
+import type { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
 
 const TOKENS = { cleveland: 'tok-cleveland-1', hungary: 'tok-hungary-22' };
 
@@ -30,8 +30,8 @@ describe('accord cancel', () => {
     const until = Date.now() + 60_000;
     while (((await fed.records.get(id))?.committed ?? 0) < 1 && Date.now() < until)
       await new Promise((r) => setTimeout(r, 50));
-    const r = spawnSync(process.execPath, [ACCORD_BIN, 'cancel', id, '--redis', fed.redis.url], {
-      cwd: REPO_ROOT,
+    const r = spawnSync(process.execPath, [...ACCORD_ARGV, 'cancel', id, '--redis', fed.redis.url], {
+      cwd: PACKAGE_ROOT,
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
@@ -52,8 +52,8 @@ describe('accord cancel', () => {
     expect(committed).toBeGreaterThanOrEqual(1);
     expect(committed).toBeLessThan(100);
     // Cancelling again says it had ended.
-    const again = spawnSync(process.execPath, [ACCORD_BIN, 'cancel', id, '--redis', fed.redis.url], {
-      cwd: REPO_ROOT,
+    const again = spawnSync(process.execPath, [...ACCORD_ARGV, 'cancel', id, '--redis', fed.redis.url], {
+      cwd: PACKAGE_ROOT,
       encoding: 'utf8',
     });
     expect(again.stdout).toMatch(/had already ended \(cancelled\)/);

@@ -5,18 +5,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExperimentRecords } from '../../coordinator/experiments/records';
-import { submitExperiment } from '../../coordinator/queues/submit';
-import { Coordinator } from '../../coordinator/server';
-import { TokenBook } from '../../coordinator/sessions/auth';
-import { parseExperiment } from '../../shared/config/load';
-import { createLogger } from '../../shared/log/logger';
-import { redisOptions } from '../../shared/redis-url';
-import { HEART_DISEASE, REPO_ROOT } from '../../simulation/datasets';
-import { ACCORD_BIN } from '../../simulation/processes';
-import { AccordWorker } from '../../worker/client';
-import { usePrivateRedis } from '../helpers/federation';
-import { LogCapture, withTimeout } from '../helpers/wait-log';
+import { ExperimentRecords } from '../../coordinator/experiments/records.js';
+import { submitExperiment } from '../../coordinator/queues/submit.js';
+import { Coordinator } from '../../coordinator/server.js';
+import { TokenBook } from '../../coordinator/sessions/auth.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { createLogger } from '../../shared/log/logger.js';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import { redisOptions } from '../../shared/redis-url.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { ACCORD_ARGV } from '../../simulation/processes.js';
+import { AccordWorker } from '../../worker/client.js';
+import { usePrivateRedis } from '../helpers/federation.js';
+import { LogCapture, withTimeout } from '../helpers/wait-log.js';
 
 describe('accord certs', () => {
   const db = usePrivateRedis({ beforeAll, afterAll });
@@ -27,8 +28,8 @@ describe('accord certs', () => {
 
   it('provisions a federation that runs over mTLS; a borrowed certificate is refused', async () => {
     const kit = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-kit-'));
-    const r = spawnSync(process.execPath, [ACCORD_BIN, 'certs', '--sites', 'cleveland,hungary', '--out', kit], {
-      cwd: REPO_ROOT,
+    const r = spawnSync(process.execPath, [...ACCORD_ARGV, 'certs', '--sites', 'cleveland,hungary', '--out', kit], {
+      cwd: PACKAGE_ROOT,
       encoding: 'utf8',
       timeout: 60_000,
     });

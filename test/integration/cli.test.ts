@@ -6,15 +6,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { REPO_ROOT } from '../../simulation/datasets';
-import { ACCORD_BIN } from '../../simulation/processes';
-import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import { ACCORD_ARGV } from '../../simulation/processes.js';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
 
 function accord(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const r = spawnSync(process.execPath, [ACCORD_BIN, ...args], {
+  const r = spawnSync(process.execPath, [...ACCORD_ARGV, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
-    cwd: REPO_ROOT,
+    cwd: PACKAGE_ROOT,
     timeout: 60_000,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -56,7 +56,7 @@ describe('accord CLI', () => {
     expect(ok.stdout).toMatch(/200 rows; classes 0: 51, 1: 149/);
     expect(ok.stdout).toMatch(/^chol\s+144\s+56\s+100\s+458$/m);
     const bad = path.join(dir, 'bad.csv');
-    const lines = fs.readFileSync(path.join(REPO_ROOT, 'data/heart-disease/processed.va.data'), 'utf8').split('\n');
+    const lines = fs.readFileSync(path.join(PACKAGE_ROOT, 'data/heart-disease/processed.va.data'), 'utf8').split('\n');
     lines[2] = lines[2]!.replace(/^(\d+),/, 'x$1,');
     fs.writeFileSync(bad, lines.join('\n'));
     const r = accord(['check-data', '--config', 'examples/heart-disease.yaml', '--data', bad]);
@@ -98,7 +98,7 @@ describe('accord CLI', () => {
 
   it('submit refuses a config with a wrong field, naming it, and queues nothing', () => {
     const bad = path.join(dir, 'bad.yaml');
-    const good = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'examples/heart-disease.yaml'), 'utf8'));
+    const good = YAML.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'examples/heart-disease.yaml'), 'utf8'));
     fs.writeFileSync(bad, YAML.stringify({ ...good, clients: { min: 'four' } }));
     const r = accord(['submit', bad, '--redis', redis.url]);
     expect(r.code).toBe(2);
@@ -108,7 +108,13 @@ describe('accord CLI', () => {
   });
 
   it('submit, status and report with --json', () => {
-    const r = accord(['submit', path.join(REPO_ROOT, 'examples/heart-disease.yaml'), '--redis', redis.url, '--json']);
+    const r = accord([
+      'submit',
+      path.join(PACKAGE_ROOT, 'examples/heart-disease.yaml'),
+      '--redis',
+      redis.url,
+      '--json',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const { id } = JSON.parse(r.stdout) as { id: string };
     expect(id).toMatch(/^exp-/);
@@ -163,7 +169,7 @@ describe('accord CLI', () => {
 
   it('docker-compose.yml is valid and each worker mounts only its own centre', () => {
     const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
-      cwd: REPO_ROOT,
+      cwd: PACKAGE_ROOT,
       encoding: 'utf8',
     });
     expect(
@@ -171,7 +177,7 @@ describe('accord CLI', () => {
       'docker-compose is not installed (apt-get install docker-compose; .ci/run does this)',
     ).toBeUndefined();
     expect(r.status, r.stderr).toBe(0);
-    const compose = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8'));
+    const compose = YAML.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'docker-compose.yml'), 'utf8'));
     const workers = Object.entries(compose.services as Record<string, { volumes?: string[] }>).filter(([n]) =>
       n.startsWith('worker-'),
     );
@@ -184,7 +190,7 @@ describe('accord CLI', () => {
     for (const [, svc] of workers) {
       const data = svc.volumes!.filter((v) => v.includes('data/'));
       expect(data).toHaveLength(1);
-      expect(fs.existsSync(path.join(REPO_ROOT, data[0]!.split(':')[0]!))).toBe(true);
+      expect(fs.existsSync(path.join(PACKAGE_ROOT, data[0]!.split(':')[0]!))).toBe(true);
     }
     expect(Object.keys(compose.services)).toEqual(expect.arrayContaining(['redis', 'coordinator']));
   });

@@ -7,15 +7,15 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { ExperimentRecords } from '../../coordinator/experiments/records';
-import { submitExperiment } from '../../coordinator/queues/submit';
-import { WorkerRegistry } from '../../coordinator/sessions/registry';
-import { parseExperiment } from '../../shared/config/load';
-import { redisOptions } from '../../shared/redis-url';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { type Child, spawnAccord } from '../../simulation/processes';
-import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
-import { spawnHeartWorker } from '../helpers/worker-process';
+import { ExperimentRecords } from '../../coordinator/experiments/records.js';
+import { submitExperiment } from '../../coordinator/queues/submit.js';
+import { WorkerRegistry } from '../../coordinator/sessions/registry.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { redisOptions } from '../../shared/redis-url.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { type Child, spawnAccord } from '../../simulation/processes.js';
+import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { spawnHeartWorker } from '../helpers/worker-process.js';
 
 describe('two coordinators', () => {
   const children: Child[] = [];

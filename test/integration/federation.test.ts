@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
-import type { Child } from '../../simulation/processes';
-import { readAudit } from '../../worker/audit';
-import { startFederation, type TestFederation } from '../helpers/federation';
-import { spawnHeartWorker } from '../helpers/worker-process';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
+import type { Child } from '../../simulation/processes.js';
+import { readAudit } from '../../worker/audit.js';
+import { startFederation, type TestFederation } from '../helpers/federation.js';
+import { spawnHeartWorker } from '../helpers/worker-process.js';
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
 

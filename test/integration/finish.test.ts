@@ -4,15 +4,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ExperimentRecords, type RoundRecord } from '../../coordinator/experiments/records';
-import type { RoundContext } from '../../coordinator/rounds/context';
-import { failExperiment, finishExperiment } from '../../coordinator/rounds/finish';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
-import { parseExperiment } from '../../shared/config/load';
-import { createLogger } from '../../shared/log/logger';
+import { ExperimentRecords, type RoundRecord } from '../../coordinator/experiments/records.js';
+import type { RoundContext } from '../../coordinator/rounds/context.js';
+import { failExperiment, finishExperiment } from '../../coordinator/rounds/finish.js';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { createLogger } from '../../shared/log/logger.js';
 
-import { usePrivateRedis } from '../helpers/federation';
+import { usePrivateRedis } from '../helpers/federation.js';
 
 describe('ending an experiment', () => {
   const db = usePrivateRedis({ beforeAll, afterAll });

@@ -6,12 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEART_DISEASE, REPO_ROOT } from '../../simulation/datasets';
-import { ACCORD_BIN, type Child, spawnAccord } from '../../simulation/processes';
-import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { ACCORD_ARGV, type Child, spawnAccord } from '../../simulation/processes.js';
+import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
 
 const accord = (args: string[], cwd: string) =>
-  spawnSync(process.execPath, [ACCORD_BIN, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
+  spawnSync(process.execPath, [...ACCORD_ARGV, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
 
 describe('Running a federation for real (README)', () => {
   const children: Child[] = [];
@@ -27,7 +28,10 @@ describe('Running a federation for real (README)', () => {
     const port = await freePort();
     const sites = ['cleveland', 'hungary', 'switzerland', 'va'] as const;
     fs.mkdirSync(path.join(dir, 'examples'));
-    fs.copyFileSync(path.join(REPO_ROOT, 'examples/heart-disease.yaml'), path.join(dir, 'examples/heart-disease.yaml'));
+    fs.copyFileSync(
+      path.join(PACKAGE_ROOT, 'examples/heart-disease.yaml'),
+      path.join(dir, 'examples/heart-disease.yaml'),
+    );
 
     // 1. certs (the coordinator is reached as localhost here)
     const certs = accord(['certs', '--sites', sites.join(','), '--host', 'localhost', '--out', 'certs'], dir);

@@ -1,9 +1,9 @@
 // A site with a valid token cannot sink or fake an experiment: a raw client sends poisoned statistics,
 // fake metrics, an inflated declaration and a huge update; each is refused or bounded, with the reason.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
-import { Rogue } from '../helpers/rogue';
+import type { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
+import { Rogue } from '../helpers/rogue.js';
 
 const TOKENS = { cleveland: 'tok-cleveland-1', hungary: 'tok-hungary-22', rogue: 'tok-rogue-333' };
 const honest = { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary };

@@ -3,17 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildReport } from '../../coordinator/experiments/report';
-import { parseExperiment } from '../../shared/config/load';
-import { combineColumnSums, siteColumnSums } from '../../shared/data/column-sums';
-import { readCsvFile } from '../../shared/data/csv';
-import { createLogger } from '../../shared/log/logger';
-import { dpSgdSchedule } from '../../shared/models/dp-sgd';
-import { RdpAccountant } from '../../shared/privacy/rdp';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { AccordWorker } from '../../worker/client';
-import { sitePolicySchema } from '../../worker/policy';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
+import { buildReport } from '../../coordinator/experiments/report.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { combineColumnSums, siteColumnSums } from '../../shared/data/column-sums.js';
+import { readCsvFile } from '../../shared/data/csv.js';
+import { createLogger } from '../../shared/log/logger.js';
+import { dpSgdSchedule } from '../../shared/models/dp-sgd.js';
+import { RdpAccountant } from '../../shared/privacy/rdp.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { AccordWorker } from '../../worker/client.js';
+import { sitePolicySchema } from '../../worker/policy.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
 
 const TOKENS = {
   cleveland: 'tok-cleveland-1',

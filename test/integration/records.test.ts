@@ -1,12 +1,12 @@
 // Records read back from Redis are parsed, not cast: a damaged or foreign record is an error that
 // names it, and a good one comes back exactly as written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keys } from '../../coordinator/experiments/keys';
-import { ExperimentRecords } from '../../coordinator/experiments/records';
-import { WorkerRegistry } from '../../coordinator/sessions/registry';
-import { parseExperiment } from '../../shared/config/load';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { usePrivateRedis } from '../helpers/federation';
+import { keys } from '../../coordinator/experiments/keys.js';
+import { ExperimentRecords } from '../../coordinator/experiments/records.js';
+import { WorkerRegistry } from '../../coordinator/sessions/registry.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { usePrivateRedis } from '../helpers/federation.js';
 
 describe('stored records', () => {
   const db = usePrivateRedis({ beforeAll, afterAll });

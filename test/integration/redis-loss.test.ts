@@ -1,8 +1,8 @@
 // Redis losing its data (a restart without persistence): connected workers are registered again and a
 // new experiment runs, without any worker reconnecting.
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
+import type { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
 
 const TOKENS = { cleveland: 'tok-cleveland-1', hungary: 'tok-hungary-22' };
 

@@ -7,16 +7,16 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { ExperimentRecords } from '../../coordinator/experiments/records';
-import { submitExperiment } from '../../coordinator/queues/submit';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
-import { parseExperiment } from '../../shared/config/load';
-import { redisOptions } from '../../shared/redis-url';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { type Child, spawnAccord } from '../../simulation/processes';
-import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
-import { spawnHeartWorker } from '../helpers/worker-process';
+import { ExperimentRecords } from '../../coordinator/experiments/records.js';
+import { submitExperiment } from '../../coordinator/queues/submit.js';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { redisOptions } from '../../shared/redis-url.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { type Child, spawnAccord } from '../../simulation/processes.js';
+import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { spawnHeartWorker } from '../helpers/worker-process.js';
 
 describe('coordinator restart', () => {
   const children: Child[] = [];

@@ -6,20 +6,20 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
-import { SpoolWriter } from '../../coordinator/store/spool';
-import { SecAggClient } from '../../shared/secagg/client';
-import { REPO_ROOT } from '../../simulation/datasets';
-import type { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
-import { Rogue } from '../helpers/rogue';
-import { correlation } from '../helpers/stats';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
+import { SpoolWriter } from '../../coordinator/store/spool.js';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import { SecAggClient } from '../../shared/secagg/client.js';
+import type { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
+import { Rogue } from '../helpers/rogue.js';
+import { correlation } from '../helpers/stats.js';
 
 /** Every unmasked sum, by round (round 0: the column statistics of federated scaling). */
 const unmasked = new Map<number, Uint32Array>();
-vi.mock('../../shared/secagg/server', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../shared/secagg/server')>();
+vi.mock('../../shared/secagg/server.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../shared/secagg/server.js')>();
   return {
     ...real,
     unmaskSum: async (...args: Parameters<typeof real.unmaskSum>) => {
@@ -232,7 +232,7 @@ describe('secure aggregation over the wire', () => {
     expect(check.status, check.stdout + check.stderr).toBe(0);
     // Every series the shipped Grafana dashboard queries is one this scrape has (histograms by base name).
     const dashboard = JSON.parse(
-      fs.readFileSync(path.join(REPO_ROOT, 'deploy/grafana/accord-dashboard.json'), 'utf8'),
+      fs.readFileSync(path.join(PACKAGE_ROOT, 'deploy/grafana/accord-dashboard.json'), 'utf8'),
     ) as {
       panels: { targets: { expr: string }[] }[];
     };

@@ -5,10 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../simulation/datasets';
-import { ACCORD_BIN } from '../../simulation/processes';
-import { startPrivateRedis } from '../../simulation/redis-server';
-import { withTimeout } from '../helpers/wait-log';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import { ACCORD_ARGV } from '../../simulation/processes.js';
+import { startPrivateRedis } from '../../simulation/redis-server.js';
+import { withTimeout } from '../helpers/wait-log.js';
 
 /** Resolves with the first line of `child`'s output that matches `re`. */
 function waitForLine(child: ChildProcess, re: RegExp): Promise<string> {
@@ -43,7 +43,7 @@ describe('shutdown', () => {
     const c = spawn(
       process.execPath,
       [
-        ACCORD_BIN,
+        ...ACCORD_ARGV,
         'coordinator',
         '--redis',
         redis.url,
@@ -54,7 +54,7 @@ describe('shutdown', () => {
         '--store',
         dir,
       ],
-      { cwd: REPO_ROOT },
+      { cwd: PACKAGE_ROOT },
     );
     children.push(c);
     await withTimeout(waitForLine(c, /listening on port/), 60_000, 'the coordinator to start');
@@ -69,8 +69,8 @@ describe('shutdown', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-sigint-'));
     const sim = spawn(
       process.execPath,
-      [ACCORD_BIN, 'simulate', '--dataset', 'heart-disease', '--rounds', '200', '--out', out],
-      { cwd: REPO_ROOT },
+      [...ACCORD_ARGV, 'simulate', '--dataset', 'heart-disease', '--rounds', '200', '--out', out],
+      { cwd: PACKAGE_ROOT },
     );
     children.push(sim);
     await withTimeout(

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../../simulation/run';
+import { simulate } from '../../simulation/run.js';
 
 const out = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `accord-sim-${name}-`));
 

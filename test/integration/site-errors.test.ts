@@ -7,10 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
-import { LogCapture } from '../helpers/wait-log';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
+import { LogCapture } from '../helpers/wait-log.js';
 
 const SECRET = 'DOE-JOHN-1962-03-14';
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456', va: 'token-va-789' };

@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../simulation/datasets';
-import type { AccordWorker } from '../../worker/client';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
+import type { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
 
 const TOKENS = {
   cleveland: 'tok-browser-c1',
@@ -48,7 +48,7 @@ describe('status pages in Chromium', () => {
   async function shoot(page: import('playwright-core').Page, name: string): Promise<void> {
     const png = await page.screenshot({ fullPage: true });
     expect(png.subarray(1, 4).toString()).toBe('PNG');
-    if (process.env['ACCORD_UPDATE_SCREENSHOTS'] === '1') fs.writeFileSync(path.join(REPO_ROOT, 'docs', name), png);
+    if (process.env['ACCORD_UPDATE_SCREENSHOTS'] === '1') fs.writeFileSync(path.join(PACKAGE_ROOT, 'docs', name), png);
   }
 
   it('the overview lists the experiment and the four workers, and links to the experiment page', async () => {

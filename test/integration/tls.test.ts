@@ -5,15 +5,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Coordinator } from '../../coordinator/server';
-import { TokenBook } from '../../coordinator/sessions/auth';
-import { WorkerRegistry } from '../../coordinator/sessions/registry';
-import { createLogger } from '../../shared/log/logger';
-import { redisOptions } from '../../shared/redis-url';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server';
-import { AccordWorker } from '../../worker/client';
-import { LogCapture } from '../helpers/wait-log';
+import { Coordinator } from '../../coordinator/server.js';
+import { TokenBook } from '../../coordinator/sessions/auth.js';
+import { WorkerRegistry } from '../../coordinator/sessions/registry.js';
+import { createLogger } from '../../shared/log/logger.js';
+import { redisOptions } from '../../shared/redis-url.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { AccordWorker } from '../../worker/client.js';
+import { LogCapture } from '../helpers/wait-log.js';
 
 /** Generous: the refusal itself takes milliseconds, but CI machines are small and busy. */
 const REFUSAL_TIMEOUT_MS = 60_000;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DependencyError } from '../../shared/errors';
-import { initBackend, pickBackend } from '../../shared/models/backend';
+import { DependencyError } from '../../shared/errors/index.js';
+import { initBackend, pickBackend } from '../../shared/models/backend.js';
 
 describe('TF.js backend choice', () => {
   it('prefers tensorflow > wasm > cpu', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseByzantine, scoreHonestSites } from '../../simulation/byzantine';
+import { chooseByzantine, scoreHonestSites } from '../../simulation/byzantine.js';
 
 describe('Byzantine scoring', () => {
   const final = {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ChunkReceiver, chunkF32, MAX_CHUNK_BYTES } from '../../shared/protocol/chunks';
-import { bytesToF32, copyF32Bytes, f32ToBytes, firstNonFiniteBytes } from '../../shared/tensors/bytes';
-import { flatten, unflatten } from '../../shared/tensors/weights';
+import { ChunkReceiver, chunkF32, MAX_CHUNK_BYTES } from '../../shared/protocol/chunks.js';
+import { bytesToF32, copyF32Bytes, f32ToBytes, firstNonFiniteBytes } from '../../shared/tensors/bytes.js';
+import { flatten, unflatten } from '../../shared/tensors/weights.js';
 
 describe('tensor chunking', () => {
   it('splits into chunks of at most 1 MiB and reassembles exactly', () => {

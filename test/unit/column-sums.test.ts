@@ -6,8 +6,8 @@ import {
   combineColumnSums,
   suppressSmallCells,
   vectorToColumnSums,
-} from '../../shared/data/column-sums';
-import { decodeFixedPointSum, encodeFixedPoint, WORDS_PER_VALUE } from '../../shared/secagg/fixed-point';
+} from '../../shared/data/column-sums.js';
+import { decodeFixedPointSum, encodeFixedPoint, WORDS_PER_VALUE } from '../../shared/secagg/fixed-point.js';
 
 const site = (rows: number, chol: [number, number, number], ca: [number, number, number]): ColumnSums => ({
   rows,

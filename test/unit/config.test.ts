@@ -2,10 +2,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TokenBook } from '../../coordinator/sessions/auth';
-import { loadExperimentFile, parseExperiment, parseExperimentYaml } from '../../shared/config/load';
-import { ConfigError } from '../../shared/errors';
-import { HEART_DISEASE } from '../../simulation/datasets';
+import { TokenBook } from '../../coordinator/sessions/auth.js';
+import { loadExperimentFile, parseExperiment, parseExperimentYaml } from '../../shared/config/load.js';
+import { ConfigError } from '../../shared/errors/index.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
 
 const base = HEART_DISEASE.experiment;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { ExperimentRecord } from '../../coordinator/experiments/records';
-import { renderDashboard } from '../../coordinator/http/dashboard';
-import { parseExperiment } from '../../shared/config/load';
+import type { ExperimentRecord } from '../../coordinator/experiments/records.js';
+import { renderDashboard } from '../../coordinator/http/dashboard.js';
+import { parseExperiment } from '../../shared/config/load.js';
 
 describe('status page', () => {
   it('escapes what sites and configs supply', () => {

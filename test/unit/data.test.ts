@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from '../../shared/config/load';
-import type { CsvDataConfig } from '../../shared/config/schema';
-import { combineColumnSums, siteColumnSums } from '../../shared/data/column-sums';
-import { parseCsv, readCsvFile } from '../../shared/data/csv';
-import { featureNames, prepareSite } from '../../shared/data/features';
-import { loadSiteData } from '../../shared/data/site';
-import { stratifiedSplit } from '../../shared/data/split';
-import { HEART_DISEASE } from '../../simulation/datasets';
+import { parseExperiment } from '../../shared/config/load.js';
+import type { CsvDataConfig } from '../../shared/config/schema.js';
+import { combineColumnSums, siteColumnSums } from '../../shared/data/column-sums.js';
+import { parseCsv, readCsvFile } from '../../shared/data/csv.js';
+import { featureNames, prepareSite } from '../../shared/data/features.js';
+import { loadSiteData } from '../../shared/data/site.js';
+import { stratifiedSplit } from '../../shared/data/split.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
 
 const cfg = { ...(parseExperiment(HEART_DISEASE.experiment).data as CsvDataConfig), scaling: 'standard' as const };
 

@@ -2,15 +2,15 @@
 // the accountant's composition over the steps it ran.
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { idxDataSchema, trainSchema } from '../../shared/config/schema';
-import type { Examples } from '../../shared/data/features';
-import { initBackend } from '../../shared/models/backend';
-import { dpSgdSchedule, trainDpSgd } from '../../shared/models/dp-sgd';
-import { trainLocal } from '../../shared/models/train';
-import { buildModel, getFlatWeights } from '../../shared/models/zoo';
-import { RdpAccountant } from '../../shared/privacy/rdp';
-import type { TaskSpec } from '../../shared/protocol/task-spec';
-import { RecordPrivacy } from '../../worker/record-privacy';
+import { idxDataSchema, trainSchema } from '../../shared/config/schema.js';
+import type { Examples } from '../../shared/data/features.js';
+import { initBackend } from '../../shared/models/backend.js';
+import { dpSgdSchedule, trainDpSgd } from '../../shared/models/dp-sgd.js';
+import { trainLocal } from '../../shared/models/train.js';
+import { buildModel, getFlatWeights } from '../../shared/models/zoo.js';
+import { RdpAccountant } from '../../shared/privacy/rdp.js';
+import type { TaskSpec } from '../../shared/protocol/task-spec.js';
+import { RecordPrivacy } from '../../worker/record-privacy.js';
 
 /** Rows far from the decision boundary, so unclipped gradients are large. */
 function data(n: number, scale: number): Examples {

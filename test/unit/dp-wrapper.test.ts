@@ -1,10 +1,10 @@
 // The differential-privacy module the round steps call: its clip, noise and ledger.
 import { describe, expect, it } from 'vitest';
-import { DifferentialPrivacy } from '../../coordinator/privacy/differential-privacy';
-import { createStrategy } from '../../coordinator/strategies';
-import { parseExperiment } from '../../shared/config/load';
-import { RdpAccountant } from '../../shared/privacy/rdp';
-import { HEART_DISEASE } from '../../simulation/datasets';
+import { DifferentialPrivacy } from '../../coordinator/privacy/differential-privacy.js';
+import { createStrategy } from '../../coordinator/strategies/index.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { RdpAccountant } from '../../shared/privacy/rdp.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
 
 const cfg = (dp?: object) => parseExperiment({ ...HEART_DISEASE.experiment, ...(dp ? { dp } : {}) });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FedAvg } from '../../coordinator/strategies/fedavg';
-import { foldWeighted, meanDelta, weightedMetrics } from '../../coordinator/strategies/math';
+import { FedAvg } from '../../coordinator/strategies/fedavg.js';
+import { foldWeighted, meanDelta, weightedMetrics } from '../../coordinator/strategies/math.js';
 
 describe('FedAvg', () => {
   it('adds the example-weighted mean delta to the global model (hand-computed)', () => {

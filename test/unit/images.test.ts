@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { countImages, loadImageSet, parseIdx } from '../../shared/data/idx';
-import { loadImageSite } from '../../shared/data/images';
-import { dirichletPartition, iidPartition, shardsPartition } from '../../shared/data/partition';
-import { rocAuc } from '../../shared/models/train';
-import { FASHION_MNIST_DIR } from '../../simulation/datasets';
+import { countImages, loadImageSet, parseIdx } from '../../shared/data/idx.js';
+import { loadImageSite } from '../../shared/data/images.js';
+import { dirichletPartition, iidPartition, shardsPartition } from '../../shared/data/partition.js';
+import { rocAuc } from '../../shared/models/train.js';
+import { FASHION_MNIST_DIR } from '../../simulation/datasets.js';
 
 function idx(dims: number[], body: number[]): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);

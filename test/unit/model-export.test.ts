@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { exportModel } from '../../coordinator/store/export';
-import { parseExperiment } from '../../shared/config/load';
-import { initBackend } from '../../shared/models/backend';
-import { createModel, getFlatWeights, setFlatWeights } from '../../shared/models/zoo';
-import { HEART_DISEASE } from '../../simulation/datasets';
+import { exportModel } from '../../coordinator/store/export.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { initBackend } from '../../shared/models/backend.js';
+import { createModel, getFlatWeights, setFlatWeights } from '../../shared/models/zoo.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
 
 describe('models', () => {
   it('exports TF.js layers format that tf.loadLayersModel reads back with the same predictions', async () => {

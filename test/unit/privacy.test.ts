@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { clipL2, l2Norm } from '../../shared/privacy/clip';
-import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise';
-import { DEFAULT_ORDERS, epsilonFromRdp, RdpAccountant, rdpSampledGaussian } from '../../shared/privacy/rdp';
+import { clipL2, l2Norm } from '../../shared/privacy/clip.js';
+import { addGaussianNoise, effectiveNoiseMultiplier, perSiteNoiseStd } from '../../shared/privacy/noise.js';
+import { DEFAULT_ORDERS, epsilonFromRdp, RdpAccountant, rdpSampledGaussian } from '../../shared/privacy/rdp.js';
 
 /** Independent check: A_alpha = sum_k C(a,k) q^k (1-q)^(a-k) exp((k^2-k) / (2 sigma^2)), plain arithmetic. */
 function directRdp(q: number, sigma: number, alpha: number): number {

@@ -1,9 +1,9 @@
 // report.html and its charts: values land where they should on the axes, the page is self-contained
 // (no script, nothing fetched), and text from configs and sites is escaped.
 import { describe, expect, it } from 'vitest';
-import { lineChartSvg } from '../../coordinator/experiments/charts';
-import { htmlReport, reportCharts } from '../../coordinator/experiments/report-html';
-import { report } from '../helpers/report-fixture';
+import { lineChartSvg } from '../../coordinator/experiments/charts.js';
+import { htmlReport, reportCharts } from '../../coordinator/experiments/report-html.js';
+import { report } from '../helpers/report-fixture.js';
 
 /** [cx, cy] of the data points the chart drew for a series. */
 function points(svg: string, name: string): number[][] {

@@ -1,7 +1,7 @@
 // report.md of any run: a row per round with its failures (table-safe), and epsilon with its terms.
 import { describe, expect, it } from 'vitest';
-import { experimentMarkdown } from '../../coordinator/experiments/report-markdown';
-import { report } from '../helpers/report-fixture';
+import { experimentMarkdown } from '../../coordinator/experiments/report-markdown.js';
+import { report } from '../helpers/report-fixture.js';
 
 describe('experimentMarkdown', () => {
   const md = experimentMarkdown(report);

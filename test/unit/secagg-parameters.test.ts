@@ -1,6 +1,6 @@
 // SecAgg+ neighbours and threshold derived from stated corruption, dropout and security targets.
 import { describe, expect, it } from 'vitest';
-import { deriveSecAggParameters, logHypergeometricTail } from '../../shared/secagg/parameters';
+import { deriveSecAggParameters, logHypergeometricTail } from '../../shared/secagg/parameters.js';
 
 const targets = { corruptFraction: 0.05, dropoutFraction: 0.1, securityBits: 40, correctnessBits: 20, colluding: 0 };
 

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { rng } from '../../shared/random';
-import { type SealedShare, SecAggClient } from '../../shared/secagg/client';
-import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../shared/secagg/graph';
-import { addMasks, expandMask } from '../../shared/secagg/prg';
-import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize';
-import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server';
-import { combineShares, splitSecret } from '../../shared/secagg/shares';
-import { generateSigningKeys, type SigningKeys, signSurvivors } from '../../shared/secagg/signatures';
-import { laneOps } from '../../shared/secagg/simd';
-import { runSecAgg } from '../helpers/secagg-run';
-import { correlation } from '../helpers/stats';
+import { rng } from '../../shared/random.js';
+import { type SealedShare, SecAggClient } from '../../shared/secagg/client.js';
+import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../shared/secagg/graph.js';
+import { addMasks, expandMask } from '../../shared/secagg/prg.js';
+import { dequantizeSum, levelsFor, quantize } from '../../shared/secagg/quantize.js';
+import { addMasked, routeShares, unmaskSum } from '../../shared/secagg/server.js';
+import { combineShares, splitSecret } from '../../shared/secagg/shares.js';
+import { generateSigningKeys, type SigningKeys, signSurvivors } from '../../shared/secagg/signatures.js';
+import { laneOps } from '../../shared/secagg/simd.js';
+import { runSecAgg } from '../helpers/secagg-run.js';
+import { correlation } from '../helpers/stats.js';
 
 function plainSum(inputs: Uint32Array[]): Uint32Array {
   const s = new Uint32Array(inputs[0]!.length);

@@ -3,9 +3,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { idxDataSchema, trainSchema } from '../../shared/config/schema';
-import type { TaskSpec } from '../../shared/protocol/task-spec';
-import { loadSitePolicy, policyRefusal, sitePolicySchema } from '../../worker/policy';
+import { idxDataSchema, trainSchema } from '../../shared/config/schema.js';
+import type { TaskSpec } from '../../shared/protocol/task-spec.js';
+import { loadSitePolicy, policyRefusal, sitePolicySchema } from '../../worker/policy.js';
 
 const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   data: idxDataSchema.parse({ format: 'idx' }),

@@ -5,22 +5,22 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { Checkpoints } from '../../coordinator/store/checkpoints';
-import { StorePaths } from '../../coordinator/store/paths';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
 import {
   createStrategy,
   type LinearStrategy,
   type RobustStrategy,
   type StrategyState,
-} from '../../coordinator/strategies';
-import { krumSelect, medianBlock, trimmedMeanBlock } from '../../coordinator/strategies/robust-math';
-import { parseExperiment } from '../../shared/config/load';
-import { loadSiteData } from '../../shared/data/site';
-import { initBackend } from '../../shared/models/backend';
-import { trainLocal } from '../../shared/models/train';
-import { createModel, getFlatWeights } from '../../shared/models/zoo';
-import { HEART_DISEASE } from '../../simulation/datasets';
-import { MemoryUpdateSet } from '../helpers/memory-update-set';
+} from '../../coordinator/strategies/index.js';
+import { krumSelect, medianBlock, trimmedMeanBlock } from '../../coordinator/strategies/robust-math.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import { loadSiteData } from '../../shared/data/site.js';
+import { initBackend } from '../../shared/models/backend.js';
+import { trainLocal } from '../../shared/models/train.js';
+import { createModel, getFlatWeights } from '../../shared/models/zoo.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
+import { MemoryUpdateSet } from '../helpers/memory-update-set.js';
 
 // Site-local scaling here: these tests train on one site without a coordinator to send global statistics.
 const LOCAL = {

@@ -1,10 +1,10 @@
 // The task spec: what crosses the wire to a site is only what its task needs, parsed once on arrival.
 import { describe, expect, it } from 'vitest';
-import { taskSpecFor } from '../../coordinator/rounds/task-spec';
-import { parseExperiment } from '../../shared/config/load';
-import type { TaskSpec__Output } from '../../shared/protocol/load';
-import { encodeTaskSpec, parseTaskSpec } from '../../shared/protocol/task-spec';
-import { HEART_DISEASE } from '../../simulation/datasets';
+import { taskSpecFor } from '../../coordinator/rounds/task-spec.js';
+import { parseExperiment } from '../../shared/config/load.js';
+import type { TaskSpec__Output } from '../../shared/protocol/load.js';
+import { encodeTaskSpec, parseTaskSpec } from '../../shared/protocol/task-spec.js';
+import { HEART_DISEASE } from '../../simulation/datasets.js';
 
 /** The spec as the worker receives it (proto-loader fills absent fields with defaults). */
 function overTheWire(spec: ReturnType<typeof encodeTaskSpec>): TaskSpec__Output {

@@ -1,11 +1,11 @@
 // Local training options: restricted softmax (FedRS) leaves the classes a site lacks untouched.
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../../shared/models/backend';
-import { presentClasses, restrictToClasses } from '../../shared/models/loss';
-import { trainLocal } from '../../shared/models/train';
-import { buildModel } from '../../shared/models/zoo';
-import { rng } from '../../shared/random';
+import { initBackend } from '../../shared/models/backend.js';
+import { presentClasses, restrictToClasses } from '../../shared/models/loss.js';
+import { trainLocal } from '../../shared/models/train.js';
+import { buildModel } from '../../shared/models/zoo.js';
+import { rng } from '../../shared/random.js';
 
 const CLASSES = 5;
 const DIM = 6;

@@ -1,6 +1,6 @@
 // What a site sends is bounded before the coordinator stores or shows it.
 import { describe, expect, it } from 'vitest';
-import { boundedErrorReport, LIMITS, validateMetrics } from '../../coordinator/sessions/validate';
+import { boundedErrorReport, LIMITS, validateMetrics } from '../../coordinator/sessions/validate.js';
 
 describe('bounds on what a site sends', () => {
   it('too many metric values are refused', () => {

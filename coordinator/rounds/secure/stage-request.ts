@@ -1,9 +1,9 @@
 // The request of one secure-aggregation stage for one client, from the round's stored state.
-import type { SecAggStage } from '../../../shared/config/schema';
-import { TaskError } from '../../../shared/errors';
-import type { SecAggRequest } from '../../../shared/protocol/load';
-import { routeShares } from '../../../shared/secagg/server';
-import type { SecAggState } from './state';
+import type { SecAggStage } from '../../../shared/config/schema.js';
+import { TaskError } from '../../../shared/errors/index.js';
+import type { SecAggRequest } from '../../../shared/protocol/load.js';
+import { routeShares } from '../../../shared/secagg/server.js';
+import type { SecAggState } from './state.js';
 
 /** What the client of `site` is sent in `stage` (without the task id, which the task adds). */
 export function stageRequest(

@@ -4,27 +4,27 @@
 
 import fs from 'node:fs';
 import type { Job } from 'bullmq';
-import { type ExperimentConfig, SECAGG_STAGES } from '../../../shared/config/schema';
-import { vectorToColumnSums } from '../../../shared/data/column-sums';
-import { rng, sample, seedOf } from '../../../shared/random';
-import { protocolContext, type RevealedShare } from '../../../shared/secagg/client';
-import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point';
-import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph';
-import { deriveSecAggParameters } from '../../../shared/secagg/parameters';
-import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize';
-import { addMasked, unmaskSum } from '../../../shared/secagg/server';
-import { totalSize } from '../../../shared/tensors/weights';
-import { DifferentialPrivacy } from '../../privacy/differential-privacy';
-import { addStepWithTasks } from '../../queues/flows';
-import type { CommitJobData, SecAggJobData, SelectJobData, TaskJobResult } from '../../queues/jobs';
-import { jobIds, type RoundRef, siteOfTaskJob } from '../../queues/names';
-import { writeFileAtomic } from '../../store/atomic';
-import { readSpoolU32 } from '../../store/spool';
-import { createStrategy } from '../../strategies';
-import { applyStatistics } from '../apply-statistics';
-import { openStep, type RoundContext } from '../context';
-import { evaluateCandidate } from '../evaluate';
-import { failExperiment, roundFailed } from '../finish';
+import { type ExperimentConfig, SECAGG_STAGES } from '../../../shared/config/schema.js';
+import { vectorToColumnSums } from '../../../shared/data/column-sums.js';
+import { rng, sample, seedOf } from '../../../shared/random.js';
+import { protocolContext, type RevealedShare } from '../../../shared/secagg/client.js';
+import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point.js';
+import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph.js';
+import { deriveSecAggParameters } from '../../../shared/secagg/parameters.js';
+import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize.js';
+import { addMasked, unmaskSum } from '../../../shared/secagg/server.js';
+import { totalSize } from '../../../shared/tensors/weights.js';
+import { DifferentialPrivacy } from '../../privacy/differential-privacy.js';
+import { addStepWithTasks } from '../../queues/flows.js';
+import type { CommitJobData, SecAggJobData, SelectJobData, TaskJobResult } from '../../queues/jobs.js';
+import { jobIds, type RoundRef, siteOfTaskJob } from '../../queues/names.js';
+import { writeFileAtomic } from '../../store/atomic.js';
+import { readSpoolU32 } from '../../store/spool.js';
+import { createStrategy } from '../../strategies/index.js';
+import { applyStatistics } from '../apply-statistics.js';
+import { openStep, type RoundContext } from '../context.js';
+import { evaluateCandidate } from '../evaluate.js';
+import { failExperiment, roundFailed } from '../finish.js';
 import {
   type AdvertisedKeys,
   type GraphParameters,
@@ -33,7 +33,7 @@ import {
   type SecAggState,
   type StateAt,
   writeState,
-} from './state';
+} from './state.js';
 
 /** Secure aggregation of a training round's deltas (weighed, quantised, with DP noise shares). */
 export async function startSecureAggregation(

@@ -2,14 +2,14 @@
 // process (or this one after a restart) can run the next stage. Each stage adds what it learned, so
 // the state is a union by the stage now waiting for answers: no field is read before it exists.
 import fs from 'node:fs';
-import type { SecAggStage } from '../../../shared/config/schema';
-import type { GraphParameters } from '../../experiments/round-record';
-import type { CommitJobData, SelectJobData } from '../../queues/jobs';
+import type { SecAggStage } from '../../../shared/config/schema.js';
+import type { GraphParameters } from '../../experiments/round-record.js';
+import type { CommitJobData, SelectJobData } from '../../queues/jobs.js';
 
-export type { GraphParameters } from '../../experiments/round-record';
+export type { GraphParameters } from '../../experiments/round-record.js';
 
-import { writeFileAtomic } from '../../store/atomic';
-import type { StorePaths } from '../../store/paths';
+import { writeFileAtomic } from '../../store/atomic.js';
+import type { StorePaths } from '../../store/paths.js';
 
 /** A client's advertised public keys (base64). */
 export interface AdvertisedKeys {

@@ -1,13 +1,13 @@
 // Original file: proto/accord.proto
 
-import type { Welcome as _accord_v1_Welcome, Welcome__Output as _accord_v1_Welcome__Output } from '../../accord/v1/Welcome';
-import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from '../../accord/v1/TrainTask';
-import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _accord_v1_EvaluateTask__Output } from '../../accord/v1/EvaluateTask';
-import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from '../../accord/v1/ModelChunk';
-import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from '../../accord/v1/Cancel';
-import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
-import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from '../../accord/v1/SecAggRequest';
-import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from '../../accord/v1/StatsTask';
+import type { Welcome as _accord_v1_Welcome, Welcome__Output as _accord_v1_Welcome__Output } from '../../accord/v1/Welcome.js';
+import type { TrainTask as _accord_v1_TrainTask, TrainTask__Output as _accord_v1_TrainTask__Output } from '../../accord/v1/TrainTask.js';
+import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _accord_v1_EvaluateTask__Output } from '../../accord/v1/EvaluateTask.js';
+import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from '../../accord/v1/ModelChunk.js';
+import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from '../../accord/v1/Cancel.js';
+import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error.js';
+import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from '../../accord/v1/SecAggRequest.js';
+import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from '../../accord/v1/StatsTask.js';
 
 export interface CoordinatorMessage {
   'welcome'?: (_accord_v1_Welcome | null);

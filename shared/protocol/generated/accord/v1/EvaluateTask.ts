@@ -1,6 +1,6 @@
 // Original file: proto/accord.proto
 
-import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from '../../accord/v1/TaskHeader';
+import type { TaskHeader as _accord_v1_TaskHeader, TaskHeader__Output as _accord_v1_TaskHeader__Output } from '../../accord/v1/TaskHeader.js';
 
 export interface EvaluateTask {
   'header'?: (_accord_v1_TaskHeader | null);

@@ -1,6 +1,6 @@
 // Original file: proto/accord.proto
 
-import type { Dataset as _accord_v1_Dataset, Dataset__Output as _accord_v1_Dataset__Output } from '../../accord/v1/Dataset';
+import type { Dataset as _accord_v1_Dataset, Dataset__Output as _accord_v1_Dataset__Output } from '../../accord/v1/Dataset.js';
 
 export interface Hello {
   'siteId'?: (string);

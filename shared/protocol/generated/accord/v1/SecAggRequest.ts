@@ -1,9 +1,9 @@
 // Original file: proto/accord.proto
 
-import type { PeerKeys as _accord_v1_PeerKeys, PeerKeys__Output as _accord_v1_PeerKeys__Output } from '../../accord/v1/PeerKeys';
-import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from '../../accord/v1/SealedShare';
-import type { QuantSpec as _accord_v1_QuantSpec, QuantSpec__Output as _accord_v1_QuantSpec__Output } from '../../accord/v1/QuantSpec';
-import type { SurvivorSignature as _accord_v1_SurvivorSignature, SurvivorSignature__Output as _accord_v1_SurvivorSignature__Output } from '../../accord/v1/SurvivorSignature';
+import type { PeerKeys as _accord_v1_PeerKeys, PeerKeys__Output as _accord_v1_PeerKeys__Output } from '../../accord/v1/PeerKeys.js';
+import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from '../../accord/v1/SealedShare.js';
+import type { QuantSpec as _accord_v1_QuantSpec, QuantSpec__Output as _accord_v1_QuantSpec__Output } from '../../accord/v1/QuantSpec.js';
+import type { SurvivorSignature as _accord_v1_SurvivorSignature, SurvivorSignature__Output as _accord_v1_SurvivorSignature__Output } from '../../accord/v1/SurvivorSignature.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface SecAggRequest {

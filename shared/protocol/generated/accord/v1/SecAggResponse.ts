@@ -1,7 +1,7 @@
 // Original file: proto/accord.proto
 
-import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from '../../accord/v1/SealedShare';
-import type { RevealedShare as _accord_v1_RevealedShare, RevealedShare__Output as _accord_v1_RevealedShare__Output } from '../../accord/v1/RevealedShare';
+import type { SealedShare as _accord_v1_SealedShare, SealedShare__Output as _accord_v1_SealedShare__Output } from '../../accord/v1/SealedShare.js';
+import type { RevealedShare as _accord_v1_RevealedShare, RevealedShare__Output as _accord_v1_RevealedShare__Output } from '../../accord/v1/RevealedShare.js';
 
 export interface SecAggResponse {
   'taskId'?: (string);

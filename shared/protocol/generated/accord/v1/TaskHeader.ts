@@ -1,7 +1,7 @@
 // Original file: proto/accord.proto
 
-import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from '../../accord/v1/TensorSpec';
-import type { TaskSpec as _accord_v1_TaskSpec, TaskSpec__Output as _accord_v1_TaskSpec__Output } from '../../accord/v1/TaskSpec';
+import type { TensorSpec as _accord_v1_TensorSpec, TensorSpec__Output as _accord_v1_TensorSpec__Output } from '../../accord/v1/TensorSpec.js';
+import type { TaskSpec as _accord_v1_TaskSpec, TaskSpec__Output as _accord_v1_TaskSpec__Output } from '../../accord/v1/TaskSpec.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface TaskHeader {

@@ -1,6 +1,6 @@
 // Original file: proto/accord.proto
 
-import type { TrainSettings as _accord_v1_TrainSettings, TrainSettings__Output as _accord_v1_TrainSettings__Output } from '../../accord/v1/TrainSettings';
+import type { TrainSettings as _accord_v1_TrainSettings, TrainSettings__Output as _accord_v1_TrainSettings__Output } from '../../accord/v1/TrainSettings.js';
 import type { Long } from '@grpc/proto-loader';
 
 export interface TaskSpec {

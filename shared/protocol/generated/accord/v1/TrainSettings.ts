@@ -1,6 +1,6 @@
 // Original file: proto/accord.proto
 
-import type { DpSgd as _accord_v1_DpSgd, DpSgd__Output as _accord_v1_DpSgd__Output } from '../../accord/v1/DpSgd';
+import type { DpSgd as _accord_v1_DpSgd, DpSgd__Output as _accord_v1_DpSgd__Output } from '../../accord/v1/DpSgd.js';
 
 export interface TrainSettings {
   'epochs'?: (number);

@@ -1,11 +1,11 @@
 // Original file: proto/accord.proto
 
-import type { Hello as _accord_v1_Hello, Hello__Output as _accord_v1_Hello__Output } from '../../accord/v1/Hello';
-import type { UpdateChunk as _accord_v1_UpdateChunk, UpdateChunk__Output as _accord_v1_UpdateChunk__Output } from '../../accord/v1/UpdateChunk';
-import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from '../../accord/v1/Metrics';
-import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from '../../accord/v1/Heartbeat';
-import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error';
-import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from '../../accord/v1/SecAggResponse';
+import type { Hello as _accord_v1_Hello, Hello__Output as _accord_v1_Hello__Output } from '../../accord/v1/Hello.js';
+import type { UpdateChunk as _accord_v1_UpdateChunk, UpdateChunk__Output as _accord_v1_UpdateChunk__Output } from '../../accord/v1/UpdateChunk.js';
+import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from '../../accord/v1/Metrics.js';
+import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from '../../accord/v1/Heartbeat.js';
+import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error.js';
+import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from '../../accord/v1/SecAggResponse.js';
 
 export interface WorkerMessage {
   'hello'?: (_accord_v1_Hello | null);
