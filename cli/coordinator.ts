@@ -29,7 +29,11 @@ export function register(program: Command): void {
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the worker-facing server')
     .option('--tls-key <file>', 'TLS private key (PEM)')
     .option('--tls-client-ca <file>', 'require worker certificates signed by this CA (mTLS)')
-    .option('--lock-ms <ms>', "how soon a dead coordinator's jobs are taken over", '30000')
+    .option(
+      '--lock-ms <ms>',
+      'job lock: how long a hung coordinator keeps its jobs (a dead one loses them at once)',
+      '30000',
+    )
     .action(
       action(
         async (o: {

@@ -1,61 +1,120 @@
-// Coordinators on one Redis watch each other: each writes a heartbeat, and when one falls silent for
-// longer than the job lock, a live coordinator adopts its tasks queue, so the tasks routed to the dead
-// instance (whatever it was called) reach the sites, which have failed over to a live coordinator.
+// Coordinators on one Redis watch each other. Each writes a heartbeat per process and names its Redis
+// connection (liveness.ts). When one is dead (not connected, heartbeat quiet):
+// - a live coordinator adopts its tasks queue, so tasks routed to the dead instance (whatever it was
+//   called) reach the sites, which have failed over to a live coordinator;
+// - the job locks it held are released, so its round steps and tasks resume within seconds rather than
+//   after the lock duration. A slow but live coordinator keeps its locks: it is still connected.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { keys } from './experiments/keys.js';
+import { connectedCoordinators, isDead, isInstanceDead } from './liveness.js';
+import { activeLocks, releaseLock, workerIdOfToken } from './queues/locks.js';
 import { tasksQueue } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
 import { runTask } from './rounds/run-task.js';
 
 export interface AdoptionOptions {
   connection: ConnectionOptions;
-  /** How often this instance writes its heartbeat and looks for dead ones. */
-  intervalMs: number;
-  /** An instance silent for this long is dead (the job lock duration: its jobs are free by then). */
-  deadAfterMs: number;
+  /** This process's Redis connection name (liveness.ts); its lock tokens are mapped to it. */
+  connectionName: string;
+  /** The BullMQ workers this process runs. */
+  workers: () => readonly Worker[];
+  /** How often this process writes its heartbeat and looks for dead coordinators. Default 1000 ms. */
+  intervalMs?: number;
+  /** A coordinator not connected whose heartbeat is this old is dead. Default 3 x intervalMs. */
+  confirmDeadMs?: number;
+  /** The job lock duration; where CLIENT LIST is not allowed, an instance silent this long is dead. */
+  lockDurationMs: number;
+  /** The stalled-job check interval of adopted queues. */
+  stalledIntervalMs: number;
 }
 
 export class Adoption {
   private timer: NodeJS.Timeout | undefined;
   private readonly adopted = new Map<string, Worker>();
+  private readonly intervalMs: number;
+  private readonly confirmMs: number;
 
   constructor(
     private readonly ctx: RoundContext,
     private readonly opts: AdoptionOptions,
-  ) {}
+  ) {
+    this.intervalMs = opts.intervalMs ?? 1000;
+    this.confirmMs = opts.confirmDeadMs ?? 3 * this.intervalMs;
+  }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick().catch(() => undefined), this.opts.intervalMs);
+    this.timer = setInterval(() => void this.tick().catch(() => undefined), this.intervalMs);
     this.timer.unref();
     void this.tick().catch(() => undefined);
   }
 
   private async tick(): Promise<void> {
-    const now = Date.now();
-    await this.ctx.redis.hset(keys.instances(), this.ctx.instance, String(now));
-    for (const [instance, seen] of Object.entries(await this.ctx.redis.hgetall(keys.instances()))) {
+    const redis = this.ctx.redis;
+    // Redis's clock, not this host's: heartbeats are compared across machines.
+    const [sec, micro] = await redis.time();
+    const now = Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
+    const workers = [...this.opts.workers(), ...this.adopted.values()];
+    await redis
+      .multi()
+      .hset(keys.instances(), this.ctx.instance, String(now))
+      .hset(keys.coordinatorRuns(), this.opts.connectionName, String(now))
+      .hset(keys.lockOwners(), Object.fromEntries(workers.map((w) => [w.id, this.opts.connectionName])))
+      .exec();
+    const live = await connectedCoordinators(redis);
+
+    for (const [instance, seen] of Object.entries(await redis.hgetall(keys.instances()))) {
       if (instance === this.ctx.instance || this.adopted.has(instance)) continue;
-      if (now - Number(seen) <= this.opts.deadAfterMs) continue;
-      const worker = new Worker(tasksQueue(instance), (job: Job) => runTask(this.ctx, job), {
-        connection: this.opts.connection,
-        concurrency: 64,
-        lockDuration: this.opts.deadAfterMs,
-        // The dead instance's jobs are still locked by it: check often, so they are taken over soon.
-        stalledInterval: Math.max(1000, Math.floor(this.opts.deadAfterMs / 2)),
-      });
-      worker.on('error', () => undefined);
-      this.adopted.set(instance, worker);
-      this.ctx.log.warn(
-        { dead: instance, silentMs: now - Number(seen) },
-        'adopted the tasks of a coordinator that fell silent',
-      );
+      const dead = live
+        ? isInstanceDead(instance, live, Number(seen), now, this.confirmMs)
+        : now - Number(seen) > this.opts.lockDurationMs;
+      if (dead) this.adopt(instance, now - Number(seen));
     }
+    if (live) await this.releaseDeadLocks([...this.opts.workers(), ...this.adopted.values()], live, now);
+  }
+
+  private adopt(instance: string, silentMs: number): void {
+    const worker = new Worker(tasksQueue(instance), (job: Job) => runTask(this.ctx, job), {
+      connection: this.opts.connection,
+      concurrency: 64,
+      lockDuration: this.opts.lockDurationMs,
+      stalledInterval: this.opts.stalledIntervalMs,
+    });
+    worker.on('error', () => undefined);
+    this.adopted.set(instance, worker);
+    this.ctx.log.warn({ dead: instance, silentMs }, 'adopted the tasks of a coordinator that is gone');
+  }
+
+  private async releaseDeadLocks(workers: Worker[], live: ReadonlySet<string>, now: number): Promise<void> {
+    const redis = this.ctx.redis;
+    const [owners, beats] = await Promise.all([
+      redis.hgetall(keys.lockOwners()),
+      redis.hgetall(keys.coordinatorRuns()),
+    ]);
+    const dead = (owner: string) =>
+      owner !== this.opts.connectionName && isDead(owner, live, Number(beats[owner] ?? 0), now, this.confirmMs);
+    for (const w of workers)
+      for (const lock of await activeLocks(redis, w)) {
+        const owner = owners[workerIdOfToken(lock.token)];
+        if (owner && dead(owner) && (await releaseLock(redis, lock)))
+          this.ctx.log.warn({ queue: w.name, job: lock.jobId, owner }, 'released the job lock of a dead coordinator');
+      }
+    // Forget processes dead for longer than a lock: any lock of theirs has expired by now.
+    const gone = (owner: string) => dead(owner) && now - Number(beats[owner] ?? 0) > this.opts.lockDurationMs;
+    const staleWorkers = Object.keys(owners).filter((id) => gone(owners[id]!));
+    const staleRuns = Object.keys(beats).filter(gone);
+    if (staleWorkers.length) await redis.hdel(keys.lockOwners(), ...staleWorkers);
+    if (staleRuns.length) await redis.hdel(keys.coordinatorRuns(), ...staleRuns);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
     await Promise.allSettled([...this.adopted.values()].map((w) => w.close(true)));
-    // Leaving: this instance's queue is for others to adopt.
-    await this.ctx.redis.hset(keys.instances(), this.ctx.instance, '0').catch(() => undefined);
+    // Leaving: this instance's queue is for others to adopt, its locks for others to take over.
+    await this.ctx.redis
+      .multi()
+      .hset(keys.instances(), this.ctx.instance, '0')
+      .hset(keys.coordinatorRuns(), this.opts.connectionName, '0')
+      .exec()
+      .catch(() => undefined);
   }
 }

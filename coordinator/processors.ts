@@ -23,6 +23,12 @@ export interface ProcessorOptions {
    * died. Locks are renewed at half this period while a job runs. Default 30000 ms.
    */
   lockDurationMs?: number;
+  /**
+   * How often each queue is checked for jobs whose lock is gone (expired, or released because its
+   * holder died: adoption.ts). Cheap, one script per queue; a live holder's job is never taken.
+   * Default 1000 ms.
+   */
+  stalledIntervalMs?: number;
 }
 
 export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Worker[] {
@@ -31,7 +37,7 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
     connection: opts.connection,
     autorun: true,
     lockDuration,
-    stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
+    stalledInterval: opts.stalledIntervalMs ?? 1000,
   };
   const experiments = new Worker(QUEUE_EXPERIMENTS, (job: Job) => startExperiment(ctx, job), {
     ...common,

@@ -1,6 +1,7 @@
 // The coordinator process: gRPC server for workers, and the BullMQ processors that run experiments
 // and rounds. All durable state lives in Redis and in the store directory.
 
+import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -18,6 +19,7 @@ import { buildReport } from './experiments/report.js';
 import { htmlReport } from './experiments/report-html.js';
 import { loadDashboard, renderDashboard } from './http/dashboard.js';
 import { serveHttp } from './http/server.js';
+import { coordinatorConnectionName } from './liveness.js';
 import { CoordinatorMetrics } from './metrics/counters.js';
 import { startProcessors } from './processors.js';
 import { QUEUE_ROUNDS } from './queues/names.js';
@@ -104,7 +106,9 @@ export class Coordinator {
     const backend = await initBackend(this.opts.backend ?? 'auto');
     const connection = redisOptions(this.opts.redisUrl);
     // One clear error if Redis cannot be reached at start; afterwards one line per outage.
-    this.redis = await connectRedis(this.opts.redisUrl, this.log);
+    // The connection's name tells other coordinators this process is alive (liveness.ts).
+    const connectionName = coordinatorConnectionName(this.instance, randomUUID());
+    this.redis = await connectRedis(this.opts.redisUrl, this.log, { connectionName });
     const heartbeatMs = this.opts.heartbeatMs ?? 2000;
     const registry = new WorkerRegistry(this.redis, heartbeatMs);
     const stale = await registry.purgeInstance(this.instance);
@@ -169,14 +173,15 @@ export class Coordinator {
           : resolve(port),
       ),
     );
-    this.workers = startProcessors(ctx, {
-      connection,
-      ...(this.opts.lockDurationMs ? { lockDurationMs: this.opts.lockDurationMs } : {}),
-    });
+    const lockDurationMs = this.opts.lockDurationMs ?? 30_000;
+    const stalledIntervalMs = 1000;
+    this.workers = startProcessors(ctx, { connection, lockDurationMs, stalledIntervalMs });
     this.adoption = new Adoption(ctx, {
       connection,
-      intervalMs: Math.min(heartbeatMs, 2000),
-      deadAfterMs: this.opts.lockDurationMs ?? 30_000,
+      connectionName,
+      workers: () => this.workers,
+      lockDurationMs,
+      stalledIntervalMs,
     });
     this.adoption.start();
     this.log.info(

@@ -34,13 +34,22 @@ export function reportOutages(
 }
 
 /** A connected client, or a DependencyError naming the URL after `waitMs` (no background retries left). */
-export async function connectRedis(url: string, log?: Logger, waitMs = REDIS_CONNECT_MS): Promise<Redis> {
+export interface ConnectRedisOptions {
+  /** Time allowed for the first connection. Default REDIS_CONNECT_MS. */
+  waitMs?: number;
+  /** CLIENT SETNAME on every (re)connection, so other processes can see this one is alive. */
+  connectionName?: string;
+}
+
+export async function connectRedis(url: string, log?: Logger, opts: ConnectRedisOptions = {}): Promise<Redis> {
+  const waitMs = opts.waitMs ?? REDIS_CONNECT_MS;
   const options: RedisOptions = redisOptions(url);
   const started = Date.now();
   let connected = false;
   const redis: Redis = new Redis({
     ...options,
     lazyConnect: true,
+    ...(opts.connectionName ? { connectionName: opts.connectionName } : {}),
     // Retry until the first connection's deadline; after that, reconnect for as long as the process runs.
     retryStrategy: (times: number): number | null =>
       !connected && Date.now() - started > waitMs ? null : Math.min(times * 200, 2000),

@@ -105,8 +105,9 @@ export class AccordWorker implements Outbox {
       if (this.stopped) return;
       // With several coordinators the next one is tried at once; after a full round of them, back off.
       const next = this.coordinators.next();
-      const wait = next.wrapped ? this.backoffMs : 200;
-      if (next.wrapped) this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 30_000, this.backoffMs * 2);
+      // Jitter spreads the sites' attempts when a coordinator comes back.
+      const wait = next.wrapped ? Math.round(this.backoffMs * (0.8 + 0.4 * Math.random())) : 200;
+      if (next.wrapped) this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 3000, this.backoffMs * 2);
       this.log.warn({ why, retryInMs: wait, next: next.address }, 'disconnected from coordinator');
       setTimeout(() => this.connect(), wait);
     };

@@ -19,7 +19,10 @@ export interface WorkerOptions {
   backend?: BackendName | 'auto';
   /** Where the audit log of sent messages goes. Default: no file (still logged at debug level). */
   auditFile?: string;
-  /** Longest wait between reconnect attempts. Default 30000 ms. */
+  /**
+   * Longest wait between reconnect attempts (doubling from 500 ms, with jitter). Short, so a restarted
+   * coordinator gets its sites back within seconds; an attempt is one outbound TCP connection. Default 3000 ms.
+   */
   maxBackoffMs?: number;
   /** Simulation only: poison this site's updates (see shared/attack.ts). */
   attack?: Attack;

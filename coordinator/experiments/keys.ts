@@ -4,6 +4,10 @@ export const PREFIX = 'accord';
 export const keys = {
   /** hash: coordinator instance -> last heartbeat (ms) */
   instances: () => `${PREFIX}:instances`,
+  /** hash: coordinator process (its Redis connection name) -> last heartbeat (Redis time, ms) */
+  coordinatorRuns: () => `${PREFIX}:coordinator-runs`,
+  /** hash: BullMQ worker id -> the connection name of the coordinator process running it (liveness.ts) */
+  lockOwners: () => `${PREFIX}:lock-owners`,
   /** hash: site -> JSON WorkerEntry */
   workers: () => `${PREFIX}:workers`,
   /** sorted set of experiment ids by creation time */

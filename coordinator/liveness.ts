@@ -1,0 +1,68 @@
+// Which coordinator processes are alive, as Redis itself sees them. Each coordinator names its Redis
+// connection (CLIENT SETNAME, renewed by ioredis on every reconnect). When a process dies the kernel
+// closes its sockets, so it leaves CLIENT LIST within moments; a slow one (an event loop busy with a
+// long aggregation) stays listed. Locks are released early only on this evidence and a heartbeat gone
+// quiet (adoption.ts); without CLIENT LIST they expire after the lock duration as usual.
+import type { Redis } from 'ioredis';
+
+const NAME_PREFIX = 'accord-coordinator';
+
+/** The connection name of one coordinator process: its instance name and a per-process run id. */
+export function coordinatorConnectionName(instance: string, runId: string): string {
+  return `${NAME_PREFIX}:${instance}:${runId}`;
+}
+
+/** The instance part of a coordinator connection name (instance names hold no ':'). */
+export function instanceOf(connectionName: string): string | undefined {
+  const parts = connectionName.split(':');
+  return parts.length === 3 && parts[0] === NAME_PREFIX ? parts[1] : undefined;
+}
+
+/** The coordinator connection names in a CLIENT LIST reply. */
+export function coordinatorNames(clientList: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of clientList.split('\n')) {
+    const m = / name=(\S+)/.exec(line);
+    if (m && instanceOf(m[1]!) !== undefined) names.add(m[1]!);
+  }
+  return names;
+}
+
+/**
+ * The coordinators connected now, or undefined where CLIENT LIST is not allowed (a managed Redis with
+ * ACLs): then nothing is presumed dead early.
+ */
+export async function connectedCoordinators(redis: Redis): Promise<Set<string> | undefined> {
+  try {
+    return coordinatorNames(String(await redis.call('CLIENT', 'LIST', 'TYPE', 'normal')));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a coordinator process is dead: it is not connected to Redis, and its last heartbeat (Redis
+ * server time, ms) is older than `confirmMs`. A coordinator that is only reconnecting after a network
+ * blip shorter than that is not; one killed long ago is dead at the first look, with no wait.
+ */
+export function isDead(
+  name: string,
+  live: ReadonlySet<string>,
+  lastBeatMs: number | undefined,
+  nowMs: number,
+  confirmMs: number,
+): boolean {
+  return !live.has(name) && nowMs - (lastBeatMs ?? 0) >= confirmMs;
+}
+
+/** Whether no process of `instance` is connected and the instance's last heartbeat is older than confirmMs. */
+export function isInstanceDead(
+  instance: string,
+  live: ReadonlySet<string>,
+  lastBeatMs: number | undefined,
+  nowMs: number,
+  confirmMs: number,
+): boolean {
+  for (const name of live) if (instanceOf(name) === instance) return false;
+  return nowMs - (lastBeatMs ?? 0) >= confirmMs;
+}
