@@ -28,11 +28,12 @@ const poolSchema = z
         attack: z.string().optional(),
         partition: z
           .object({
-            scheme: z.enum(['iid', 'dirichlet', 'shards']),
+            scheme: z.enum(['iid', 'dirichlet', 'shards', 'synthetic']),
             clients: z.number().int(),
             seed: z.number().int(),
             index: z.number().int(),
             alpha: z.number().optional(),
+            beta: z.number().optional(),
           })
           .optional(),
       }),

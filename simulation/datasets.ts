@@ -9,7 +9,14 @@ export interface ShippedDataset {
   /** Natural split: site name -> file. */
   sites: Record<string, string>;
   /** Partitioned sets: one directory shared out among `--clients` logical sites by a partitioner. */
-  partitioned?: { dir: string; defaultClients: number; defaultFraction: number; install: string };
+  partitioned?: {
+    dir: string;
+    defaultClients: number;
+    defaultFraction: number;
+    install: string;
+    /** Each site generates its own rows (no files; `dir` is only a label). */
+    generated?: boolean;
+  };
   /** The data and model parts of an experiment config for this set. */
   experiment: ExperimentInput;
   /** Strategy settings tuned for this data set (over the papers' defaults), as FLamby tunes per data set. */
@@ -95,9 +102,27 @@ export const FASHION_MNIST: ShippedDataset = {
   },
 };
 
+/**
+ * Synthetic(alpha, beta) (Li et al. 2020, FedProx; LEAF): any number of sites, each generating its own
+ * rows from the seed and its index, for cross-device scale (100,000 sites).
+ */
+export const SYNTHETIC: ShippedDataset = {
+  name: 'synthetic',
+  sites: {},
+  partitioned: { dir: 'synthetic', generated: true, defaultClients: 1000, defaultFraction: 0.1, install: '' },
+  experiment: {
+    name: 'synthetic',
+    model: { zoo: 'logreg' },
+    data: { format: 'synthetic', dimensions: 60, classes: 10, testFraction: 0.2, splitSeed: 42 },
+    // One local epoch in batches of 50: cheap enough for 10,000 sites a round on two cores.
+    train: { epochs: 1, batchSize: 50, learningRate: 0.05, optimizer: 'sgd' },
+  },
+};
+
 export const DATASETS: Record<string, ShippedDataset> = {
   'heart-disease': HEART_DISEASE,
   'fashion-mnist': FASHION_MNIST,
+  synthetic: SYNTHETIC,
 };
 
 export function getDataset(name: string): ShippedDataset {

@@ -18,9 +18,9 @@ export function planSimulation(opts: SimulateOptions): SimulationPlan {
   const part = ds.partitioned;
   if (!part && (opts.clients !== undefined || opts.partition || opts.fraction !== undefined))
     throw new ConfigError(
-      `--clients, --fraction and --partition apply to partitioned data sets (fashion-mnist); ${ds.name} has a natural split of ${Object.keys(ds.sites).length} sites`,
+      `--clients, --fraction and --partition apply to partitioned data sets (fashion-mnist, synthetic); ${ds.name} has a natural split of ${Object.keys(ds.sites).length} sites`,
     );
-  if (part && !fs.existsSync(part.dir))
+  if (part && !part.generated && !fs.existsSync(part.dir))
     throw new DependencyError(`${ds.name} is not installed at ${part.dir}: ${part.install}`);
   if (part && opts.baselines)
     throw new ConfigError(`--baselines needs a natural split; ${ds.name} is partitioned among simulated clients`);

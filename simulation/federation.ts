@@ -92,7 +92,7 @@ async function startPools(
   const { opts, plan } = f;
   const nClients = members.length;
   const processes = Math.max(1, Math.min(opts.pool ?? 4, nClients));
-  const scheme = opts.partition?.scheme ?? 'iid';
+  const scheme = part.generated ? 'synthetic' : (opts.partition?.scheme ?? 'iid');
   for (let p = 0; p < processes; p++) {
     const poolFile = path.join(f.out, `pool-${p}.json`);
     // JSON.stringify leaves out the undefined alpha and attack.
@@ -101,7 +101,14 @@ async function startPools(
       .map(({ site, token, index }) => ({
         site,
         token,
-        partition: { scheme, clients: nClients, seed: plan.config.seed, index, alpha: opts.partition?.alpha },
+        partition: {
+          scheme,
+          clients: nClients,
+          seed: plan.config.seed,
+          index,
+          alpha: opts.partition?.alpha,
+          beta: opts.partition?.beta,
+        },
         attack: attackOf(f.byzantine, site),
       }));
     const pool = { coordinator, data: part.dir, backend: opts.backend, policy: opts.sitePolicy, sites };

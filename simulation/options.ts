@@ -25,7 +25,10 @@ export interface SimulateOptions {
   /** Partitioned data sets: logical sites, the share sampled each round, how data is split, the model. */
   clients?: number | undefined;
   fraction?: number | undefined;
-  partition?: { scheme: 'iid' | 'dirichlet' | 'shards'; alpha?: number | undefined } | undefined;
+  /** synthetic: Synthetic(alpha, beta) (defaults 1, 1). */
+  partition?:
+    | { scheme: 'iid' | 'dirichlet' | 'shards' | 'synthetic'; alpha?: number | undefined; beta?: number | undefined }
+    | undefined;
   model?: ExperimentInput['model'] | undefined;
   /** Worker processes hosting the logical sites of a partitioned data set. Default min(4, clients). */
   pool?: number | undefined;

@@ -79,6 +79,8 @@ export class TaskRunner {
   }
 
   private siteData(data: DataConfig): SiteData {
+    // Generated rows are not kept: regenerating is cheap, and 100,000 simulated sites would not fit.
+    if (data.format === 'synthetic') return loadSiteData(this.opts.dataFile, data, this.opts.partition);
     const key = JSON.stringify(data);
     let d = this.siteCache.get(key);
     if (!d) {

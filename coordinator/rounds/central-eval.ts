@@ -8,6 +8,7 @@ import { readCsvFile } from '../../shared/data/csv.js';
 import { concatExamples, type Examples, prepareSite } from '../../shared/data/features.js';
 import { loadImageTestSet } from '../../shared/data/images.js';
 import { classCount, inputSize } from '../../shared/data/shape.js';
+import { ConfigError } from '../../shared/errors/index.js';
 import { initBackend } from '../../shared/models/backend.js';
 import { type EvalResult, evaluateLocal } from '../../shared/models/train.js';
 import { modelFor, setFlatWeights } from '../../shared/models/zoo.js';
@@ -22,6 +23,8 @@ function heldOut(cfg: ExperimentConfig): Examples {
   let d = data.get(key);
   if (!d) {
     if (cfg.data.format === 'idx') d = loadImageTestSet(file, cfg.data);
+    else if (cfg.data.format === 'synthetic')
+      throw new ConfigError('eval.central: synthetic data has no held-out file; sites evaluate on their own rows');
     else {
       // Every row is a test row; scaled with the federation's statistics when they are global.
       const site = prepareSite(readCsvFile(file, cfg.data), { ...cfg.data, testFraction: 0.5 });

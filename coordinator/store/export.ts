@@ -34,7 +34,9 @@ export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, d
           classes: classCount(cfg.data),
           ...(cfg.data.format === 'csv'
             ? { label: cfg.data.label, scaling: cfg.data.scaling, ...(cfg.data.stats ? { stats: cfg.data.stats } : {}) }
-            : { imageShape: cfg.data.imageShape, scaling: 'pixel / 255' }),
+            : cfg.data.format === 'idx'
+              ? { imageShape: cfg.data.imageShape, scaling: 'pixel / 255' }
+              : { generator: 'Synthetic(alpha, beta), Li et al. 2020' }),
         },
       };
       writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(modelJson));

@@ -70,10 +70,28 @@ export const idxDataSchema = z
   })
   .strict();
 
+export const syntheticDataSchema = z
+  .object({
+    /**
+     * Synthetic(alpha, beta) (FedProx, LEAF): each simulated site generates its own rows from the seed
+     * and its index (shared/data/synthetic.ts); simulation only.
+     */
+    format: z.literal('synthetic'),
+    /** Input dimensions (FedProx: 60). */
+    dimensions: z.number().int().positive().default(60),
+    /** Classes (FedProx: 10). */
+    classes: z.number().int().min(2).default(10),
+    /** Share of each site's rows held out as its local test set (stratified by label). */
+    testFraction: z.number().gt(0).lt(1).default(0.2),
+    /** Seed of the fixed train/test split. */
+    splitSeed: z.number().int().default(42),
+  })
+  .strict();
+
 /** The data section: `format` selects the adapter (csv when omitted). */
 export const dataSchema = z.preprocess(
   (v) => (v && typeof v === 'object' && !('format' in v) ? { ...v, format: 'csv' } : v),
-  z.discriminatedUnion('format', [csvDataSchema, idxDataSchema]),
+  z.discriminatedUnion('format', [csvDataSchema, idxDataSchema, syntheticDataSchema]),
 );
 
 export const modelSchema = z.union([
@@ -380,6 +398,7 @@ export type ExperimentConfig = z.infer<typeof experimentSchema>;
 export type DataConfig = z.infer<typeof dataSchema>;
 export type CsvDataConfig = z.infer<typeof csvDataSchema>;
 export type IdxDataConfig = z.infer<typeof idxDataSchema>;
+export type SyntheticDataConfig = z.infer<typeof syntheticDataSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
 export type ExperimentInput = z.input<typeof experimentSchema>;

@@ -1,14 +1,19 @@
 // Simulation partitioners: split one data set among many logical sites. IID, Dirichlet(alpha) over
 // labels (Hsu et al. 2019), and McMahan et al.'s pathological shards (sort by label, cut into
 // shardsPerClient x clients shards, deal them out).
+
+import { DataError } from '../errors/index.js';
 import { normal, rng, seedOf, shuffleInPlace } from '../random.js';
 
 export interface PartitionSpec {
-  scheme: 'iid' | 'dirichlet' | 'shards';
+  /** synthetic: no shared set to split; each site generates its own rows (synthetic.ts). */
+  scheme: 'iid' | 'dirichlet' | 'shards' | 'synthetic';
   clients: number;
   seed: number;
-  /** Dirichlet concentration (smaller: more skewed). */
+  /** Dirichlet concentration (smaller: more skewed); for synthetic, how much the sites' models differ. */
   alpha?: number | undefined;
+  /** synthetic: how much the sites' inputs differ. */
+  beta?: number | undefined;
   /** Shards per client (McMahan et al.: 2). */
   shardsPerClient?: number | undefined;
 }
@@ -99,5 +104,7 @@ export function partition(labels: ArrayLike<number>, spec: PartitionSpec): numbe
       return shardsPartition(labels, spec.clients, spec.shardsPerClient ?? 2, spec.seed);
     case 'dirichlet':
       return dirichletPartition(labels, spec.clients, spec.alpha ?? 0.5, spec.seed);
+    case 'synthetic':
+      throw new DataError('a synthetic site generates its rows; there is no data set to partition', 'WRONG_FORMAT');
   }
 }

@@ -4,12 +4,14 @@ import { csvClassCount, featureNames } from './features.js';
 
 export function inputNames(data: DataConfig): string[] {
   if (data.format === 'csv') return featureNames(data);
+  if (data.format === 'synthetic') return Array.from({ length: data.dimensions }, (_, i) => `x${i}`);
   const [h, w, c] = data.imageShape;
   return Array.from({ length: h * w * c }, (_, i) => `px${i}`);
 }
 
 export function inputSize(data: DataConfig): number {
   if (data.format === 'csv') return featureNames(data).length;
+  if (data.format === 'synthetic') return data.dimensions;
   const [h, w, c] = data.imageShape;
   return h * w * c;
 }
