@@ -24,7 +24,11 @@ export function register(program: Command): void {
     .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
     .option('--tokens <file>', 'YAML/JSON mapping site -> token, one token per site (required)')
     .option('--instance <name>', 'name of this process in the worker registry')
-    .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option(
+      '--backend <name>',
+      'TF.js backend: auto (tensorflow > webgpu > wasm > cpu), tensorflow, webgpu, wasm, cpu',
+      'auto',
+    )
     .option('--http <host:port>', 'serve the status page (GET /), Prometheus metrics (GET /metrics) and /healthz')
     .option('--tls-cert <file>', 'TLS certificate (PEM) for the worker-facing server')
     .option('--tls-key <file>', 'TLS private key (PEM)')

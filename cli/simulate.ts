@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { parseAttack } from '../shared/attack.js';
 import type { ExperimentConfig } from '../shared/config/schema.js';
 import { ConfigError } from '../shared/errors/index.js';
+import { backendUnavailable } from '../shared/models/backend.js';
 import { finalTable } from '../simulation/report.js';
 import { type SimulateOptions, simulate } from '../simulation/run.js';
 import { loadSitePolicy } from '../worker/policy.js';
@@ -153,6 +154,13 @@ function dpFlags(o: SimulateFlags): ExperimentConfig['dp'] {
   };
 }
 
+/** A requested backend that cannot run here fails before any process starts: one line naming why, exit 2. */
+async function backendFlag(name: string): Promise<string> {
+  const why = await backendUnavailable(name);
+  if (why) throw new ConfigError(`--backend ${name}: ${why}`);
+  return name;
+}
+
 export function register(program: Command): void {
   program
     .command('simulate')
@@ -166,7 +174,11 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')
     .option('--baselines', 'also train each site alone and all rows pooled, for comparison')
-    .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option(
+      '--backend <name>',
+      'TF.js backend: auto (tensorflow > webgpu > wasm > cpu), tensorflow, webgpu, wasm, cpu',
+      'auto',
+    )
     .option('--seed <n>', 'seed of initialisation, sampling and shuffling', int)
     .option('--epochs <n>', 'local epochs per round', int)
     .option('--batch-size <n>', 'local batch size', int)
@@ -235,7 +247,7 @@ export function register(program: Command): void {
           out: o.out,
           redisUrl: o.redis,
           baselines: Boolean(o.baselines),
-          backend: o.backend,
+          backend: await backendFlag(o.backend),
           seed: o.seed,
           // Only the flags given, so the data set's other train settings stay.
           train: {

@@ -33,7 +33,11 @@ export function register(program: Command): void {
     )
     .option('--dataset-name <name>', 'name declared for the data set (default "records"; the file name is never sent)')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')
-    .option('--backend <name>', 'TF.js backend: auto, tensorflow, wasm, cpu', 'auto')
+    .option(
+      '--backend <name>',
+      'TF.js backend: auto (tensorflow > webgpu > wasm > cpu), tensorflow, webgpu, wasm, cpu',
+      'auto',
+    )
     .option('--tls-ca <file>', "CA certificate (PEM) that signed the coordinator's certificate: turns TLS on")
     .option('--tls-cert <file>', "this site's certificate (PEM), for mTLS")
     .option('--tls-key <file>', "this site's private key (PEM), for mTLS")

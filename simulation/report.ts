@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { htmlReport } from '../coordinator/experiments/report-html.js';
 import {
+  backendsLine,
   epsilonColumnTerms,
   privacyLines,
   recordPrivacyLine,
@@ -154,9 +155,7 @@ export function markdownReport(r: SimulationReport): string {
   if (sites.length > MANY_SITES) return manySitesMarkdown(r);
   const lines = [
     ...heading(r, `${sites.length} sites`),
-    `Backends: ${Object.entries(r.backends)
-      .map(([s, b]) => `${s}=${b}`)
-      .join(', ')}. Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
+    `${backendsLine(r)} Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
     '',
     "## Accuracy on each site's test split",
     '',

@@ -29,5 +29,6 @@ export function helloFor(opts: WorkerOptions, backend: BackendChoice): NonNullab
     version: ACCORD_VERSION,
     tfjsVersion: backend.tfjsVersion,
     device: backend.device,
+    backendReason: backend.reason,
   };
 }

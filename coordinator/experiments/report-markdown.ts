@@ -4,6 +4,24 @@ import { epsilonWithTerms, pct } from '../../shared/format.js';
 import type { ExperimentReport } from './report.js';
 
 /** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
+/**
+ * "Backends: site=wasm, ..." and, where sites fell back, what they skipped and why (each distinct reason
+ * once, with how many sites gave it).
+ */
+export function backendsLine(r: ExperimentReport): string {
+  const list =
+    Object.entries(r.backends)
+      .map(([s, b]) => `${s}=${b}`)
+      .join(', ') || '-';
+  const skipped = new Map<string, number>();
+  for (const why of Object.values(r.backendReasons ?? {}))
+    if (why.startsWith('unavailable: ')) skipped.set(why.slice(13), (skipped.get(why.slice(13)) ?? 0) + 1);
+  const notes = [...skipped].map(
+    ([why, n]) => `; skipped at ${n} site${n === 1 ? '' : 's'}: \`${why.replace(/`/g, "'")}\``,
+  );
+  return `Backends: ${list}${notes.join('')}.`;
+}
+
 export function secureLine(r: ExperimentReport): string {
   const cfg = r.experiment.config.secagg;
   const p = r.rounds.at(-1)?.secure?.parameters;
@@ -74,11 +92,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
     `# Accord experiment: ${e.name}`,
     '',
     `Experiment \`${e.id}\`, ${e.status}${e.error ? ` (${cell(e.error)})` : ''}, strategy ${cfg.strategy.name}, ${r.rounds.length} of ${cfg.rounds} rounds committed; final mean site accuracy ${pct(r.final?.meanSiteAccuracy)}.`,
-    `Backends: ${
-      Object.entries(r.backends)
-        .map(([s, b]) => `${s}=${b}`)
-        .join(', ') || '-'
-    }. Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
+    `${backendsLine(r)} Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
   ];
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));

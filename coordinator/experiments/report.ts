@@ -28,6 +28,8 @@ export interface ExperimentReport {
   /** With differential privacy: what the epsilon means (unit, sampling, who adds noise, collusion). */
   privacy?: PrivacyGuarantee & { epsilon: number | null };
   backends: Record<string, string>;
+  /** Why each site trains on its backend: "first choice", "requested", or each one above it and why not. */
+  backendReasons?: Record<string, string>;
   bytes: { down: number; up: number };
   events: { at: number; message: string }[];
 }
@@ -47,7 +49,12 @@ export function buildReport(
 ): ExperimentReport {
   const last = rounds[rounds.length - 1];
   const backends: Record<string, string> = {};
-  for (const r of rounds) for (const [site, t] of Object.entries(r.train)) backends[site] = t.backend;
+  const backendReasons: Record<string, string> = {};
+  for (const r of rounds)
+    for (const [site, t] of Object.entries(r.train)) {
+      backends[site] = t.backend;
+      if (t.backendReason) backendReasons[site] = t.backendReason;
+    }
   const dp = DifferentialPrivacy.of(rec.config);
   return {
     experiment: {
@@ -75,6 +82,7 @@ export function buildReport(
       ? { privacy: { ...dp.guarantee(rec.config.secagg.mode !== 'off'), epsilon: last?.privacy?.epsilon ?? null } }
       : {}),
     backends,
+    ...(Object.keys(backendReasons).length ? { backendReasons } : {}),
     bytes: { down: rounds.reduce((a, r) => a + r.bytesDown, 0), up: rounds.reduce((a, r) => a + r.bytesUp, 0) },
     events,
   };

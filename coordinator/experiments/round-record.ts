@@ -45,6 +45,8 @@ export const siteRoundResultSchema = z.object({
   bytesUp: z.number(),
   durationMs: z.number(),
   backend: z.string(),
+  /** Why the site trains on that backend: "first choice", "requested", or each one above it and why not. */
+  backendReason: z.string().optional(),
 });
 export type SiteRoundResult = z.infer<typeof siteRoundResultSchema>;
 

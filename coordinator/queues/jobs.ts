@@ -32,6 +32,8 @@ export interface TaskJobResult extends TaskOutcome {
   site: string;
   kind: TaskKind;
   backend: string;
+  /** Why the site trains on that backend (Hello.backend_reason); absent from older workers. */
+  backendReason?: string;
 }
 
 export interface AggregateJobData extends RoundRef {

@@ -70,6 +70,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
       bytesUp: t.bytesUp,
       durationMs: t.durationMs,
       backend: t.backend,
+      ...(t.backendReason ? { backendReason: t.backendReason } : {}),
     };
   }
   const record: RoundRecord = {

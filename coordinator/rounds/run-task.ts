@@ -96,5 +96,6 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
     }
   }
   const outcome = await session.runTask(req);
-  return { site, kind: data.kind, ...outcome, backend: session.hello.backend };
+  const { backend, backendReason } = session.hello;
+  return { site, kind: data.kind, ...outcome, backend, ...(backendReason ? { backendReason } : {}) };
 }

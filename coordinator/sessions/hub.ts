@@ -146,7 +146,13 @@ export class SessionHub {
       )
       .catch((e: unknown) => session.close(`registration failed: ${String(e)}`));
     this.opts.log.info(
-      { site: hello.site, backend: hello.backend, device: hello.device, datasets: hello.datasets },
+      {
+        site: hello.site,
+        backend: hello.backend,
+        device: hello.device,
+        backendReason: hello.backendReason,
+        datasets: hello.datasets,
+      },
       'worker connected',
     );
     return session;

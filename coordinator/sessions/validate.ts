@@ -14,6 +14,8 @@ export const LIMITS = {
   token: 256,
   /** Hello.backend, version, tfjs_version, device. */
   label: 64,
+  /** Hello.backend_reason (a longer one is cut, not refused: it only explains). */
+  backendReason: 512,
   /** Hello.datasets and the length of each name. */
   datasets: 16,
   datasetName: 64,
@@ -41,6 +43,8 @@ export interface ValidHello {
   device: string;
   version: string;
   tfjsVersion: string;
+  /** Why the site trains on that backend (what it skipped and why); may be empty (older workers). */
+  backendReason: string;
 }
 
 export function validateHello(h: Hello__Output | null | undefined, maxRows: number = LIMITS.declaredRows): ValidHello {
@@ -71,6 +75,7 @@ export function validateHello(h: Hello__Output | null | undefined, maxRows: numb
     device: bounded(h.device, LIMITS.label, 'Hello.device') || 'unknown',
     version: bounded(h.version, LIMITS.label, 'Hello.version'),
     tfjsVersion: bounded(h.tfjsVersion, LIMITS.label, 'Hello.tfjs_version'),
+    backendReason: h.backendReason.slice(0, LIMITS.backendReason),
   };
 }
 

@@ -1,41 +1,28 @@
-// TF.js backend choice at run time: tensorflow (tfjs-node / tfjs-node-gpu, when installed) > wasm > cpu.
-// The native packages are optionalDependencies: their install needs the internet, so they may be absent.
+// TF.js backend choice at run time: tensorflow (tfjs-node / tfjs-node-gpu, when installed) > webgpu (Dawn,
+// when it finds a GPU adapter) > wasm > cpu. The native and WebGPU packages are optionalDependencies
+// (tfjs-node's install downloads libtensorflow, which needs the internet), so they may be absent.
 
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DependencyError } from '../errors/index.js';
 import { registerWasmConvGradients } from './wasm-conv-grad.js';
+import { loadDawnBackend, probeDawn, releaseDawn } from './webgpu.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export const BACKEND_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+export function isBackendName(name: string): name is BackendName {
+  return (BACKEND_ORDER as readonly string[]).includes(name);
+}
 
 export interface BackendChoice {
   backend: BackendName;
-  /** What computes: "cpu", "cuda" (tfjs-node-gpu), "wasm-simd" ... */
+  /** What computes: "cpu", "cuda" (tfjs-node-gpu), "wasm", "nvidia:NVIDIA H200" (webgpu: Dawn's adapter) ... */
   device: string;
   tfjsVersion: string;
-  /** Why this one: the preferred one, or what was missing above it. */
+  /** Why this one: "requested", "first choice", or "unavailable: " and each backend above it with why. */
   reason: string;
-}
-
-/** Pure: the first usable backend, honouring an explicit preference. */
-export function pickBackend(
-  available: ReadonlySet<BackendName>,
-  preferred: BackendName | 'auto' = 'auto',
-): BackendName {
-  if (preferred !== 'auto') {
-    if (!available.has(preferred)) {
-      const hint = preferred === 'tensorflow' ? ' (install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu)' : '';
-      throw new DependencyError(
-        `backend "${preferred}" is not available here${hint}; available: ${[...available].join(', ')}`,
-      );
-    }
-    return preferred;
-  }
-  const b = BACKEND_ORDER.find((n) => available.has(n));
-  if (!b) throw new DependencyError('no TF.js backend is available');
-  return b;
 }
 
 const require = createRequire(import.meta.url);
@@ -70,6 +57,47 @@ async function loadWasm(): Promise<boolean> {
   }
 }
 
+/** Loads one backend's package: its device, or why it cannot be used here. */
+async function load(name: BackendName, auto: boolean): Promise<{ device: string } | { why: string }> {
+  switch (name) {
+    case 'tensorflow': {
+      const device = await loadNative();
+      return device ? { device } : { why: 'tfjs-node not installed' };
+    }
+    case 'webgpu': {
+      const probe = await probeDawn();
+      if (!probe.ok) return { why: probe.reason };
+      // A software adapter (Dawn's fallback) is slower than wasm: only when asked for.
+      if (probe.fallback && auto) return { why: `Dawn's adapter ${probe.device} is a software fallback` };
+      try {
+        await loadDawnBackend();
+      } catch (e) {
+        return { why: `loading the backend failed: ${(e as Error).message}` };
+      }
+      return { device: probe.device };
+    }
+    case 'wasm':
+      return (await loadWasm()) ? { device: 'wasm' } : { why: 'tfjs-backend-wasm failed to load' };
+    case 'cpu':
+      return { device: 'cpu' };
+  }
+}
+
+/**
+ * Why `name` cannot be used here, or undefined when it can; loads nothing into TF.js for webgpu (Dawn is
+ * asked in a child process), so a command can check a requested backend before it starts anything.
+ */
+export async function backendUnavailable(name: string): Promise<string | undefined> {
+  if (name === 'auto') return undefined;
+  if (!isBackendName(name)) return `unknown backend "${name}"; expected auto, ${BACKEND_ORDER.join(', ')}`;
+  if (name === 'webgpu') {
+    const probe = await probeDawn();
+    return probe.ok ? undefined : probe.reason;
+  }
+  const r = await load(name, false);
+  return 'why' in r ? r.why : undefined;
+}
+
 let pending: { preferred: BackendName | 'auto'; promise: Promise<BackendChoice> } | undefined;
 
 /** Chooses and initialises the backend once per process (concurrent callers share one initialisation). */
@@ -81,25 +109,36 @@ export async function initBackend(preferred: BackendName | 'auto' = 'auto'): Pro
   return promise;
 }
 
+/** Tries each backend in BACKEND_ORDER (or only the requested one) and keeps why each above the choice failed. */
 async function initOnce(preferred: BackendName | 'auto'): Promise<BackendChoice> {
-  const available = new Set<BackendName>(['cpu']);
+  const auto = preferred === 'auto';
+  if (!auto && !isBackendName(preferred))
+    throw new DependencyError(`unknown backend "${String(preferred)}"; expected auto, ${BACKEND_ORDER.join(', ')}`);
   const skipped: string[] = [];
-  let nativeDevice: string | undefined;
-  if (preferred === 'auto' || preferred === 'tensorflow') {
-    nativeDevice = await loadNative();
-    if (nativeDevice) available.add('tensorflow');
-    else skipped.push('tensorflow (tfjs-node not installed)');
+  for (const name of auto ? BACKEND_ORDER : [preferred]) {
+    const loaded = await load(name, auto);
+    let why = 'why' in loaded ? loaded.why : undefined;
+    if (!why && !(await tf.setBackend(name))) why = 'failed to initialise';
+    if (why) {
+      if (!auto) {
+        const hint = name === 'tensorflow' ? ' (install @tensorflow/tfjs-node or @tensorflow/tfjs-node-gpu)' : '';
+        throw new DependencyError(`backend "${name}" is not available here: ${why}${hint}`);
+      }
+      skipped.push(`${name} (${why})`);
+      continue;
+    }
+    await tf.ready();
+    const reason = !auto ? 'requested' : skipped.length ? `unavailable: ${skipped.join(', ')}` : 'first choice';
+    chosen = { backend: name, device: (loaded as { device: string }).device, tfjsVersion: tf.version.tfjs, reason };
+    return chosen;
   }
-  if (preferred === 'auto' || preferred === 'wasm') {
-    if (await loadWasm()) available.add('wasm');
-    else skipped.push('wasm (tfjs-backend-wasm failed to load)');
-  }
-  const backend = pickBackend(available, preferred);
-  if (!(await tf.setBackend(backend))) throw new DependencyError(`backend "${backend}" failed to initialise`);
-  await tf.ready();
-  const device = backend === 'tensorflow' ? nativeDevice! : backend === 'wasm' ? 'wasm' : 'cpu';
-  const reason =
-    preferred !== 'auto' ? 'requested' : skipped.length ? `unavailable: ${skipped.join(', ')}` : 'first choice';
-  chosen = { backend, device, tfjsVersion: tf.version.tfjs, reason };
-  return chosen;
+  throw new DependencyError(`no TF.js backend is available: ${skipped.join(', ')}`);
+}
+
+/** Lets the process exit when the backend holds a GPU device (webgpu); a no-op otherwise. */
+export function releaseBackend(): void {
+  if (chosen?.backend !== 'webgpu') return;
+  releaseDawn((tf.findBackend('webgpu') as unknown as { device?: { destroy(): void } } | null)?.device);
+  tf.removeBackend('webgpu');
+  chosen = undefined;
 }

@@ -10,6 +10,7 @@ export interface Hello {
   'version'?: (string);
   'tfjsVersion'?: (string);
   'device'?: (string);
+  'backendReason'?: (string);
 }
 
 export interface Hello__Output {
@@ -20,4 +21,5 @@ export interface Hello__Output {
   'version': (string);
   'tfjsVersion': (string);
   'device': (string);
+  'backendReason': (string);
 }
