@@ -38,6 +38,11 @@ export function register(program: Command): void {
       'job lock: how long a hung coordinator keeps its jobs (a dead one loses them at once)',
       '30000',
     )
+    .option(
+      '--heartbeat-ms <ms>',
+      'how often sites send a heartbeat; a site silent for 3 intervals (at least 30 s) is dropped',
+      '2000',
+    )
     .action(
       action(
         async (o: {
@@ -48,6 +53,7 @@ export function register(program: Command): void {
           instance?: string;
           backend: string;
           lockMs: string;
+          heartbeatMs: string;
           tlsCert?: string;
           tlsKey?: string;
           tlsClientCa?: string;
@@ -78,6 +84,9 @@ export function register(program: Command): void {
           const lockDurationMs = Number(o.lockMs);
           if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000)
             throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
+          const heartbeatMs = Number(o.heartbeatMs);
+          if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100)
+            throw new ConfigError(`--heartbeat-ms: expected an integer >= 100, got "${o.heartbeatMs}"`);
           // Transport first: a plaintext server on the network is refused whatever else is wrong.
           if (!o.tlsCert && !o.insecure && !isLoopback(o.grpc)) insecureRefusal(o.grpc);
           if (!o.tokens)
@@ -91,6 +100,7 @@ export function register(program: Command): void {
             ...(o.instance ? { instance: o.instance } : {}),
             backend: o.backend as BackendName | 'auto',
             lockDurationMs,
+            heartbeatMs,
             ...(tls ? { tls } : {}),
             ...(o.http ? { httpAddress: o.http } : {}),
             insecure: Boolean(o.insecure),

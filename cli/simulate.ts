@@ -41,6 +41,7 @@ interface SimulateFlags {
   fraction?: number;
   partition: string;
   alpha?: number;
+  beta?: number;
   model?: string;
   pool?: number;
   target?: number;
@@ -89,10 +90,15 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
 }
 
 function partitionFlag(o: SimulateFlags): NonNullable<SimulateOptions['partition']> {
+  if (o.dataset === 'synthetic') {
+    if (o.partition !== 'iid') throw new ConfigError('--partition: synthetic sites generate their own rows');
+    return { scheme: 'synthetic', alpha: o.alpha, beta: o.beta };
+  }
+  if (o.beta !== undefined) throw new ConfigError('--beta applies to --dataset synthetic');
   if (o.partition !== 'iid' && o.partition !== 'dirichlet' && o.partition !== 'shards')
     throw new ConfigError(`--partition: expected iid, dirichlet or shards, got "${o.partition}"`);
   if (o.alpha !== undefined && o.partition !== 'dirichlet')
-    throw new ConfigError('--alpha applies to --partition dirichlet');
+    throw new ConfigError('--alpha applies to --partition dirichlet and --dataset synthetic');
   return { scheme: o.partition, alpha: o.alpha };
 }
 
@@ -167,7 +173,7 @@ export function register(program: Command): void {
     .description('run a whole federation here: private redis-server, coordinator, one worker process per site')
     .option(
       '--dataset <name>',
-      'shipped data set: heart-disease (four hospitals) or fashion-mnist (simulated clients)',
+      'shipped data set: heart-disease (four hospitals), fashion-mnist or synthetic (simulated clients)',
       'heart-disease',
     )
     .option('--rounds <n>', 'training rounds', int, 20)
@@ -195,7 +201,12 @@ export function register(program: Command): void {
       numberFlag('a number in (0, 1]', (n) => n > 0 && n <= 1),
     )
     .option('--partition <scheme>', 'how a partitioned data set is split: iid, dirichlet or shards', 'iid')
-    .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet', positive())
+    .option(
+      '--alpha <a>',
+      "Dirichlet concentration for --partition dirichlet; synthetic: how much the sites' models differ (default 1)",
+      positive(true),
+    )
+    .option('--beta <b>', "synthetic: how much the sites' inputs differ (default 1)", positive(true))
     .option('--model <name>', 'zoo model: logreg, mlp, 2nn, cnn')
     .option('--pool <n>', 'worker processes hosting the simulated sites (default 4)', int)
     .option('--target <accuracy>', 'stop once this accuracy is reached', positive())
@@ -265,7 +276,9 @@ export function register(program: Command): void {
           clients: o.clients,
           fraction: o.fraction,
           partition:
-            o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined ? partitionFlag(o) : undefined,
+            o.clients !== undefined || o.partition !== 'iid' || o.alpha !== undefined || o.beta !== undefined
+              ? partitionFlag(o)
+              : undefined,
           model: o.model ? modelFlag(o.model) : undefined,
           pool: o.pool,
           target: o.target,

@@ -13,6 +13,9 @@ import { AccordWorker } from '../worker/client.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { action } from './common.js';
 
+/** Sites of a pool that connect at once. */
+const CONNECT_WAVE = 250;
+
 const poolSchema = z
   .object({
     coordinator: z.string(),
@@ -82,7 +85,15 @@ export function register(program: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         log.warn({ sites: workers.length }, 'worker pool started');
-        await Promise.all(workers.map((w) => w.run()));
+        // Connect in waves: 25,000 sites dialling at once would queue their Hellos past the coordinator's
+        // Hello timeout. The next wave starts once this one is welcomed (or a site failed).
+        const runs: Promise<void>[] = [];
+        for (let i = 0; i < workers.length; i += CONNECT_WAVE) {
+          const wave = workers.slice(i, i + CONNECT_WAVE);
+          runs.push(...wave.map((w) => w.run()));
+          await Promise.race([Promise.all(wave.map((w) => w.ready)), Promise.all(runs)]);
+        }
+        await Promise.all(runs);
         process.exit(0);
       }),
     );

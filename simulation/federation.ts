@@ -1,10 +1,12 @@
 // The processes of a simulated federation: one coordinator and the workers hosting the sites, over loopback gRPC.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import YAML from 'yaml';
+import { keys } from '../coordinator/experiments/keys.js';
 import { WorkerRegistry } from '../coordinator/sessions/registry.js';
 import { AccordError } from '../shared/errors/index.js';
 import { attackOf, type ByzantineSites } from './byzantine.js';
@@ -73,11 +75,44 @@ async function startCoordinator(f: Federation, group: ProcessGroup, members: Mem
   const port = await freePort();
   const grpc = `127.0.0.1:${port}`;
   const store = path.join(f.out, 'store');
+  // Heartbeats spaced out with the federation's size: 100,000 sessions at 2 s would be 50,000 messages a
+  // second for the coordinator to read and the registry to record.
+  const heartbeatMs = String(2000 * Math.max(1, Math.ceil(members.length / 10_000)));
   group.spawn('coordinator', [
     'coordinator',
-    ...flags({ redis: f.redisUrl, grpc, store, tokens: tokensFile, instance: `sim-${port}`, backend: f.opts.backend }),
+    ...flags({
+      redis: f.redisUrl,
+      grpc,
+      store,
+      tokens: tokensFile,
+      instance: `sim-${port}`,
+      backend: f.opts.backend,
+      'heartbeat-ms': heartbeatMs,
+    }),
   ]);
+  // Workers start once it listens: sites dialling a coordinator that is still loading its tokens would
+  // only spin through their reconnect backoff (100,000 of them at once).
+  await waitListening(port, group);
   return grpc;
+}
+
+async function waitListening(port: number, group: ProcessGroup, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+  while (!(await accepts())) {
+    group.assertRunning();
+    if (Date.now() > until)
+      throw new AccordError('TIMEOUT', `the coordinator did not listen on port ${port} within ${timeoutMs / 1000} s`);
+    await sleep(200);
+  }
 }
 
 /** Many logical sites over a few processes: each site keeps its own session, token and partition. */
@@ -120,16 +155,20 @@ async function startPools(
   f.say(
     `started 1 coordinator and ${processes} worker processes hosting ${nClients} sites (${scheme} partition of ${plan.dataset.name}); logs in ${group.logDir}`,
   );
-  // Sample from the whole federation: wait until every site is connected.
+  // Sample from the whole federation: wait until every site is live in the registry. Count entries first
+  // (reading 100,000 entries every poll would slow the registration it waits for); then check that they
+  // are live (a shared --redis may hold stale entries from another run).
+  const waitMs = Math.max(120_000, 5 * nClients);
+  const until = Date.now() + waitMs;
   const registry = new WorkerRegistry(redis, 2000);
-  const until = Date.now() + 120_000;
-  while ((await registry.live()).length < nClients) {
+  const registered = async () => ((await redis.hlen(keys.workers())) < nClients ? 0 : (await registry.live()).length);
+  while ((await registered()) < nClients) {
     group.assertRunning();
     if (Date.now() > until)
       throw new AccordError(
         'TIMEOUT',
-        `only ${(await registry.live()).length} of ${nClients} sites connected within 120 s`,
+        `only ${await registered()} of ${nClients} sites connected within ${Math.round(waitMs / 1000)} s`,
       );
-    await sleep(200);
+    await sleep(nClients > 10_000 ? 1000 : 200);
   }
 }

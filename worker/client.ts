@@ -21,11 +21,16 @@ export type { WorkerOptions } from './options.js';
 
 type Stream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
 
+/** How long a session-level error waits for the coordinator's closing status before the site redials. */
+const SESSION_ERROR_GRACE_MS = 5000;
+
 export class AccordWorker implements Outbox {
   private readonly coordinators: Coordinators;
   private stream?: Stream;
   private stopped = false;
   private backoffMs = 500;
+  /** Whether the current stream's session was welcomed. */
+  private welcomed = false;
   private heartbeat?: NodeJS.Timeout;
   private backend?: BackendChoice;
   private readonly incoming = new IncomingModels();
@@ -96,6 +101,7 @@ export class AccordWorker implements Outbox {
     if (this.stopped) return;
     const stream = this.coordinators.client().Session();
     this.stream = stream;
+    this.welcomed = false;
     let closed = false;
     const reconnect = (why: string) => {
       if (closed) return;
@@ -148,6 +154,7 @@ export class AccordWorker implements Outbox {
     switch (msg.body) {
       case 'welcome': {
         const w = msg.welcome!;
+        this.welcomed = true;
         this.backoffMs = 500;
         this.log.info({ session: w.sessionId, coordinator: w.coordinatorInstance }, 'connected');
         clearInterval(this.heartbeat);
@@ -201,6 +208,14 @@ export class AccordWorker implements Outbox {
       case 'error': {
         const e = msg.error!;
         this.log.warn({ task: e.taskId, code: e.code, err: e.message }, 'coordinator reported an error');
+        // An error before the Welcome is a refusal; its status normally follows at once. If it does
+        // not, drop the stream and dial again rather than wait on a session that never opened.
+        if (!e.taskId && !this.welcomed) {
+          const stream = this.stream;
+          setTimeout(() => {
+            if (this.stream === stream && !this.stopped) stream?.cancel();
+          }, SESSION_ERROR_GRACE_MS).unref();
+        }
         return;
       }
       default:

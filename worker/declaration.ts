@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { countRows } from '../shared/data/csv.js';
 import { partitionSize } from '../shared/data/images.js';
+import { syntheticRows } from '../shared/data/synthetic.js';
 import type { BackendChoice } from '../shared/models/backend.js';
 import type { WorkerMessage } from '../shared/protocol/load.js';
 import type { WorkerOptions } from './options.js';
@@ -12,6 +13,7 @@ export const ACCORD_VERSION = '0.1.0';
 
 /** Rows in the site's data (a partition's size for a simulated site). */
 export function declaredRows(opts: WorkerOptions): number {
+  if (opts.partition?.scheme === 'synthetic') return syntheticRows(opts.partition);
   return fs.statSync(opts.dataFile).isDirectory()
     ? partitionSize(opts.dataFile, opts.partition)
     : countRows(opts.dataFile);
@@ -20,7 +22,13 @@ export function declaredRows(opts: WorkerOptions): number {
 export function helloFor(opts: WorkerOptions, backend: BackendChoice): NonNullable<WorkerMessage['hello']> {
   const rows = declaredRows(opts);
   const part = opts.partition ? `#${opts.partition.scheme}-${opts.partition.index}` : '';
-  const name = opts.datasetName ?? (fs.statSync(opts.dataFile).isDirectory() ? 'images' : 'records');
+  const name =
+    opts.datasetName ??
+    (opts.partition?.scheme === 'synthetic'
+      ? 'synthetic'
+      : fs.statSync(opts.dataFile).isDirectory()
+        ? 'images'
+        : 'records');
   return {
     siteId: opts.site,
     token: opts.token,

@@ -84,13 +84,16 @@ export class SessionHub {
       return;
     }
     let session: Session | undefined;
+    // Once refused, a Hello that arrives late (a loaded coordinator) must not open a session on the
+    // ended call: the site would think itself connected and never dial again.
+    let refused = false;
+    const refuse = (err: AccordError, status: grpc.status) => {
+      refused = true;
+      this.refuse(call, err, status);
+    };
     const helloTimer = setTimeout(
       () =>
-        this.refuse(
-          call,
-          new ProtocolError('no Hello within the time allowed', 'HELLO_TIMEOUT'),
-          grpc.status.DEADLINE_EXCEEDED,
-        ),
+        refuse(new ProtocolError('no Hello within the time allowed', 'HELLO_TIMEOUT'), grpc.status.DEADLINE_EXCEEDED),
       this.opts.helloTimeoutMs ?? 10_000,
     );
     const end = (reason: string) => {
@@ -99,6 +102,7 @@ export class SessionHub {
     };
     call.on('data', (msg: WorkerMessage__Output) => {
       if (session) return session.handle(msg);
+      if (refused) return;
       clearTimeout(helloTimer);
       try {
         const hello = validateHello(msg.hello, this.opts.maxDeclaredRows);
@@ -107,7 +111,7 @@ export class SessionHub {
         session = this.open(call, hello);
       } catch (e) {
         const err = e instanceof AccordError ? e : new ProtocolError(String(e));
-        this.refuse(call, err, err instanceof AuthError ? grpc.status.UNAUTHENTICATED : grpc.status.INVALID_ARGUMENT);
+        refuse(err, err instanceof AuthError ? grpc.status.UNAUTHENTICATED : grpc.status.INVALID_ARGUMENT);
       }
     });
     call.on('end', () => {
@@ -173,24 +177,28 @@ export class SessionHub {
       device: h.device,
       version: h.version,
       tfjsVersion: h.tfjsVersion,
+      heartbeatMs: this.opts.heartbeatMs,
     };
   }
 
   private async checkLiveness(): Promise<void> {
     const now = Date.now();
+    const open = [];
     for (const s of this.list()) {
       if (now - s.lastSeen > (this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs)))
         s.close('heartbeat timeout');
-      else {
-        // After Redis lost its data (a restart without persistence) the entry is gone: register again,
-        // so the site is selectable without reconnecting.
-        const r = await this.opts.registry.touch(s.site, s.id).catch(() => 'unreachable' as const);
-        if (r === 'missing') {
-          await this.opts.registry.upsert(this.entryOf(s)).catch(() => undefined);
-          this.opts.log.info({ site: s.site }, 'worker registered again (the registry had lost it)');
-        }
-      }
+      else open.push(s);
     }
+    const missing = await this.opts.registry
+      .touchMany(open.map((s) => ({ site: s.site, sessionId: s.id })))
+      .catch(() => new Set<string>());
+    // After Redis lost its data (a restart without persistence) the entry is gone: register again,
+    // so the site is selectable without reconnecting.
+    for (const s of open)
+      if (missing.has(s.site)) {
+        await this.opts.registry.upsert(this.entryOf(s)).catch(() => undefined);
+        this.opts.log.info({ site: s.site }, 'worker registered again (the registry had lost it)');
+      }
   }
 
   /** Set once shutdown starts: new sessions are refused (workers reconnect elsewhere or later). */

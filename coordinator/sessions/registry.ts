@@ -17,6 +17,8 @@ const workerEntrySchema = z.object({
   device: z.string(),
   version: z.string(),
   tfjsVersion: z.string(),
+  /** The heartbeat interval of the site's session (coordinators of large simulations space them out). */
+  heartbeatMs: z.number().optional(),
 });
 export type WorkerEntry = z.infer<typeof workerEntrySchema>;
 const storedEntry = jsonText.pipe(workerEntrySchema);
@@ -26,13 +28,28 @@ const storedEntry = jsonText.pipe(workerEntrySchema);
 const REMOVE = `local v = redis.call('HGET', KEYS[1], ARGV[1])
 if v and cjson.decode(v).sessionId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
 return 0`;
-const TOUCH = `local v = redis.call('HGET', KEYS[1], ARGV[1])
-if not v then return -1 end
-local e = cjson.decode(v)
-if e.sessionId ~= ARGV[2] then return 0 end
-e.lastSeen = tonumber(ARGV[3])
-redis.call('HSET', KEYS[1], ARGV[1], cjson.encode(e))
-return 1`;
+
+// Refreshes lastSeen of many sessions in one call, each only while the entry still belongs to that
+// session: one round trip per batch, so a sweep over 100,000 sessions stays short.
+// Returns per pair 1 touched, 0 replaced (a newer session holds the site), -1 missing.
+const TOUCH_MANY = `local out = {}
+for i = 2, #ARGV, 2 do
+  local v = redis.call('HGET', KEYS[1], ARGV[i])
+  if not v then out[#out + 1] = -1
+  else
+    local e = cjson.decode(v)
+    if e.sessionId ~= ARGV[i + 1] then out[#out + 1] = 0
+    else
+      e.lastSeen = tonumber(ARGV[1])
+      redis.call('HSET', KEYS[1], ARGV[i], cjson.encode(e))
+      out[#out + 1] = 1
+    end
+  end
+end
+return out`;
+
+/** Sessions touched per TOUCH_MANY call. */
+const TOUCH_BATCH = 500;
 
 /** A worker is live when seen within this many heartbeat intervals. */
 export const LIVENESS_INTERVALS = 3;
@@ -47,13 +64,18 @@ export class WorkerRegistry {
     await this.redis.hset(keys.workers(), entry.site, JSON.stringify(entry));
   }
 
-  /**
-   * Refreshes lastSeen, atomically and only while the entry still belongs to this session. Returns
-   * 'missing' when there is no entry at all (Redis lost its data): the caller registers again.
-   */
-  async touch(site: string, sessionId: string): Promise<'touched' | 'replaced' | 'missing'> {
-    const r = Number(await this.redis.eval(TOUCH, 1, keys.workers(), site, sessionId, String(Date.now())));
-    return r === 1 ? 'touched' : r === -1 ? 'missing' : 'replaced';
+  /** Refreshes lastSeen of open sessions, in batches; the sites whose entries are missing (Redis lost its data). */
+  async touchMany(sessions: readonly { site: string; sessionId: string }[]): Promise<Set<string>> {
+    const missing = new Set<string>();
+    for (let i = 0; i < sessions.length; i += TOUCH_BATCH) {
+      const batch = sessions.slice(i, i + TOUCH_BATCH);
+      const args = batch.flatMap((s) => [s.site, s.sessionId]);
+      const r = (await this.redis.eval(TOUCH_MANY, 1, keys.workers(), String(Date.now()), ...args)) as number[];
+      batch.forEach((s, k) => {
+        if (Number(r[k]) === -1) missing.add(s.site);
+      });
+    }
+    return missing;
   }
 
   /** Removes the entry only if it still belongs to this session (a reconnect may have replaced it). */
@@ -81,6 +103,8 @@ export class WorkerRegistry {
   }
 
   async live(now = Date.now()): Promise<WorkerEntry[]> {
-    return (await this.all()).filter((w) => now - w.lastSeen <= LIVENESS_INTERVALS * this.heartbeatMs);
+    return (await this.all()).filter(
+      (w) => now - w.lastSeen <= LIVENESS_INTERVALS * Math.max(this.heartbeatMs, w.heartbeatMs ?? 0),
+    );
   }
 }

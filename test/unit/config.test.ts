@@ -102,5 +102,7 @@ describe('experiment config', () => {
     expect(() => TokenBook.fromFile(f)).toThrow(/alpha: tokens need at least 8/);
     fs.writeFileSync(f, 'alpha: same-secret-1\nbeta: same-secret-1\n');
     expect(() => TokenBook.fromFile(f)).toThrow(/each site needs its own token/);
+    fs.writeFileSync(f, 'alpha: secret-alpha-1\nalpha: secret-alpha-2\n');
+    expect(() => TokenBook.fromFile(f)).toThrow(/site "alpha" is listed twice/);
   });
 });

@@ -44,7 +44,7 @@ describe('Synthetic(alpha, beta)', () => {
     expect([...s.y].every((y) => y >= 0 && y < 10)).toBe(true);
   });
 
-  it('spreads the sites' inputs apart as beta grows', () => {
+  it('spreads the inputs of the sites apart as beta grows', () => {
     const spread = (alpha: number, beta: number) => {
       const means = Array.from({ length: 200 }, (_, i) => {
         const s = syntheticSite(spec(i, alpha, beta));
