@@ -125,11 +125,34 @@ describe('accord CLI', () => {
     const rep = JSON.parse(accord(['report', id, '--redis', redis.url, '--json']).stdout);
     expect(rep.experiment.id).toBe(id);
     expect(rep.rounds).toEqual([]);
+    // --once (the compose submit step, run on every `up`): the queued experiment of that name stands.
+    const once = accord([
+      'submit',
+      path.join(PACKAGE_ROOT, 'examples/heart-disease.yaml'),
+      '--redis',
+      redis.url,
+      '--once',
+    ]);
+    expect(once.code, once.stderr).toBe(0);
+    expect(once.stdout.trim()).toBe(id);
+    expect(once.stderr).toMatch(/already submitted .*not submitting again/);
+    expect(JSON.parse(accord(['status', '--redis', redis.url, '--json']).stdout).experiments).toHaveLength(1);
     // --watch redraws until the named experiment has ended: once cancelled, it prints and exits.
     expect(accord(['cancel', id, '--redis', redis.url]).code).toBe(0);
     const w = accord(['status', id, '--watch', '--redis', redis.url]);
     expect(w.code, w.stderr).toBe(0);
     expect(w.stdout).toMatch(new RegExp(`${id}\\s+heart-disease\\s+cancelled`));
+    // A cancelled experiment does not count: --once queues a new one.
+    const again = accord([
+      'submit',
+      path.join(PACKAGE_ROOT, 'examples/heart-disease.yaml'),
+      '--redis',
+      redis.url,
+      '--once',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout.trim()).not.toBe(id);
+    expect(JSON.parse(accord(['status', '--redis', redis.url, '--json']).stdout).experiments).toHaveLength(2);
     const unknown = accord(['status', 'exp-nope', '--watch', '--redis', redis.url]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/no experiment "exp-nope"/);
