@@ -224,7 +224,10 @@ export class AccordWorker implements Outbox {
   }
 
   private enqueue(run: () => Promise<void>): void {
-    this.queue = this.queue.then(run).catch((e: unknown) => this.log.error({ err: String(e) }, 'task runner failed'));
+    const gate = this.opts.gate;
+    this.queue = this.queue
+      .then(gate ? () => gate.run(run) : run)
+      .catch((e: unknown) => this.log.error({ err: String(e) }, 'task runner failed'));
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Attack } from '../shared/attack.js';
 import type { SitePartition } from '../shared/data/images.js';
 import type { Logger } from '../shared/log/logger.js';
 import type { BackendName } from '../shared/models/backend.js';
+import type { TaskGate } from './gate.js';
 import type { SitePolicy } from './policy.js';
 
 export interface WorkerOptions {
@@ -26,6 +27,10 @@ export interface WorkerOptions {
   maxBackoffMs?: number;
   /** Simulation only: poison this site's updates (see shared/attack.ts). */
   attack?: Attack;
+  /** Benchmarks only: no local training; a fixed delta of the model's size, so a round is all overhead. */
+  stubTraining?: boolean;
+  /** Simulation pools: one gate shared by the process's sites, so their tasks run one at a time. */
+  gate?: TaskGate;
   /** TLS to the coordinator (PEM): the CA that signed its certificate, and this site's own for mTLS. */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
   /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */

@@ -42,6 +42,8 @@ export interface SiteOptions {
   attack?: Attack | undefined;
   /** The site's own policy: tasks that break it are refused before anything is computed or sent. */
   policy?: SitePolicy | undefined;
+  /** Benchmarks only: no local training; a fixed delta of the model's size (sendStub). */
+  stubTraining?: boolean | undefined;
 }
 
 /** A train or evaluate task whose global model has fully arrived. */
@@ -130,12 +132,31 @@ export class TaskRunner {
     }
   }
 
+  /**
+   * Benchmarks only: answers without TF.js, with a fixed delta of the global model's size, so the
+   * round's wall time is everything but local training (bench/round-overhead.ts, bench/scale.ts).
+   */
+  private async sendStub(task: ModelTask, data: SiteData): Promise<void> {
+    const { header } = task;
+    const values =
+      task.kind === 'evaluate' ? { loss: 1, accuracy: 0 } : { loss: 1, startLoss: 1, startAccuracy: 0, trainMs: 0 };
+    const examples = task.kind === 'evaluate' ? data.test.n : data.train.n;
+    await this.outbox.send({ metrics: { taskId: header.taskId, round: header.round, examples, values } });
+    if (task.kind === 'train')
+      for (const c of chunkF32(new Float32Array(task.values.length).fill(1e-3))) {
+        if (task.cancelled) return;
+        await this.outbox.send({ updateChunk: { taskId: header.taskId, seq: c.seq, last: c.last, data: c.data } });
+      }
+    this.completed++;
+  }
+
   async execute(task: ModelTask): Promise<void> {
     const { header } = task;
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
       enforcePolicy(this.opts.policy, spec, task.kind === 'train' ? 'update' : 'metrics');
       const data = this.siteData(spec.data);
+      if (this.opts.stubTraining) return await this.sendStub(task, data);
       const model = await this.model(spec, data);
       if (!sameSpecs(weightSpecs(model), task.specs))
         throw new ProtocolError(

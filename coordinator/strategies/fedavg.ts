@@ -1,6 +1,7 @@
 // FedAvg (McMahan et al. 2017): the example-weighted mean of the sites' deltas, added to the global
 // model. Server optimisers (FedAvgM, FedAdam, ...) reuse its accumulation and override only `step`.
 import type { TrainConfig } from '../../shared/config/schema.js';
+import { type SimdAccumulator, simdAccumulator } from '../../shared/wasm/fold.js';
 import { foldWeighted, meanDelta, weightedMetrics } from './math.js';
 import type { FitAccumulator, LinearStrategy, StrategyState } from './strategy.js';
 
@@ -8,11 +9,15 @@ export class WeightedSumAccumulator implements FitAccumulator {
   readonly sum: Float32Array;
   totalWeight = 0;
   count = 0;
+  // The WebAssembly SIMD fold where the runtime has it (memory speed); the plain loop otherwise.
+  private readonly simd: SimdAccumulator | null;
   constructor(numParams: number) {
-    this.sum = new Float32Array(numParams);
+    this.simd = simdAccumulator(numParams);
+    this.sum = this.simd?.sum ?? new Float32Array(numParams);
   }
   fold(slice: Float32Array, offset: number, weight: number): void {
-    foldWeighted(this.sum, slice, offset, weight);
+    if (this.simd) this.simd.fold(slice, offset, weight);
+    else foldWeighted(this.sum, slice, offset, weight);
   }
   perturb(change: (sum: Float32Array) => void): void {
     change(this.sum);

@@ -2,25 +2,10 @@
 // JavaScript loop here, the hot path of secure aggregation (each client adds 1 + k masks of the model's
 // size, the server removes one per survivor). The module is a dozen instructions, assembled below so no
 // build step or binary blob is needed; where WebAssembly SIMD is missing, callers use the JS loop.
-
-/** LEB128 of an unsigned integer. */
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-const section = (id: number, body: number[]) => [id, ...uleb(body.length), ...body];
-const name = (s: string) => [...uleb(s.length), ...Buffer.from(s, 'ascii')];
+import { HEADER, I32, name, SIMD, section, uleb } from '../wasm/assemble.js';
 
 /** (acc, mask, words): acc[i] = acc[i] op mask[i] for 4-word lanes; byte addresses, 16-aligned, words % 4 == 0. */
 function laneLoop(op: number): number[] {
-  const SIMD = 0xfd;
   const get = (i: number) => [0x20, i];
   const code = [
     ...get(0),
@@ -80,16 +65,8 @@ function laneLoop(op: number): number[] {
 }
 
 function moduleBytes(): Uint8Array<ArrayBuffer> {
-  const I32 = 0x7f;
   return Uint8Array.from([
-    0x00,
-    0x61,
-    0x73,
-    0x6d,
-    1,
-    0,
-    0,
-    0,
+    ...HEADER,
     ...section(1, [1, 0x60, 3, I32, I32, I32, 0]), // type 0: (i32, i32, i32) -> ()
     ...section(3, [2, 0, 0]), // two functions of type 0
     ...section(5, [1, 0, 1]), // memory: one page to start

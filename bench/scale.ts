@@ -1,0 +1,144 @@
+// scale: simulated federations of growing size on Synthetic(1, 1), each with its own gRPC session per
+// site, every site in every round (fraction 1, so the round's sites are the federation). For each size
+// the same run twice: with local training, and with training stubbed to a fixed delta; the stubbed
+// round is everything but local compute (coordinator, protocol, Redis, queues), the difference is
+// local training and evaluation. Also: the coordinator's peak RSS (sampled from its process), Redis
+// memory per registered site, and the growth exponent of the overhead (log-log slope over the sizes).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { redisOptions } from '../shared/redis-url.js';
+import { startPrivateRedis } from '../simulation/redis-server.js';
+import { simulate } from '../simulation/run.js';
+
+export interface ScaleRun {
+  sites: number;
+  /** Mean wall time of a round with local training (ms). */
+  roundMs: number;
+  /** Mean wall time of a round with training stubbed: everything but local compute (ms). */
+  overheadMs: number;
+  /** roundMs - overheadMs: local training and evaluation (ms). */
+  trainingMs: number;
+  overheadPerSiteMs: number;
+  coordinatorPeakRssMB: number;
+  coordinatorIdleRssMB: number;
+  /** (peak - idle) / (model bytes x sites in the round): what the coordinator holds per update. */
+  peakOverModelTimesSites: number;
+  modelBytes: number;
+  redisBytesPerSite: number;
+}
+
+/** RSS (bytes) of the coordinator process of the run whose store is `store`, or 0 if not found. */
+function coordinatorRss(store: string): number {
+  try {
+    const pids = execFileSync('pgrep', ['-f', `coordinator .*--store ${store}`], { encoding: 'utf8' })
+      .trim()
+      .split('\n');
+    let rss = 0;
+    for (const pid of pids) {
+      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+      const m = /VmRSS:\s+(\d+) kB/.exec(status);
+      if (m) rss = Math.max(rss, Number(m[1]) * 1024);
+    }
+    return rss;
+  } catch {
+    return 0;
+  }
+}
+
+async function run(sites: number, stub: boolean, rounds: number) {
+  const redis = await startPrivateRedis();
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), `accord-scale-${sites}-`));
+  const store = path.join(out, 'store');
+  let peak = 0;
+  let idle = Number.POSITIVE_INFINITY;
+  const sampler = setInterval(() => {
+    const rss = coordinatorRss(store);
+    if (rss) {
+      peak = Math.max(peak, rss);
+      idle = Math.min(idle, rss);
+    }
+  }, 100);
+  try {
+    const report = await simulate({
+      dataset: 'synthetic',
+      clients: sites,
+      fraction: 1,
+      rounds,
+      out,
+      redisUrl: redis.url,
+      baselines: false,
+      backend: 'auto',
+      progress: false,
+      stubTraining: stub,
+      // Evaluation every round is part of the round, as in a default run.
+    });
+    const client = new Redis(redisOptions(redis.url));
+    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? 0);
+    client.disconnect();
+    const params = JSON.parse(fs.readFileSync(path.join(out, 'model', 'model.json'), 'utf8')) as {
+      weightsManifest: { weights: { shape: number[] }[] }[];
+    };
+    const modelBytes =
+      4 * params.weightsManifest[0]!.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+    const rs = report.rounds.map((r) => r.durations?.totalMs ?? 0).filter((ms) => ms > 0);
+    return {
+      roundMs: rs.reduce((a, b) => a + b, 0) / rs.length,
+      peak,
+      idle: Number.isFinite(idle) ? idle : 0,
+      modelBytes,
+      redisBytesPerSite: used / sites,
+    };
+  } finally {
+    clearInterval(sampler);
+    await redis.stop();
+    fs.rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Least-squares slope of log(y) on log(x). */
+export function growthExponent(xs: number[], ys: number[]): number {
+  const lx = xs.map(Math.log);
+  const ly = ys.map(Math.log);
+  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
+  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < lx.length; i++) {
+    num += (lx[i]! - mx) * (ly[i]! - my);
+    den += (lx[i]! - mx) ** 2;
+  }
+  return num / den;
+}
+
+export async function benchScale(sizes = [100, 300, 1000], rounds = 2) {
+  const runs: ScaleRun[] = [];
+  for (const sites of sizes) {
+    process.stderr.write(`  scale: ${sites} sites, with training ...\n`);
+    const real = await run(sites, false, rounds);
+    process.stderr.write(`  scale: ${sites} sites, training stubbed ...\n`);
+    const stub = await run(sites, true, rounds);
+    runs.push({
+      sites,
+      roundMs: real.roundMs,
+      overheadMs: stub.roundMs,
+      trainingMs: Math.max(0, real.roundMs - stub.roundMs),
+      overheadPerSiteMs: stub.roundMs / sites,
+      coordinatorPeakRssMB: real.peak / 2 ** 20,
+      coordinatorIdleRssMB: real.idle / 2 ** 20,
+      peakOverModelTimesSites: (real.peak - real.idle) / (real.modelBytes * sites),
+      modelBytes: real.modelBytes,
+      redisBytesPerSite: real.redisBytesPerSite,
+    });
+  }
+  return {
+    runs,
+    overheadExponent: growthExponent(
+      runs.map((r) => r.sites),
+      runs.map((r) => r.overheadMs),
+    ),
+    model: 'logreg on Synthetic(1, 1), 60 inputs, 10 classes',
+  };
+}
