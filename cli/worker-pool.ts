@@ -10,6 +10,7 @@ import { ConfigError } from '../shared/errors/index.js';
 import { createLogger } from '../shared/log/logger.js';
 import type { BackendName } from '../shared/models/backend.js';
 import { AccordWorker } from '../worker/client.js';
+import { TaskGate } from '../worker/gate.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { action } from './common.js';
 
@@ -21,6 +22,8 @@ const poolSchema = z
     coordinator: z.string(),
     data: z.string(),
     backend: z.string().default('auto'),
+    /** Benchmarks only: sites answer with a fixed delta instead of training. */
+    stubTraining: z.boolean().optional(),
     auditDir: z.string().optional(),
     /** A site policy file applied to every site of the pool. */
     policy: z.string().optional(),
@@ -64,6 +67,7 @@ export function register(program: Command): void {
         const pool = r.data;
         const log = createLogger('pool', process.env['ACCORD_LOG_LEVEL'] ?? 'warn');
         const policy = pool.policy === undefined ? undefined : loadSitePolicy(pool.policy);
+        const gate = new TaskGate();
         const workers = pool.sites.map(
           (s) =>
             new AccordWorker({
@@ -76,6 +80,8 @@ export function register(program: Command): void {
               ...(s.partition ? { partition: s.partition } : {}),
               ...(s.attack ? { attack: parseAttack(s.attack) } : {}),
               policy,
+              ...(pool.stubTraining ? { stubTraining: true } : {}),
+              gate,
               log: log.child({ site: s.site }),
             }),
         );

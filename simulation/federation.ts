@@ -146,7 +146,14 @@ async function startPools(
         },
         attack: attackOf(f.byzantine, site),
       }));
-    const pool = { coordinator, data: part.dir, backend: opts.backend, policy: opts.sitePolicy, sites };
+    const pool = {
+      coordinator,
+      data: part.dir,
+      backend: opts.backend,
+      policy: opts.sitePolicy,
+      ...(opts.stubTraining ? { stubTraining: true } : {}),
+      sites,
+    };
     fs.writeFileSync(poolFile, JSON.stringify(pool), {
       mode: 0o600,
     });

@@ -38,6 +38,8 @@ export interface SimulateOptions {
   timeoutMs?: number | undefined;
   /** A site policy file (YAML) every simulated site applies, as `accord worker --policy` does. */
   sitePolicy?: string | undefined;
+  /** Benchmarks only: simulated sites answer with a fixed delta instead of training. */
+  stubTraining?: boolean | undefined;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
   progress?: boolean | undefined;
 }
