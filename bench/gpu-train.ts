@@ -61,8 +61,11 @@ for (const zoo of ['2nn', 'cnn'] as const) {
     fitSamplesPerSec: Math.round((rows / fitS) * 10) / 10,
   };
 }
+// How many threads the wasm backend computes with (the goal is stated per core).
+const threads =
+  choice.backend === 'wasm' ? (await import('@tensorflow/tfjs-backend-wasm')).getThreadsCount() : undefined;
 process.stdout.write(
-  `${JSON.stringify({ requested, backend: choice.backend, device: choice.device, reason: choice.reason, rows, batchSize, results })}\n`,
+  `${JSON.stringify({ requested, backend: choice.backend, device: choice.device, reason: choice.reason, threads, rows, batchSize, results })}\n`,
 );
 // A Dawn device keeps the event loop alive; exit either way.
 releaseBackend();

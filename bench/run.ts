@@ -87,11 +87,11 @@ try {
             .map(([b, s]) =>
               'unavailable' in s
                 ? `${b}: unavailable`
-                : `${b} ${s.samplesPerSec} samples/s (model.fit ${s.fitSamplesPerSec})`,
+                : `${b} ${s.samplesPerSec} samples/s (model.fit ${s.fitSamplesPerSec}${s.threads ? `; ${s.threads} thread(s)` : ''})`,
             )
             .join('; ')}`,
       ),
-      `scale            ${scale.runs.map((r) => `${r.sites} sites: round ${r.roundMs.toFixed(0)} ms (overhead ${r.overheadMs.toFixed(0)}, training ${r.trainingMs.toFixed(0)}), coordinator ${r.coordinatorPeakRssMB.toFixed(0)} MiB, Redis ${r.redisBytesPerSite.toFixed(0)} B/site`).join('; ')}; overhead exponent ${scale.overheadExponent.toFixed(2)} (goal <= 1)`,
+      `scale            ${scale.runs.map((r) => `${r.sites} sites: round ${r.roundMs.toFixed(0)} ms (overhead ${r.overheadMs.toFixed(0)}, training ${r.trainingMs.toFixed(0)}), coordinator ${r.coordinatorPeakRssMB.toFixed(0)} MiB, Redis ${r.redisBytesPerSite.toFixed(0)} B/site`).join('; ')}; overhead exponent ${scale.overheadExponent.toFixed(2)} (goal <= 1); coordinator +${scale.coordinatorKBPerSite.toFixed(0)} KiB per site`,
       `transferRatio    ${transfer.transferRatio.toFixed(3)}  (goal ${GOALS.transferRatio}; Accord ${transfer.accordMBps.toFixed(0)} MB/s vs raw grpc-js ${transfer.rawMBps.toFixed(0)} MB/s)`,
       `peakRssOverModel ${rss.peakRssOverModel.toFixed(3)}  (goal ${GOALS.peakRssOverModel}; idle ${rss.idleRssMB.toFixed(0)} MiB, peak ${rss.peakRssMB.toFixed(0)} MiB, ${rss.workers} x ${rss.modelMB} MiB updates)`,
       `secagg.totalMs   ${secagg.totalMs.toFixed(0)}  (goal < 5000; all protocol work of 100 clients and the server in one process; with clients on their own machines about ${(secagg.main.serverMs + secagg.main.slowestClientMs).toFixed(0)} ms; Bonawitz et al.: 62 s for 500 clients x 100 K)`,

@@ -23,9 +23,6 @@ export interface ScaleRun {
   trainingMs: number;
   overheadPerSiteMs: number;
   coordinatorPeakRssMB: number;
-  coordinatorIdleRssMB: number;
-  /** (peak - idle) / (model bytes x sites in the round): what the coordinator holds per update. */
-  peakOverModelTimesSites: number;
   modelBytes: number;
   redisBytesPerSite: number;
 }
@@ -53,13 +50,8 @@ async function run(sites: number, stub: boolean, rounds: number) {
   const out = fs.mkdtempSync(path.join(os.tmpdir(), `accord-scale-${sites}-`));
   const store = path.join(out, 'store');
   let peak = 0;
-  let idle = Number.POSITIVE_INFINITY;
   const sampler = setInterval(() => {
-    const rss = coordinatorRss(store);
-    if (rss) {
-      peak = Math.max(peak, rss);
-      idle = Math.min(idle, rss);
-    }
+    peak = Math.max(peak, coordinatorRss(store));
   }, 100);
   try {
     const report = await simulate({
@@ -87,7 +79,6 @@ async function run(sites: number, stub: boolean, rounds: number) {
     return {
       roundMs: rs.reduce((a, b) => a + b, 0) / rs.length,
       peak,
-      idle: Number.isFinite(idle) ? idle : 0,
       modelBytes,
       redisBytesPerSite: used / sites,
     };
@@ -98,19 +89,22 @@ async function run(sites: number, stub: boolean, rounds: number) {
   }
 }
 
-/** Least-squares slope of log(y) on log(x). */
-export function growthExponent(xs: number[], ys: number[]): number {
-  const lx = xs.map(Math.log);
-  const ly = ys.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b, 0) / lx.length;
-  const my = ly.reduce((a, b) => a + b, 0) / ly.length;
+/** Least-squares slope of y on x. */
+function slope(xs: number[], ys: number[]): number {
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const my = ys.reduce((a, b) => a + b, 0) / ys.length;
   let num = 0;
   let den = 0;
-  for (let i = 0; i < lx.length; i++) {
-    num += (lx[i]! - mx) * (ly[i]! - my);
-    den += (lx[i]! - mx) ** 2;
+  for (let i = 0; i < xs.length; i++) {
+    num += (xs[i]! - mx) * (ys[i]! - my);
+    den += (xs[i]! - mx) ** 2;
   }
   return num / den;
+}
+
+/** The growth exponent: the slope of log(y) on log(x). */
+export function growthExponent(xs: number[], ys: number[]): number {
+  return slope(xs.map(Math.log), ys.map(Math.log));
 }
 
 export async function benchScale(sizes = [100, 300, 1000], rounds = 2) {
@@ -127,8 +121,6 @@ export async function benchScale(sizes = [100, 300, 1000], rounds = 2) {
       trainingMs: Math.max(0, real.roundMs - stub.roundMs),
       overheadPerSiteMs: stub.roundMs / sites,
       coordinatorPeakRssMB: real.peak / 2 ** 20,
-      coordinatorIdleRssMB: real.idle / 2 ** 20,
-      peakOverModelTimesSites: (real.peak - real.idle) / (real.modelBytes * sites),
       modelBytes: real.modelBytes,
       redisBytesPerSite: real.redisBytesPerSite,
     });
@@ -138,6 +130,13 @@ export async function benchScale(sizes = [100, 300, 1000], rounds = 2) {
     overheadExponent: growthExponent(
       runs.map((r) => r.sites),
       runs.map((r) => r.overheadMs),
+    ),
+    // What one more site (its session, its task in a round) adds to the coordinator's peak RSS: the
+    // least-squares slope over the sizes. The model is 2.4 KB here; with large models the per-update
+    // memory is peakRssOverModel's business (20 x 100 MB updates).
+    coordinatorKBPerSite: slope(
+      runs.map((r) => r.sites),
+      runs.map((r) => r.coordinatorPeakRssMB * 1024),
     ),
     model: 'logreg on Synthetic(1, 1), 60 inputs, 10 classes',
   };

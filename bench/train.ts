@@ -11,6 +11,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 interface Speed {
   samplesPerSec: number;
   fitSamplesPerSec: number;
+  /** Threads the backend computed with (wasm), where it says. */
+  threads?: number;
 }
 export type TrainResults = Record<string, Record<string, Speed | { unavailable: string }>>;
 
@@ -22,14 +24,18 @@ export function benchTrain(backends = ['wasm', 'tensorflow', 'webgpu']): TrainRe
       timeout: 15 * 60_000,
     });
     const line = r.stdout.trim().split('\n').at(-1) ?? '';
-    let parsed: { unavailable?: string; results?: Record<string, Speed> };
+    let parsed: { unavailable?: string; threads?: number; results?: Record<string, Speed> };
     try {
       parsed = JSON.parse(line) as typeof parsed;
     } catch {
       parsed = { unavailable: `the benchmark failed: ${r.stderr.trim().split('\n').at(-1) ?? r.status}` };
     }
-    for (const model of ['2nn', 'cnn'])
-      out[model]![backend] = parsed.results?.[model] ?? { unavailable: parsed.unavailable ?? 'no result' };
+    for (const model of ['2nn', 'cnn']) {
+      const speed = parsed.results?.[model];
+      out[model]![backend] = speed
+        ? { ...speed, ...(parsed.threads !== undefined ? { threads: parsed.threads } : {}) }
+        : { unavailable: parsed.unavailable ?? 'no result' };
+    }
   }
   return out;
 }
