@@ -3,17 +3,18 @@ import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records.js';
 import { AccordError } from '../shared/errors/index.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
-import { action, connectRedis } from './common.js';
+import { action, connectRedis, redisClusterOption, redisTargetOf } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('cancel <id>')
     .description('cancel a queued or running experiment (its committed rounds and checkpoints stay)')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(redisClusterOption())
     .option('--reason <text>', 'why, for the record', 'cancelled from the command line')
     .action(
-      action(async (id: string, o: { redis: string; reason: string }) => {
-        const redis = await connectRedis(o.redis);
+      action(async (id: string, o: { redis: string; redisCluster?: string; reason: string }) => {
+        const redis = await connectRedis(redisTargetOf(o, DEFAULT_REDIS_URL));
         try {
           const records = new ExperimentRecords(redis);
           const rec = await records.get(id);

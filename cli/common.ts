@@ -1,4 +1,5 @@
 // Shared CLI helpers: error reporting, Redis connections, JSON output.
+import { Option } from 'commander';
 import { AccordError } from '../shared/errors/index.js';
 
 /** Runs a command body; known errors print one clear line and exit non-zero. */
@@ -18,6 +19,15 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
 }
 
 export { connectRedis } from '../shared/redis-connection.js';
+export { redisTargetOf } from '../shared/redis-target.js';
+
+/** `--redis-cluster`, next to every `--redis`: a Redis Cluster instead of one server (an explicit --redis conflicts). */
+export function redisClusterOption(): Option {
+  return new Option(
+    '--redis-cluster <nodes>',
+    'a Redis Cluster instead of --redis: seed nodes HOST:PORT[,HOST:PORT...]',
+  ).conflicts('redis');
+}
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);

@@ -7,13 +7,14 @@ import { TokenBook } from '../coordinator/sessions/auth.js';
 import { ConfigError } from '../shared/errors/index.js';
 import type { BackendName } from '../shared/models/backend.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
-import { action } from './common.js';
+import { action, redisClusterOption, redisTargetOf } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('coordinator')
     .description('run a coordinator: gRPC for workers, BullMQ rounds on Redis')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(redisClusterOption())
     .option(
       '--grpc <host:port>',
       'address workers dial (a non-loopback address needs TLS, or --insecure)',
@@ -47,6 +48,7 @@ export function register(program: Command): void {
       action(
         async (o: {
           redis: string;
+          redisCluster?: string;
           grpc: string;
           store: string;
           tokens?: string;
@@ -93,7 +95,7 @@ export function register(program: Command): void {
             throw new ConfigError('--tokens FILE is required: a YAML mapping of each site to its own token');
           const tokens = TokenBook.fromFile(o.tokens);
           const c = new Coordinator({
-            redisUrl: o.redis,
+            redisUrl: redisTargetOf(o, DEFAULT_REDIS_URL),
             grpcAddress: o.grpc,
             storeDir: o.store,
             tokens,

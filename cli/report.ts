@@ -5,7 +5,7 @@ import { buildReport } from '../coordinator/experiments/report.js';
 import { AccordError } from '../shared/errors/index.js';
 import { epsilonWithTerms, pct } from '../shared/format.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
-import { action, connectRedis, printJson } from './common.js';
+import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
 
 export function roundTable(report: ReturnType<typeof buildReport>): string {
   const sites = [...new Set(report.rounds.flatMap((r) => Object.keys(r.siteAccuracy)))].sort();
@@ -34,10 +34,11 @@ export function register(program: Command): void {
     .command('report <id>')
     .description('per-round table of an experiment')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(redisClusterOption())
     .option('--json', 'print the whole report as JSON')
     .action(
-      action(async (id: string, o: { redis: string; json?: boolean }) => {
-        const redis = await connectRedis(o.redis);
+      action(async (id: string, o: { redis: string; redisCluster?: string; json?: boolean }) => {
+        const redis = await connectRedis(redisTargetOf(o, DEFAULT_REDIS_URL));
         try {
           const records = new ExperimentRecords(redis);
           const rec = await records.get(id);

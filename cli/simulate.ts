@@ -8,7 +8,7 @@ import { backendUnavailable } from '../shared/models/backend.js';
 import { finalTable } from '../simulation/report.js';
 import { type SimulateOptions, simulate } from '../simulation/run.js';
 import { loadSitePolicy } from '../worker/policy.js';
-import { action, printJson } from './common.js';
+import { action, printJson, redisClusterOption } from './common.js';
 
 /** A parser of a numeric flag; `expected` says what `ok` accepts. */
 function numberFlag(expected: string, ok: (n: number) => boolean) {
@@ -30,6 +30,7 @@ interface SimulateFlags {
   rounds: number;
   out: string;
   redis?: string;
+  redisCluster?: string;
   baselines?: boolean;
   backend: string;
   seed?: number;
@@ -179,6 +180,7 @@ export function register(program: Command): void {
     .option('--rounds <n>', 'training rounds', int, 20)
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')
+    .addOption(redisClusterOption())
     .option('--baselines', 'also train each site alone and all rows pooled, for comparison')
     .option(
       '--backend <name>',
@@ -257,6 +259,7 @@ export function register(program: Command): void {
           rounds: o.rounds,
           out: o.out,
           redisUrl: o.redis,
+          redisCluster: o.redisCluster,
           baselines: Boolean(o.baselines),
           backend: await backendFlag(o.backend),
           seed: o.seed,

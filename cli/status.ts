@@ -1,17 +1,17 @@
 // `accord status`: experiments, their rounds, and the connected workers.
 import type { Command } from 'commander';
-import type { Redis } from 'ioredis';
 import { ExperimentRecords } from '../coordinator/experiments/records.js';
 import { WorkerRegistry } from '../coordinator/sessions/registry.js';
 import { AccordError } from '../shared/errors/index.js';
 import { pct } from '../shared/format.js';
+import type { RedisClient } from '../shared/redis-target.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
-import { action, connectRedis, printJson } from './common.js';
+import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
 /** Experiments (all, or the one named) with their latest round, and the workers. */
-async function snapshot(redis: Redis, id: string | undefined) {
+async function snapshot(redis: RedisClient, id: string | undefined) {
   const records = new ExperimentRecords(redis);
   const registry = new WorkerRegistry(redis, 2000);
   const all = await records.list();
@@ -58,23 +58,29 @@ export function register(program: Command): void {
     .command('status [id]')
     .description('show experiments, rounds and connected workers')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(redisClusterOption())
     .option('--json', 'print JSON')
     .option('--watch', 'redraw every 2 s (until the named experiment ends, or Ctrl-C)')
     .action(
-      action(async (id: string | undefined, o: { redis: string; json?: boolean; watch?: boolean }) => {
-        const redis = await connectRedis(o.redis);
-        try {
-          for (;;) {
-            const snap = await snapshot(redis, id);
-            if (o.json) printJson(snap);
-            else process.stdout.write(`${o.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(snap)}`);
-            const ended = id !== undefined && snap.experiments.every((e) => ENDED.has(e.status));
-            if (!o.watch || ended) return;
-            await new Promise((r) => setTimeout(r, 2000));
+      action(
+        async (
+          id: string | undefined,
+          o: { redis: string; redisCluster?: string; json?: boolean; watch?: boolean },
+        ) => {
+          const redis = await connectRedis(redisTargetOf(o, DEFAULT_REDIS_URL));
+          try {
+            for (;;) {
+              const snap = await snapshot(redis, id);
+              if (o.json) printJson(snap);
+              else process.stdout.write(`${o.watch && process.stdout.isTTY ? '\x1b[2J\x1b[H' : ''}${render(snap)}`);
+              const ended = id !== undefined && snap.experiments.every((e) => ENDED.has(e.status));
+              if (!o.watch || ended) return;
+              await new Promise((r) => setTimeout(r, 2000));
+            }
+          } finally {
+            redis.disconnect();
           }
-        } finally {
-          redis.disconnect();
-        }
-      }),
+        },
+      ),
     );
 }

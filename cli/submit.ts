@@ -5,23 +5,26 @@ import type { Command } from 'commander';
 import { ExperimentRecords } from '../coordinator/experiments/records.js';
 import { submitExperiment } from '../coordinator/queues/submit.js';
 import { loadExperimentFile } from '../shared/config/load.js';
-import { DEFAULT_REDIS_URL, redisOptions } from '../shared/redis-url.js';
-import { action, connectRedis, printJson } from './common.js';
+import { bullConnectionOf } from '../shared/redis-target.js';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
 
 export function register(program: Command): void {
   program
     .command('submit <file>')
     .description('submit an experiment (YAML) to the coordinators sharing this Redis')
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(redisClusterOption())
     .option('--json', 'print JSON')
     .option(
       '--once',
       'do nothing when an experiment of this name is already queued, running or completed (prints its id)',
     )
     .action(
-      action(async (file: string, o: { redis: string; json?: boolean; once?: boolean }) => {
+      action(async (file: string, o: { redis: string; redisCluster?: string; json?: boolean; once?: boolean }) => {
         const cfg = loadExperimentFile(file);
-        const redis = await connectRedis(o.redis);
+        const target = redisTargetOf(o, DEFAULT_REDIS_URL);
+        const redis = await connectRedis(target);
         try {
           if (o.once) {
             // A compose `submit` service runs on every `up`: the experiment must be queued only once.
@@ -37,7 +40,12 @@ export function register(program: Command): void {
               return;
             }
           }
-          const id = await submitExperiment(redis, redisOptions(o.redis), cfg, path.dirname(path.resolve(file)));
+          const id = await submitExperiment(
+            redis,
+            bullConnectionOf(redis, target),
+            cfg,
+            path.dirname(path.resolve(file)),
+          );
           if (o.json) printJson({ id, name: cfg.name, rounds: cfg.rounds });
           else process.stdout.write(`${id}\n`);
         } finally {

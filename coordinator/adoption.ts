@@ -5,8 +5,8 @@
 // - the job locks it held are released, so its round steps and tasks resume within seconds rather than
 //   after the lock duration. A slow but live coordinator keeps its locks: it is still connected.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
-import { keys } from './experiments/keys.js';
-import { connectedCoordinators, isDead, isInstanceDead } from './liveness.js';
+import { keysOf } from './experiments/keys.js';
+import { connectedCoordinators, isDead, isInstanceDead, serverTimeMs } from './liveness.js';
 import { activeLocks, releaseLock, workerIdOfToken } from './queues/locks.js';
 import { tasksQueue } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
@@ -14,6 +14,8 @@ import { runTask } from './rounds/run-task.js';
 
 export interface AdoptionOptions {
   connection: ConnectionOptions;
+  /** BullMQ's key prefix (hash-tagged in a Redis Cluster). Default "bull". */
+  prefix?: string | undefined;
   /** This process's Redis connection name (liveness.ts); its lock tokens are mapped to it. */
   connectionName: string;
   /** The BullMQ workers this process runs. */
@@ -33,6 +35,9 @@ export class Adoption {
   private readonly adopted = new Map<string, Worker>();
   private readonly intervalMs: number;
   private readonly confirmMs: number;
+  /** No coordinator is judged dead before this (local ms): Redis was just out of reach (see tick). */
+  private holdUntil = 0;
+  private troubled = false;
 
   constructor(
     private readonly ctx: RoundContext,
@@ -43,16 +48,26 @@ export class Adoption {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick().catch(() => undefined), this.intervalMs);
+    const tick = () =>
+      void this.tick().catch(() => {
+        this.troubled = true;
+      });
+    this.timer = setInterval(tick, this.intervalMs);
     this.timer.unref();
-    void this.tick().catch(() => undefined);
+    tick();
   }
 
   private async tick(): Promise<void> {
     const redis = this.ctx.redis;
+    const keys = keysOf(redis);
     // Redis's clock, not this host's: heartbeats are compared across machines.
-    const [sec, micro] = await redis.time();
-    const now = Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
+    const asked = Date.now();
+    const now = await serverTimeMs(redis, keys.instances());
+    // Redis was out of reach (a restart, a cluster failover) if a call failed or this one waited: the other
+    // coordinators are reconnecting too and their heartbeats are stale, so none is judged dead until they
+    // have had confirmMs to beat again.
+    if (this.troubled || Date.now() - asked > 2 * this.intervalMs) this.holdUntil = Date.now() + this.confirmMs;
+    this.troubled = false;
     const workers = [...this.opts.workers(), ...this.adopted.values()];
     await redis
       .multi()
@@ -60,6 +75,7 @@ export class Adoption {
       .hset(keys.coordinatorRuns(), this.opts.connectionName, String(now))
       .hset(keys.lockOwners(), Object.fromEntries(workers.map((w) => [w.id, this.opts.connectionName])))
       .exec();
+    if (Date.now() < this.holdUntil) return;
     const live = await connectedCoordinators(redis);
 
     for (const [instance, seen] of Object.entries(await redis.hgetall(keys.instances()))) {
@@ -75,6 +91,7 @@ export class Adoption {
   private adopt(instance: string, silentMs: number): void {
     const worker = new Worker(tasksQueue(instance), (job: Job) => runTask(this.ctx, job), {
       connection: this.opts.connection,
+      ...(this.opts.prefix ? { prefix: this.opts.prefix } : {}),
       concurrency: 64,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
@@ -86,6 +103,7 @@ export class Adoption {
 
   private async releaseDeadLocks(workers: Worker[], live: ReadonlySet<string>, now: number): Promise<void> {
     const redis = this.ctx.redis;
+    const keys = keysOf(redis);
     const [owners, beats] = await Promise.all([
       redis.hgetall(keys.lockOwners()),
       redis.hgetall(keys.coordinatorRuns()),
@@ -110,6 +128,7 @@ export class Adoption {
     clearInterval(this.timer);
     await Promise.allSettled([...this.adopted.values()].map((w) => w.close(true)));
     // Leaving: this instance's queue is for others to adopt, its locks for others to take over.
+    const keys = keysOf(this.ctx.redis);
     await this.ctx.redis
       .multi()
       .hset(keys.instances(), this.ctx.instance, '0')

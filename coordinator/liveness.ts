@@ -3,7 +3,11 @@
 // closes its sockets, so it leaves CLIENT LIST within moments; a slow one (an event loop busy with a
 // long aggregation) stays listed. Locks are released early only on this evidence and a heartbeat gone
 // quiet (adoption.ts); without CLIENT LIST they expire after the lock duration as usual.
-import type { Redis } from 'ioredis';
+// In a Redis Cluster each node lists only its own clients: every master is asked, and the names are
+// pooled (a coordinator's commands go to the master holding Accord's hash slot, and ioredis names each
+// of its node connections). A master that does not answer (one failing over) makes the answer unknown.
+import type { Cluster } from 'ioredis';
+import type { RedisClient } from '../shared/redis-target.js';
 
 const NAME_PREFIX = 'accord-coordinator';
 
@@ -32,12 +36,41 @@ export function coordinatorNames(clientList: string): Set<string> {
  * The coordinators connected now, or undefined where CLIENT LIST is not allowed (a managed Redis with
  * ACLs): then nothing is presumed dead early.
  */
-export async function connectedCoordinators(redis: Redis): Promise<Set<string> | undefined> {
+export async function connectedCoordinators(redis: RedisClient): Promise<Set<string> | undefined> {
   try {
-    return coordinatorNames(String(await redis.call('CLIENT', 'LIST', 'TYPE', 'normal')));
+    if (!redis.isCluster) return coordinatorNames(String(await redis.call('CLIENT', 'LIST', 'TYPE', 'normal')));
+    const masters = (redis as Cluster).nodes('master');
+    if (!masters.length) return undefined;
+    const lists = await Promise.all(
+      masters.map((node) => within(node.call('CLIENT', 'LIST', 'TYPE', 'normal'), CLUSTER_NODE_WAIT_MS)),
+    );
+    const names = new Set<string>();
+    for (const list of lists) for (const name of coordinatorNames(String(list))) names.add(name);
+    return names;
   } catch {
     return undefined;
   }
+}
+
+/** How long one cluster node may take to answer CLIENT LIST. */
+const CLUSTER_NODE_WAIT_MS = 2000;
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+// TIME from a script keyed on `KEYS[1]`: in a cluster it runs on the master holding Accord's slot, so
+// every coordinator reads the same server's clock (a keyless TIME goes to any node).
+const TIME_AT = "local t = redis.call('TIME') return {t[1], t[2]}";
+
+/** Redis server time (ms) from the server holding `key`: heartbeats are compared on one clock. */
+export async function serverTimeMs(redis: RedisClient, key: string): Promise<number> {
+  const [sec, micro] = redis.isCluster ? ((await redis.eval(TIME_AT, 1, key)) as [string, string]) : await redis.time();
+  return Number(sec) * 1000 + Math.floor(Number(micro) / 1000);
 }
 
 /**

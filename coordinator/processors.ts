@@ -14,6 +14,8 @@ import { collectStatistics } from './rounds/statistics.js';
 
 export interface ProcessorOptions {
   connection: ConnectionOptions;
+  /** BullMQ's key prefix: hash-tagged in a Redis Cluster (shared/redis-target.ts). Default "bull". */
+  prefix?: string | undefined;
   /** Tasks in flight at once on this instance (each waits on a remote worker). Default 256. */
   taskConcurrency?: number;
   /** Round steps at once (several experiments). Default 4. */
@@ -35,6 +37,7 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
   const lockDuration = opts.lockDurationMs ?? 30_000;
   const common = {
     connection: opts.connection,
+    ...(opts.prefix ? { prefix: opts.prefix } : {}),
     autorun: true,
     lockDuration,
     stalledInterval: opts.stalledIntervalMs ?? 1000,

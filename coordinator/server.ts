@@ -6,13 +6,12 @@ import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { FlowProducer, Queue, type Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { ConfigError } from '../shared/errors/index.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
 import { type BackendName, initBackend } from '../shared/models/backend.js';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load.js';
 import { connectRedis } from '../shared/redis-connection.js';
-import { redisOptions } from '../shared/redis-url.js';
+import { bullConnection, type RedisClient, type RedisTarget } from '../shared/redis-target.js';
 import { Adoption } from './adoption.js';
 import { ExperimentRecords } from './experiments/records.js';
 import { buildReport } from './experiments/report.js';
@@ -32,8 +31,11 @@ import { StorePaths } from './store/paths.js';
 import { WeightsCache } from './store/weights-cache.js';
 
 export interface CoordinatorOptions {
-  /** redis://HOST:PORT of the Redis that BullMQ and Accord's records use. */
-  redisUrl: string;
+  /**
+   * The Redis that BullMQ and Accord's records use: redis://HOST:PORT, or a Redis Cluster's seed nodes
+   * ({ cluster: 'HOST:PORT,...' }; shared/redis-target.ts).
+   */
+  redisUrl: RedisTarget;
   /** HOST:PORT for the worker-facing gRPC server; port 0 picks a free one. */
   grpcAddress: string;
   /** Directory for checkpoints, spooled updates, exported models and reports. */
@@ -78,7 +80,8 @@ export function isLoopback(address: string): boolean {
 export class Coordinator {
   private server?: grpc.Server;
   private workers: Worker[] = [];
-  private redis?: Redis;
+  private redis?: RedisClient;
+  private bull?: ReturnType<typeof bullConnection>;
   private rounds?: Queue;
   private flows?: FlowProducer;
   private hub?: SessionHub;
@@ -104,11 +107,14 @@ export class Coordinator {
       );
     }
     const backend = await initBackend(this.opts.backend ?? 'auto');
-    const connection = redisOptions(this.opts.redisUrl);
     // One clear error if Redis cannot be reached at start; afterwards one line per outage.
     // The connection's name tells other coordinators this process is alive (liveness.ts).
     const connectionName = coordinatorConnectionName(this.instance, randomUUID());
     this.redis = await connectRedis(this.opts.redisUrl, this.log, { connectionName });
+    // BullMQ's connection and key prefix (hash-tagged in a cluster).
+    const bull = bullConnection(this.opts.redisUrl);
+    this.bull = bull;
+    const { connection, prefix } = bull;
     const heartbeatMs = this.opts.heartbeatMs ?? 2000;
     const registry = new WorkerRegistry(this.redis, heartbeatMs);
     const stale = await registry.purgeInstance(this.instance);
@@ -122,8 +128,8 @@ export class Coordinator {
       ...(this.opts.maxDeclaredRows !== undefined ? { maxDeclaredRows: this.opts.maxDeclaredRows } : {}),
       log: this.log,
     });
-    this.rounds = new Queue(QUEUE_ROUNDS, { connection });
-    this.flows = new FlowProducer({ connection });
+    this.rounds = new Queue(QUEUE_ROUNDS, { connection, ...(prefix ? { prefix } : {}) });
+    this.flows = new FlowProducer({ connection, ...(prefix ? { prefix } : {}) });
     const paths = new StorePaths(path.resolve(this.opts.storeDir));
     const ctx: RoundContext = {
       instance: this.instance,
@@ -175,9 +181,10 @@ export class Coordinator {
     );
     const lockDurationMs = this.opts.lockDurationMs ?? 30_000;
     const stalledIntervalMs = 1000;
-    this.workers = startProcessors(ctx, { connection, lockDurationMs, stalledIntervalMs });
+    this.workers = startProcessors(ctx, { connection, prefix, lockDurationMs, stalledIntervalMs });
     this.adoption = new Adoption(ctx, {
       connection,
+      prefix,
       connectionName,
       workers: () => this.workers,
       lockDurationMs,
@@ -230,6 +237,7 @@ export class Coordinator {
     clearTimeout(timer);
     this.server?.forceShutdown();
     this.http?.closeAllConnections();
+    this.bull?.close();
     this.redis?.disconnect();
   }
 }

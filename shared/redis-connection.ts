@@ -3,6 +3,14 @@
 import { Redis } from 'ioredis';
 import { DependencyError } from './errors/index.js';
 import type { Logger } from './log/logger.js';
+import {
+  type ClusterTarget,
+  describeTarget,
+  isClusterTarget,
+  newClusterClient,
+  type RedisClient,
+  type RedisTarget,
+} from './redis-target.js';
 import { type RedisOptions, redisOptions } from './redis-url.js';
 
 /** Default time allowed for the first connection. */
@@ -41,7 +49,15 @@ export interface ConnectRedisOptions {
   connectionName?: string;
 }
 
-export async function connectRedis(url: string, log?: Logger, opts: ConnectRedisOptions = {}): Promise<Redis> {
+export async function connectRedis(url: string, log?: Logger, opts?: ConnectRedisOptions): Promise<Redis>;
+export async function connectRedis(target: RedisTarget, log?: Logger, opts?: ConnectRedisOptions): Promise<RedisClient>;
+export async function connectRedis(
+  target: RedisTarget,
+  log?: Logger,
+  opts: ConnectRedisOptions = {},
+): Promise<RedisClient> {
+  if (isClusterTarget(target)) return connectCluster(target, log, opts);
+  const url = target;
   const waitMs = opts.waitMs ?? REDIS_CONNECT_MS;
   const options: RedisOptions = redisOptions(url);
   const started = Date.now();
@@ -54,24 +70,57 @@ export async function connectRedis(url: string, log?: Logger, opts: ConnectRedis
     retryStrategy: (times: number): number | null =>
       !connected && Date.now() - started > waitMs ? null : Math.min(times * 200, 2000),
   });
+  await firstReady(redis, url, waitMs, () => redis.connect());
+  connected = true;
+  reportOutages(redis, log, 'accord');
+  return redis;
+}
+
+/** The same for a Redis Cluster: ready once its slot map is loaded from one of the seed nodes. */
+async function connectCluster(target: ClusterTarget, log: Logger | undefined, opts: ConnectRedisOptions) {
+  const waitMs = opts.waitMs ?? REDIS_CONNECT_MS;
+  const started = Date.now();
+  let connected = false;
+  const cluster = newClusterClient(target, {
+    lazyConnect: true,
+    ...(opts.connectionName ? { connectionName: opts.connectionName } : {}),
+    clusterRetryStrategy: (times: number): number | null =>
+      !connected && Date.now() - started > waitMs ? null : Math.min(times * 200, 2000),
+  });
+  await firstReady(cluster, describeTarget(target), waitMs, () => cluster.connect());
+  connected = true;
+  reportOutages(cluster, log, 'accord');
+  // A lost node is not a cluster 'error': one line a minute at most while nodes fail (a failover).
+  let lastNodeWarning = 0;
+  cluster.on('node error', (e: unknown, node: unknown) => {
+    if (Date.now() - lastNodeWarning < 60_000) return;
+    lastNodeWarning = Date.now();
+    log?.warn(
+      { node, err: e instanceof Error ? e.message : String(e) },
+      'accord: a Redis Cluster node is unreachable; commands wait for a failover',
+    );
+  });
+  return cluster;
+}
+
+/** Waits for the first 'ready' within `waitMs`, or disconnects and throws a DependencyError naming `what`. */
+async function firstReady(client: RedisClient, what: string, waitMs: number, connect: () => Promise<void>) {
   const failures: string[] = [];
   const onError = (e: Error) => void failures.push(e.message);
-  redis.on('error', onError);
+  client.on('error', onError);
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(failures.at(-1) ?? 'timed out')), waitMs);
-      redis.once('ready', () => {
+      client.once('ready', () => {
         clearTimeout(timer);
         resolve();
       });
-      redis.connect().catch(() => undefined); // failures arrive as 'error' events and retries
+      connect().catch(() => undefined); // failures arrive as 'error' events and retries
     });
   } catch (e) {
-    redis.disconnect();
-    throw new DependencyError(`cannot reach Redis at ${url}: ${(e as Error).message}`, 'REDIS_UNREACHABLE');
+    client.disconnect();
+    throw new DependencyError(`cannot reach Redis at ${what}: ${(e as Error).message}`, 'REDIS_UNREACHABLE');
+  } finally {
+    client.off('error', onError);
   }
-  connected = true;
-  redis.off('error', onError);
-  reportOutages(redis, log, 'accord');
-  return redis;
 }

@@ -4,11 +4,11 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
 import YAML from 'yaml';
-import { keys } from '../coordinator/experiments/keys.js';
+import { keysOf } from '../coordinator/experiments/keys.js';
 import { WorkerRegistry } from '../coordinator/sessions/registry.js';
 import { AccordError } from '../shared/errors/index.js';
+import { type RedisClient, type RedisTarget, targetFlags } from '../shared/redis-target.js';
 import { attackOf, type ByzantineSites } from './byzantine.js';
 import type { ShippedDataset } from './datasets.js';
 import type { SimulationPlan } from './experiment.js';
@@ -21,7 +21,8 @@ export interface Federation {
   opts: SimulateOptions;
   /** The run's output directory (tokens, pool files, audit logs, the coordinator's store). */
   out: string;
-  redisUrl: string;
+  /** The Redis the coordinator is given: a URL or a cluster. */
+  redis: RedisTarget;
   byzantine: ByzantineSites | undefined;
   say: (line: string) => void;
 }
@@ -39,7 +40,7 @@ function flags(values: Record<string, string | undefined>): string[] {
 }
 
 /** Starts every process into `group`; a partitioned set returns once all its sites are connected. */
-export async function startFederation(f: Federation, group: ProcessGroup, redis: Redis): Promise<void> {
+export async function startFederation(f: Federation, group: ProcessGroup, redis: RedisClient): Promise<void> {
   const ds = f.plan.dataset;
   if (ds.partitioned) {
     const members = f.plan.sites.map((site, index) => ({ site, index, token: newToken() }));
@@ -80,8 +81,8 @@ async function startCoordinator(f: Federation, group: ProcessGroup, members: Mem
   const heartbeatMs = String(2000 * Math.max(1, Math.ceil(members.length / 10_000)));
   group.spawn('coordinator', [
     'coordinator',
+    ...targetFlags(f.redis),
     ...flags({
-      redis: f.redisUrl,
       grpc,
       store,
       tokens: tokensFile,
@@ -119,7 +120,7 @@ async function waitListening(port: number, group: ProcessGroup, timeoutMs = 120_
 async function startPools(
   f: Federation,
   group: ProcessGroup,
-  redis: Redis,
+  redis: RedisClient,
   coordinator: string,
   members: (Member & { index: number })[],
   part: NonNullable<ShippedDataset['partitioned']>,
@@ -168,7 +169,8 @@ async function startPools(
   const waitMs = Math.max(120_000, 5 * nClients);
   const until = Date.now() + waitMs;
   const registry = new WorkerRegistry(redis, 2000);
-  const registered = async () => ((await redis.hlen(keys.workers())) < nClients ? 0 : (await registry.live()).length);
+  const registered = async () =>
+    (await redis.hlen(keysOf(redis).workers())) < nClients ? 0 : (await registry.live()).length;
   while ((await registered()) < nClients) {
     group.assertRunning();
     if (Date.now() > until)

@@ -8,6 +8,8 @@ export interface SimulateOptions {
   out: string;
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl?: string | undefined;
+  /** Use this Redis Cluster (seed nodes HOST:PORT[,HOST:PORT...]) instead of starting a private redis-server. */
+  redisCluster?: string | undefined;
   baselines: boolean;
   backend: string;
   seed?: number | undefined;

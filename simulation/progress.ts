@@ -2,9 +2,9 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
-import type { Redis } from 'ioredis';
 import { ExperimentRecords } from '../coordinator/experiments/records.js';
 import { AccordError } from '../shared/errors/index.js';
+import type { RedisClient } from '../shared/redis-target.js';
 import type { ProcessGroup } from './processes.js';
 
 export interface Watch {
@@ -17,7 +17,7 @@ export interface Watch {
 }
 
 /** Resolves when the experiment completes; throws when it fails, a process exits or time runs out. */
-export async function awaitExperiment(redis: Redis, id: string, group: ProcessGroup, w: Watch): Promise<void> {
+export async function awaitExperiment(redis: RedisClient, id: string, group: ProcessGroup, w: Watch): Promise<void> {
   const records = new ExperimentRecords(redis);
   const bar =
     w.progress && process.stderr.isTTY

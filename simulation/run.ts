@@ -2,12 +2,17 @@
 // a coordinator process, and one worker process per site, all talking real gRPC over loopback.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Redis } from 'ioredis';
 import YAML from 'yaml';
 import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { submitExperiment } from '../coordinator/queues/submit.js';
 import { connectRedis } from '../shared/redis-connection.js';
-import { redisOptions } from '../shared/redis-url.js';
+import {
+  bullConnectionOf,
+  clusterTarget,
+  describeTarget,
+  type RedisClient,
+  type RedisTarget,
+} from '../shared/redis-target.js';
 import { type Baselines, computeBaselines } from './baselines.js';
 import { type ByzantineSites, chooseByzantine } from './byzantine.js';
 import { planSimulation } from './experiment.js';
@@ -42,24 +47,24 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   };
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
-  let redis: Redis | undefined;
+  let redis: RedisClient | undefined;
   const say = (s: string) => opts.progress !== false && process.stderr.write(`${s}\n`);
   try {
-    let redisUrl = opts.redisUrl;
-    if (!redisUrl) {
+    let target: RedisTarget | undefined = opts.redisCluster ? clusterTarget(opts.redisCluster) : opts.redisUrl;
+    if (!target) {
       privateRedis = await startPrivateRedis();
       say(`redis-server started on ${privateRedis.url} (private to this run)`);
-      redisUrl = privateRedis.url;
+      target = privateRedis.url;
     }
-    redis = await connectRedis(redisUrl);
+    redis = await connectRedis(target);
 
     const chosen = opts.byzantine ? chooseByzantine(plan.sites, opts.byzantine.count, cfg.seed) : [];
     const byzantine: ByzantineSites | undefined =
       opts.byzantine && chosen.length ? { sites: chosen, attack: opts.byzantine.attack } : undefined;
     if (byzantine) say(`byzantine sites (${byzantine.attack}): ${byzantine.sites.join(', ')}`);
-    await startFederation({ plan, opts, out, redisUrl, byzantine, say }, group, redis);
+    await startFederation({ plan, opts, out, redis: target, byzantine, say }, group, redis);
 
-    const id = await submitExperiment(redis, redisOptions(redisUrl), cfg);
+    const id = await submitExperiment(redis, bullConnectionOf(redis, target), cfg);
     await awaitExperiment(redis, id, group, {
       rounds: cfg.rounds,
       progress: opts.progress !== false,
@@ -78,7 +83,7 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
       {
         dataset: plan.dataset.name,
         sites: plan.sites,
-        redis: privateRedis ? 'private redis-server' : redisUrl,
+        redis: privateRedis ? 'private redis-server' : describeTarget(target),
         durationMs: Date.now() - t0,
         processes: group.children.length,
         ...(byzantine ? { byzantine } : {}),

@@ -1,23 +1,39 @@
 // Redis key names for Accord's own state (BullMQ keeps its queues under its own prefix).
+import { CLUSTER_HASH_TAG, type RedisClient } from '../../shared/redis-target.js';
+
 export const PREFIX = 'accord';
 
-export const keys = {
-  /** hash: coordinator instance -> last heartbeat (ms) */
-  instances: () => `${PREFIX}:instances`,
-  /** hash: coordinator process (its Redis connection name) -> last heartbeat (Redis time, ms) */
-  coordinatorRuns: () => `${PREFIX}:coordinator-runs`,
-  /** hash: BullMQ worker id -> the connection name of the coordinator process running it (liveness.ts) */
-  lockOwners: () => `${PREFIX}:lock-owners`,
-  /** hash: site -> JSON WorkerEntry */
-  workers: () => `${PREFIX}:workers`,
-  /** sorted set of experiment ids by creation time */
-  experiments: () => `${PREFIX}:experiments`,
-  /** hash: the experiment record */
-  experiment: (id: string) => `${PREFIX}:exp:${id}`,
-  /** hash: round -> JSON RoundRecord */
-  rounds: (id: string) => `${PREFIX}:exp:${id}:rounds`,
-  /** hash: site -> the rows it declared when it first trained in the experiment */
-  declared: (id: string) => `${PREFIX}:exp:${id}:declared`,
-  /** list of JSON events (failures, retries) */
-  events: (id: string) => `${PREFIX}:exp:${id}:events`,
-};
+/** Accord's keys under `prefix`. */
+function keyNames(prefix: string) {
+  return {
+    /** hash: coordinator instance -> last heartbeat (ms) */
+    instances: () => `${prefix}:instances`,
+    /** hash: coordinator process (its Redis connection name) -> last heartbeat (Redis time, ms) */
+    coordinatorRuns: () => `${prefix}:coordinator-runs`,
+    /** hash: BullMQ worker id -> the connection name of the coordinator process running it (liveness.ts) */
+    lockOwners: () => `${prefix}:lock-owners`,
+    /** hash: site -> JSON WorkerEntry */
+    workers: () => `${prefix}:workers`,
+    /** sorted set of experiment ids by creation time */
+    experiments: () => `${prefix}:experiments`,
+    /** hash: the experiment record */
+    experiment: (id: string) => `${prefix}:exp:${id}`,
+    /** hash: round -> JSON RoundRecord */
+    rounds: (id: string) => `${prefix}:exp:${id}:rounds`,
+    /** hash: site -> the rows it declared when it first trained in the experiment */
+    declared: (id: string) => `${prefix}:exp:${id}:declared`,
+    /** list of JSON events (failures, retries) */
+    events: (id: string) => `${prefix}:exp:${id}:events`,
+  };
+}
+
+/** Accord's keys on a single Redis server. */
+export const keys = keyNames(PREFIX);
+
+/** Accord's keys in a Redis Cluster: all in the slot of one hash tag, so MULTI and scripts may combine them. */
+export const clusterKeys = keyNames(CLUSTER_HASH_TAG);
+
+/** The keys for this client: hash-tagged when it talks to a cluster. */
+export function keysOf(redis: RedisClient): typeof keys {
+  return redis.isCluster ? clusterKeys : keys;
+}

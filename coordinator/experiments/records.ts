@@ -1,8 +1,8 @@
 // Experiment and round records in Redis: what `accord status` and `accord report` read.
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema.js';
-import { keys } from './keys.js';
+import type { RedisClient } from '../../shared/redis-target.js';
+import { keysOf } from './keys.js';
 import { type RoundRecord, roundRecordSchema } from './round-record.js';
 import { jsonText, parseStored } from './stored.js';
 
@@ -56,7 +56,11 @@ function decode(h: Record<string, string>): ExperimentRecord | undefined {
 }
 
 export class ExperimentRecords {
-  constructor(private readonly redis: Redis) {}
+  private readonly keys: ReturnType<typeof keysOf>;
+
+  constructor(private readonly redis: RedisClient) {
+    this.keys = keysOf(redis);
+  }
 
   async create(id: string, config: ExperimentConfig): Promise<ExperimentRecord> {
     const now = Date.now();
@@ -73,7 +77,7 @@ export class ExperimentRecords {
     };
     await this.redis
       .multi()
-      .hset(keys.experiment(id), {
+      .hset(this.keys.experiment(id), {
         id,
         name: rec.name,
         status: rec.status,
@@ -84,17 +88,17 @@ export class ExperimentRecords {
         committed: 0,
         phase: 'queued',
       })
-      .zadd(keys.experiments(), String(now), id)
+      .zadd(this.keys.experiments(), String(now), id)
       .exec();
     return rec;
   }
 
   async get(id: string): Promise<ExperimentRecord | undefined> {
-    return decode(await this.redis.hgetall(keys.experiment(id)));
+    return decode(await this.redis.hgetall(this.keys.experiment(id)));
   }
 
   async list(): Promise<ExperimentRecord[]> {
-    const ids = await this.redis.zrange(keys.experiments(), '0', '-1');
+    const ids = await this.redis.zrange(this.keys.experiments(), '0', '-1');
     const out: ExperimentRecord[] = [];
     for (const id of ids) {
       const r = await this.get(id);
@@ -109,11 +113,11 @@ export class ExperimentRecords {
   ): Promise<void> {
     const flat: Record<string, string | number> = { updatedAt: Date.now() };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = v as string | number;
-    await this.redis.hset(keys.experiment(id), flat);
+    await this.redis.hset(this.keys.experiment(id), flat);
   }
 
   async setStats(id: string, stats: NonNullable<ExperimentRecord['stats']>): Promise<void> {
-    await this.redis.hset(keys.experiment(id), { stats: JSON.stringify(stats), updatedAt: Date.now() });
+    await this.redis.hset(this.keys.experiment(id), { stats: JSON.stringify(stats), updatedAt: Date.now() });
   }
 
   /** The config as sites receive it: with the global statistics when scaling is federated. */
@@ -124,11 +128,11 @@ export class ExperimentRecords {
   }
 
   async putRound(id: string, rec: RoundRecord): Promise<void> {
-    await this.redis.hset(keys.rounds(id), String(rec.round), JSON.stringify(rec));
+    await this.redis.hset(this.keys.rounds(id), String(rec.round), JSON.stringify(rec));
   }
 
   async rounds(id: string): Promise<RoundRecord[]> {
-    const raw = await this.redis.hgetall(keys.rounds(id));
+    const raw = await this.redis.hgetall(this.keys.rounds(id));
     return Object.entries(raw)
       .map(([round, v]) => parseStored(jsonText.pipe(roundRecordSchema), v, `round ${round} of experiment ${id}`))
       .sort((a, b) => a.round - b.round);
@@ -136,9 +140,9 @@ export class ExperimentRecords {
 
   /** The latest round's record without reading every round (status displays poll this). */
   async lastRound(id: string): Promise<RoundRecord | undefined> {
-    const rounds = (await this.redis.hkeys(keys.rounds(id))).map(Number);
+    const rounds = (await this.redis.hkeys(this.keys.rounds(id))).map(Number);
     if (!rounds.length) return undefined;
-    const raw = await this.redis.hget(keys.rounds(id), String(Math.max(...rounds)));
+    const raw = await this.redis.hget(this.keys.rounds(id), String(Math.max(...rounds)));
     return raw ? parseStored(jsonText.pipe(roundRecordSchema), raw, `last round of experiment ${id}`) : undefined;
   }
 
@@ -147,8 +151,8 @@ export class ExperimentRecords {
    * first time): a site cannot raise its FedAvg weight mid-experiment by declaring more.
    */
   async pinDeclaredRows(id: string, site: string, rows: number): Promise<number> {
-    await this.redis.hsetnx(keys.declared(id), site, String(rows));
-    return Number(await this.redis.hget(keys.declared(id), site));
+    await this.redis.hsetnx(this.keys.declared(id), site, String(rows));
+    return Number(await this.redis.hget(this.keys.declared(id), site));
   }
 
   /**
@@ -164,11 +168,11 @@ export class ExperimentRecords {
   }
 
   async event(id: string, message: string): Promise<void> {
-    await this.redis.rpush(keys.events(id), JSON.stringify({ at: Date.now(), message }));
+    await this.redis.rpush(this.keys.events(id), JSON.stringify({ at: Date.now(), message }));
   }
 
   async events(id: string): Promise<{ at: number; message: string }[]> {
-    return (await this.redis.lrange(keys.events(id), '0', '-1')).map((e) =>
+    return (await this.redis.lrange(this.keys.events(id), '0', '-1')).map((e) =>
       parseStored(jsonText.pipe(eventSchema), e, `event of experiment ${id}`),
     );
   }

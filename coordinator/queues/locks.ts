@@ -2,7 +2,7 @@
 // to be dead, releasing it lets BullMQ's stalled-job check hand the job to a live coordinator at once
 // instead of after the lock duration.
 import type { Worker } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../../shared/redis-target.js';
 
 export interface HeldLock {
   jobId: string;
@@ -19,7 +19,7 @@ export function workerIdOfToken(token: string): string {
 }
 
 /** The locks held on the active jobs of `worker`'s queue. */
-export async function activeLocks(redis: Redis, worker: Worker): Promise<HeldLock[]> {
+export async function activeLocks(redis: RedisClient, worker: Worker): Promise<HeldLock[]> {
   const ids = await redis.lrange(worker.toKey('active'), 0, -1);
   if (!ids.length) return [];
   const lockKeys = ids.map((id) => worker.toKey(`${id}:lock`));
@@ -34,6 +34,6 @@ export async function activeLocks(redis: Redis, worker: Worker): Promise<HeldLoc
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /** Deletes the lock if it still holds the token that was read; whether it did. */
-export async function releaseLock(redis: Redis, lock: HeldLock): Promise<boolean> {
+export async function releaseLock(redis: RedisClient, lock: HeldLock): Promise<boolean> {
   return (await redis.eval(RELEASE, 1, lock.key, lock.token)) === 1;
 }

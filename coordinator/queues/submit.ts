@@ -3,8 +3,8 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { ExperimentConfig } from '../../shared/config/schema.js';
+import type { BullConnection, RedisClient } from '../../shared/redis-target.js';
 import type { RedisOptions } from '../../shared/redis-url.js';
 import { ExperimentRecords } from '../experiments/records.js';
 import { jobIds, QUEUE_EXPERIMENTS } from './names.js';
@@ -13,9 +13,10 @@ export function newExperimentId(): string {
   return `exp-${Date.now().toString(36)}-${crypto.randomBytes(3).toString('hex')}`;
 }
 
+/** `connection`: BullMQ's (shared/redis-target.ts), or a single server's options. */
 export async function submitExperiment(
-  redis: Redis,
-  connection: RedisOptions,
+  redis: RedisClient,
+  connection: RedisOptions | BullConnection,
   config: ExperimentConfig,
   baseDir = process.cwd(),
 ): Promise<string> {
@@ -24,7 +25,8 @@ export async function submitExperiment(
   const cfg: ExperimentConfig =
     'path' in config.model ? { ...config, model: { path: path.resolve(baseDir, config.model.path) } } : config;
   await new ExperimentRecords(redis).create(id, cfg);
-  const queue = new Queue(QUEUE_EXPERIMENTS, { connection });
+  const bull: BullConnection = 'connection' in connection ? connection : { connection };
+  const queue = new Queue(QUEUE_EXPERIMENTS, { ...bull });
   try {
     await queue.add(
       'start',

@@ -1,7 +1,7 @@
 // What the round steps share: Redis records, the registry, this instance's sessions, the store, the queues.
 import type { FlowProducer, Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../../shared/log/logger.js';
+import type { RedisClient } from '../../shared/redis-target.js';
 import type { ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
 import type { CoordinatorMetrics } from '../metrics/counters.js';
 import type { RoundRef } from '../queues/names.js';
@@ -13,7 +13,7 @@ import type { WeightsCache } from '../store/weights-cache.js';
 
 export interface RoundContext {
   instance: string;
-  redis: Redis;
+  redis: RedisClient;
   records: ExperimentRecords;
   registry: WorkerRegistry;
   hub: SessionHub;

@@ -1,8 +1,8 @@
 // Worker registry in Redis: which site is connected to which coordinator instance, and when it was last seen.
 // Any coordinator process sharing the Redis can route a site's task to the instance holding its stream.
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { keys } from '../experiments/keys.js';
+import type { RedisClient } from '../../shared/redis-target.js';
+import { keysOf } from '../experiments/keys.js';
 import { jsonText, parseStored } from '../experiments/stored.js';
 
 const workerEntrySchema = z.object({
@@ -55,13 +55,18 @@ const TOUCH_BATCH = 500;
 export const LIVENESS_INTERVALS = 3;
 
 export class WorkerRegistry {
+  /** The registry hash. */
+  private readonly key: string;
+
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly heartbeatMs: number,
-  ) {}
+  ) {
+    this.key = keysOf(redis).workers();
+  }
 
   async upsert(entry: WorkerEntry): Promise<void> {
-    await this.redis.hset(keys.workers(), entry.site, JSON.stringify(entry));
+    await this.redis.hset(this.key, entry.site, JSON.stringify(entry));
   }
 
   /** Refreshes lastSeen of open sessions, in batches; the sites whose entries are missing (Redis lost its data). */
@@ -70,7 +75,7 @@ export class WorkerRegistry {
     for (let i = 0; i < sessions.length; i += TOUCH_BATCH) {
       const batch = sessions.slice(i, i + TOUCH_BATCH);
       const args = batch.flatMap((s) => [s.site, s.sessionId]);
-      const r = (await this.redis.eval(TOUCH_MANY, 1, keys.workers(), String(Date.now()), ...args)) as number[];
+      const r = (await this.redis.eval(TOUCH_MANY, 1, this.key, String(Date.now()), ...args)) as number[];
       batch.forEach((s, k) => {
         if (Number(r[k]) === -1) missing.add(s.site);
       });
@@ -80,23 +85,23 @@ export class WorkerRegistry {
 
   /** Removes the entry only if it still belongs to this session (a reconnect may have replaced it). */
   async remove(site: string, sessionId: string): Promise<void> {
-    await this.redis.eval(REMOVE, 1, keys.workers(), site, sessionId);
+    await this.redis.eval(REMOVE, 1, this.key, site, sessionId);
   }
 
   /** Drops every entry of an instance: at start-up they are stale (left by this instance's previous run). */
   async purgeInstance(instance: string): Promise<string[]> {
     const stale = (await this.all()).filter((w) => w.instance === instance).map((w) => w.site);
-    if (stale.length) await this.redis.hdel(keys.workers(), ...stale);
+    if (stale.length) await this.redis.hdel(this.key, ...stale);
     return stale;
   }
 
   async get(site: string): Promise<WorkerEntry | undefined> {
-    const raw = await this.redis.hget(keys.workers(), site);
+    const raw = await this.redis.hget(this.key, site);
     return raw ? parseStored(storedEntry, raw, `registry entry of ${site}`) : undefined;
   }
 
   async all(): Promise<WorkerEntry[]> {
-    const raw = await this.redis.hgetall(keys.workers());
+    const raw = await this.redis.hgetall(this.key);
     return Object.entries(raw)
       .map(([site, v]) => parseStored(storedEntry, v, `registry entry of ${site}`))
       .sort((a, b) => a.site.localeCompare(b.site));
