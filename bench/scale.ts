@@ -6,12 +6,10 @@
 // memory per registered site, and the growth exponent of the overhead (log-log slope over the sizes).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { redisOptions } from '../shared/redis-url.js';
-import { startPrivateRedis } from '../simulation/redis-server.js';
-import { simulate } from '../simulation/run.js';
+import { withSimulation } from './simulated.js';
 
 export interface ScaleRun {
   sites: number;
@@ -46,46 +44,40 @@ function coordinatorRss(store: string): number {
 }
 
 async function run(sites: number, stub: boolean, rounds: number) {
-  const redis = await startPrivateRedis();
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), `accord-scale-${sites}-`));
-  const store = path.join(out, 'store');
   let peak = 0;
-  const sampler = setInterval(() => {
-    peak = Math.max(peak, coordinatorRss(store));
-  }, 100);
+  let sampler: NodeJS.Timeout | undefined;
   try {
-    const report = await simulate({
-      dataset: 'synthetic',
-      clients: sites,
-      fraction: 1,
+    return await withSimulation(
+      sites,
       rounds,
-      out,
-      redisUrl: redis.url,
-      baselines: false,
-      backend: 'auto',
-      progress: false,
-      stubTraining: stub,
       // Evaluation every round is part of the round, as in a default run.
-    });
-    const client = new Redis(redisOptions(redis.url));
-    const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? 0);
-    client.disconnect();
-    const params = JSON.parse(fs.readFileSync(path.join(out, 'model', 'model.json'), 'utf8')) as {
-      weightsManifest: { weights: { shape: number[] }[] }[];
-    };
-    const modelBytes =
-      4 * params.weightsManifest[0]!.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
-    const rs = report.rounds.map((r) => r.durations?.totalMs ?? 0).filter((ms) => ms > 0);
-    return {
-      roundMs: rs.reduce((a, b) => a + b, 0) / rs.length,
-      peak,
-      modelBytes,
-      redisBytesPerSite: used / sites,
-    };
+      { stubTraining: stub },
+      async ({ report, out, redisUrl }) => {
+        const client = new Redis(redisOptions(redisUrl));
+        const used = Number(/used_memory:(\d+)/.exec(await client.info('memory'))?.[1] ?? 0);
+        client.disconnect();
+        const params = JSON.parse(fs.readFileSync(path.join(out, 'model', 'model.json'), 'utf8')) as {
+          weightsManifest: { weights: { shape: number[] }[] }[];
+        };
+        const modelBytes =
+          4 * params.weightsManifest[0]!.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * b, 1), 0);
+        const rs = report.rounds.map((r) => r.durations?.totalMs ?? 0).filter((ms) => ms > 0);
+        return {
+          roundMs: rs.reduce((a, b) => a + b, 0) / rs.length,
+          peak,
+          modelBytes,
+          redisBytesPerSite: used / sites,
+        };
+      },
+      (out) => {
+        const store = path.join(out, 'store');
+        sampler = setInterval(() => {
+          peak = Math.max(peak, coordinatorRss(store));
+        }, 100);
+      },
+    );
   } finally {
     clearInterval(sampler);
-    await redis.stop();
-    fs.rmSync(out, { recursive: true, force: true });
   }
 }
 
