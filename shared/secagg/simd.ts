@@ -2,20 +2,12 @@
 // JavaScript loop here, the hot path of secure aggregation (each client adds 1 + k masks of the model's
 // size, the server removes one per survivor). The module is a dozen instructions, assembled below so no
 // build step or binary blob is needed; where WebAssembly SIMD is missing, callers use the JS loop.
-import { HEADER, I32, name, SIMD, section, uleb } from '../wasm/assemble.js';
+import { endAddress, get, HEADER, I32, name, SIMD, section, uleb } from '../wasm/assemble.js';
 
 /** (acc, mask, words): acc[i] = acc[i] op mask[i] for 4-word lanes; byte addresses, 16-aligned, words % 4 == 0. */
 function laneLoop(op: number): number[] {
-  const get = (i: number) => [0x20, i];
   const code = [
-    ...get(0),
-    ...get(2),
-    0x41,
-    2,
-    0x74,
-    0x6a,
-    0x21,
-    3, // end = acc + words * 4
+    ...endAddress(0, 2, 3), // end = acc + words * 4
     0x02,
     0x40,
     0x03,

@@ -27,3 +27,18 @@ export const I32 = 0x7f;
 export const F32 = 0x7d;
 export const V128 = 0x7b;
 export const SIMD = 0xfd;
+
+/** local.get and local.set of local `i`. */
+export const get = (i: number) => [0x20, i];
+export const set = (i: number) => [0x21, i];
+
+/** `end = base + count * 4`: the byte address past `count` 32-bit values from local `base`. */
+export const endAddress = (base: number, count: number, end: number) => [
+  ...get(base),
+  ...get(count),
+  0x41,
+  2,
+  0x74,
+  0x6a,
+  ...set(end),
+];

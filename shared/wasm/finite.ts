@@ -2,20 +2,12 @@
 // update chunk is checked on arrival, so this runs over every byte a site uploads. Four values per
 // instruction (exponent bits all ones means NaN or Inf); the chunk is first copied into the module's
 // memory (a native memcpy), which also aligns it whatever its offset in the protobuf message.
-import { HEADER, I32, name, SIMD, section, uleb, V128 } from './assemble.js';
+import { endAddress, get, HEADER, I32, name, SIMD, section, set, uleb, V128 } from './assemble.js';
 
 /** scan(x, n): the value index where the first 4-value group holding a non-finite value starts, or -1; n % 4 == 0. */
 function scanBody(): number[] {
-  const get = (i: number) => [0x20, i];
-  const set = (i: number) => [0x21, i];
   const code = [
-    ...get(0),
-    ...get(1),
-    0x41,
-    2,
-    0x74,
-    0x6a,
-    ...set(2), // end = x + n * 4
+    ...endAddress(0, 1, 2), // end = x + n * 4
     0x41,
     ...[0x80, 0x80, 0x80, 0xfc, 0x07], // i32.const 0x7f800000
     SIMD,

@@ -4,12 +4,10 @@
 // memory, and each incoming slice is first copied into a scratch area there (TypedArray.set: a native
 // memcpy into a buffer that stays in cache), so the fold streams the update once and the
 // accumulator twice, as the memory-bound limit allows.
-import { F32, HEADER, I32, name, SIMD, section, uleb, V128 } from './assemble.js';
+import { endAddress, F32, get, HEADER, I32, name, SIMD, section, set, uleb, V128 } from './assemble.js';
 
 /** fold(acc, x, n, w): byte addresses, 16-aligned, n % 4 == 0; two f32x4 vectors per iteration. */
 function foldBody(): number[] {
-  const get = (i: number) => [0x20, i];
-  const set = (i: number) => [0x21, i];
   const load = (offset: number) => [SIMD, 0x00, 4, ...uleb(offset)];
   const store = (offset: number) => [SIMD, 0x0b, 4, ...uleb(offset)];
   const F32X4_ADD = [SIMD, ...uleb(0xe4)];
@@ -28,13 +26,7 @@ function foldBody(): number[] {
     ...store(offset),
   ];
   const code = [
-    ...get(0),
-    ...get(2),
-    0x41,
-    2,
-    0x74,
-    0x6a,
-    ...set(4), // end = acc + n * 4
+    ...endAddress(0, 2, 4), // end = acc + n * 4
     ...get(3),
     ...F32X4_SPLAT,
     ...set(5), // wv = splat(w)
