@@ -1,4 +1,5 @@
 // The `accord` CLI: one file per command.
+import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
 import { register as cancel } from './cancel.js';
 import { register as certs } from './certs.js';
@@ -26,5 +27,8 @@ export function buildProgram(): Command {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  // grpc-js prints its own lines on stderr (a port in use came out as two lines, one of them grpc-js's);
+  // Accord reports every failure itself. GRPC_VERBOSITY=DEBUG still turns its logs on.
+  if (!process.env['GRPC_VERBOSITY']) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
   await buildProgram().parseAsync(argv);
 }

@@ -167,6 +167,8 @@ export class Coordinator {
           return r && JSON.stringify(r, null, 2);
         },
         modelFile: (id, name) => path.join(ctx.paths.modelDir(id), name),
+      }).catch((e: Error) => {
+        throw new ConfigError(`--http ${this.opts.httpAddress}: cannot listen (${e.message})`);
       });
       this.httpPort = (this.http.address() as import('node:net').AddressInfo).port;
     }

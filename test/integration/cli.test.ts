@@ -2,6 +2,7 @@
 // Redis, the missing-redis-server message, and the docker-compose topology.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,6 +89,27 @@ describe('accord CLI', () => {
       expect(r.stderr).toContain(flag);
     }
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('a port already in use is one line naming the flag, exit 2', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as net.AddressInfo).port;
+    const tokens = path.join(dir, 'port-tokens.yaml');
+    fs.writeFileSync(tokens, 'va: token-of-va-123\n');
+    try {
+      const common = ['coordinator', '--redis', redis.url, '--tokens', tokens, '--store', path.join(dir, 'port-store')];
+      const grpcTaken = accord([...common, '--grpc', `127.0.0.1:${port}`]);
+      expect(grpcTaken.code).toBe(2);
+      expect(grpcTaken.stderr.trim().split('\n')).toHaveLength(1);
+      expect(grpcTaken.stderr).toMatch(/--grpc 127\.0\.0\.1:\d+: cannot listen .*EADDRINUSE/);
+      const httpTaken = accord([...common, '--grpc', '127.0.0.1:0', '--http', `127.0.0.1:${port}`]);
+      expect(httpTaken.code).toBe(2);
+      expect(httpTaken.stderr.trim().split('\n')).toHaveLength(1);
+      expect(httpTaken.stderr).toContain('--http');
+    } finally {
+      taken.close();
+    }
   });
 
   it('a bad number flag is one line naming the option, not a stack trace', () => {
