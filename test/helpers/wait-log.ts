@@ -11,6 +11,15 @@ export interface LogRecord {
   [key: string]: unknown;
 }
 
+/** Polls `pred` (a state read back, e.g. from Redis) until it holds; fails naming `what` after `ms`. */
+export async function waitUntil(pred: () => Promise<boolean>, ms: number, what: string, pollMs = 50): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await pred())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** Rejects with `what` in the message unless `promise` settles within `ms`. */
 export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;

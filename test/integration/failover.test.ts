@@ -15,6 +15,7 @@ import { redisOptions } from '../../shared/redis-url.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type Child, spawnAccord } from '../../simulation/processes.js';
 import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { waitUntil } from '../helpers/wait-log.js';
 import { spawnHeartWorker } from '../helpers/worker-process.js';
 
 describe('two coordinators', () => {
@@ -54,13 +55,6 @@ describe('two coordinators', () => {
         spawnHeartWorker(site, order[site].map((i) => `127.0.0.1:${ports[i]}`).join(','), tokens[site], dir),
       );
     const registry = new WorkerRegistry(client, 2000);
-    const waitUntil = async (pred: () => Promise<boolean>, ms: number, what: string) => {
-      const end = Date.now() + ms;
-      while (!(await pred())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
     await waitUntil(async () => (await registry.live()).length === 2, 90_000, 'both sites to connect');
     // The coordinator to kill is the one holding cleveland's stream (a site may have reached either first).
     const victim = (await registry.get('cleveland'))?.instance === 'c0' ? 0 : 1;

@@ -18,17 +18,10 @@ import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type Child, spawnAccord } from '../../simulation/processes.js';
 import { freePort } from '../../simulation/redis-server.js';
 import { type PrivateCluster, startPrivateCluster } from '../helpers/redis-cluster.js';
+import { waitUntil } from '../helpers/wait-log.js';
 import { spawnHeartWorker } from '../helpers/worker-process.js';
 
 const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
-
-async function waitUntil(pred: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await pred())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('Redis Cluster', () => {
   const children: Child[] = [];

@@ -18,6 +18,7 @@ import { redisOptions } from '../../shared/redis-url.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type Child, spawnAccord } from '../../simulation/processes.js';
 import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { waitUntil } from '../helpers/wait-log.js';
 import { spawnHeartWorker } from '../helpers/worker-process.js';
 
 const LOCK_MS = 120_000;
@@ -81,13 +82,6 @@ describe('coordinator restart', () => {
     });
     const id = await submitExperiment(client, redisOptions(redis.url), cfg);
     const records = new ExperimentRecords(client);
-    const waitUntil = async (pred: () => Promise<boolean>, ms: number, what: string) => {
-      const end = Date.now() + ms;
-      while (!(await pred())) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
     await waitUntil(async () => ((await records.get(id))?.committed ?? 0) >= 2, 60_000, 'two committed rounds');
     first.process.kill('SIGKILL');
     await first.exited;
