@@ -101,13 +101,18 @@ export async function trainLocal(
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
 }
 
+/** Examples per forward pass when scoring a model (memory, not results, depends on it). */
+const EVAL_BATCH = 512;
+
 export async function evaluateLocal(model: tf.LayersModel, data: Examples, classes: number): Promise<EvalResult> {
   if (data.n === 0) return { loss: NaN, accuracy: NaN, examples: 0 };
   const featureCount = data.x.length / data.n;
   const [loss, acc, probs] = tf.tidy(() => {
     const x = tf.tensor2d(data.x, [data.n, featureCount]);
     const t = targets(data.y, classes);
-    const p = model.predict(x) as tf.Tensor;
+    // Layers' predict defaults to batches of 32: on the wasm backend the per-batch overhead made
+    // scoring the 10,000 Fashion-MNIST test images take 6 s for logistic regression (0.15 s in 512s).
+    const p = model.predict(x, { batchSize: EVAL_BATCH }) as tf.Tensor;
     const predicted = classes === 2 ? tf.greater(p, 0.5).toFloat() : tf.oneHot(tf.argMax(p, -1), classes).toFloat();
     const correct =
       classes === 2 ? tf.mean(tf.equal(predicted, t).toFloat()) : tf.mean(tf.sum(tf.mul(predicted, t), -1));
