@@ -62,6 +62,38 @@ interface SimulateFlags {
   dpMaxEpsilon?: number;
   colludingSites?: number;
   json?: boolean;
+  stragglers?: number;
+  slowdown?: number;
+  async?: boolean;
+  concurrency?: number;
+  bufferSize?: number;
+  stalenessExponent?: number;
+}
+
+const fractionFlag = numberFlag('a fraction between 0 and 1', (n) => n >= 0 && n <= 1);
+const factorFlag = numberFlag('a factor of at least 1', (n) => n >= 1);
+
+/** --stragglers and --slowdown: the share of slow sites and how slow (default 5x). */
+function stragglerFlags(o: SimulateFlags): SimulateOptions['stragglers'] {
+  if (o.stragglers === undefined) {
+    if (o.slowdown !== undefined) throw new ConfigError('--slowdown needs --stragglers');
+    return undefined;
+  }
+  return { fraction: o.stragglers, slowdown: o.slowdown ?? 5 };
+}
+
+/** --async and its settings (FedBuff). */
+function asyncFlags(o: SimulateFlags): SimulateOptions['async'] {
+  const given = o.concurrency !== undefined || o.bufferSize !== undefined || o.stalenessExponent !== undefined;
+  if (!o.async) {
+    if (given) throw new ConfigError('--concurrency, --buffer-size and --staleness-exponent need --async');
+    return undefined;
+  }
+  return {
+    ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+    ...(o.bufferSize !== undefined ? { bufferSize: o.bufferSize } : {}),
+    ...(o.stalenessExponent !== undefined ? { stalenessExponent: o.stalenessExponent } : {}),
+  };
 }
 
 const DROP_STAGES = ['advertise-keys', 'share-keys', 'masked-input'] as const;
@@ -249,6 +281,20 @@ export function register(program: Command): void {
       'secure aggregation: sites that may collude with the coordinator (thresholds and DP noise shares allow for them; default 0)',
       numberFlag('a whole number >= 0', (n) => Number.isInteger(n) && n >= 0),
     )
+    .option(
+      '--stragglers <fraction>',
+      'simulate stragglers: this share of the sites (seeded) runs slower',
+      fractionFlag,
+    )
+    .option('--slowdown <factor>', 'how many times slower a straggler is (default 5)', factorFlag)
+    .option('--async', 'asynchronous FedBuff: a new model every --buffer-size updates; --rounds counts versions')
+    .option('--concurrency <n>', 'async: sites training at once (default: the round size)', int)
+    .option('--buffer-size <k>', 'async: updates per model version (default 5)', int)
+    .option(
+      '--staleness-exponent <a>',
+      'async: an update tau versions old weighs (1 + tau)^-a (default 0.5)',
+      positive(true),
+    )
     .option('--json', 'print the report as JSON instead of a table')
     .action(
       action(async (o: SimulateFlags) => {
@@ -287,6 +333,8 @@ export function register(program: Command): void {
           target: o.target,
           byzantine: o.byzantine ? { count: o.byzantine, attack: attackFlag(o.attack) } : undefined,
           sitePolicy: o.sitePolicy === undefined ? undefined : policyFlag(o.sitePolicy),
+          stragglers: stragglerFlags(o),
+          async: asyncFlags(o),
         });
         if (o.json) return printJson(report);
         process.stdout.write(`\n${finalTable(report)}`);

@@ -32,6 +32,7 @@ const poolSchema = z
         site: z.string(),
         token: z.string(),
         attack: z.string().optional(),
+        slowdown: z.number().min(1).optional(),
         partition: z
           .object({
             scheme: z.enum(['iid', 'dirichlet', 'shards', 'synthetic']),
@@ -79,6 +80,7 @@ export function register(program: Command): void {
               ...(pool.auditDir ? { auditFile: path.join(pool.auditDir, `${s.site}.jsonl`) } : {}),
               ...(s.partition ? { partition: s.partition } : {}),
               ...(s.attack ? { attack: parseAttack(s.attack) } : {}),
+              ...(s.slowdown ? { slowdown: s.slowdown } : {}),
               policy,
               ...(pool.stubTraining ? { stubTraining: true } : {}),
               gate,

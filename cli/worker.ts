@@ -10,6 +10,12 @@ import { loadSitePolicy } from '../worker/policy.js';
 import { action } from './common.js';
 
 /** HOST:PORT, with the port given (gRPC would otherwise dial 443 silently). */
+function slowdownFlag(v: string): number {
+  const x = Number(v);
+  if (!Number.isFinite(x) || x < 1) throw new ConfigError(`--slowdown: expected a factor of at least 1, not "${v}"`);
+  return x;
+}
+
 function hostPort(v: string): string {
   const m = /^(.+):(\d{1,5})$/.exec(v);
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
@@ -47,6 +53,7 @@ export function register(program: Command): void {
       "this site's policy (YAML): what it will send; tasks that break it are refused (see docs/privacy.md, Site policy)",
     )
     .option('--attack <spec>', 'simulation only: poison updates (scale:F, signflip, noise:S)')
+    .option('--slowdown <factor>', 'simulation only: a straggler, this many times slower per task')
     .action(
       action(
         async (o: {
@@ -59,6 +66,7 @@ export function register(program: Command): void {
           audit?: string;
           backend: string;
           attack?: string;
+          slowdown?: string;
           tlsCa?: string;
           tlsCert?: string;
           tlsKey?: string;
@@ -96,6 +104,7 @@ export function register(program: Command): void {
             auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
             backend: o.backend as BackendName | 'auto',
             ...(o.attack ? { attack: parseAttack(o.attack) } : {}),
+            ...(o.slowdown ? { slowdown: slowdownFlag(o.slowdown) } : {}),
             ...(tls ? { tls } : {}),
           });
           process.once('SIGINT', () => w.stop());

@@ -2,8 +2,11 @@
 // after a coordinator died (stalled-job recovery) resumes the experiment without a manual step.
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { reportOutages } from '../shared/redis-connection.js';
+import type { TaskJobData, TaskJobResult } from './queues/jobs.js';
 import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names.js';
 import { aggregateRound } from './rounds/aggregate.js';
+import { asyncTaskFailed, asyncUpdateArrived } from './rounds/async-buffer.js';
+import { commitAsync } from './rounds/async-commit.js';
 import { commitRound } from './rounds/commit.js';
 import type { RoundContext } from './rounds/context.js';
 import { runTask } from './rounds/run-task.js';
@@ -56,6 +59,8 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
           return aggregateRound(ctx, job);
         case 'commit':
           return commitRound(ctx, job);
+        case 'commit-async':
+          return commitAsync(ctx, job, token);
         case 'secagg':
           return secaggStep(ctx, job);
         case 'stats':
@@ -66,7 +71,7 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
     },
     { ...common, concurrency: opts.roundConcurrency ?? 4 },
   );
-  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job) => runTask(ctx, job), {
+  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job<TaskJobData>) => runAsyncAware(ctx, job), {
     ...common,
     concurrency: opts.taskConcurrency ?? 256,
   });
@@ -75,4 +80,20 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
     reportOutages(w, ctx.log, `queue ${w.name}`);
   }
   return [experiments, rounds, tasks];
+}
+
+/** A task; in async mode its update then goes into the buffer, or its failure frees its site for another. */
+async function runAsyncAware(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult> {
+  if (!job.data.async) return runTask(ctx, job);
+  let r: TaskJobResult;
+  try {
+    r = await runTask(ctx, job);
+  } catch (e) {
+    await asyncTaskFailed(ctx, job.data).catch((err: unknown) =>
+      ctx.log.warn({ job: job.id, err: String(err) }, 'async replacement failed'),
+    );
+    throw e;
+  }
+  await asyncUpdateArrived(ctx, job.data, r);
+  return r;
 }

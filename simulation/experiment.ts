@@ -49,6 +49,12 @@ export function planSimulation(opts: SimulateOptions): SimulationPlan {
     train: { ...ds.experiment.train, ...opts.train },
     ...(opts.secagg ? { secagg: opts.secagg } : {}),
     ...(opts.dp ? { dp: opts.dp } : {}),
+    ...(opts.async
+      ? {
+          mode: 'async' as const,
+          async: JSON.parse(JSON.stringify(opts.async)) as NonNullable<ExperimentInput['async']>,
+        }
+      : {}),
     ...(opts.strategy
       ? {
           strategy: {

@@ -15,6 +15,7 @@ import type { SimulationPlan } from './experiment.js';
 import type { SimulateOptions } from './options.js';
 import type { ProcessGroup } from './processes.js';
 import { freePort } from './redis-server.js';
+import { type Stragglers, slowdownOf } from './stragglers.js';
 
 export interface Federation {
   plan: SimulationPlan;
@@ -24,6 +25,7 @@ export interface Federation {
   /** The Redis the coordinator is given: a URL or a cluster. */
   redis: RedisTarget;
   byzantine: ByzantineSites | undefined;
+  stragglers?: Stragglers | undefined;
   say: (line: string) => void;
 }
 
@@ -51,13 +53,23 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
     const coordinator = await startCoordinator(f, group, members);
     for (const { site, token, data } of members) {
       const attack = attackOf(f.byzantine, site);
+      const slowdown = slowdownOf(f.stragglers, site);
       const audit = path.join(f.out, 'audit', `${site}.jsonl`);
       // The token goes in the environment, never on the command line (where ps shows it).
       group.spawn(
         `worker-${site}`,
         [
           'worker',
-          ...flags({ coordinator, site, data, audit, backend: f.opts.backend, attack, policy: f.opts.sitePolicy }),
+          ...flags({
+            coordinator,
+            site,
+            data,
+            audit,
+            backend: f.opts.backend,
+            attack,
+            policy: f.opts.sitePolicy,
+            slowdown: slowdown === undefined ? undefined : String(slowdown),
+          }),
         ],
         { ACCORD_TOKEN: token },
       );
@@ -146,6 +158,7 @@ async function startPools(
           beta: opts.partition?.beta,
         },
         attack: attackOf(f.byzantine, site),
+        slowdown: slowdownOf(f.stragglers, site),
       }));
     const pool = {
       coordinator,

@@ -42,6 +42,12 @@ export interface SimulateOptions {
   sitePolicy?: string | undefined;
   /** Benchmarks only: simulated sites answer with a fixed delta instead of training. */
   stubTraining?: boolean | undefined;
+  /** Simulated stragglers: this share of the sites (seeded) is `slowdown` times slower. */
+  stragglers?: { fraction: number; slowdown: number } | undefined;
+  /** Async mode (FedBuff): sites train continuously; a version every bufferSize updates. */
+  async?:
+    | { concurrency?: number | undefined; bufferSize?: number | undefined; stalenessExponent?: number | undefined }
+    | undefined;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
   progress?: boolean | undefined;
 }

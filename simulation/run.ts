@@ -22,6 +22,7 @@ import { ProcessGroup } from './processes.js';
 import { awaitExperiment } from './progress.js';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
 import { type SimulationReport, simulationReport, writeReport } from './report.js';
+import { chooseStragglers, type Stragglers } from './stragglers.js';
 
 // Callers import the whole API from here.
 export type { SimulateOptions } from './options.js';
@@ -62,7 +63,11 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     const byzantine: ByzantineSites | undefined =
       opts.byzantine && chosen.length ? { sites: chosen, attack: opts.byzantine.attack } : undefined;
     if (byzantine) say(`byzantine sites (${byzantine.attack}): ${byzantine.sites.join(', ')}`);
-    await startFederation({ plan, opts, out, redis: target, byzantine, say }, group, redis);
+    const stragglers: Stragglers | undefined = opts.stragglers
+      ? { sites: chooseStragglers(plan.sites, opts.stragglers.fraction, cfg.seed), slowdown: opts.stragglers.slowdown }
+      : undefined;
+    if (stragglers) say(`stragglers (${stragglers.slowdown}x slower): ${stragglers.sites.join(', ')}`);
+    await startFederation({ plan, opts, out, redis: target, byzantine, stragglers, say }, group, redis);
 
     const id = await submitExperiment(redis, bullConnectionOf(redis, target), cfg);
     await awaitExperiment(redis, id, group, {

@@ -10,6 +10,7 @@ import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protoc
 import { AuditLog } from './audit.js';
 import { Coordinators } from './coordinators.js';
 import { declaredRows, helloFor } from './declaration.js';
+import { runGated } from './gate.js';
 import { IncomingModels } from './incoming.js';
 import type { WorkerOptions } from './options.js';
 import type { Outbox } from './outbox.js';
@@ -185,8 +186,12 @@ export class AccordWorker implements Outbox {
         const ready = task;
         if (ready)
           this.enqueue(async () => {
-            if (!ready.cancelled && !this.stopped) await this.tasks.execute(ready);
-            this.incoming.done(c.taskId);
+            const later = !ready.cancelled && !this.stopped ? await this.tasks.execute(ready) : undefined;
+            if (!later) return this.incoming.done(c.taskId);
+            return async () => {
+              await later();
+              this.incoming.done(c.taskId);
+            };
           });
         return;
       }
@@ -223,10 +228,14 @@ export class AccordWorker implements Outbox {
     }
   }
 
-  private enqueue(run: () => Promise<void>): void {
+  /**
+   * Runs a task after this site's earlier ones, through the pool's gate. What it returns (a
+   * straggler's delayed send) runs after the gate is released: this site waits, the pool does not.
+   */
+  private enqueue(run: () => Promise<unknown>): void {
     const gate = this.opts.gate;
     this.queue = this.queue
-      .then(gate ? () => gate.run(run) : run)
+      .then(() => runGated(gate, run))
       .catch((e: unknown) => this.log.error({ err: String(e) }, 'task runner failed'));
   }
 

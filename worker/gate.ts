@@ -11,3 +11,12 @@ export class TaskGate {
     return turn;
   }
 }
+
+/**
+ * Runs `job` through `gate` (when there is one). A function the job returns (a straggler's delayed
+ * send) runs after the gate is released, so the pool's other sites go on while this one waits.
+ */
+export async function runGated(gate: TaskGate | undefined, job: () => Promise<unknown>): Promise<void> {
+  const later = await (gate ? gate.run(job) : job());
+  if (typeof later === 'function') await (later as () => Promise<unknown>)();
+}

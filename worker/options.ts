@@ -29,6 +29,8 @@ export interface WorkerOptions {
   attack?: Attack;
   /** Benchmarks only: no local training; a fixed delta of the model's size, so a round is all overhead. */
   stubTraining?: boolean;
+  /** Simulation only: a straggler this many times slower (worker/tasks.ts). */
+  slowdown?: number;
   /** Simulation pools: one gate shared by the process's sites, so their tasks run one at a time. */
   gate?: TaskGate;
   /** TLS to the coordinator (PEM): the CA that signed its certificate, and this site's own for mTLS. */

@@ -44,7 +44,15 @@ export interface SiteOptions {
   policy?: SitePolicy | undefined;
   /** Benchmarks only: no local training; a fixed delta of the model's size (sendStub). */
   stubTraining?: boolean | undefined;
+  /**
+   * Simulation only: a straggler this many times slower. After training it waits (slowdown - 1) times
+   * its training time before sending, outside the pool's gate (execute returns the wait and the send).
+   */
+  slowdown?: number | undefined;
 }
+
+/** What is left of a task once its compute is done: a straggler's delayed send. */
+export type Deferred = () => Promise<void>;
 
 /** A train or evaluate task whose global model has fully arrived. */
 export interface ModelTask {
@@ -150,13 +158,16 @@ export class TaskRunner {
     this.completed++;
   }
 
-  async execute(task: ModelTask): Promise<void> {
+  async execute(task: ModelTask): Promise<Deferred | undefined> {
     const { header } = task;
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
       enforcePolicy(this.opts.policy, spec, task.kind === 'train' ? 'update' : 'metrics');
       const data = this.siteData(spec.data);
-      if (this.opts.stubTraining) return await this.sendStub(task, data);
+      if (this.opts.stubTraining) {
+        await this.sendStub(task, data);
+        return undefined;
+      }
       const model = await this.model(spec, data);
       if (!sameSpecs(weightSpecs(model), task.specs))
         throw new ProtocolError(
@@ -205,20 +216,34 @@ export class TaskRunner {
         this.completed++;
         return;
       }
-      await this.outbox.send({
-        metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values },
-      });
-      for (const c of chunkF32(delta)) {
-        if (task.cancelled) return;
-        await this.outbox.send({ updateChunk: { taskId: header.taskId, seq: c.seq, last: c.last, data: c.data } });
-      }
-      this.completed++;
-      this.log.info(
-        { task: header.taskId, round: header.round, loss: trained.loss, examples: data.train.n },
-        'update sent',
-      );
+      const send = async () => {
+        await this.outbox.send({
+          metrics: { taskId: header.taskId, round: header.round, examples: data.train.n, values },
+        });
+        for (const c of chunkF32(delta)) {
+          if (task.cancelled) return;
+          await this.outbox.send({ updateChunk: { taskId: header.taskId, seq: c.seq, last: c.last, data: c.data } });
+        }
+        this.completed++;
+        this.log.info(
+          { task: header.taskId, round: header.round, loss: trained.loss, examples: data.train.n },
+          'update sent',
+        );
+      };
+      const slowdown = this.opts.slowdown ?? 1;
+      if (slowdown <= 1) return void (await send());
+      const waitMs = (slowdown - 1) * (Date.now() - t0);
+      return async () => {
+        try {
+          await new Promise((r) => setTimeout(r, waitMs));
+          if (!task.cancelled) await send();
+        } catch (e) {
+          await this.outbox.sendError(header.taskId, e);
+        }
+      };
     } catch (e) {
       await this.outbox.sendError(header.taskId, e);
     }
+    return undefined;
   }
 }

@@ -109,5 +109,10 @@ export const roundRecordSchema = z.object({
   /** Sites whose updates a selecting robust strategy (Krum, Multi-Krum) kept. */
   robust: z.object({ selected: z.array(z.string()) }).optional(),
   strategy: z.string(),
+  /**
+   * Async mode (FedBuff): the model version each participant's update started from; the version this
+   * record commits minus one is fresh, anything older was down-weighted for staleness.
+   */
+  baseVersions: z.record(z.string(), z.number()).optional(),
 });
 export type RoundRecord = z.infer<typeof roundRecordSchema>;

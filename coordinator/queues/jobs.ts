@@ -16,6 +16,8 @@ interface TaskJobBase extends RoundRef {
   taskId: string;
   /** Sites asked in the same step (a site's policy may require a minimum). */
   siteCount: number;
+  /** Async mode: a standalone train task, from model version `round - 1`, that feeds the update buffer. */
+  async?: true;
 }
 
 /** A child job of a round step: one task for one site (a secure-aggregation task names its stage). */
@@ -61,4 +63,10 @@ export interface CommitJobData extends RoundRef {
   evaluateAt: string[];
   /** Sites whose updates a selecting robust strategy (Krum) kept. */
   robust?: { selected: string[] };
+}
+
+/** Async mode: commit model version `version` from the next bufferSize buffered updates. */
+export interface AsyncCommitJobData {
+  experimentId: string;
+  version: number;
 }

@@ -7,6 +7,7 @@ import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
 import { addStepWithTasks } from '../queues/flows.js';
 import type { AggregateJobData, SelectJobData } from '../queues/jobs.js';
 import { jobIds } from '../queues/names.js';
+import { startAsync } from './async-buffer.js';
 import { openStep, type RoundContext } from './context.js';
 import { failExperiment, stopExperiment } from './finish.js';
 
@@ -42,6 +43,8 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     );
     return 'collecting column statistics first';
   }
+  // Async mode (FedBuff) has no rounds to select: sites train continuously (async-buffer.ts).
+  if (cfg.mode === 'async') return startAsync(ctx, rec);
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
   const dp = DifferentialPrivacy.of(cfg);
   if (dp && attempt === 1) {

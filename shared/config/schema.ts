@@ -274,6 +274,23 @@ export const experimentSchema = z
     data: dataSchema,
     /** Number of training rounds. */
     rounds: z.number().int().min(1).max(100_000).default(10),
+    /**
+     * sync (the default when absent): rounds of sampled sites. async: FedBuff (Nguyen et al. 2022),
+     * sites train continuously and a new model version is committed every async.bufferSize updates;
+     * `rounds` is then the number of versions.
+     */
+    mode: z.enum(['sync', 'async']).optional(),
+    async: z
+      .object({
+        /** Sites training at once (default clients.min). */
+        concurrency: z.number().int().min(1).optional(),
+        /** Updates folded into each new model version (K). */
+        bufferSize: z.number().int().min(1).default(5),
+        /** a in s(tau) = (1 + tau)^-a, the weight of an update tau versions stale. */
+        stalenessExponent: z.number().min(0).default(0.5),
+      })
+      .strict()
+      .optional(),
     clients: z
       .object({
         /** Workers that must be connected before a round starts. */
@@ -387,6 +404,27 @@ export const experimentSchema = z
         path: ['clients', 'min'],
         message: 'secure aggregation needs at least 3 clients per round',
       });
+    if (c.mode === 'async') {
+      const why =
+        c.secagg.mode !== 'off'
+          ? 'secure aggregation sums a fixed cohort per round (set secagg.mode: off)'
+          : c.dp
+            ? 'the privacy accounting assumes sampled rounds (drop dp)'
+            : ROBUST_STRATEGIES.includes(c.strategy.name)
+              ? `${c.strategy.name} is not a weighted sum of updates (use a linear strategy such as fedavg)`
+              : undefined;
+      if (why) ctx.addIssue({ code: 'custom', path: ['mode'], message: `async mode cannot run here: ${why}` });
+      const k = c.async?.bufferSize ?? 5;
+      const concurrency = c.async?.concurrency ?? c.clients.min;
+      if (k > concurrency)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['async', 'bufferSize'],
+          message: `${k} updates per version cannot arrive from ${concurrency} sites training at once (async.concurrency)`,
+        });
+    }
+    if (c.async && c.mode !== 'async')
+      ctx.addIssue({ code: 'custom', path: ['async'], message: 'async settings need mode: async' });
     if (c.clients.quorum !== undefined && c.clients.quorum > c.clients.min)
       ctx.addIssue({ code: 'custom', path: ['clients', 'quorum'], message: 'must not exceed clients.min' });
   });

@@ -1,0 +1,180 @@
+// Async mode: committing model version v from the next bufferSize buffered updates, each weighted by
+// its examples times FedBuff's staleness weight s(v - 1 - base). Versions commit in order: a commit
+// whose previous version is not there yet waits for it. The checkpoint is written before the buffer
+// is trimmed, and a retried commit trims what it had taken, so no update is folded twice.
+import path from 'node:path';
+import { DelayedError, type Job } from 'bullmq';
+import { firstNonFinite } from '../../shared/tensors/bytes.js';
+import { ExperimentRecords, type RoundRecord } from '../experiments/records.js';
+import type { AsyncCommitJobData } from '../queues/jobs.js';
+import { removeQuietly } from '../store/atomic.js';
+import { readSpool } from '../store/spool.js';
+import { createStrategy } from '../strategies/index.js';
+import { weightedMetrics } from '../strategies/math.js';
+import { staleness, stalenessWeight } from '../strategies/staleness.js';
+import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js';
+import { centralEvaluate } from './central-eval.js';
+import { openStep, type RoundContext } from './context.js';
+import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
+
+/** How soon a commit waiting for the previous version looks again. */
+const WAIT_FOR_PREVIOUS_MS = 100;
+
+export async function commitAsync(ctx: RoundContext, job: Job<AsyncCommitJobData>, token?: string): Promise<string> {
+  const { experimentId, version } = job.data;
+  const rec = await openStep(ctx, { experimentId, round: version });
+  if (typeof rec === 'string') return rec;
+  const cfg = rec.config;
+  const k = asyncKeys(ctx, experimentId);
+  const { bufferSize, stalenessExponent } = asyncSettings(cfg);
+  if (ctx.checkpoints.exists(experimentId, version)) {
+    await trim(ctx, experimentId, version, bufferSize);
+    return 'already committed';
+  }
+  // The previous version must be written and its updates off the buffer, or this one would take them.
+  const trimmed = Number((await ctx.redis.get(k.trimmed)) ?? 0);
+  if (!ctx.checkpoints.exists(experimentId, version - 1) || trimmed < version - 1) {
+    await job.moveToDelayed(Date.now() + WAIT_FOR_PREVIOUS_MS, token);
+    throw new DelayedError();
+  }
+  const startedAt = Date.now();
+  const taken = (await ctx.redis.lrange(k.buffer, 0, bufferSize - 1)).map((s) => JSON.parse(s) as BufferedUpdate);
+  if (taken.length < bufferSize)
+    throw new Error(`version ${version}: ${taken.length} of ${bufferSize} updates buffered`);
+
+  const strategy = createStrategy(cfg.strategy);
+  // The config refuses robust strategies in async mode; a stored config from elsewhere is refused here.
+  if (!strategy.linear) {
+    await failExperiment(ctx, experimentId, `async mode needs a linear strategy, not ${cfg.strategy.name}`);
+    return 'failed';
+  }
+  const prev = ctx.checkpoints.read(experimentId, version - 1);
+  const acc = strategy.createAccumulator(prev.weights.values.length);
+  for (const u of taken) {
+    // Divided by the examples alone (addWeight), as FedBuff divides by K: stale updates shrink the step.
+    const w = u.examples * stalenessWeight(staleness(version, u.base), stalenessExponent);
+    for (const { slice, offset } of readSpool(u.spoolFile)) acc.fold(slice, offset, w);
+    acc.addWeight(u.examples);
+  }
+  const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
+  const bad = firstNonFinite(weights);
+  if (bad >= 0) {
+    await failExperiment(ctx, experimentId, `version ${version}: aggregation produced a non-finite weight at ${bad}`);
+    return 'failed';
+  }
+  ctx.checkpoints.write(experimentId, version, { specs: prev.weights.specs, values: weights }, state);
+  await trim(ctx, experimentId, version, bufferSize);
+  // Each dispatch spools into a directory of its own (its attempt number).
+  for (const u of taken) removeQuietly(path.dirname(u.spoolFile));
+  const aggregateMs = Date.now() - startedAt;
+
+  const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), {
+    specs: prev.weights.specs,
+    values: weights,
+  });
+  const record = asyncRecord(version, taken, central, startedAt, aggregateMs, cfg.strategy.name);
+  await ctx.records.putRound(experimentId, record);
+  ctx.metrics.rounds.inc();
+  await ctx.records.update(experimentId, { committed: version, round: version + 1 });
+  ctx.log.info(
+    { experiment: experimentId, version, central: central?.accuracy, bases: record.baseVersions },
+    'version committed',
+  );
+  if (version >= cfg.rounds) {
+    await dropBuffer(ctx, experimentId);
+    await finishExperiment(ctx, experimentId);
+    return 'experiment completed';
+  }
+  const target = cfg.eval.target;
+  if (target !== undefined && central && central.accuracy >= target) {
+    await dropBuffer(ctx, experimentId);
+    await stopExperiment(
+      ctx,
+      experimentId,
+      `target accuracy ${target} reached in version ${version} (central accuracy ${central.accuracy.toFixed(4)})`,
+    );
+    return 'target reached';
+  }
+  return `version ${version} committed`;
+}
+
+/** Once the experiment ends nothing folds what is left in the buffer: its spooled deltas go now. */
+async function dropBuffer(ctx: RoundContext, experimentId: string): Promise<void> {
+  const k = asyncKeys(ctx, experimentId);
+  for (const s of await ctx.redis.lrange(k.buffer, 0, -1))
+    removeQuietly(path.dirname((JSON.parse(s) as BufferedUpdate).spoolFile));
+  await ctx.redis.del(k.buffer, k.busy);
+}
+
+/** Takes the version's updates off the buffer, once (the trimmed marker makes a retry a no-op). */
+async function trim(ctx: RoundContext, experimentId: string, version: number, bufferSize: number): Promise<void> {
+  const k = asyncKeys(ctx, experimentId);
+  const done = Number((await ctx.redis.get(k.trimmed)) ?? 0);
+  if (done >= version) return;
+
+  await ctx.redis.multi().ltrim(k.buffer, bufferSize, -1).set(k.trimmed, String(version)).exec();
+}
+
+function asyncRecord(
+  version: number,
+  taken: BufferedUpdate[],
+  central: Awaited<ReturnType<typeof centralEvaluate>>,
+  startedAt: number,
+  aggregateMs: number,
+  strategy: string,
+): RoundRecord {
+  // A site may send two updates into one version (it finished, was picked again and finished again
+  // before the commit): participants lists one entry per update, baseVersions the older base.
+  const train: RoundRecord['train'] = {};
+  const baseVersions: Record<string, number> = {};
+  for (const u of taken) {
+    const t = u.result;
+    train[u.site] = {
+      examples: t.examples,
+      trainLoss: t.metrics['loss'] ?? NaN,
+      startAccuracy: t.metrics['startAccuracy'] ?? NaN,
+      bytesDown: t.bytesDown,
+      bytesUp: t.bytesUp,
+      durationMs: t.durationMs,
+      backend: t.backend,
+      ...(t.backendReason ? { backendReason: t.backendReason } : {}),
+    };
+    baseVersions[u.site] = Math.min(u.base, baseVersions[u.site] ?? u.base);
+  }
+  const trainLoss =
+    weightedMetrics(
+      taken.map((u) => ({ examples: u.examples || 1, values: { loss: u.result.metrics['loss'] ?? NaN } })),
+    )['loss'] ?? NaN;
+  const now = Date.now();
+  return {
+    round: version,
+    attempt: 1,
+    committedAt: now,
+    participants: taken.map((u) => u.site).sort(),
+    failures: {},
+    trainLoss,
+    siteEval: {},
+    siteAccuracy: {},
+    meanSiteAccuracy: NaN,
+    accuracy: central?.accuracy ?? NaN,
+    loss: central?.loss ?? NaN,
+    ...(central
+      ? {
+          central: {
+            accuracy: central.accuracy,
+            loss: central.loss,
+            examples: central.examples,
+            ...(central.auc !== undefined ? { auc: central.auc } : {}),
+          },
+        }
+      : {}),
+    evaluated: false,
+    train,
+    bytesDown: taken.reduce((a, u) => a + u.result.bytesDown, 0),
+    bytesUp: taken.reduce((a, u) => a + u.result.bytesUp, 0),
+    durations: { trainMs: 0, aggregateMs, evaluateMs: now - startedAt - aggregateMs, totalMs: now - startedAt },
+    backends: Object.fromEntries(taken.map((u) => [u.site, u.result.backend])),
+    strategy,
+    baseVersions,
+  };
+}
