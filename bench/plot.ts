@@ -1,50 +1,20 @@
-// A small SVG line chart (accuracy against rounds); no browser or canvas needed.
+// Small SVG line charts (accuracy against rounds or against time); no browser or canvas needed.
 export interface Series {
   name: string;
   points: number[];
   color: string;
 }
 
+/** Accuracy against rounds: the x-y chart with round numbers as x. */
 export function lineChartSvg(title: string, series: Series[], yLabel: string, target?: number): string {
-  const W = 720;
-  const H = 420;
-  const m = { l: 60, r: 170, t: 40, b: 50 };
-  const maxX = Math.max(2, ...series.map((s) => s.points.length));
-  const x = (i: number) => m.l + ((i + 1 - 1) / (maxX - 1)) * (W - m.l - m.r);
-  const y = (v: number) => m.t + (1 - v) * (H - m.t - m.b);
-  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-    `<text x="${m.l}" y="22" font-size="15">${esc(title)}</text>`,
-  ];
-  for (let v = 0; v <= 1.0001; v += 0.1) {
-    parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${y(v)}" y2="${y(v)}" stroke="#eee"/>`);
-    parts.push(`<text x="${m.l - 8}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(1)}</text>`);
-  }
-  const step = Math.max(1, Math.ceil(maxX / 10));
-  for (let i = 1; i <= maxX; i += step)
-    parts.push(`<text x="${x(i - 1)}" y="${H - m.b + 18}" text-anchor="middle">${i}</text>`);
-  parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 10}" text-anchor="middle">round</text>`);
-  parts.push(
-    `<text x="16" y="${(m.t + H - m.b) / 2}" transform="rotate(-90 16 ${(m.t + H - m.b) / 2})" text-anchor="middle">${esc(yLabel)}</text>`,
-  );
-  if (target !== undefined)
-    parts.push(
-      `<line x1="${m.l}" x2="${W - m.r}" y1="${y(target)}" y2="${y(target)}" stroke="#999" stroke-dasharray="4 4"/><text x="${W - m.r + 4}" y="${y(target) + 4}">target ${target}</text>`,
-    );
-  series.forEach((s, k) => {
-    const d = s.points.map((v, i) => `${i ? 'L' : 'M'}${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
-    parts.push(
-      `<rect x="${W - m.r + 10}" y="${m.t + 20 * k}" width="12" height="3" fill="${s.color}"/><text x="${W - m.r + 28}" y="${m.t + 20 * k + 5}">${esc(s.name)}</text>`,
-    );
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
+  const byRound = series.map((s) => ({
+    name: s.name,
+    color: s.color,
+    points: s.points.map((v, i): [number, number] => [i + 1, v]),
+  }));
+  return xyChartSvg(title, byRound, 'round', yLabel, target);
 }
 
-/** A series of (x, y) points, e.g. accuracy against seconds. */
 export interface XySeries {
   name: string;
   points: [number, number][];

@@ -13,7 +13,7 @@ import { createStrategy } from '../strategies/index.js';
 import { weightedMetrics } from '../strategies/math.js';
 import { staleness, stalenessWeight } from '../strategies/staleness.js';
 import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js';
-import { centralEvaluate } from './central-eval.js';
+import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
 
@@ -158,16 +158,7 @@ function asyncRecord(
     meanSiteAccuracy: NaN,
     accuracy: central?.accuracy ?? NaN,
     loss: central?.loss ?? NaN,
-    ...(central
-      ? {
-          central: {
-            accuracy: central.accuracy,
-            loss: central.loss,
-            examples: central.examples,
-            ...(central.auc !== undefined ? { auc: central.auc } : {}),
-          },
-        }
-      : {}),
+    ...centralFields(central),
     evaluated: false,
     train,
     bytesDown: taken.reduce((a, u) => a + u.result.bytesDown, 0),

@@ -50,3 +50,17 @@ export async function centralEvaluate(
   setFlatWeights(model, weights);
   return evaluateLocal(model, heldOut(cfg), classCount(cfg.data));
 }
+
+/** A round record's `central` field from a central evaluation (none without one). */
+export function centralFields(central: EvalResult | undefined) {
+  return central
+    ? {
+        central: {
+          accuracy: central.accuracy,
+          loss: central.loss,
+          examples: central.examples,
+          ...(central.auc !== undefined ? { auc: central.auc } : {}),
+        },
+      }
+    : {};
+}

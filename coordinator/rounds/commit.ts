@@ -13,7 +13,7 @@ import { removeQuietly } from '../store/atomic.js';
 import type { CheckpointMeta } from '../store/checkpoints.js';
 import { decodeState } from '../store/state-codec.js';
 import { createStrategy } from '../strategies/index.js';
-import { centralEvaluate } from './central-eval.js';
+import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { finishExperiment, stopExperiment } from './finish.js';
 
@@ -86,16 +86,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     accuracy: overall['accuracy'] ?? NaN,
     loss: overall['loss'] ?? NaN,
     ...(overall['auc'] !== undefined ? { auc: overall['auc'] } : {}),
-    ...(central
-      ? {
-          central: {
-            accuracy: central.accuracy,
-            loss: central.loss,
-            examples: central.examples,
-            ...(central.auc !== undefined ? { auc: central.auc } : {}),
-          },
-        }
-      : {}),
+    ...centralFields(central),
     evaluated: evals.length > 0,
     train,
     bytesDown:
