@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { parseAttack } from '../shared/attack.js';
@@ -68,7 +69,9 @@ export function register(program: Command): void {
         const pool = r.data;
         const log = createLogger('pool', process.env['ACCORD_LOG_LEVEL'] ?? 'warn');
         const policy = pool.policy === undefined ? undefined : loadSitePolicy(pool.policy);
+        // The sites take turns (one gate), so they can share one model per architecture.
         const gate = new TaskGate();
+        const sharedModels = new Map<string, tf.LayersModel>();
         const workers = pool.sites.map(
           (s) =>
             new AccordWorker({
@@ -84,6 +87,7 @@ export function register(program: Command): void {
               policy,
               ...(pool.stubTraining ? { stubTraining: true } : {}),
               gate,
+              sharedModels,
               log: log.child({ site: s.site }),
             }),
         );

@@ -1,4 +1,5 @@
 // What `accord worker` (or a test, or a simulated pool) configures on a site's worker.
+import type * as tf from '@tensorflow/tfjs';
 import type { Attack } from '../shared/attack.js';
 import type { SitePartition } from '../shared/data/images.js';
 import type { Logger } from '../shared/log/logger.js';
@@ -33,6 +34,8 @@ export interface WorkerOptions {
   slowdown?: number;
   /** Simulation pools: one gate shared by the process's sites, so their tasks run one at a time. */
   gate?: TaskGate;
+  /** Simulation pools, with `gate`: the process's sites share one model object per architecture. */
+  sharedModels?: Map<string, tf.LayersModel>;
   /** TLS to the coordinator (PEM): the CA that signed its certificate, and this site's own for mTLS. */
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
   /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */

@@ -42,6 +42,12 @@ export interface SiteOptions {
   attack?: Attack | undefined;
   /** The site's own policy: tasks that break it are refused before anything is computed or sent. */
   policy?: SitePolicy | undefined;
+  /**
+   * Simulation pools: one model object per architecture for all of the process's sites. They take
+   * turns (TaskGate) and every task sets the global weights first, so nothing of one site's training
+   * stays in it; a model per site made a pool's heap, and each round, grow with the sites it had served.
+   */
+  sharedModels?: Map<string, tf.LayersModel> | undefined;
   /** Benchmarks only: no local training; a fixed delta of the model's size (sendStub). */
   stubTraining?: boolean | undefined;
   /**
@@ -71,7 +77,7 @@ function finite(values: Record<string, number>): Record<string, number> {
 
 export class TaskRunner {
   private readonly siteCache = new Map<string, SiteData>();
-  private readonly modelCache = new Map<string, tf.LayersModel>();
+  private readonly modelCache: Map<string, tf.LayersModel>;
   private readonly records = new RecordPrivacy();
   /** Tasks completed (for tests and logs). */
   completed = 0;
@@ -81,9 +87,12 @@ export class TaskRunner {
     private readonly outbox: Outbox,
     private readonly secure: SecureStages,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.modelCache = opts.sharedModels ?? new Map();
+  }
 
   dispose(): void {
+    if (this.opts.sharedModels) return; // the pool's, not this site's
     for (const m of this.modelCache.values()) m.dispose();
     this.modelCache.clear();
   }
