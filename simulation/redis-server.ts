@@ -33,16 +33,16 @@ export function redisServerBinary(): string {
   return bin;
 }
 
-export async function startPrivateRedis(): Promise<PrivateRedis> {
-  const bin = redisServerBinary();
-  const port = await freePort();
-  const child = spawn(
+/** A redis-server in the foreground on 127.0.0.1:`port` that keeps nothing on disk, with `extra` settings. */
+export function spawnRedisServer(bin: string, port: number, extra: string[] = []): ChildProcess {
+  return spawn(
     bin,
     [
       '--port',
       String(port),
       '--bind',
       '127.0.0.1',
+      ...extra,
       '--save',
       '',
       '--appendonly',
@@ -52,24 +52,35 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
       '--loglevel',
       'warning',
     ],
-    {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
+    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
+}
+
+/** A client of one server that never retries: a probe of a server that is not (yet) there fails fast. */
+export function oneShotClient(port: number, connectTimeout?: number): Redis {
+  const r = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    ...(connectTimeout !== undefined ? { connectTimeout } : {}),
+  });
+  r.on('error', () => undefined);
+  return r;
+}
+
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const bin = redisServerBinary();
+  const port = await freePort();
+  const child = spawnRedisServer(bin, port);
   let exited = false;
   child.once('exit', () => (exited = true));
   const url = `redis://127.0.0.1:${port}`;
   const deadline = Date.now() + 10_000;
   for (;;) {
     if (exited) throw new DependencyError(`redis-server exited at start (port ${port})`);
-    const probe = new Redis({
-      port,
-      host: '127.0.0.1',
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    });
-    probe.on('error', () => undefined);
+    const probe = oneShotClient(port);
     try {
       await probe.connect();
       await probe.ping();

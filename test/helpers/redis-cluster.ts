@@ -6,9 +6,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { type ClusterTarget, clusterTarget } from '../../shared/redis-target.js';
-import { freePort, redisServerBinary } from '../../simulation/redis-server.js';
+import { freePort, oneShotClient, redisServerBinary, spawnRedisServer } from '../../simulation/redis-server.js';
 
 export interface ClusterNode {
   port: number;
@@ -33,15 +33,7 @@ export interface PrivateCluster {
 
 /** A short-lived client of one node (no reconnects: a dead node fails fast). */
 async function onNode<T>(port: number, f: (r: Redis) => Promise<T>): Promise<T> {
-  const r = new Redis({
-    port,
-    host: '127.0.0.1',
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 2000,
-  });
-  r.on('error', () => undefined);
+  const r = oneShotClient(port, 2000);
   try {
     await r.connect();
     return await f(r);
@@ -114,34 +106,18 @@ export async function startPrivateCluster(
       const p = await port();
       // The cluster bus port is given too: the default (port + 10000) may be taken.
       const bus = await port();
-      const child = spawn(
-        bin,
-        [
-          '--port',
-          String(p),
-          '--bind',
-          '127.0.0.1',
-          '--cluster-enabled',
-          'yes',
-          '--cluster-config-file',
-          path.join(dir, `nodes-${p}.conf`),
-          '--cluster-port',
-          String(bus),
-          '--cluster-node-timeout',
-          String(opts.nodeTimeoutMs ?? 2000),
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          'no',
-          '--daemonize',
-          'no',
-          '--loglevel',
-          'warning',
-        ],
-        { stdio: ['ignore', 'ignore', 'pipe'] },
-      );
+      const child = spawnRedisServer(bin, p, [
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(dir, `nodes-${p}.conf`),
+        '--cluster-port',
+        String(bus),
+        '--cluster-node-timeout',
+        String(opts.nodeTimeoutMs ?? 2000),
+        '--dir',
+        dir,
+      ]);
       const node: ClusterNode = { port: p, process: child, exited: false };
       child.once('exit', () => (node.exited = true));
       nodes.push(node);

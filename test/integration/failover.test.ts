@@ -1,48 +1,30 @@
-// Two coordinators on one Redis run one experiment together. Workers are given both addresses; one
-// coordinator is killed (SIGKILL) mid-experiment, its workers fail over to the other, which adopts the
-// dead one's tasks queue and finishes the experiment. No instance is restarted under the same name.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { ExperimentRecords } from '../../coordinator/experiments/records.js';
 import { submitExperiment } from '../../coordinator/queues/submit.js';
 import { WorkerRegistry } from '../../coordinator/sessions/registry.js';
 import { parseExperiment } from '../../shared/config/load.js';
 import { redisOptions } from '../../shared/redis-url.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
-import { type Child, spawnAccord } from '../../simulation/processes.js';
-import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { spawnAccord } from '../../simulation/processes.js';
+import { freePort } from '../../simulation/redis-server.js';
 import { waitUntil } from '../helpers/wait-log.js';
-import { spawnHeartWorker } from '../helpers/worker-process.js';
+import { spawnHeartWorker, TWO_SITE_TOKENS, useProcessFederation } from '../helpers/worker-process.js';
 
 describe('two coordinators', () => {
-  const children: Child[] = [];
-  let redis: PrivateRedis | undefined;
-  let client: Redis | undefined;
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.stop()));
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const fed = useProcessFederation(afterAll);
+  const children = fed.children;
 
   it('share an experiment; when one is killed, its sites fail over and the other finishes it', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-failover-'));
-    redis = await startPrivateRedis();
-    client = new Redis(redisOptions(redis.url));
-    const tokens = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
-    fs.writeFileSync(path.join(dir, 'tokens.yaml'), YAML.stringify(tokens));
-    const store = path.join(dir, 'store');
+    const { redis, client, dir, tokensFile, store } = await fed.setUp('failover');
+    const tokens = TWO_SITE_TOKENS;
     const ports = [await freePort(), await freePort()];
     const coordinator = (i: number) =>
       spawnAccord(
         `coordinator-${i}`,
         [
           'coordinator',
-          ...['--redis', redis!.url, '--grpc', `127.0.0.1:${ports[i]}`, '--store', store],
-          ...['--tokens', path.join(dir, 'tokens.yaml'), '--instance', `c${i}`, '--lock-ms', '2000'],
+          ...['--redis', redis.url, '--grpc', `127.0.0.1:${ports[i]}`, '--store', store],
+          ...['--tokens', tokensFile, '--instance', `c${i}`, '--lock-ms', '2000'],
         ],
         dir,
       );

@@ -3,10 +3,7 @@
 // experiment; after a committed round the master holding Accord's keys (and BullMQ's: one hash tag)
 // is killed. Its replica takes over, and the experiment completes with every round committed once.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { ExperimentRecords } from '../../coordinator/experiments/records.js';
 import { connectedCoordinators } from '../../coordinator/liveness.js';
 import { submitExperiment } from '../../coordinator/queues/submit.js';
@@ -19,9 +16,7 @@ import { type Child, spawnAccord } from '../../simulation/processes.js';
 import { freePort } from '../../simulation/redis-server.js';
 import { type PrivateCluster, startPrivateCluster } from '../helpers/redis-cluster.js';
 import { waitUntil } from '../helpers/wait-log.js';
-import { spawnHeartWorker } from '../helpers/worker-process.js';
-
-const TOKENS = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
+import { federationFolder, spawnHeartWorker, TWO_SITE_TOKENS } from '../helpers/worker-process.js';
 
 describe('Redis Cluster', () => {
   const children: Child[] = [];
@@ -35,26 +30,25 @@ describe('Redis Cluster', () => {
 
   it('runs an experiment through a cluster and completes it when a master is killed', async () => {
     const t0 = Date.now();
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-cluster-test-'));
+    const { dir, tokensFile, store } = federationFolder('cluster-test');
     cluster = await startPrivateCluster({ masters: 3, replicasPerMaster: 1 });
     const clusterUp = Date.now() - t0;
     client = await connectRedis(cluster.target);
     expect(client.isCluster).toBe(true);
 
-    fs.writeFileSync(path.join(dir, 'tokens.yaml'), YAML.stringify(TOKENS));
     const port = await freePort();
     const coordinator = spawnAccord(
       'coordinator',
       [
         'coordinator',
         ...['--redis-cluster', cluster.seeds, '--grpc', `127.0.0.1:${port}`],
-        ...['--store', path.join(dir, 'store'), '--tokens', path.join(dir, 'tokens.yaml'), '--instance', 'c0'],
+        ...['--store', store, '--tokens', tokensFile, '--instance', 'c0'],
       ],
       dir,
     );
     children.push(coordinator);
     for (const site of ['cleveland', 'hungary'] as const)
-      children.push(spawnHeartWorker(site, `127.0.0.1:${port}`, TOKENS[site], dir));
+      children.push(spawnHeartWorker(site, `127.0.0.1:${port}`, TWO_SITE_TOKENS[site], dir));
     const registry = new WorkerRegistry(client, 2000);
     await waitUntil(async () => (await registry.live()).length === 2, 90_000, 'both sites to connect');
     // Other coordinators see this one alive: its named connection is listed by a master.

@@ -4,11 +4,8 @@
 // redone, and the replacement takes over the dead one's jobs at once (its Redis connection is gone)
 // rather than waiting for their locks to expire.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import YAML from 'yaml';
 import { ExperimentRecords } from '../../coordinator/experiments/records.js';
 import { submitExperiment } from '../../coordinator/queues/submit.js';
 import { Checkpoints } from '../../coordinator/store/checkpoints.js';
@@ -16,10 +13,10 @@ import { StorePaths } from '../../coordinator/store/paths.js';
 import { parseExperiment } from '../../shared/config/load.js';
 import { redisOptions } from '../../shared/redis-url.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
-import { type Child, spawnAccord } from '../../simulation/processes.js';
-import { freePort, type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { spawnAccord } from '../../simulation/processes.js';
+import { freePort } from '../../simulation/redis-server.js';
 import { waitUntil } from '../helpers/wait-log.js';
-import { spawnHeartWorker } from '../helpers/worker-process.js';
+import { spawnHeartWorker, TWO_SITE_TOKENS, useProcessFederation } from '../helpers/worker-process.js';
 
 const LOCK_MS = 120_000;
 
@@ -34,23 +31,13 @@ function loggedAt(logFile: string, msg: string): number | undefined {
 }
 
 describe('coordinator restart', () => {
-  const children: Child[] = [];
-  let redis: PrivateRedis | undefined;
-  let client: Redis | undefined;
-  afterAll(async () => {
-    await Promise.all(children.map((c) => c.stop()));
-    client?.disconnect();
-    await redis?.stop();
-  });
+  const fed = useProcessFederation(afterAll);
+  const children = fed.children;
 
   it('resumes from the last committed round after the coordinator is killed', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-restart-'));
-    redis = await startPrivateRedis();
-    client = new Redis(redisOptions(redis.url));
-    const tokens = { cleveland: 'token-cleveland-123', hungary: 'token-hungary-456' };
-    fs.writeFileSync(path.join(dir, 'tokens.yaml'), YAML.stringify(tokens));
+    const { redis, client, dir, tokensFile, store } = await fed.setUp('restart');
+    const tokens = TWO_SITE_TOKENS;
     const port = await freePort();
-    const store = path.join(dir, 'store');
     const coordinatorArgs = [
       'coordinator',
       '--redis',
@@ -60,7 +47,7 @@ describe('coordinator restart', () => {
       '--store',
       store,
       '--tokens',
-      path.join(dir, 'tokens.yaml'),
+      tokensFile,
       // Locks far longer than the test's bound on recovery: only the early takeover can meet it.
       '--lock-ms',
       String(LOCK_MS),
