@@ -25,22 +25,24 @@ export interface ScaleRun {
   redisBytesPerSite: number;
 }
 
-/** RSS (bytes) of the coordinator process of the run whose store is `store`, or 0 if not found. */
-function coordinatorRss(store: string): number {
-  try {
-    const pids = execFileSync('pgrep', ['-f', `coordinator .*--store ${store}`], { encoding: 'utf8' })
-      .trim()
-      .split('\n');
-    let rss = 0;
-    for (const pid of pids) {
-      const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-      const m = /VmRSS:\s+(\d+) kB/.exec(status);
-      if (m) rss = Math.max(rss, Number(m[1]) * 1024);
+/**
+ * Samples the RSS of the coordinator process of the run whose store is `store`: its pid is looked up
+ * (pgrep) until found, then only /proc is read, so sampling every 100 ms starts no process of its own.
+ */
+function coordinatorRssSampler(store: string): () => number {
+  let pid: string | undefined;
+  return () => {
+    try {
+      pid ??= execFileSync('pgrep', ['-f', `coordinator .*--store ${store}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')[0];
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      return m ? Number(m[1]) * 1024 : 0;
+    } catch {
+      pid = undefined; // not started yet, or gone
+      return 0;
     }
-    return rss;
-  } catch {
-    return 0;
-  }
+  };
 }
 
 async function run(sites: number, stub: boolean, rounds: number) {
@@ -70,9 +72,9 @@ async function run(sites: number, stub: boolean, rounds: number) {
         };
       },
       (out) => {
-        const store = path.join(out, 'store');
+        const rss = coordinatorRssSampler(path.join(out, 'store'));
         sampler = setInterval(() => {
-          peak = Math.max(peak, coordinatorRss(store));
+          peak = Math.max(peak, rss());
         }, 100);
       },
     );
