@@ -7,10 +7,10 @@
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { keysOf } from './experiments/keys.js';
 import { connectedCoordinators, isDead, isInstanceDead, serverTimeMs } from './liveness.js';
+import { processTask } from './processors.js';
 import { activeLocks, releaseLock, workerIdOfToken } from './queues/locks.js';
 import { tasksQueue } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
-import { runTask } from './rounds/run-task.js';
 
 export interface AdoptionOptions {
   connection: ConnectionOptions;
@@ -89,7 +89,7 @@ export class Adoption {
   }
 
   private adopt(instance: string, silentMs: number): void {
-    const worker = new Worker(tasksQueue(instance), (job: Job) => runTask(this.ctx, job), {
+    const worker = new Worker(tasksQueue(instance), (job: Job) => processTask(this.ctx, job), {
       connection: this.opts.connection,
       ...(this.opts.prefix ? { prefix: this.opts.prefix } : {}),
       concurrency: 64,

@@ -5,8 +5,9 @@ import { reportOutages } from '../shared/redis-connection.js';
 import type { TaskJobData, TaskJobResult } from './queues/jobs.js';
 import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names.js';
 import { aggregateRound } from './rounds/aggregate.js';
-import { asyncTaskFailed, asyncUpdateArrived } from './rounds/async-buffer.js';
+import { alreadyArrived, asyncCatchUp, asyncTaskFailed, asyncUpdateArrived } from './rounds/async-buffer.js';
 import { commitAsync } from './rounds/async-commit.js';
+import { watchAsync } from './rounds/async-watch.js';
 import { commitRound } from './rounds/commit.js';
 import type { RoundContext } from './rounds/context.js';
 import { runTask } from './rounds/run-task.js';
@@ -61,6 +62,8 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
           return commitRound(ctx, job);
         case 'commit-async':
           return commitAsync(ctx, job, token);
+        case 'async-watch':
+          return watchAsync(ctx, job, token);
         case 'secagg':
           return secaggStep(ctx, job);
         case 'stats':
@@ -71,7 +74,7 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
     },
     { ...common, concurrency: opts.roundConcurrency ?? 4 },
   );
-  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job<TaskJobData>) => runAsyncAware(ctx, job), {
+  const tasks = new Worker(tasksQueue(ctx.instance), (job: Job<TaskJobData>) => processTask(ctx, job), {
     ...common,
     concurrency: opts.taskConcurrency ?? 256,
   });
@@ -82,9 +85,18 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
   return [experiments, rounds, tasks];
 }
 
-/** A task; in async mode its update then goes into the buffer, or its failure frees its site for another. */
-async function runAsyncAware(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult> {
+/**
+ * A task, on this instance's queue or on an adopted one; in async mode its update then goes into the
+ * buffer, or its failure frees its site for another.
+ */
+export async function processTask(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult | string> {
   if (!job.data.async) return runTask(ctx, job);
+  if (await alreadyArrived(ctx, job.data)) {
+    // Retried after its coordinator died: the update is buffered; redo only what may not have followed.
+    const rec = await ctx.records.get(job.data.experimentId);
+    if (rec?.status === 'running') await asyncCatchUp(ctx, rec);
+    return 'update already buffered';
+  }
   let r: TaskJobResult;
   try {
     r = await runTask(ctx, job);

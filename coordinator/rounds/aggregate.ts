@@ -5,7 +5,6 @@ import type { Job } from 'bullmq';
 import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
 import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs.js';
 import { siteOfTaskJob } from '../queues/names.js';
-import { readSpool } from '../store/spool.js';
 import { SpoolUpdateSet } from '../store/update-set.js';
 import { createStrategy } from '../strategies/index.js';
 import { weightedMetrics } from '../strategies/math.js';
@@ -13,14 +12,8 @@ import type { StrategyState } from '../strategies/strategy.js';
 import { openStep, type RoundContext } from './context.js';
 import { evaluateCandidate } from './evaluate.js';
 import { roundFailed } from './finish.js';
+import { foldSpooled } from './fold-spooled.js';
 import { startSecureAggregation } from './secure/stages.js';
-
-/** The L2 norm of a spooled update, read in slices. */
-function spooledNorm(file: string): number {
-  let s = 0;
-  for (const { slice } of readSpool(file)) for (let i = 0; i < slice.length; i++) s += slice[i]! * slice[i]!;
-  return Math.sqrt(s);
-}
 
 export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobData>): Promise<string> {
   const { experimentId, round, attempt, selected, population, startedAt } = job.data;
@@ -84,18 +77,13 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   if (strategy.linear) {
     const acc = strategy.createAccumulator(prev.weights.values.length);
     const bound = cfg.clients.maxUpdateNorm;
-    const bounded: string[] = [];
-    for (const r of results) {
-      // With differential privacy every site weighs the same and its delta is clipped here too
-      // (a site cannot opt out of clipping); otherwise FedAvg weighs by training examples. The
-      // server-side norm bound scales down an update that is too large, whoever sent it.
-      const norm = dp || bound ? spooledNorm(r.spoolFile!) : 0;
-      const scale = bound !== undefined && norm > bound ? bound / norm : 1;
-      if (scale < 1) bounded.push(`${r.site} (norm ${norm.toPrecision(3)})`);
-      const weight = (dp ? dp.clipFactor(norm) : r.examples) * scale;
-      for (const { slice, offset } of readSpool(r.spoolFile!)) acc.fold(slice, offset, weight);
-      acc.addWeight(dp ? 1 : r.examples);
-    }
+    // With differential privacy every site weighs the same and its delta is clipped here too (a site
+    // cannot opt out of clipping); otherwise FedAvg weighs by training examples.
+    const bounded = foldSpooled(
+      acc,
+      results.map((r) => ({ site: r.site, spoolFile: r.spoolFile!, examples: r.examples })),
+      { maxUpdateNorm: bound, dp },
+    );
     if (bounded.length)
       await ctx.records.event(
         experimentId,

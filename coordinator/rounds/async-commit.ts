@@ -8,7 +8,6 @@ import { firstNonFinite } from '../../shared/tensors/bytes.js';
 import { ExperimentRecords, type RoundRecord } from '../experiments/records.js';
 import type { AsyncCommitJobData } from '../queues/jobs.js';
 import { removeQuietly } from '../store/atomic.js';
-import { readSpool } from '../store/spool.js';
 import { createStrategy } from '../strategies/index.js';
 import { weightedMetrics } from '../strategies/math.js';
 import { staleness, stalenessWeight } from '../strategies/staleness.js';
@@ -16,6 +15,7 @@ import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js
 import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
+import { foldSpooled } from './fold-spooled.js';
 
 /** How soon a commit waiting for the previous version looks again. */
 const WAIT_FOR_PREVIOUS_MS = 100;
@@ -50,12 +50,19 @@ export async function commitAsync(ctx: RoundContext, job: Job<AsyncCommitJobData
   }
   const prev = ctx.checkpoints.read(experimentId, version - 1);
   const acc = strategy.createAccumulator(prev.weights.values.length);
-  for (const u of taken) {
-    // Divided by the examples alone (addWeight), as FedBuff divides by K: stale updates shrink the step.
-    const w = u.examples * stalenessWeight(staleness(version, u.base), stalenessExponent);
-    for (const { slice, offset } of readSpool(u.spoolFile)) acc.fold(slice, offset, w);
-    acc.addWeight(u.examples);
-  }
+  // Weighted by examples x staleness but divided by the examples alone, as FedBuff divides by K:
+  // stale updates shrink the step. The norm bound holds here as in synchronous rounds.
+  const bound = cfg.clients.maxUpdateNorm;
+  const bounded = foldSpooled(
+    acc,
+    taken.map((u) => ({ ...u, factor: stalenessWeight(staleness(version, u.base), stalenessExponent) })),
+    { maxUpdateNorm: bound },
+  );
+  if (bounded.length)
+    await ctx.records.event(
+      experimentId,
+      `version ${version}: updates scaled down to norm ${bound}: ${bounded.join(', ')}`,
+    );
   const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
   const bad = firstNonFinite(weights);
   if (bad >= 0) {
@@ -103,7 +110,7 @@ async function dropBuffer(ctx: RoundContext, experimentId: string): Promise<void
   const k = asyncKeys(ctx, experimentId);
   for (const s of await ctx.redis.lrange(k.buffer, 0, -1))
     removeQuietly(path.dirname((JSON.parse(s) as BufferedUpdate).spoolFile));
-  await ctx.redis.del(k.buffer, k.busy);
+  await ctx.redis.del(k.buffer, k.busy, k.arrived);
 }
 
 /** Takes the version's updates off the buffer, once (the trimmed marker makes a retry a no-op). */

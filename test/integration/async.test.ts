@@ -1,10 +1,26 @@
 // Async mode (FedBuff) end to end: four hospitals, one of them a straggler, four sites training at
-// once and a new model version every two updates. No timing assertions: only what the records say.
+// once and a new model version every two updates; then a malicious site, and steps lost with a dead
+// coordinator. No timing assertions: only what the records and Redis say.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { keysOf } from '../../coordinator/experiments/keys.js';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
+import { firstNonFinite } from '../../shared/tensors/bytes.js';
 import { simulate } from '../../simulation/run.js';
+import type { AccordWorker } from '../../worker/client.js';
+import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
+import { Rogue } from '../helpers/rogue.js';
+import { waitUntil } from '../helpers/wait-log.js';
+
+const TOKENS = {
+  cleveland: 'tok-cleveland-1',
+  hungary: 'tok-hungary-22',
+  switzerland: 'tok-switzerland-4',
+  rogue: 'tok-rogue-333',
+};
 
 describe('async mode (FedBuff)', () => {
   it('commits a version every K updates, recording the version each update started from', async () => {
@@ -33,4 +49,69 @@ describe('async mode (FedBuff)', () => {
     const stale = r.rounds.filter((x) => Object.values(x.baseVersions!).some((b) => b < x.round - 1));
     expect(stale.length).toBeGreaterThan(0);
   }, 300_000);
+});
+
+describe('async mode on a live coordinator', () => {
+  let fed: TestFederation | undefined;
+  const workers: AccordWorker[] = [];
+  const rogues: Rogue[] = [];
+  afterEach(async () => {
+    for (const w of workers.splice(0)) w.stop();
+    for (const r of rogues.splice(0)) r.close();
+    await fed?.stop();
+    fed = undefined;
+  });
+
+  it('bounds a malicious site’s huge update by clients.maxUpdateNorm, as synchronous rounds do', async () => {
+    const f = await startFederation(TOKENS);
+    fed = f;
+    workers.push(...(await startHeartWorkers(f, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
+    const rogue = new Rogue(f.address, 'rogue', TOKENS.rogue, { train: (n) => new Float32Array(n).fill(1e30) });
+    rogues.push(rogue);
+    await rogue.welcomed;
+    const id = await f.submit({
+      rounds: 6,
+      mode: 'async',
+      async: { concurrency: 3, bufferSize: 3 },
+      clients: { min: 3, maxUpdateNorm: 5 },
+    });
+    const rec = await f.waitFor(id, undefined, 120_000);
+    expect(rec.error).toBeUndefined();
+    expect(rec.status).toBe('completed');
+    const rounds = await f.records.rounds(id);
+    expect(rounds.some((r) => r.participants.includes('rogue'))).toBe(true);
+    const events = (await f.records.events(id)).map((e) => e.message).join('\n');
+    expect(events).toMatch(/version \d+: updates scaled down to norm 5: rogue \(norm 3\.74e\+30\)/);
+    // Without the bound one such update makes the model non-finite and fails the experiment.
+    const weights = new Checkpoints(new StorePaths(f.store)).read(id, 6).weights.values;
+    expect(firstNonFinite(weights)).toBe(-1);
+  });
+
+  it('a site lost mid-dispatch is freed by the watch, and a site that joins later is given work', async () => {
+    const f = await startFederation(TOKENS);
+    fed = f;
+    workers.push(...(await startHeartWorkers(f, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
+    const id = await f.submit({
+      rounds: 100_000, // runs until cancelled
+      mode: 'async',
+      async: { concurrency: 3, bufferSize: 1 },
+      clients: { min: 2 },
+      train: { epochs: 1, batchSize: 32, learningRate: 0.01 },
+    });
+    await f.waitFor(id, ['running']);
+    const busy = `${keysOf(f.client).experiment(id)}:async:busy`;
+    // What a coordinator that died between claiming a site and queueing its task leaves behind: a busy
+    // entry with no task. It holds the third slot, so the site joining next could not train.
+    const ghost = { taskId: `${id}-r1-a999-train-ghost`, queue: 'tasks.gone', at: Date.now() - 60_000 };
+    await f.client.hset(busy, 'ghost', JSON.stringify(ghost));
+    workers.push(...(await startHeartWorkers(f, { switzerland: TOKENS.switzerland })));
+    await waitUntil(async () => (await f.client.hexists(busy, 'ghost')) === 0, 60_000, 'the watch to free the ghost');
+    await waitUntil(
+      async () => (await f.records.rounds(id)).some((r) => r.participants.includes('switzerland')),
+      60_000,
+      'an update from the site that joined',
+    );
+    expect((await f.records.get(id))?.status).toBe('running');
+    await f.records.cancel(id, 'test done');
+  });
 });
