@@ -7,6 +7,7 @@ import { QUEUE_EXPERIMENTS, QUEUE_ROUNDS, tasksQueue } from './queues/names.js';
 import { aggregateRound } from './rounds/aggregate.js';
 import { alreadyArrived, asyncCatchUp, asyncTaskFailed, asyncUpdateArrived } from './rounds/async-buffer.js';
 import { commitAsync } from './rounds/async-commit.js';
+import { finishAsyncEvaluation } from './rounds/async-evaluate.js';
 import { watchAsync } from './rounds/async-watch.js';
 import { commitRound } from './rounds/commit.js';
 import type { RoundContext } from './rounds/context.js';
@@ -62,6 +63,8 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
           return commitRound(ctx, job);
         case 'commit-async':
           return commitAsync(ctx, job, token);
+        case 'eval-async':
+          return finishAsyncEvaluation(ctx, job, token);
         case 'async-watch':
           return watchAsync(ctx, job, token);
         case 'secagg':
@@ -90,7 +93,7 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
  * buffer, or its failure frees its site for another.
  */
 export async function processTask(ctx: RoundContext, job: Job<TaskJobData>): Promise<TaskJobResult | string> {
-  if (!job.data.async) return runTask(ctx, job);
+  if (!job.data.async || job.data.kind !== 'train') return runTask(ctx, job);
   if (await alreadyArrived(ctx, job.data)) {
     // Retried after its coordinator died: the update is buffered; redo only what may not have followed.
     const rec = await ctx.records.get(job.data.experimentId);

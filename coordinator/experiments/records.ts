@@ -142,8 +142,13 @@ export class ExperimentRecords {
   async lastRound(id: string): Promise<RoundRecord | undefined> {
     const rounds = (await this.redis.hkeys(this.keys.rounds(id))).map(Number);
     if (!rounds.length) return undefined;
-    const raw = await this.redis.hget(this.keys.rounds(id), String(Math.max(...rounds)));
-    return raw ? parseStored(jsonText.pipe(roundRecordSchema), raw, `last round of experiment ${id}`) : undefined;
+    return this.round(id, Math.max(...rounds));
+  }
+
+  /** One round's record (an async version's), if committed. */
+  async round(id: string, round: number): Promise<RoundRecord | undefined> {
+    const raw = await this.redis.hget(this.keys.rounds(id), String(round));
+    return raw ? parseStored(jsonText.pipe(roundRecordSchema), raw, `round ${round} of experiment ${id}`) : undefined;
   }
 
   /**

@@ -9,7 +9,7 @@ import { jobIds, QUEUE_ROUNDS, type RoundRef, tasksQueue } from './names.js';
 export const KEEP = { removeOnComplete: { age: 3600 }, removeOnFail: { age: 86400 } } as const;
 
 /** The steps of a round that run once their sites' tasks have finished. */
-export type FlowStep = 'stats' | 'aggregate' | 'commit' | 'secagg';
+export type FlowStep = 'stats' | 'aggregate' | 'commit' | 'secagg' | 'eval-async';
 
 /** A site and the coordinator instance holding its stream (a registry entry). */
 export interface Routed {
@@ -18,7 +18,10 @@ export interface Routed {
 }
 
 /** What each site is asked to do: a task kind, or one secure-aggregation stage. */
-export type SiteTask = { kind: 'train' | 'evaluate' | 'stats' } | { kind: 'secagg'; stage: SecAggStage };
+export type SiteTask =
+  | { kind: 'train' | 'stats' }
+  | { kind: 'evaluate'; async?: true }
+  | { kind: 'secagg'; stage: SecAggStage };
 
 function taskChild(ref: RoundRef, task: SiteTask, worker: Routed, siteCount: number): FlowNestedLeafJob {
   const taskId = jobIds.task(ref, task.kind === 'secagg' ? task.stage : task.kind, worker.site);

@@ -16,7 +16,10 @@ interface TaskJobBase extends RoundRef {
   taskId: string;
   /** Sites asked in the same step (a site's policy may require a minimum). */
   siteCount: number;
-  /** Async mode: a standalone train task, from model version `round - 1`, that feeds the update buffer. */
+  /**
+   * Async mode: a train task from model version `round - 1` that feeds the update buffer, or an
+   * evaluate task of committed version `round`.
+   */
   async?: true;
 }
 
@@ -63,6 +66,14 @@ export interface CommitJobData extends RoundRef {
   evaluateAt: string[];
   /** Sites whose updates a selecting robust strategy (Krum) kept. */
   robust?: { selected: string[] };
+}
+
+/** Async mode: the sites' evaluation of committed version `version` (the parent of its evaluate tasks). */
+export interface AsyncEvalJobData {
+  experimentId: string;
+  version: number;
+  /** The experiment's last version: it ends when this evaluation has. */
+  last: boolean;
 }
 
 /** Async mode: commit model version `version` from the next bufferSize buffered updates. */

@@ -24,6 +24,7 @@ export const jobIds = {
   secagg: (r: RoundRef, stage: string) => `${base(r)}-secagg-${stage}`,
   stats: (experimentId: string) => `${experimentId}-stats`,
   commitAsync: (experimentId: string, version: number) => `${experimentId}-v${version}-commit-async`,
+  evalAsync: (experimentId: string, version: number) => `${experimentId}-v${version}-eval-async`,
   asyncWatch: (experimentId: string) => `${experimentId}-async-watch`,
   /** kind is train, evaluate, or a secure-aggregation stage name. */
   task: (r: RoundRef, kind: string, site: string) => `${base(r)}-${kind}-${site}`,

@@ -47,6 +47,8 @@ export function asyncKeys(ctx: RoundContext, experimentId: string) {
     dispatches: `${base}:dispatches`,
     /** hash site -> JSON BusyEntry of the sites training now */
     busy: `${base}:busy`,
+    /** set of the versions whose evaluation by the sites is still out (async-evaluate.ts) */
+    evaluating: `${base}:evaluating`,
     /** the last version whose updates were taken off the buffer */
     trimmed: `${base}:trimmed`,
   };
@@ -96,6 +98,8 @@ export async function dispatchAsync(ctx: RoundContext, rec: ExperimentRecord): P
   const id = rec.id;
   const k = asyncKeys(ctx, id);
   const { concurrency } = asyncSettings(rec.config);
+  // The last version is in (its sites may still be evaluating it): no more training.
+  if (rec.committed >= rec.config.rounds) return [];
   const busy = await ctx.redis.hlen(k.busy);
   if (busy >= concurrency) return [];
   const live = await ctx.registry.live();

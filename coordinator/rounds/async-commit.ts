@@ -12,6 +12,7 @@ import { createStrategy } from '../strategies/index.js';
 import { weightedMetrics } from '../strategies/math.js';
 import { staleness, stalenessWeight } from '../strategies/staleness.js';
 import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js';
+import { asyncEvaluationDue, startAsyncEvaluation } from './async-evaluate.js';
 import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
@@ -87,8 +88,11 @@ export async function commitAsync(ctx: RoundContext, job: Job<AsyncCommitJobData
     { experiment: experimentId, version, central: central?.accuracy, bases: record.baseVersions },
     'version committed',
   );
+  // The sites score this version beside training; after the last one the experiment ends when they have.
+  const evaluating = asyncEvaluationDue(cfg, version) && (await startAsyncEvaluation(ctx, rec, version));
   if (version >= cfg.rounds) {
     await dropBuffer(ctx, experimentId);
+    if (evaluating) return 'last version committed, sites evaluating';
     await finishExperiment(ctx, experimentId);
     return 'experiment completed';
   }

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import type { Job } from 'bullmq';
 import { bytesToF32 } from '../../shared/tensors/bytes.js';
-import type { RoundRecord, SiteEvalResult } from '../experiments/records.js';
+import type { RoundRecord } from '../experiments/records.js';
 import { ExperimentRecords } from '../experiments/records.js';
 import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
 import { enqueueSelect } from '../queues/flows.js';
@@ -12,10 +12,10 @@ import type { CommitJobData, TaskJobResult } from '../queues/jobs.js';
 import { removeQuietly } from '../store/atomic.js';
 import type { CheckpointMeta } from '../store/checkpoints.js';
 import { decodeState } from '../store/state-codec.js';
-import { createStrategy } from '../strategies/index.js';
 import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { finishExperiment, stopExperiment } from './finish.js';
+import { siteEvaluation } from './site-evaluation.js';
 
 export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
   const d = job.data;
@@ -45,20 +45,8 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
   removeQuietly(ctx.paths.candidate(experimentId, round));
   removeQuietly(`${ctx.paths.candidate(experimentId, round)}.state.json`);
 
-  const siteEval: Record<string, SiteEvalResult> = {};
-  for (const e of evals)
-    siteEval[e.site] = {
-      accuracy: e.metrics['accuracy'] ?? NaN,
-      loss: e.metrics['loss'] ?? NaN,
-      examples: e.examples,
-      ...(e.metrics['auc'] !== undefined ? { auc: e.metrics['auc'] } : {}),
-    };
+  const evaluation = siteEvaluation(evals, rec.config);
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
-  const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
-  const accs = Object.values(siteAccuracy).filter(Number.isFinite);
-  const overall = createStrategy(rec.config.strategy).aggregateEvaluate(
-    evals.map((e) => ({ examples: e.examples, values: e.metrics })),
-  );
   const train: RoundRecord['train'] = {};
   for (const [site, t] of Object.entries(d.train)) {
     train[site] = {
@@ -80,14 +68,8 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
     participants: d.participants,
     failures: d.failures,
     trainLoss: d.trainLoss,
-    siteEval,
-    siteAccuracy,
-    meanSiteAccuracy: accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : NaN,
-    accuracy: overall['accuracy'] ?? NaN,
-    loss: overall['loss'] ?? NaN,
-    ...(overall['auc'] !== undefined ? { auc: overall['auc'] } : {}),
+    ...evaluation,
     ...centralFields(central),
-    evaluated: evals.length > 0,
     train,
     bytesDown:
       Object.values(train).reduce((a, t) => a + t.bytesDown, 0) +

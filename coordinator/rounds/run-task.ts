@@ -82,11 +82,13 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
     // Under secure aggregation column statistics go through it too (spec.secure), like the deltas.
     if (data.kind === 'stats') req = { ...base, kind: 'stats', deadline, spec };
     else {
-      // Train from the last committed model; evaluate the round's aggregated candidate.
-      const meta = ctx.checkpoints.readMeta(experimentId, round - 1);
+      // Train from the last committed model; evaluate the round's aggregated candidate, or in async
+      // mode the committed version.
+      const committed = data.kind === 'evaluate' && data.async ? round : round - 1;
+      const meta = ctx.checkpoints.readMeta(experimentId, committed);
       const file =
-        data.kind === 'train'
-          ? ctx.paths.checkpointBin(experimentId, round - 1)
+        data.kind === 'train' || data.async
+          ? ctx.paths.checkpointBin(experimentId, committed)
           : ctx.paths.candidate(experimentId, round);
       const weights = ctx.weights.load(file, meta.specs);
       req =

@@ -45,6 +45,12 @@ describe('async mode (FedBuff)', () => {
       for (const b of Object.values(bases)) expect(b).toBeLessThan(x.round);
       expect(Number.isFinite(x.trainLoss)).toBe(true);
     }
+    // The sites score every version (eval.every 1) on their own test splits, the last one before the end.
+    for (const x of r.rounds) {
+      expect(x.evaluated).toBe(true);
+      expect(Object.keys(x.siteEval).sort()).toEqual(['cleveland', 'hungary', 'switzerland', 'va']);
+      expect(x.meanSiteAccuracy).toBeGreaterThan(0);
+    }
     // Sites keep training while versions are committed: some updates are folded in stale.
     const stale = r.rounds.filter((x) => Object.values(x.baseVersions!).some((b) => b < x.round - 1));
     expect(stale.length).toBeGreaterThan(0);
