@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { DependencyError } from '../errors/index.js';
 import { registerWasmConvGradients } from './wasm-conv-grad.js';
+import { registerWasmUntransposedProducts } from './wasm-matmul.js';
 import { loadDawnBackend, probeDawn, releaseDawn } from './webgpu.js';
 
 export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
@@ -51,6 +52,7 @@ async function loadWasm(): Promise<boolean> {
       path.join(path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + path.sep;
     wasm.setWasmPaths(dir);
     registerWasmConvGradients();
+    registerWasmUntransposedProducts();
     return true;
   } catch {
     return false;
