@@ -122,7 +122,7 @@ async function accordOnce(update: Float32Array, redisUrl: string): Promise<numbe
   return ms;
 }
 
-export async function benchTransfer(redisUrl: string, bytes = 100 * 1024 * 1024, reps = 5) {
+export async function benchTransfer(redisUrl: string, bytes = 100 * 1024 * 1024, reps = 9) {
   const update = Float32Array.from({ length: bytes / 4 }, (_, i) => (i % 1000) / 1000);
   const raw: number[] = [];
   const acc: number[] = [];

@@ -16,6 +16,7 @@ import { redisOptions } from '../../shared/redis-url.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
 import { AccordWorker } from '../../worker/client.js';
+import { Rogue, type RogueOptions } from './rogue.js';
 
 export interface TestFederation {
   redis: PrivateRedis;
@@ -120,6 +121,40 @@ export function usePrivateRedis(hooks: {
     get url() {
       if (!server) throw new Error('the private Redis is not started yet (use it inside a test)');
       return server.url;
+    },
+  };
+}
+
+/**
+ * A federation per test, with in-process workers and raw-protocol rogues, all stopped after each test
+ * (or earlier, by `stopAll`, to start another within one test).
+ */
+export function useTestFederation(afterEach: (f: () => Promise<void>) => void) {
+  let fed: TestFederation | undefined;
+  const workers: AccordWorker[] = [];
+  const rogues: Rogue[] = [];
+  async function stopAll(): Promise<void> {
+    for (const w of workers.splice(0)) w.stop();
+    for (const r of rogues.splice(0)) r.close();
+    await fed?.stop();
+    fed = undefined;
+  }
+  afterEach(stopAll);
+  return {
+    stopAll,
+    async start(tokens: Record<string, string>): Promise<TestFederation> {
+      fed = await startFederation(tokens);
+      return fed;
+    },
+    async workers(f: TestFederation, tokens: Parameters<typeof startHeartWorkers>[1]): Promise<void> {
+      workers.push(...(await startHeartWorkers(f, tokens)));
+    },
+    /** A rogue site (test/helpers/rogue.ts); `welcomed` false to see it refused. */
+    async rogue(f: TestFederation, site: string, token: string, opts: RogueOptions, welcomed = true): Promise<Rogue> {
+      const r = new Rogue(f.address, site, token, opts);
+      rogues.push(r);
+      if (welcomed) await r.welcomed;
+      return r;
     },
   };
 }

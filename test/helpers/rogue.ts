@@ -19,6 +19,20 @@ export interface RogueTask {
   params: number;
 }
 
+/** What a rogue sends instead of what a correct worker would. */
+export interface RogueOptions {
+  answerEvaluate?: boolean;
+  secure?: { masked: 'wrong-length' | 'twice' };
+  /** Fields of the Hello to send instead of the usual ones. */
+  hello?: Partial<NonNullable<WorkerMessage['hello']>>;
+  /** Column statistics to send in clear (Metrics values and row count) instead of none. */
+  stats?: { examples: number; values: Record<string, number> };
+  /** What to answer to evaluate tasks instead of accuracy 0.5 on 10 examples. */
+  evaluate?: { examples: number; values: Record<string, number> };
+  /** Answer train tasks at once with this update (given the model size), after metrics on 50 examples. */
+  train?: (params: number) => Float32Array;
+}
+
 export class Rogue {
   readonly received: CoordinatorMessage__Output[] = [];
   readonly stream: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
@@ -38,18 +52,7 @@ export class Rogue {
     address: string,
     readonly site: string,
     token: string,
-    opts: {
-      answerEvaluate?: boolean;
-      secure?: { masked: 'wrong-length' | 'twice' };
-      /** Fields of the Hello to send instead of the usual ones. */
-      hello?: Partial<NonNullable<WorkerMessage['hello']>>;
-      /** Column statistics to send in clear (Metrics values and row count) instead of none. */
-      stats?: { examples: number; values: Record<string, number> };
-      /** What to answer to evaluate tasks instead of accuracy 0.5 on 10 examples. */
-      evaluate?: { examples: number; values: Record<string, number> };
-      /** Answer train tasks at once with this update (given the model size), after metrics on 50 examples. */
-      train?: (params: number) => Float32Array;
-    } = {},
+    opts: RogueOptions = {},
   ) {
     const Federation = loadProtocol().accord.v1.Federation;
     const client = new Federation(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS);

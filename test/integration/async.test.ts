@@ -10,9 +10,7 @@ import { Checkpoints } from '../../coordinator/store/checkpoints.js';
 import { StorePaths } from '../../coordinator/store/paths.js';
 import { firstNonFinite } from '../../shared/tensors/bytes.js';
 import { simulate } from '../../simulation/run.js';
-import type { AccordWorker } from '../../worker/client.js';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
-import { Rogue } from '../helpers/rogue.js';
+import { useTestFederation } from '../helpers/federation.js';
 import { waitUntil } from '../helpers/wait-log.js';
 
 const TOKENS = {
@@ -58,23 +56,12 @@ describe('async mode (FedBuff)', () => {
 });
 
 describe('async mode on a live coordinator', () => {
-  let fed: TestFederation | undefined;
-  const workers: AccordWorker[] = [];
-  const rogues: Rogue[] = [];
-  afterEach(async () => {
-    for (const w of workers.splice(0)) w.stop();
-    for (const r of rogues.splice(0)) r.close();
-    await fed?.stop();
-    fed = undefined;
-  });
+  const t = useTestFederation(afterEach);
 
   it('bounds a malicious site’s huge update by clients.maxUpdateNorm, as synchronous rounds do', async () => {
-    const f = await startFederation(TOKENS);
-    fed = f;
-    workers.push(...(await startHeartWorkers(f, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
-    const rogue = new Rogue(f.address, 'rogue', TOKENS.rogue, { train: (n) => new Float32Array(n).fill(1e30) });
-    rogues.push(rogue);
-    await rogue.welcomed;
+    const f = await t.start(TOKENS);
+    await t.workers(f, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary });
+    await t.rogue(f, 'rogue', TOKENS.rogue, { train: (n) => new Float32Array(n).fill(1e30) });
     const id = await f.submit({
       rounds: 6,
       mode: 'async',
@@ -94,9 +81,8 @@ describe('async mode on a live coordinator', () => {
   });
 
   it('a site lost mid-dispatch is freed by the watch, and a site that joins later is given work', async () => {
-    const f = await startFederation(TOKENS);
-    fed = f;
-    workers.push(...(await startHeartWorkers(f, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
+    const f = await t.start(TOKENS);
+    await t.workers(f, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary });
     const id = await f.submit({
       rounds: 100_000, // runs until cancelled
       mode: 'async',
@@ -110,7 +96,7 @@ describe('async mode on a live coordinator', () => {
     // entry with no task. It holds the third slot, so the site joining next could not train.
     const ghost = { taskId: `${id}-r1-a999-train-ghost`, queue: 'tasks.gone', at: Date.now() - 60_000 };
     await f.client.hset(busy, 'ghost', JSON.stringify(ghost));
-    workers.push(...(await startHeartWorkers(f, { switzerland: TOKENS.switzerland })));
+    await t.workers(f, { switzerland: TOKENS.switzerland });
     await waitUntil(async () => (await f.client.hexists(busy, 'ghost')) === 0, 60_000, 'the watch to free the ghost');
     await waitUntil(
       async () => (await f.records.rounds(id)).some((r) => r.participants.includes('switzerland')),

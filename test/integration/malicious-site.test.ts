@@ -1,31 +1,21 @@
 // A site with a valid token cannot sink or fake an experiment: a raw client sends poisoned statistics,
 // fake metrics, an inflated declaration and a huge update; each is refused or bounded, with the reason.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AccordWorker } from '../../worker/client.js';
-import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
-import { Rogue } from '../helpers/rogue.js';
+import { type TestFederation, useTestFederation } from '../helpers/federation.js';
+import type { Rogue, RogueOptions } from '../helpers/rogue.js';
 
 const TOKENS = { cleveland: 'tok-cleveland-1', hungary: 'tok-hungary-22', rogue: 'tok-rogue-333' };
 const honest = { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary };
 
 describe('a malicious site', () => {
-  let fed: TestFederation | undefined;
-  const workers: AccordWorker[] = [];
+  const t = useTestFederation(afterEach);
   const rogues: Rogue[] = [];
-  afterEach(async () => {
-    for (const w of workers.splice(0)) w.stop();
-    for (const r of rogues.splice(0)) r.close();
-    await fed?.stop();
-    fed = undefined;
-  });
 
-  async function federation(rogue: ConstructorParameters<typeof Rogue>[3]): Promise<TestFederation> {
-    const f = await startFederation(TOKENS);
-    fed = f;
-    workers.push(...(await startHeartWorkers(f, honest)));
-    const r = new Rogue(f.address, 'rogue', TOKENS.rogue, rogue);
-    rogues.push(r);
-    await r.welcomed;
+  async function federation(rogue: RogueOptions): Promise<TestFederation> {
+    rogues.length = 0;
+    const f = await t.start(TOKENS);
+    await t.workers(f, honest);
+    rogues.push(await t.rogue(f, 'rogue', TOKENS.rogue, rogue));
     return f;
   }
 
@@ -69,19 +59,19 @@ describe('a malicious site', () => {
       ).toMatch(
         /evaluate metrics: (accuracy 7.5 is outside \[0, 1\]|9000000000000000 examples, the site declared 100 rows)/,
       );
-      for (const w of workers.splice(0)) w.stop();
-      for (const r of rogues.splice(0)) r.close();
-      await f.stop();
-      fed = undefined;
+      await t.stopAll();
     }
   });
 
   it('an inflated declaration is refused at Hello; a huge update is scaled down to the server-side norm bound', async () => {
     const f = await federation({ train: (n) => new Float32Array(n).fill(1e30) });
-    const inflated = new Rogue(f.address, 'rogue', TOKENS.rogue, {
-      hello: { datasets: [{ name: 'x', examples: 9e15 }] },
-    });
-    rogues.push(inflated);
+    const inflated = await t.rogue(
+      f,
+      'rogue',
+      TOKENS.rogue,
+      { hello: { datasets: [{ name: 'x', examples: 9e15 }] } },
+      false,
+    );
     expect((await inflated.failed).details).toMatch(/Hello declares 9000000000000000 rows, at most 10000000/);
     // The first rogue is still connected (the refused session did not replace it).
     const id = await f.submit({ rounds: 2, clients: { min: 3, maxUpdateNorm: 5 } });
