@@ -161,8 +161,8 @@ export async function alreadyArrived(ctx: RoundContext, data: TaskJobData): Prom
 export async function asyncUpdateArrived(ctx: RoundContext, data: TaskJobData, r: TaskJobResult): Promise<void> {
   const rec = await ctx.records.get(data.experimentId);
   const k = asyncKeys(ctx, data.experimentId);
-  if (rec?.status !== 'running') {
-    // Arrived after the last version: nothing will fold it.
+  if (rec?.status !== 'running' || rec.committed >= rec.config.rounds) {
+    // Arrived after the last version (the experiment may still be evaluating it): nothing will fold it.
     await freeSite(ctx, data.experimentId, data.site, data.taskId);
     if (r.spoolFile) removeQuietly(path.dirname(r.spoolFile));
     return;
