@@ -1,11 +1,13 @@
 // Async mode: committing model version v from the next bufferSize buffered updates, each weighted by
 // its examples times FedBuff's staleness weight s(v - 1 - base). Versions commit in order: a commit
-// whose previous version is not there yet waits for it. The checkpoint is written before the buffer
-// is trimmed, and a retried commit trims what it had taken, so no update is folded twice.
+// whose previous version is not there yet waits for it. The checkpoint, then the version's record, are
+// written before the buffer is trimmed: a retried commit skips what is done and redoes the rest, so no
+// update is folded twice and no step after the checkpoint (the record, the sites' evaluation, the end
+// of the experiment) is lost with a coordinator that died between them.
 import path from 'node:path';
 import { DelayedError, type Job } from 'bullmq';
 import { firstNonFinite } from '../../shared/tensors/bytes.js';
-import { ExperimentRecords, type RoundRecord } from '../experiments/records.js';
+import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from '../experiments/records.js';
 import type { AsyncCommitJobData } from '../queues/jobs.js';
 import { removeQuietly } from '../store/atomic.js';
 import { createStrategy } from '../strategies/index.js';
@@ -26,66 +28,19 @@ export async function commitAsync(ctx: RoundContext, job: Job<AsyncCommitJobData
   const rec = await openStep(ctx, { experimentId, round: version });
   if (typeof rec === 'string') return rec;
   const cfg = rec.config;
-  const k = asyncKeys(ctx, experimentId);
-  const { bufferSize, stalenessExponent } = asyncSettings(cfg);
-  if (ctx.checkpoints.exists(experimentId, version)) {
-    await trim(ctx, experimentId, version, bufferSize);
-    return 'already committed';
+  const { bufferSize } = asyncSettings(cfg);
+  // Each step below is redone or skipped on a retry (a coordinator that died mid-commit): the checkpoint,
+  // then the record, then the buffer trimmed, then what follows the commit.
+  let record = await ctx.records.round(experimentId, version);
+  if (!record) {
+    const made = await commitVersion(ctx, job, token, rec);
+    if (typeof made === 'string') return made;
+    record = made;
   }
-  // The previous version must be written and its updates off the buffer, or this one would take them.
-  const trimmed = Number((await ctx.redis.get(k.trimmed)) ?? 0);
-  if (!ctx.checkpoints.exists(experimentId, version - 1) || trimmed < version - 1) {
-    await job.moveToDelayed(Date.now() + WAIT_FOR_PREVIOUS_MS, token);
-    throw new DelayedError();
-  }
-  const startedAt = Date.now();
-  const taken = (await ctx.redis.lrange(k.buffer, 0, bufferSize - 1)).map((s) => JSON.parse(s) as BufferedUpdate);
-  if (taken.length < bufferSize)
-    throw new Error(`version ${version}: ${taken.length} of ${bufferSize} updates buffered`);
-
-  const strategy = createStrategy(cfg.strategy);
-  // The config refuses robust strategies in async mode; a stored config from elsewhere is refused here.
-  if (!strategy.linear) {
-    await failExperiment(ctx, experimentId, `async mode needs a linear strategy, not ${cfg.strategy.name}`);
-    return 'failed';
-  }
-  const prev = ctx.checkpoints.read(experimentId, version - 1);
-  const acc = strategy.createAccumulator(prev.weights.values.length);
-  // Weighted by examples x staleness but divided by the examples alone, as FedBuff divides by K:
-  // stale updates shrink the step. The norm bound holds here as in synchronous rounds.
-  const bound = cfg.clients.maxUpdateNorm;
-  const bounded = foldSpooled(
-    acc,
-    taken.map((u) => ({ ...u, factor: stalenessWeight(staleness(version, u.base), stalenessExponent) })),
-    { maxUpdateNorm: bound },
-  );
-  if (bounded.length)
-    await ctx.records.event(
-      experimentId,
-      `version ${version}: updates scaled down to norm ${bound}: ${bounded.join(', ')}`,
-    );
-  const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
-  const bad = firstNonFinite(weights);
-  if (bad >= 0) {
-    await failExperiment(ctx, experimentId, `version ${version}: aggregation produced a non-finite weight at ${bad}`);
-    return 'failed';
-  }
-  ctx.checkpoints.write(experimentId, version, { specs: prev.weights.specs, values: weights }, state);
   await trim(ctx, experimentId, version, bufferSize);
-  // Each dispatch spools into a directory of its own (its attempt number).
-  for (const u of taken) removeQuietly(path.dirname(u.spoolFile));
-  const aggregateMs = Date.now() - startedAt;
-
-  const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), {
-    specs: prev.weights.specs,
-    values: weights,
-  });
-  const record = asyncRecord(version, taken, central, startedAt, aggregateMs, cfg.strategy.name);
-  await ctx.records.putRound(experimentId, record);
-  ctx.metrics.rounds.inc();
-  await ctx.records.update(experimentId, { committed: version, round: version + 1 });
+  if (rec.committed < version) await ctx.records.update(experimentId, { committed: version, round: version + 1 });
   ctx.log.info(
-    { experiment: experimentId, version, central: central?.accuracy, bases: record.baseVersions },
+    { experiment: experimentId, version, central: record.central?.accuracy, bases: record.baseVersions },
     'version committed',
   );
   // The sites score this version beside training; after the last one the experiment ends when they have.
@@ -97,6 +52,7 @@ export async function commitAsync(ctx: RoundContext, job: Job<AsyncCommitJobData
     return 'experiment completed';
   }
   const target = cfg.eval.target;
+  const central = record.central;
   if (target !== undefined && central && central.accuracy >= target) {
     await dropBuffer(ctx, experimentId);
     await stopExperiment(
@@ -107,6 +63,76 @@ export async function commitAsync(ctx: RoundContext, job: Job<AsyncCommitJobData
     return 'target reached';
   }
   return `version ${version} committed`;
+}
+
+/**
+ * Folds the next bufferSize buffered updates into version `version` (unless its checkpoint is already
+ * written), scores it centrally and stores its record. The buffer is trimmed only after the record is
+ * stored, so a retry finds the same updates to describe. Returns the record, or why there is none.
+ */
+async function commitVersion(
+  ctx: RoundContext,
+  job: Job<AsyncCommitJobData>,
+  token: string | undefined,
+  rec: ExperimentRecord,
+): Promise<RoundRecord | string> {
+  const { experimentId, version } = job.data;
+  const cfg = rec.config;
+  const k = asyncKeys(ctx, experimentId);
+  const { bufferSize, stalenessExponent } = asyncSettings(cfg);
+  // The previous version must be written and its updates off the buffer, or this one would take them.
+  const trimmed = Number((await ctx.redis.get(k.trimmed)) ?? 0);
+  if (!ctx.checkpoints.exists(experimentId, version - 1) || trimmed < version - 1) {
+    await job.moveToDelayed(Date.now() + WAIT_FOR_PREVIOUS_MS, token);
+    throw new DelayedError();
+  }
+  const startedAt = Date.now();
+  const taken = (await ctx.redis.lrange(k.buffer, 0, bufferSize - 1)).map((s) => JSON.parse(s) as BufferedUpdate);
+  if (taken.length < bufferSize)
+    throw new Error(`version ${version}: ${taken.length} of ${bufferSize} updates buffered`);
+
+  if (!ctx.checkpoints.exists(experimentId, version)) {
+    const strategy = createStrategy(cfg.strategy);
+    // The config refuses robust strategies in async mode; a stored config from elsewhere is refused here.
+    if (!strategy.linear) {
+      await failExperiment(ctx, experimentId, `async mode needs a linear strategy, not ${cfg.strategy.name}`);
+      return 'failed';
+    }
+    const prev = ctx.checkpoints.read(experimentId, version - 1);
+    const acc = strategy.createAccumulator(prev.weights.values.length);
+    // Weighted by examples x staleness but divided by the examples alone, as FedBuff divides by K:
+    // stale updates shrink the step. The norm bound holds here as in synchronous rounds.
+    const bound = cfg.clients.maxUpdateNorm;
+    const bounded = foldSpooled(
+      acc,
+      taken.map((u) => ({ ...u, factor: stalenessWeight(staleness(version, u.base), stalenessExponent) })),
+      { maxUpdateNorm: bound },
+    );
+    if (bounded.length)
+      await ctx.records.event(
+        experimentId,
+        `version ${version}: updates scaled down to norm ${bound}: ${bounded.join(', ')}`,
+      );
+    const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
+    const bad = firstNonFinite(weights);
+    if (bad >= 0) {
+      await failExperiment(ctx, experimentId, `version ${version}: aggregation produced a non-finite weight at ${bad}`);
+      return 'failed';
+    }
+    ctx.checkpoints.write(experimentId, version, { specs: prev.weights.specs, values: weights }, state);
+  }
+  // The checkpoint holds their sum now. Each dispatch spools into a directory of its own (its attempt).
+  for (const u of taken) removeQuietly(path.dirname(u.spoolFile));
+  const aggregateMs = Date.now() - startedAt;
+  const central = await centralEvaluate(
+    experimentId,
+    ExperimentRecords.effectiveConfig(rec),
+    ctx.checkpoints.read(experimentId, version).weights,
+  );
+  const record = asyncRecord(version, taken, central, startedAt, aggregateMs, cfg.strategy.name);
+  await ctx.records.putRound(experimentId, record);
+  ctx.metrics.rounds.inc();
+  return record;
 }
 
 /** Once the experiment ends nothing folds what is left in the buffer: its spooled deltas go now. */

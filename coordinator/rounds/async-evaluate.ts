@@ -4,7 +4,7 @@
 // site runs its tasks one at a time, so a training site answers after its update. Training goes on
 // meanwhile; the scores are added to the version's record when they are in. After the last version
 // the experiment ends once every evaluation has (one behind a straggler's training may end after it).
-import { DelayedError, type Job } from 'bullmq';
+import { DelayedError, Job } from 'bullmq';
 import { rng, sample, seedOf } from '../../shared/random.js';
 import type { ExperimentRecord } from '../experiments/records.js';
 import { addStepWithTasks } from '../queues/flows.js';
@@ -32,6 +32,9 @@ export async function startAsyncEvaluation(
   rec: ExperimentRecord,
   version: number,
 ): Promise<boolean> {
+  const jobId = jobIds.evalAsync(rec.id, version);
+  // Started already (a retried commit): adding it again would mark it out once more after it ended.
+  if (await Job.fromId(ctx.rounds, jobId)) return true;
   const live = await ctx.registry.live();
   if (!live.length) return false;
   const busy = new Set(await ctx.redis.hkeys(asyncKeys(ctx, rec.id).busy));
@@ -54,7 +57,7 @@ export async function startAsyncEvaluation(
   await ctx.redis.sadd(asyncKeys(ctx, rec.id).evaluating, String(version));
   await addStepWithTasks(
     ctx.flows,
-    { name: 'eval-async', data, jobId: jobIds.evalAsync(rec.id, version) },
+    { name: 'eval-async', data, jobId },
     ref,
     { kind: 'evaluate', async: true },
     evaluators,
