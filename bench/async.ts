@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { simulate } from '../simulation/run.js';
+import { median } from './median.js';
 import { xyChartSvg } from './plot.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -96,35 +97,28 @@ for (const seed of SEEDS) {
   runs.push({ seed, sync, async: fedbuff });
 }
 
-/** The middle value (the mean of the two middle ones for an even count); null when not finite. */
-function median(xs: number[]): number | null {
-  const v = [...xs].sort((x, y) => x - y);
-  const mid = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
-  return Number.isFinite(mid) ? mid : null;
-}
-// A run that missed the target counts as never (Infinity).
-const syncSeconds = median(runs.map((r) => r.sync.secondsToTarget ?? Infinity));
-const asyncSeconds = median(runs.map((r) => r.async.secondsToTarget ?? Infinity));
+/** The median, or null when it is not finite (a run that missed the target counts as never). */
+const finiteMedian = (xs: number[]) => {
+  const m = median(xs);
+  return Number.isFinite(m) ? m : null;
+};
+const syncSeconds = finiteMedian(runs.map((r) => r.sync.secondsToTarget ?? Infinity));
+const asyncSeconds = finiteMedian(runs.map((r) => r.async.secondsToTarget ?? Infinity));
+/** A seed's sync time over its async time: 0 when async missed the target, Infinity when only sync did. */
+const ratioOf = (r: (typeof runs)[number]) =>
+  r.async.secondsToTarget === null
+    ? 0
+    : r.sync.secondsToTarget === null
+      ? Infinity
+      : r.sync.secondsToTarget / r.async.secondsToTarget;
 const perSeed = runs.map((r) => ({
   seed: r.seed,
   syncSeconds: r.sync.secondsToTarget,
   asyncSeconds: r.async.secondsToTarget,
-  speedup:
-    r.sync.secondsToTarget !== null && r.async.secondsToTarget !== null
-      ? r.sync.secondsToTarget / r.async.secondsToTarget
-      : null,
+  speedup: r.sync.secondsToTarget !== null && r.async.secondsToTarget !== null ? ratioOf(r) : null,
 }));
-// Paired by seed (the same shards, initial model and stragglers): the median of the per-seed ratios,
-// where a seed on which async missed the target counts 0, one on which only sync missed it Infinity.
-const speedup = median(
-  runs.map((r) =>
-    r.async.secondsToTarget === null
-      ? 0
-      : r.sync.secondsToTarget === null
-        ? Infinity
-        : r.sync.secondsToTarget / r.async.secondsToTarget,
-  ),
-);
+// Paired by seed (the same shards, initial model and stragglers): the median of the per-seed ratios.
+const speedup = finiteMedian(runs.map(ratioOf));
 const file = path.join(HERE, 'results.json');
 const results: Record<string, unknown> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
 results['async'] = {

@@ -1,11 +1,7 @@
 // foldRatio: FedAvg's fold (the strategy accumulator, fed 1 MiB slices as chunks arrive) against a plain
 // float32 loop `acc[i] += w * x[i]` over the same values, measured in the same run.
 import { FedAvg } from '../coordinator/strategies/fedavg.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
+import { median } from './median.js';
 
 export function benchFold(
   params = 10_000_000,

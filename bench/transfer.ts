@@ -20,6 +20,7 @@ import {
   type WorkerMessage,
 } from '../shared/protocol/load.js';
 import { redisOptions } from '../shared/redis-url.js';
+import { median } from './median.js';
 import { connectSender, sendUpdate, write } from './sender.js';
 import { BENCH_SPEC } from './task-spec.js';
 
@@ -130,13 +131,12 @@ export async function benchTransfer(redisUrl: string, bytes = 100 * 1024 * 1024,
     raw.push(await rawOnce(update));
     acc.push(await accordOnce(update, redisUrl));
   }
-  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const rawMs = med(raw);
-  const accordMs = med(acc);
+  const rawMs = median(raw);
+  const accordMs = median(acc);
   return {
     // Each Accord run beside the raw run just before it: the median of the paired ratios, so a slow
     // spell of the shared machine weighs on both sides of a pair rather than on one median.
-    transferRatio: med(raw.map((r, i) => r / acc[i]!)),
+    transferRatio: median(raw.map((r, i) => r / acc[i]!)),
     rawMs,
     accordMs,
     bytes,

@@ -41,6 +41,9 @@ export interface TaskJobResult extends TaskOutcome {
   backendReason?: string;
 }
 
+/** A train task's result as the round's steps keep it (who sent it and where it is spooled aside). */
+export type TrainOutcome = Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>;
+
 export interface AggregateJobData extends RoundRef {
   selected: string[];
   /** Live workers the sample was drawn from (the sampling rate is selected / population). */
@@ -54,7 +57,7 @@ export interface CommitJobData extends RoundRef {
   aggregateMs: number;
   participants: string[];
   failures: Record<string, string>;
-  train: Record<string, Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>>;
+  train: Record<string, TrainOutcome>;
   trainLoss: number;
   /** This round's privacy cost, when differential privacy is on. */
   dp?: RoundPrivacyCost;

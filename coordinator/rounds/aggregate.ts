@@ -7,13 +7,13 @@ import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/j
 import { siteOfTaskJob } from '../queues/names.js';
 import { SpoolUpdateSet } from '../store/update-set.js';
 import { createStrategy } from '../strategies/index.js';
-import { weightedMetrics } from '../strategies/math.js';
 import type { StrategyState } from '../strategies/strategy.js';
 import { openStep, type RoundContext } from './context.js';
 import { evaluateCandidate } from './evaluate.js';
 import { roundFailed } from './finish.js';
 import { foldSpooled } from './fold-spooled.js';
 import { startSecureAggregation } from './secure/stages.js';
+import { meanTrainLoss } from './train-result.js';
 
 export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobData>): Promise<string> {
   const { experimentId, round, attempt, selected, population, startedAt } = job.data;
@@ -45,10 +45,7 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
     void spoolFile;
     train[site] = rest;
   }
-  const trainLoss =
-    weightedMetrics(results.map((r) => ({ examples: r.examples || 1, values: { loss: r.metrics['loss'] ?? NaN } })))[
-      'loss'
-    ] ?? NaN;
+  const trainLoss = meanTrainLoss(results);
   const commit: CommitJobData = {
     ...ref,
     startedAt,

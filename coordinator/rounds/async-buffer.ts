@@ -12,7 +12,7 @@ import { rng, sample, seedOf } from '../../shared/random.js';
 import { keysOf } from '../experiments/keys.js';
 import type { ExperimentRecord } from '../experiments/records.js';
 import { KEEP } from '../queues/flows.js';
-import type { AsyncCommitJobData, TaskJobData, TaskJobResult } from '../queues/jobs.js';
+import type { AsyncCommitJobData, TaskJobData, TaskJobResult, TrainOutcome } from '../queues/jobs.js';
 import { jobIds, tasksQueue } from '../queues/names.js';
 import { removeQuietly } from '../store/atomic.js';
 import type { RoundContext } from './context.js';
@@ -23,7 +23,7 @@ export interface BufferedUpdate {
   base: number;
   spoolFile: string;
   examples: number;
-  result: Omit<TaskJobResult, 'site' | 'kind' | 'spoolFile'>;
+  result: TrainOutcome;
 }
 
 /** What the busy hash holds for a site training now: its task, where it was queued, and when. */
@@ -67,11 +67,12 @@ const CLAIM = `
 if redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])`;
 
-/** Frees a site if it is still busy with this task (not with a later one). */
-const FREE = `
-local v = redis.call('HGET', KEYS[1], ARGV[1])
-if v and cjson.decode(v).taskId == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
-return 0`;
+/** Lua: frees site `site` in busy hash `busy` if it is still busy with task `task` (not a later one). */
+const freeIfOwner = (busy: string, site: string, task: string) => `
+local v = redis.call('HGET', ${busy}, ${site})
+if v and cjson.decode(v).taskId == ${task} then redis.call('HDEL', ${busy}, ${site}) end`;
+
+const FREE = freeIfOwner('KEYS[1]', 'ARGV[1]', 'ARGV[2]');
 
 /**
  * Buffers a task's update once: frees its site and counts the arrival, all or nothing. Returns the
@@ -80,8 +81,7 @@ return 0`;
 const ARRIVE = `
 if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return -1 end
 redis.call('RPUSH', KEYS[2], ARGV[2])
-local v = redis.call('HGET', KEYS[4], ARGV[3])
-if v and cjson.decode(v).taskId == ARGV[1] then redis.call('HDEL', KEYS[4], ARGV[3]) end
+${freeIfOwner('KEYS[4]', 'ARGV[3]', 'ARGV[1]')}
 return redis.call('INCR', KEYS[3])`;
 
 /** Frees `site` if its busy entry is still `taskId`'s. */
@@ -100,16 +100,16 @@ export async function dispatchAsync(ctx: RoundContext, rec: ExperimentRecord): P
   const { concurrency } = asyncSettings(rec.config);
   // The last version is in (its sites may still be evaluating it): no more training.
   if (rec.committed >= rec.config.rounds) return [];
-  const busy = await ctx.redis.hlen(k.busy);
-  if (busy >= concurrency) return [];
-  const live = await ctx.registry.live();
-  const taken = new Set(await ctx.redis.hkeys(k.busy));
-  const idle = live.filter((w) => !taken.has(w.site));
+  const busy = await ctx.redis.hkeys(k.busy);
+  if (busy.length >= concurrency) return [];
+  const taken = new Set(busy);
+  const idle = (await ctx.registry.live()).filter((w) => !taken.has(w.site));
   const n = await ctx.redis.incr(k.dispatches);
   const order = sample(idle, idle.length, rng(seedOf(rec.config.seed, 'async', n)));
+  // Every task of this call trains from the version committed now (runTask loads checkpoint round - 1).
+  const base = ctx.checkpoints.latest(id);
   const started: string[] = [];
   for (const w of order) {
-    const base = ctx.checkpoints.latest(id);
     // A dispatch number as the attempt: a site's second task before a commit spools to its own file.
     const ref = { experimentId: id, round: base + 1, attempt: await ctx.redis.incr(k.dispatches) };
     const taskId = jobIds.task(ref, 'train', w.site);

@@ -7,11 +7,11 @@
 import path from 'node:path';
 import { DelayedError, type Job } from 'bullmq';
 import { firstNonFinite } from '../../shared/tensors/bytes.js';
+import type { FlatWeights } from '../../shared/tensors/weights.js';
 import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from '../experiments/records.js';
 import type { AsyncCommitJobData } from '../queues/jobs.js';
 import { removeQuietly } from '../store/atomic.js';
 import { createStrategy } from '../strategies/index.js';
-import { weightedMetrics } from '../strategies/math.js';
 import { staleness, stalenessWeight } from '../strategies/staleness.js';
 import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js';
 import { asyncEvaluationDue, startAsyncEvaluation } from './async-evaluate.js';
@@ -19,6 +19,7 @@ import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
 import { foldSpooled } from './fold-spooled.js';
+import { meanTrainLoss, siteTrainResult } from './train-result.js';
 
 /** How soon a commit waiting for the previous version looks again. */
 const WAIT_FOR_PREVIOUS_MS = 100;
@@ -91,6 +92,8 @@ async function commitVersion(
   if (taken.length < bufferSize)
     throw new Error(`version ${version}: ${taken.length} of ${bufferSize} updates buffered`);
 
+  // The version's weights: folded now, or read back when a retry finds its checkpoint written.
+  let committed: FlatWeights;
   if (!ctx.checkpoints.exists(experimentId, version)) {
     const strategy = createStrategy(cfg.strategy);
     // The config refuses robust strategies in async mode; a stored config from elsewhere is refused here.
@@ -119,16 +122,13 @@ async function commitVersion(
       await failExperiment(ctx, experimentId, `version ${version}: aggregation produced a non-finite weight at ${bad}`);
       return 'failed';
     }
-    ctx.checkpoints.write(experimentId, version, { specs: prev.weights.specs, values: weights }, state);
-  }
+    committed = { specs: prev.weights.specs, values: weights };
+    ctx.checkpoints.write(experimentId, version, committed, state);
+  } else committed = ctx.checkpoints.read(experimentId, version).weights;
   // The checkpoint holds their sum now. Each dispatch spools into a directory of its own (its attempt).
   for (const u of taken) removeQuietly(path.dirname(u.spoolFile));
   const aggregateMs = Date.now() - startedAt;
-  const central = await centralEvaluate(
-    experimentId,
-    ExperimentRecords.effectiveConfig(rec),
-    ctx.checkpoints.read(experimentId, version).weights,
-  );
+  const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committed);
   const record = asyncRecord(version, taken, central, startedAt, aggregateMs, cfg.strategy.name);
   await ctx.records.putRound(experimentId, record);
   ctx.metrics.rounds.inc();
@@ -165,23 +165,10 @@ function asyncRecord(
   const train: RoundRecord['train'] = {};
   const baseVersions: Record<string, number> = {};
   for (const u of taken) {
-    const t = u.result;
-    train[u.site] = {
-      examples: t.examples,
-      trainLoss: t.metrics['loss'] ?? NaN,
-      startAccuracy: t.metrics['startAccuracy'] ?? NaN,
-      bytesDown: t.bytesDown,
-      bytesUp: t.bytesUp,
-      durationMs: t.durationMs,
-      backend: t.backend,
-      ...(t.backendReason ? { backendReason: t.backendReason } : {}),
-    };
+    train[u.site] = siteTrainResult(u.result);
     baseVersions[u.site] = Math.min(u.base, baseVersions[u.site] ?? u.base);
   }
-  const trainLoss =
-    weightedMetrics(
-      taken.map((u) => ({ examples: u.examples || 1, values: { loss: u.result.metrics['loss'] ?? NaN } })),
-    )['loss'] ?? NaN;
+  const trainLoss = meanTrainLoss(taken.map((u) => u.result));
   const now = Date.now();
   return {
     round: version,

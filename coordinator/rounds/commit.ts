@@ -16,6 +16,7 @@ import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { finishExperiment, stopExperiment } from './finish.js';
 import { siteEvaluation } from './site-evaluation.js';
+import { siteTrainResult } from './train-result.js';
 
 export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): Promise<string> {
   const d = job.data;
@@ -47,20 +48,9 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
 
   const evaluation = siteEvaluation(evals, rec.config);
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
-  const train: RoundRecord['train'] = {};
-  for (const [site, t] of Object.entries(d.train)) {
-    train[site] = {
-      examples: t.examples,
-      trainLoss: t.metrics['loss'] ?? NaN,
-      startAccuracy: t.metrics['startAccuracy'] ?? NaN,
-      ...(t.metrics['recordEpsilon'] !== undefined ? { recordEpsilon: t.metrics['recordEpsilon'] } : {}),
-      bytesDown: t.bytesDown,
-      bytesUp: t.bytesUp,
-      durationMs: t.durationMs,
-      backend: t.backend,
-      ...(t.backendReason ? { backendReason: t.backendReason } : {}),
-    };
-  }
+  const train: RoundRecord['train'] = Object.fromEntries(
+    Object.entries(d.train).map(([site, t]) => [site, siteTrainResult(t)]),
+  );
   const record: RoundRecord = {
     round,
     attempt: d.attempt,
