@@ -13,4 +13,6 @@ export const BENCH_SPEC: TaskSpec = {
   colludingSites: 0,
   roundSites: 1,
   rounds: 1,
+  manifestHash: '',
+  manifestJson: '',
 };

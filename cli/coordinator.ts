@@ -7,6 +7,7 @@ import { TokenBook } from '../coordinator/sessions/auth.js';
 import { ConfigError } from '../shared/errors/index.js';
 import type { BackendName } from '../shared/models/backend.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { Roster } from '../shared/trust/roster.js';
 import { action, redisClusterOption, redisTargetOf } from './common.js';
 
 export function register(program: Command): void {
@@ -25,6 +26,10 @@ export function register(program: Command): void {
     .option('--store <dir>', 'checkpoints, exported models and reports', './accord-store')
     .option('--tokens <file>', 'YAML/JSON mapping site -> token, one token per site (required)')
     .option('--instance <name>', 'name of this process in the worker registry')
+    .option(
+      '--roster <file>',
+      "the federation's roster (site -> identity key): its hash goes into every experiment's manifest, which the sites approve",
+    )
     .option(
       '--backend <name>',
       'TF.js backend: auto (tensorflow > webgpu > wasm > cpu), tensorflow, webgpu, wasm, cpu',
@@ -52,6 +57,7 @@ export function register(program: Command): void {
           grpc: string;
           store: string;
           tokens?: string;
+          roster?: string;
           instance?: string;
           backend: string;
           lockMs: string;
@@ -107,6 +113,7 @@ export function register(program: Command): void {
             ...(o.http ? { httpAddress: o.http } : {}),
             insecure: Boolean(o.insecure),
             maxDeclaredRows,
+            ...(o.roster ? { roster: Roster.load(o.roster) } : {}),
           });
           await c.start();
           process.stdout.write(`coordinator ${c.instance} listening on port ${c.port}\n`);

@@ -1,14 +1,19 @@
 // The `accord` CLI: one file per command.
 import * as grpc from '@grpc/grpc-js';
 import { Command } from 'commander';
+import { register as approve } from './approve.js';
+import { register as audit } from './audit.js';
 import { register as cancel } from './cancel.js';
 import { register as certs } from './certs.js';
 import { register as checkData } from './check-data.js';
 import { register as coordinator } from './coordinator.js';
+import { register as identity } from './identity.js';
 import { register as report } from './report.js';
+import { register as roster } from './roster.js';
 import { register as simulate } from './simulate.js';
 import { register as status } from './status.js';
 import { register as submit } from './submit.js';
+import { register as verify } from './verify.js';
 import { register as worker } from './worker.js';
 import { register as workerPool } from './worker-pool.js';
 
@@ -21,7 +26,23 @@ export function buildProgram(): Command {
     .exitOverride((err) => {
       process.exit(['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(err.code) ? 0 : 2);
     });
-  for (const r of [coordinator, worker, simulate, submit, status, report, cancel, checkData, certs, workerPool])
+  for (const r of [
+    coordinator,
+    worker,
+    simulate,
+    submit,
+    status,
+    report,
+    cancel,
+    checkData,
+    certs,
+    workerPool,
+    audit,
+    approve,
+    verify,
+    identity,
+    roster,
+  ])
     r(program);
   return program;
 }

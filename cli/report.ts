@@ -43,7 +43,12 @@ export function register(program: Command): void {
           const records = new ExperimentRecords(redis);
           const rec = await records.get(id);
           if (!rec) throw new AccordError('UNKNOWN_EXPERIMENT', `no experiment "${id}"`);
-          const report = buildReport(rec, await records.rounds(id), await records.events(id));
+          const report = buildReport(
+            rec,
+            await records.rounds(id),
+            await records.events(id),
+            await records.trustRecords(id),
+          );
           if (o.json) return printJson(report);
           process.stdout.write(
             `${rec.id} (${rec.name}): ${rec.status}, ${report.rounds.length}/${rec.config.rounds} rounds committed\n\n`,

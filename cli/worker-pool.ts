@@ -1,6 +1,7 @@
 // `accord worker-pool`: simulation only. Many logical sites in one process, each with its own gRPC
 // session, token and data partition, so 100-1000 simulated clients fit on a laptop.
 
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -10,6 +11,7 @@ import { parseAttack } from '../shared/attack.js';
 import { ConfigError } from '../shared/errors/index.js';
 import { createLogger } from '../shared/log/logger.js';
 import type { BackendName } from '../shared/models/backend.js';
+import { Roster } from '../shared/trust/roster.js';
 import { AccordWorker } from '../worker/client.js';
 import { TaskGate } from '../worker/gate.js';
 import { loadSitePolicy } from '../worker/policy.js';
@@ -28,12 +30,16 @@ const poolSchema = z
     auditDir: z.string().optional(),
     /** A site policy file applied to every site of the pool. */
     policy: z.string().optional(),
+    /** The federation's roster, pinned by every site of the pool. */
+    roster: z.string().optional(),
     sites: z.array(
       z.object({
         site: z.string(),
         token: z.string(),
         attack: z.string().optional(),
         slowdown: z.number().min(1).optional(),
+        /** The site's identity key (simulation_identities.ts identityForPool). */
+        identity: z.object({ privateKey: z.string(), publicKey: z.string() }).optional(),
         partition: z
           .object({
             scheme: z.enum(['iid', 'dirichlet', 'shards', 'synthetic']),
@@ -69,6 +75,15 @@ export function register(program: Command): void {
         const pool = r.data;
         const log = createLogger('pool', process.env['ACCORD_LOG_LEVEL'] ?? 'warn');
         const policy = pool.policy === undefined ? undefined : loadSitePolicy(pool.policy);
+        const roster = pool.roster === undefined ? undefined : Roster.load(pool.roster);
+        const identityOf = (k: { privateKey: string; publicKey: string }) => ({
+          privateKey: crypto.createPrivateKey({
+            key: Buffer.from(k.privateKey, 'base64'),
+            format: 'der',
+            type: 'pkcs8',
+          }),
+          publicKey: Buffer.from(k.publicKey, 'base64'),
+        });
         // The sites take turns (one gate), so they can share one model per architecture.
         const gate = new TaskGate();
         const sharedModels = new Map<string, tf.LayersModel>();
@@ -85,6 +100,7 @@ export function register(program: Command): void {
               ...(s.attack ? { attack: parseAttack(s.attack) } : {}),
               ...(s.slowdown ? { slowdown: s.slowdown } : {}),
               policy,
+              ...(s.identity && roster ? { identity: identityOf(s.identity), roster } : {}),
               ...(pool.stubTraining ? { stubTraining: true } : {}),
               gate,
               sharedModels,

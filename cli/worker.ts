@@ -5,6 +5,8 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { parseAttack } from '../shared/attack.js';
 import { ConfigError, DataError } from '../shared/errors/index.js';
 import type { BackendName } from '../shared/models/backend.js';
+import { loadIdentity } from '../shared/trust/identity.js';
+import { Roster } from '../shared/trust/roster.js';
 import { AccordWorker } from '../worker/client.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { action } from './common.js';
@@ -49,6 +51,15 @@ export function register(program: Command): void {
     .option('--tls-key <file>', "this site's private key (PEM), for mTLS")
     .option('--tls-server-name <name>', "expected name in the coordinator's certificate, when it differs from HOST")
     .option(
+      '--identity <file>',
+      "this site's identity key (accord identity); it never leaves the site. With --roster: peers are verified and only approved experiments run",
+    )
+    .option(
+      '--roster <file>',
+      "the federation's roster (site -> identity key) as the consortium distributed it; pinned here",
+    )
+    .option('--approvals <dir>', 'where approved and pending manifests are kept (accord approve)', undefined)
+    .option(
       '--policy <file>',
       "this site's policy (YAML): what it will send; tasks that break it are refused (see docs/privacy.md, Site policy)",
     )
@@ -63,6 +74,9 @@ export function register(program: Command): void {
           data: string;
           datasetName?: string;
           policy?: string;
+          identity?: string;
+          roster?: string;
+          approvals?: string;
           audit?: string;
           backend: string;
           attack?: string;
@@ -94,6 +108,10 @@ export function register(program: Command): void {
               "this site's token is required: --token-file FILE, or ACCORD_TOKEN in the environment",
             );
           if (!fs.existsSync(o.data)) throw new DataError(`--data: ${o.data} does not exist`);
+          if (Boolean(o.identity) !== Boolean(o.roster))
+            throw new ConfigError(
+              '--identity and --roster go together: the site signs with one and verifies its peers with the other',
+            );
           const w = new AccordWorker({
             coordinator: o.coordinator,
             site: o.site,
@@ -101,6 +119,9 @@ export function register(program: Command): void {
             dataFile: o.data,
             datasetName: o.datasetName,
             policy: o.policy === undefined ? undefined : loadSitePolicy(o.policy),
+            ...(o.identity ? { identity: loadIdentity(o.identity) } : {}),
+            ...(o.roster ? { roster: Roster.load(o.roster) } : {}),
+            approvalsDir: o.approvals ?? (o.identity ? `accord-approvals-${o.site}` : undefined),
             auditFile: o.audit ?? `accord-audit-${o.site}.jsonl`,
             backend: o.backend as BackendName | 'auto',
             ...(o.attack ? { attack: parseAttack(o.attack) } : {}),

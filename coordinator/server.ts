@@ -12,6 +12,8 @@ import { type BackendName, initBackend } from '../shared/models/backend.js';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load.js';
 import { connectRedis } from '../shared/redis-connection.js';
 import { bullConnection, type RedisClient, type RedisTarget } from '../shared/redis-target.js';
+import { approvalProblem } from '../shared/trust/approval.js';
+import type { Roster } from '../shared/trust/roster.js';
 import { Adoption } from './adoption.js';
 import { ExperimentRecords } from './experiments/records.js';
 import { buildReport } from './experiments/report.js';
@@ -26,6 +28,7 @@ import type { RoundContext } from './rounds/context.js';
 import type { TokenBook } from './sessions/auth.js';
 import { SessionHub } from './sessions/hub.js';
 import { WorkerRegistry } from './sessions/registry.js';
+import type { SiteRecord } from './sessions/site-record.js';
 import { Checkpoints } from './store/checkpoints.js';
 import { StorePaths } from './store/paths.js';
 import { WeightsCache } from './store/weights-cache.js';
@@ -61,6 +64,12 @@ export interface CoordinatorOptions {
    * clear). Refused unless set; a warning is logged when it is. Default false.
    */
   insecure?: boolean;
+  /**
+   * The federation's roster (site -> identity key), as the consortium distributed it. Its hash goes
+   * into every experiment's manifest; approvals the sites send are checked against it. Default: none
+   * (sites that pin a roster then refuse every experiment).
+   */
+  roster?: Roster | undefined;
   log?: Logger;
 }
 
@@ -120,7 +129,12 @@ export class Coordinator {
     const stale = await registry.purgeInstance(this.instance);
     if (stale.length)
       this.log.info({ sites: stale }, 'dropped registry entries left by a previous run of this instance');
+    const records = new ExperimentRecords(this.redis);
     this.hub = new SessionHub({
+      onSiteRecord: (site, record) =>
+        void this.keepSiteRecord(records, site, record).catch((e: unknown) =>
+          this.log.warn({ site, err: String(e) }, 'could not keep a site record'),
+        ),
       instance: this.instance,
       tokens: this.opts.tokens,
       registry,
@@ -134,7 +148,7 @@ export class Coordinator {
     const ctx: RoundContext = {
       instance: this.instance,
       redis: this.redis,
-      records: new ExperimentRecords(this.redis),
+      records,
       registry,
       hub: this.hub,
       paths,
@@ -145,6 +159,7 @@ export class Coordinator {
       log: this.log,
       selectPollMs: this.opts.selectPollMs ?? 500,
       metrics: this.metrics,
+      roster: this.opts.roster,
     };
     this.metrics.countWorkers = () => this.hub?.list().length ?? 0;
     this.metrics.countJobs = async () =>
@@ -154,7 +169,15 @@ export class Coordinator {
       if (!m) throw new ConfigError(`--http: expected HOST:PORT, got "${this.opts.httpAddress}"`);
       const report = async (id: string) => {
         const rec = await ctx.records.get(id);
-        return rec && buildReport(rec, await ctx.records.rounds(id), await ctx.records.events(id));
+        return (
+          rec &&
+          buildReport(
+            rec,
+            await ctx.records.rounds(id),
+            await ctx.records.events(id),
+            await ctx.records.trustRecords(id),
+          )
+        );
       };
       this.http = await serveHttp(this.metrics, m[1]!, Number(m[2]), {
         dashboard: async () => renderDashboard(await loadDashboard(ctx.records, registry)),
@@ -202,6 +225,26 @@ export class Coordinator {
       },
       'coordinator started',
     );
+  }
+
+  /**
+   * Keeps a site's approval or audit head with its experiment, for the report. Only for an experiment
+   * that exists and, for approvals, of its manifest; with a roster, only approvals that verify.
+   */
+  private async keepSiteRecord(records: ExperimentRecords, site: string, r: SiteRecord): Promise<void> {
+    const id = r.kind === 'approval' ? r.approval.experimentId : r.experimentId;
+    const rec = await records.get(id);
+    if (!rec) return void this.log.warn({ site, experiment: id }, 'site record for an unknown experiment dropped');
+    if (r.kind === 'audit-head') return records.putAuditHead(id, site, { ...r.head, receivedAt: Date.now() });
+    const roster = this.opts.roster;
+    const problem = roster
+      ? approvalProblem(r.approval, roster.keyOf(site), rec.manifestHash)
+      : r.approval.manifestHash === rec.manifestHash
+        ? undefined
+        : 'it is for another manifest';
+    if (problem) return void this.log.warn({ site, experiment: id, problem }, 'approval dropped');
+    await records.putApproval(id, r.approval);
+    this.log.info({ site, experiment: id, how: r.approval.how }, 'site approved the experiment');
   }
 
   private credentials(): grpc.ServerCredentials {

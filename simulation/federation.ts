@@ -15,6 +15,7 @@ import type { SimulationPlan } from './experiment.js';
 import type { SimulateOptions } from './options.js';
 import type { ProcessGroup } from './processes.js';
 import { freePort } from './redis-server.js';
+import { approvalsDir, identityFile, identityForPool, provisionSites, type SiteIdentities } from './site-identities.js';
 import { type Stragglers, slowdownOf } from './stragglers.js';
 
 export interface Federation {
@@ -46,11 +47,13 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
   const ds = f.plan.dataset;
   if (ds.partitioned) {
     const members = f.plan.sites.map((site, index) => ({ site, index, token: newToken() }));
-    const coordinator = await startCoordinator(f, group, members);
-    await startPools(f, group, redis, coordinator, members, ds.partitioned);
+    const trust = provisionSites(f.out, f.plan.sites, f.opts.sitePolicy, false);
+    const coordinator = await startCoordinator(f, group, members, trust);
+    await startPools(f, group, redis, coordinator, members, ds.partitioned, trust);
   } else {
     const members = Object.entries(ds.sites).map(([site, data]) => ({ site, data, token: newToken() }));
-    const coordinator = await startCoordinator(f, group, members);
+    const trust = provisionSites(f.out, Object.keys(ds.sites), f.opts.sitePolicy, true);
+    const coordinator = await startCoordinator(f, group, members, trust);
     for (const { site, token, data } of members) {
       const attack = attackOf(f.byzantine, site);
       const slowdown = slowdownOf(f.stragglers, site);
@@ -67,7 +70,10 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
             audit,
             backend: f.opts.backend,
             attack,
-            policy: f.opts.sitePolicy,
+            policy: trust.policyFile,
+            identity: identityFile(f.out, site),
+            roster: trust.rosterFile,
+            approvals: approvalsDir(f.out, site),
             slowdown: slowdown === undefined ? undefined : String(slowdown),
           }),
         ],
@@ -81,7 +87,12 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
 }
 
 /** Starts the coordinator with the sites' tokens; returns its gRPC address. */
-async function startCoordinator(f: Federation, group: ProcessGroup, members: Member[]): Promise<string> {
+async function startCoordinator(
+  f: Federation,
+  group: ProcessGroup,
+  members: Member[],
+  trust: SiteIdentities,
+): Promise<string> {
   const tokensFile = path.join(f.out, 'tokens.yaml');
   const tokens = Object.fromEntries(members.map((m) => [m.site, m.token]));
   fs.writeFileSync(tokensFile, YAML.stringify(tokens), { mode: 0o600 });
@@ -98,6 +109,7 @@ async function startCoordinator(f: Federation, group: ProcessGroup, members: Mem
       grpc,
       store,
       tokens: tokensFile,
+      roster: trust.rosterFile,
       instance: `sim-${port}`,
       backend: f.opts.backend,
       'heartbeat-ms': heartbeatMs,
@@ -136,6 +148,7 @@ async function startPools(
   coordinator: string,
   members: (Member & { index: number })[],
   part: NonNullable<ShippedDataset['partitioned']>,
+  trust: SiteIdentities,
 ): Promise<void> {
   const { opts, plan } = f;
   const nClients = members.length;
@@ -159,12 +172,14 @@ async function startPools(
         },
         attack: attackOf(f.byzantine, site),
         slowdown: slowdownOf(f.stragglers, site),
+        identity: identityForPool(trust.identities.get(site)!),
       }));
     const pool = {
       coordinator,
       data: part.dir,
       backend: opts.backend,
-      policy: opts.sitePolicy,
+      policy: trust.policyFile,
+      roster: trust.rosterFile,
       ...(opts.stubTraining ? { stubTraining: true } : {}),
       sites,
     };

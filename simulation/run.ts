@@ -36,6 +36,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   fs.mkdirSync(out, { recursive: true });
   const logDir = path.join(out, 'logs');
   fs.rmSync(logDir, { recursive: true, force: true });
+  // A run's audit logs, site identities and approvals are its own: a rerun starts them afresh.
+  for (const d of ['audit', 'sites']) fs.rmSync(path.join(out, d), { recursive: true, force: true });
   fs.writeFileSync(path.join(out, 'experiment.yaml'), YAML.stringify(cfg));
 
   let privateRedis: PrivateRedis | undefined;

@@ -3,10 +3,12 @@
 // (incoming.ts), and hands tasks to the task runner and secure-aggregation stages one at a time.
 
 import * as grpc from '@grpc/grpc-js';
-import { AccordError, AuthError, DataError } from '../shared/errors/index.js';
+import { AccordError, AuthError, ConfigError, DataError, PolicyError, TrustError } from '../shared/errors/index.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
 import { type BackendChoice, initBackend } from '../shared/models/backend.js';
 import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protocol/load.js';
+import { releases } from '../shared/trust/manifest.js';
+import { ApprovalStore } from './approvals.js';
 import { AuditLog } from './audit.js';
 import { Coordinators } from './coordinators.js';
 import { declaredRows, helloFor } from './declaration.js';
@@ -15,6 +17,7 @@ import { IncomingModels } from './incoming.js';
 import type { WorkerOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 import { SecureStages } from './secure-stages.js';
+import { SiteTrust } from './site-trust.js';
 import { type ModelTask, TaskRunner } from './tasks.js';
 
 export { ACCORD_VERSION } from './declaration.js';
@@ -40,6 +43,7 @@ export class AccordWorker implements Outbox {
   private readonly tasks: TaskRunner;
   private readonly secure: SecureStages;
   private readonly audit: AuditLog;
+  private readonly trust: SiteTrust | undefined;
   readonly log: Logger;
   private fatal?: (e: Error) => void;
   /** Resolves on the first Welcome. */
@@ -47,11 +51,54 @@ export class AccordWorker implements Outbox {
   private markReady!: () => void;
   constructor(private readonly opts: WorkerOptions) {
     this.log = opts.log ?? createLogger(`worker:${opts.site}`);
-    this.audit = new AuditLog(opts.auditFile);
+    this.audit = new AuditLog(opts.auditFile, {
+      site: opts.site,
+      ...(opts.identity ? { identity: opts.identity } : {}),
+    });
     this.ready = new Promise((r) => (this.markReady = r));
-    this.secure = new SecureStages(opts.site, this);
+    this.trust = this.siteTrust();
+    this.secure = new SecureStages(opts.site, this, this.trust);
     this.coordinators = new Coordinators(opts);
-    this.tasks = new TaskRunner(opts, this, this.secure, this.log);
+    this.tasks = new TaskRunner(opts, this, this.secure, this.log, this.trust);
+  }
+
+  /** The site's identity, roster and approvals: both or neither of identity and roster. */
+  private siteTrust(): SiteTrust | undefined {
+    const { identity, roster } = this.opts;
+    if (!identity && !roster) {
+      this.log.warn(
+        'no identity key and roster (--identity, --roster): this site trusts the coordinator; it refuses secure aggregation and approves nothing',
+      );
+      return undefined;
+    }
+    if (!identity || !roster)
+      throw new ConfigError(
+        '--identity and --roster go together: a site verifies peers with the roster and signs with its key',
+      );
+    return new SiteTrust({
+      site: this.opts.site,
+      identity,
+      roster,
+      policy: this.opts.policy,
+      store: new ApprovalStore(this.opts.approvalsDir),
+      log: this.log,
+      onApproval: async (approval, terms) => {
+        this.audit.note('approval', {
+          experimentId: approval.experimentId,
+          manifestHash: terms.hash,
+          how: approval.how,
+          releases: releases(terms.manifest),
+        });
+        await this.send({ approval });
+      },
+    });
+  }
+
+  /** Reports the signed head of the audit chain, so the coordinator's report holds what the site sent. */
+  private async reportHead(experimentId: string, round: number, taskId: string): Promise<void> {
+    const head = this.trust ? this.audit.signedHead() : undefined;
+    if (!head) return;
+    await this.send({ auditHead: { experimentId, round, taskId, ...head } }).catch(() => undefined);
   }
 
   /** Tasks completed on this worker (for tests and logs). */
@@ -187,22 +234,33 @@ export class AccordWorker implements Outbox {
         if (ready)
           this.enqueue(async () => {
             const later = !ready.cancelled && !this.stopped ? await this.tasks.execute(ready) : undefined;
-            if (!later) return this.incoming.done(c.taskId);
+            const { experimentId, round, taskId } = ready.header;
+            if (!later) {
+              this.incoming.done(c.taskId);
+              return this.reportHead(experimentId, round, taskId);
+            }
             return async () => {
               await later();
               this.incoming.done(c.taskId);
+              await this.reportHead(experimentId, round, taskId);
             };
           });
         return;
       }
       case 'statsTask': {
         const header = msg.statsTask!.header!;
-        this.enqueue(() => this.tasks.columnSums(header));
+        this.enqueue(async () => {
+          await this.tasks.columnSums(header);
+          await this.reportHead(header.experimentId, header.round, header.taskId);
+        });
         return;
       }
       case 'secaggRequest': {
         const req = msg.secaggRequest!;
-        this.enqueue(() => this.secure.handle(req));
+        this.enqueue(async () => {
+          await this.secure.handle(req);
+          if (req.stage === 'unmasking') await this.reportHead(req.experimentId, req.round, req.taskId);
+        });
         return;
       }
       case 'cancel': {
@@ -247,6 +305,9 @@ export class AccordWorker implements Outbox {
     const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
     const local = e instanceof Error ? e.message : String(e);
     this.log.error({ task: taskId, code, err: local }, 'task failed');
+    // Refusals are on record at the site, with the full reason, whatever reaches the coordinator.
+    if (e instanceof TrustError || e instanceof PolicyError)
+      this.audit.note('refusal', { taskId, code, reason: local });
     const message = e instanceof AccordError ? e.publicMessage : "WORKER_ERROR (details are in the site's own log)";
     await this.send({ error: { taskId, code, message } }).catch(() => undefined);
   }

@@ -4,6 +4,8 @@ import type { Attack } from '../shared/attack.js';
 import type { SitePartition } from '../shared/data/images.js';
 import type { Logger } from '../shared/log/logger.js';
 import type { BackendName } from '../shared/models/backend.js';
+import type { Identity } from '../shared/trust/identity.js';
+import type { Roster } from '../shared/trust/roster.js';
 import type { TaskGate } from './gate.js';
 import type { SitePolicy } from './policy.js';
 
@@ -40,6 +42,17 @@ export interface WorkerOptions {
   tls?: { ca: Buffer; cert?: Buffer; key?: Buffer; serverName?: string };
   /** Simulation only: this logical site holds this partition of the data set at `dataFile`. */
   partition?: SitePartition;
+  /**
+   * The site's long-term identity key (`accord identity`), which never leaves it: it signs the site's
+   * round keys, survivor sets, approvals and audit heads. With `roster`, the site verifies its peers
+   * and runs only experiments it approved. Without both, the site trusts the coordinator (and refuses
+   * secure aggregation, which it could not protect).
+   */
+  identity?: Identity | undefined;
+  /** The federation's roster as the consortium distributed it, pinned here (never taken from the coordinator). */
+  roster?: Roster | undefined;
+  /** Where approvals are kept (approved/ and pending/ manifests). Default: in memory only. */
+  approvalsDir?: string | undefined;
   /** The site's own policy (see worker/policy.ts). Default: none (the experiment's settings decide). */
   policy?: SitePolicy | undefined;
   log?: Logger;

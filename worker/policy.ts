@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { formatIssues } from '../shared/config/load.js';
 import { ConfigError, PolicyError } from '../shared/errors/index.js';
 import type { TaskSpec } from '../shared/protocol/task-spec.js';
+import type { Manifest } from '../shared/trust/manifest.js';
 
 export const sitePolicySchema = z
   .object({
@@ -29,6 +30,12 @@ export const sitePolicySchema = z
      * Default 0.
      */
     minColludingSites: z.number().int().min(0).default(0),
+    /**
+     * Approve an experiment's manifest without a person when it keeps every rule above (the approval
+     * is still signed with the site's identity key and logged). Default false: each experiment waits
+     * for `accord approve`.
+     */
+    autoApprove: z.boolean().default(false),
   })
   .strict();
 
@@ -73,6 +80,29 @@ export function policyRefusal(policy: SitePolicy, spec: TaskSpec, sending: Sendi
   if (spec.secure && spec.dpNoiseMultiplier > 0 && spec.colludingSites < policy.minColludingSites)
     return `minColludingSites: the experiment's noise tolerates ${spec.colludingSites} colluding sites, the site requires ${policy.minColludingSites}`;
   return undefined;
+}
+
+/**
+ * The first rule of `policy` that an experiment's terms break, or undefined: what the site checks
+ * before it approves a manifest (the same rules as for tasks, read from the terms instead of a task).
+ */
+export function manifestRefusal(policy: SitePolicy, m: Manifest): string | undefined {
+  const c = m.config;
+  const spec: TaskSpec = {
+    data: c.data,
+    model: c.model,
+    train: c.train,
+    dpClip: c.dp?.clip,
+    secure: c.secagg.mode !== 'off',
+    seed: c.seed,
+    dpNoiseMultiplier: c.dp?.noise ?? 0,
+    colludingSites: c.dp ? c.secagg.colludingSites : 0,
+    roundSites: c.clients.min,
+    rounds: c.rounds,
+    manifestHash: '',
+    manifestJson: '',
+  };
+  return policyRefusal(policy, spec, 'update');
 }
 
 /** Throws a PolicyError when the task breaks the policy. */

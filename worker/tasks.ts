@@ -16,21 +16,24 @@ import type { SiteData } from '../shared/data/features.js';
 import type { SitePartition } from '../shared/data/images.js';
 import { inputSize } from '../shared/data/shape.js';
 import { loadSiteData } from '../shared/data/site.js';
-import { DataError, ProtocolError } from '../shared/errors/index.js';
+import { DataError, ProtocolError, TrustError } from '../shared/errors/index.js';
 import type { Logger } from '../shared/log/logger.js';
 import { evaluateLocal } from '../shared/models/train.js';
 import { getFlatWeights, modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo.js';
 import { clipL2 } from '../shared/privacy/clip.js';
+import { addGaussianNoise } from '../shared/privacy/noise.js';
 import { chunkF32 } from '../shared/protocol/chunks.js';
 import type { TaskHeader__Output } from '../shared/protocol/load.js';
 import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec.js';
 import { seedOf } from '../shared/random.js';
 import { encodeFixedPoint } from '../shared/secagg/fixed-point.js';
 import { sameSpecs, type TensorShape } from '../shared/tensors/weights.js';
+import { departure } from './manifest-guard.js';
 import type { Outbox } from './outbox.js';
 import { enforcePolicy, type SitePolicy } from './policy.js';
 import { RecordPrivacy } from './record-privacy.js';
 import type { SecureStages } from './secure-stages.js';
+import type { SiteTrust } from './site-trust.js';
 
 export interface SiteOptions {
   site: string;
@@ -87,8 +90,22 @@ export class TaskRunner {
     private readonly outbox: Outbox,
     private readonly secure: SecureStages,
     private readonly log: Logger,
+    /** The site's identity, roster and approvals; without it the site runs in trusting mode. */
+    private readonly trust: SiteTrust | undefined = undefined,
   ) {
     this.modelCache = opts.sharedModels ?? new Map();
+  }
+
+  /**
+   * Ties the task to a manifest this site approved and checks that it keeps to it, before anything is
+   * computed: a task outside the approved terms is refused with the first setting that departs.
+   */
+  private async keepsToTerms(header: TaskHeader__Output, spec: TaskSpec, kind: 'train' | 'evaluate' | 'stats') {
+    if (!this.trust) return;
+    const terms = await this.trust.termsFor(header.experimentId, spec);
+    const why = departure(terms.manifest, kind, header.round, spec);
+    if (why)
+      throw new TrustError('OUTSIDE_MANIFEST', `experiment ${header.experimentId}: ${why}; refused, nothing computed`);
   }
 
   dispose(): void {
@@ -128,6 +145,7 @@ export class TaskRunner {
   async columnSums(header: TaskHeader__Output): Promise<void> {
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
+      await this.keepsToTerms(header, spec, 'stats');
       enforcePolicy(this.opts.policy, spec, 'statistics');
       const { data } = spec;
       if (data.format !== 'csv') throw new DataError('column statistics apply to CSV data only', 'WRONG_FORMAT');
@@ -171,6 +189,7 @@ export class TaskRunner {
     const { header } = task;
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
+      await this.keepsToTerms(header, spec, task.kind);
       enforcePolicy(this.opts.policy, spec, task.kind === 'train' ? 'update' : 'metrics');
       const data = this.siteData(spec.data);
       if (this.opts.stubTraining) {
@@ -206,6 +225,11 @@ export class TaskRunner {
       if (this.opts.attack) applyAttack(delta, this.opts.attack, seedOf(this.opts.site, header.round));
       // Differential privacy: the site bounds its own contribution before anything leaves.
       if (spec.dpClip !== undefined) clipL2(delta, spec.dpClip);
+      // A minimum noise the site cannot check (central noise, added by the coordinator) is added here,
+      // by the site itself, to its clipped delta. Under secure aggregation the site adds its share in
+      // the masked-input stage instead, checked against the manifest.
+      const minZ = this.opts.policy?.minNoiseMultiplier ?? 0;
+      if (!spec.secure && minZ > 0 && spec.dpClip !== undefined) addGaussianNoise(delta, minZ * spec.dpClip);
       if (task.cancelled) return;
       const values = finite({
         loss: trained.loss,

@@ -22,6 +22,10 @@ function keyNames(prefix: string) {
     rounds: (id: string) => `${prefix}:exp:${id}:rounds`,
     /** hash: site -> the rows it declared when it first trained in the experiment */
     declared: (id: string) => `${prefix}:exp:${id}:declared`,
+    /** hash: site -> JSON Approval (the site's signed approval of the manifest) */
+    approvals: (id: string) => `${prefix}:exp:${id}:approvals`,
+    /** hash: site -> JSON SiteAuditHead (the latest signed head of the site's audit chain) */
+    auditHeads: (id: string) => `${prefix}:exp:${id}:audit-heads`,
     /** list of JSON events (failures, retries) */
     events: (id: string) => `${prefix}:exp:${id}:events`,
   };

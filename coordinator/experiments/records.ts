@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { type ExperimentConfig, experimentSchema } from '../../shared/config/schema.js';
 import type { RedisClient } from '../../shared/redis-target.js';
+import { type Approval, approvalSchema } from '../../shared/trust/approval.js';
 import { keysOf } from './keys.js';
 import { type RoundRecord, roundRecordSchema } from './round-record.js';
 import { jsonText, parseStored } from './stored.js';
@@ -28,6 +29,27 @@ export interface ExperimentRecord {
   stopped?: string | undefined;
   /** Global column statistics for federated scaling, summed from the sites. */
   stats?: Record<string, { fill: number; mean: number; std: number }> | undefined;
+  /** The manifest the sites approve (canonical JSON text) and its SHA-256, set when the experiment starts. */
+  manifest?: string | undefined;
+  manifestHash?: string | undefined;
+  /** The roster the manifest names (JSON), kept for the report when the coordinator has one. */
+  roster?: string | undefined;
+}
+
+/** What the sites signed for an experiment: their approvals and the latest heads of their audit chains. */
+export interface TrustRecords {
+  approvals: Approval[];
+  auditHeads: Record<string, SiteAuditHead>;
+}
+
+/** The latest signed head of a site's audit chain, as it reported it. */
+export interface SiteAuditHead {
+  round: number;
+  taskId: string;
+  entries: number;
+  hash: string;
+  signature: string;
+  receivedAt: number;
 }
 
 const columnStatsSchema = z.record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number() }));
@@ -46,6 +68,18 @@ const experimentHashSchema = z.object({
   error: z.string().optional(),
   stopped: z.string().optional(),
   stats: jsonText.pipe(columnStatsSchema).optional(),
+  manifest: z.string().optional(),
+  manifestHash: z.string().optional(),
+  roster: z.string().optional(),
+});
+
+const auditHeadSchema = z.object({
+  round: z.number(),
+  taskId: z.string(),
+  entries: z.number(),
+  hash: z.string(),
+  signature: z.string(),
+  receivedAt: z.number(),
 });
 
 const eventSchema = z.object({ at: z.number(), message: z.string() });
@@ -114,6 +148,48 @@ export class ExperimentRecords {
     const flat: Record<string, string | number> = { updatedAt: Date.now() };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) flat[k] = v as string | number;
     await this.redis.hset(this.keys.experiment(id), flat);
+  }
+
+  /** Sets the experiment's manifest once; a second call (a resumed start) keeps the first. */
+  async setManifest(
+    id: string,
+    terms: { json: string; hash: string },
+    roster?: string,
+  ): Promise<{ json: string; hash: string }> {
+    const key = this.keys.experiment(id);
+    if (await this.redis.hsetnx(key, 'manifest', terms.json))
+      await this.redis.hset(key, { manifestHash: terms.hash, ...(roster ? { roster } : {}) });
+    const [json, hash] = await this.redis.hmget(key, 'manifest', 'manifestHash');
+    return { json: json ?? terms.json, hash: hash ?? terms.hash };
+  }
+
+  async putApproval(id: string, approval: Approval): Promise<void> {
+    await this.redis.hset(this.keys.approvals(id), approval.site, JSON.stringify(approval));
+  }
+
+  async approvals(id: string): Promise<Approval[]> {
+    const raw = await this.redis.hgetall(this.keys.approvals(id));
+    return Object.entries(raw)
+      .map(([site, v]) => parseStored(jsonText.pipe(approvalSchema), v, `approval of ${site} in experiment ${id}`))
+      .sort((a, b) => a.site.localeCompare(b.site));
+  }
+
+  async trustRecords(id: string): Promise<TrustRecords> {
+    return { approvals: await this.approvals(id), auditHeads: await this.auditHeads(id) };
+  }
+
+  async putAuditHead(id: string, site: string, head: SiteAuditHead): Promise<void> {
+    await this.redis.hset(this.keys.auditHeads(id), site, JSON.stringify(head));
+  }
+
+  async auditHeads(id: string): Promise<Record<string, SiteAuditHead>> {
+    const raw = await this.redis.hgetall(this.keys.auditHeads(id));
+    return Object.fromEntries(
+      Object.entries(raw).map(([site, v]) => [
+        site,
+        parseStored(jsonText.pipe(auditHeadSchema), v, `audit head of ${site} in experiment ${id}`),
+      ]),
+    );
   }
 
   async setStats(id: string, stats: NonNullable<ExperimentRecord['stats']>): Promise<void> {

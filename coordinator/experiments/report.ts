@@ -1,6 +1,14 @@
 // The experiment report: the config used, every committed round, and the final figures.
+
+import type { Approval } from '../../shared/trust/approval.js';
 import { DifferentialPrivacy, type PrivacyGuarantee } from '../privacy/differential-privacy.js';
-import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from './records.js';
+import {
+  type ExperimentRecord,
+  ExperimentRecords,
+  type RoundRecord,
+  type SiteAuditHead,
+  type TrustRecords,
+} from './records.js';
 
 export interface ExperimentReport {
   experiment: {
@@ -32,6 +40,18 @@ export interface ExperimentReport {
   backendReasons?: Record<string, string>;
   bytes: { down: number; up: number };
   events: { at: number; message: string }[];
+  /**
+   * What the sites agreed to and what they vouch they sent: the manifest (its hash names the
+   * experiment on the wire), the roster it names, every site's signed approval, and the signed head
+   * of each site's audit chain. `accord verify REPORT` checks them offline.
+   */
+  trust?: {
+    manifestHash: string;
+    manifest: unknown;
+    roster?: { sites: Record<string, string> };
+    approvals: Approval[];
+    auditHeads: Record<string, SiteAuditHead>;
+  };
 }
 
 /** Each site's latest record-level epsilon (a site reports it in every round it trains in). */
@@ -46,6 +66,7 @@ export function buildReport(
   rec: ExperimentRecord,
   rounds: RoundRecord[],
   events: { at: number; message: string }[],
+  signed?: TrustRecords,
 ): ExperimentReport {
   const last = rounds[rounds.length - 1];
   const backends: Record<string, string> = {};
@@ -85,5 +106,16 @@ export function buildReport(
     ...(Object.keys(backendReasons).length ? { backendReasons } : {}),
     bytes: { down: rounds.reduce((a, r) => a + r.bytesDown, 0), up: rounds.reduce((a, r) => a + r.bytesUp, 0) },
     events,
+    ...(rec.manifest && rec.manifestHash
+      ? {
+          trust: {
+            manifestHash: rec.manifestHash,
+            manifest: JSON.parse(rec.manifest) as unknown,
+            ...(rec.roster ? { roster: JSON.parse(rec.roster) as { sites: Record<string, string> } } : {}),
+            approvals: signed?.approvals ?? [],
+            auditHeads: signed?.auditHeads ?? {},
+          },
+        }
+      : {}),
   };
 }

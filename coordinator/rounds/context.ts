@@ -2,6 +2,7 @@
 import type { FlowProducer, Queue } from 'bullmq';
 import type { Logger } from '../../shared/log/logger.js';
 import type { RedisClient } from '../../shared/redis-target.js';
+import type { Roster } from '../../shared/trust/roster.js';
 import type { ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
 import type { CoordinatorMetrics } from '../metrics/counters.js';
 import type { RoundRef } from '../queues/names.js';
@@ -26,6 +27,11 @@ export interface RoundContext {
   /** Poll interval while waiting for workers. */
   selectPollMs: number;
   metrics: CoordinatorMetrics;
+  /**
+   * The federation's roster, when the operator gave one: its hash goes into every manifest, so the
+   * sites (which pin their own copy) approve only experiments among the sites they know.
+   */
+  roster?: Roster | undefined;
 }
 
 /**

@@ -53,6 +53,7 @@ async function endExperiment(
     { ...rec, ...end, updatedAt: Date.now() },
     await ctx.records.rounds(id),
     await ctx.records.events(id),
+    await ctx.records.trustRecords(id),
   );
   writeFileAtomic(ctx.paths.reportHtml(id), htmlReport(report));
   writeFileAtomic(ctx.paths.reportMarkdown(id), experimentMarkdown(report));

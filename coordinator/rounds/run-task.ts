@@ -65,7 +65,7 @@ async function runTaskInner(ctx: RoundContext, data: TaskJobData): Promise<TaskJ
       kind: 'secagg',
       stage: data.stage,
       deadline,
-      request: stageRequest(state, data.stage, site, deadline),
+      request: { ...stageRequest(state, data.stage, site, deadline), manifestHash: rec.manifestHash ?? '' },
       upload: masked ? { values: state.length, open: spool(`masked-${site}.u32`) } : null,
     };
   } else {

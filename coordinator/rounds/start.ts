@@ -3,11 +3,15 @@
 import type { Job } from 'bullmq';
 import { initBackend } from '../../shared/models/backend.js';
 import { getFlatWeights, modelFor } from '../../shared/models/zoo.js';
+import { buildManifest } from '../../shared/trust/manifest.js';
 import { enqueueSelect } from '../queues/flows.js';
 import type { SelectJobData } from '../queues/jobs.js';
 import { createStrategy } from '../strategies/index.js';
 import type { RoundContext } from './context.js';
 import { finishExperiment } from './finish.js';
+
+/** A coordinator without a roster: no site that pins one will approve its manifests. */
+const NO_ROSTER = { sha256: 'none', sites: 0 };
 
 export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId: string }>): Promise<string> {
   const id = job.data.experimentId;
@@ -16,6 +20,15 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
   if (rec.status === 'completed' || rec.status === 'failed' || rec.status === 'cancelled')
     return `already ${rec.status}`;
   const cfg = rec.config;
+  if (!rec.manifestHash) {
+    // The terms every site approves, fixed once: a resumed experiment keeps the manifest it started with.
+    const roster = ctx.roster ? { sha256: ctx.roster.hash, sites: ctx.roster.sites.length } : NO_ROSTER;
+    // The roster itself goes with the report (for accord verify), up to a size a report can carry.
+    const rosterJson =
+      ctx.roster && ctx.roster.sites.length <= 10_000 ? JSON.stringify(ctx.roster.toJSON()) : undefined;
+    const terms = await ctx.records.setManifest(id, buildManifest(id, cfg, roster), rosterJson);
+    ctx.log.info({ experiment: id, manifest: terms.hash }, 'manifest fixed');
+  }
   let latest = ctx.checkpoints.latest(id);
   if (latest < 0) {
     await initBackend();

@@ -20,5 +20,7 @@ export function taskSpecFor(rec: ExperimentRecord, round: number, roundSites: nu
     colludingSites: dp?.colludingSites ?? 0,
     roundSites,
     rounds: cfg.rounds,
+    manifestHash: rec.manifestHash ?? '',
+    manifestJson: rec.manifest ?? '',
   };
 }

@@ -10,6 +10,7 @@ import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } fr
 import type { TokenBook } from './auth.js';
 import type { WorkerRegistry } from './registry.js';
 import { Session } from './session.js';
+import type { SiteRecord } from './site-record.js';
 import { validateHello } from './validate.js';
 
 type Call = grpc.ServerDuplexStream<WorkerMessage__Output, CoordinatorMessage>;
@@ -43,6 +44,8 @@ export interface SessionHubOptions {
    * on a loaded machine may send its heartbeats late. Default max(30000, 3 x heartbeatMs).
    */
   livenessTimeoutMs?: number;
+  /** A site's approval or audit head arrived (validated for shape and sender). */
+  onSiteRecord?: (site: string, record: SiteRecord) => void;
   log: Logger;
 }
 
@@ -130,11 +133,18 @@ export class SessionHub {
   private open(call: Call, hello: ReturnType<typeof validateHello>): Session {
     const previous = this.sessions.get(hello.site);
     if (previous) previous.close('replaced by a new session from the same site');
-    const session = new Session(crypto.randomUUID(), hello, call, this.opts.log, (s, reason) => {
-      if (this.sessions.get(s.site) === s) this.sessions.delete(s.site);
-      this.opts.log.info({ site: s.site, session: s.id, reason }, 'worker disconnected');
-      void this.opts.registry.remove(s.site, s.id).catch(() => undefined);
-    });
+    const session = new Session(
+      crypto.randomUUID(),
+      hello,
+      call,
+      this.opts.log,
+      (s, reason) => {
+        if (this.sessions.get(s.site) === s) this.sessions.delete(s.site);
+        this.opts.log.info({ site: s.site, session: s.id, reason }, 'worker disconnected');
+        void this.opts.registry.remove(s.site, s.id).catch(() => undefined);
+      },
+      this.opts.onSiteRecord,
+    );
     this.sessions.set(hello.site, session);
     void this.opts.registry
       .upsert(this.entryOf(session))

@@ -23,7 +23,13 @@ export function validateSecAggAnswer(
   if (stage === 'advertise-keys') {
     if (r.cPk.byteLength !== 32 || r.sPk.byteLength !== 32 || r.gPk.byteLength !== 32)
       throw new ProtocolError('advertise-keys: public keys must be 32 bytes', 'BAD_KEYS');
-    return { stage, cPk: b64(r.cPk), sPk: b64(r.sPk), gPk: b64(r.gPk) };
+    // The coordinator cannot check it (it holds no roster); the peers do, against theirs.
+    if (r.keySignature.byteLength !== 64)
+      throw new ProtocolError(
+        'advertise-keys: the identity signature over the round keys must be 64 bytes',
+        'BAD_KEYS',
+      );
+    return { stage, cPk: b64(r.cPk), sPk: b64(r.sPk), gPk: b64(r.gPk), keySignature: b64(r.keySignature) };
   } else if (stage === 'consistency-check') {
     if (r.signature.byteLength !== 64)
       throw new ProtocolError('consistency-check: signatures are 64 bytes', 'BAD_KEYS');

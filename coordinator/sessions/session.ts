@@ -8,6 +8,7 @@ import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../.
 import { encodeTaskSpec } from '../../shared/protocol/task-spec.js';
 import { totalSize } from '../../shared/tensors/weights.js';
 import { validateSecAggAnswer } from './secagg-answer.js';
+import { type SiteRecord, validateApproval, validateAuditHead } from './site-record.js';
 import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task.js';
 import { boundedErrorReport, checkTaskMetrics, type ValidHello, validateMetrics } from './validate.js';
 
@@ -45,6 +46,7 @@ export class Session {
     private readonly call: Call,
     private readonly log: Logger,
     private readonly onClosed: (s: Session, reason: string) => void,
+    private readonly onRecord: (site: string, record: SiteRecord) => void = () => undefined,
   ) {}
 
   get site(): string {
@@ -195,6 +197,17 @@ export class Session {
         else this.log.warn({ site: this.site, code: e.code, err: e.message }, 'worker error');
         return;
       }
+      case 'approval':
+      case 'auditHead':
+        try {
+          this.onRecord(
+            this.site,
+            msg.body === 'approval' ? validateApproval(this.site, msg.approval!) : validateAuditHead(msg.auditHead!),
+          );
+        } catch (e) {
+          this.reject('', e instanceof AccordError ? e : new ProtocolError(String(e)));
+        }
+        return;
       case 'hello':
         this.reject('', new ProtocolError('Hello sent twice on one session', 'DUPLICATE_HELLO'));
         return;

@@ -51,7 +51,7 @@ export function keepsDelta(req: TaskRequest): boolean {
 
 /** A stage answer in JSON-safe form (bytes as base64), as BullMQ stores job results. */
 export type SecAggAnswer =
-  | { stage: 'advertise-keys'; cPk: string; sPk: string; gPk: string }
+  | { stage: 'advertise-keys'; cPk: string; sPk: string; gPk: string; keySignature: string }
   | { stage: 'consistency-check'; signature: string }
   | { stage: 'share-keys'; shares: { from: string; to: string; sealed: string }[]; commitment: string }
   /** Answered by uploading the masked vector (TaskOutcome.spoolFile). */

@@ -63,6 +63,24 @@ export const ERROR_CODES = {
     'BAD_RECONSTRUCTION',
     'CONSISTENCY_FAILED',
   ],
+  /**
+   * TrustError: a site refused a request it cannot verify or did not agree to: an unapproved or
+   * changed manifest, a peer key not signed by its pinned roster, a request outside the approved terms.
+   */
+  trust: [
+    'NO_IDENTITY',
+    'BAD_IDENTITY',
+    'BAD_ROSTER',
+    'ROSTER_MISMATCH',
+    'UNKNOWN_PEER',
+    'BAD_PEER_SIGNATURE',
+    'BAD_MANIFEST',
+    'NOT_APPROVED',
+    'MANIFEST_CHANGED',
+    'OUTSIDE_MANIFEST',
+    'BAD_APPROVAL',
+    'AUDIT_BROKEN',
+  ],
   /** PolicyError: a site refused a task that breaks its own policy. */
   policy: ['POLICY_REFUSED'],
   /** TaskError: a task failed (deadline, disconnect, a worker-side error). */

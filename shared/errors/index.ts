@@ -8,3 +8,4 @@ export { DependencyError } from './dependency-error.js';
 export { PolicyError } from './policy-error.js';
 export { ProtocolError } from './protocol-error.js';
 export { TaskError } from './task-error.js';
+export { TrustError } from './trust-error.js';

@@ -33,6 +33,9 @@ export interface TaskSpec {
   roundSites: number;
   /** Rounds the experiment runs. */
   rounds: number;
+  /** The experiment's manifest (canonical JSON) and its SHA-256: the terms the site approved. */
+  manifestHash: string;
+  manifestJson: string;
 }
 
 export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
@@ -47,6 +50,8 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
     colludingSites: spec.colludingSites,
     roundSites: spec.roundSites,
     rounds: spec.rounds,
+    manifestHash: spec.manifestHash,
+    manifestJson: spec.manifestJson,
   };
 }
 
@@ -62,6 +67,8 @@ const wireSchema = z
     colludingSites: z.number().int().min(0),
     roundSites: z.number().int().min(0),
     rounds: z.number().int().min(1),
+    manifestHash: z.string(),
+    manifestJson: z.string(),
   })
   .strict();
 
@@ -88,6 +95,8 @@ export function parseTaskSpec(wire: TaskSpec__Output | null, taskId: string): Ta
     colludingSites: wire.colludingSites,
     roundSites: wire.roundSites,
     rounds: wire.rounds,
+    manifestHash: wire.manifestHash,
+    manifestJson: wire.manifestJson,
   });
   if (!r.success) throw new ProtocolError(`task ${taskId} spec: ${formatIssues(r.error.issues)}`, 'BAD_TASK_SPEC');
   const { dpClip, ...rest } = r.data;

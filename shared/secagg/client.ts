@@ -84,6 +84,11 @@ export class SecAggClient {
     readonly experiment: string,
     readonly round: number,
     readonly self: string,
+    /**
+     * The site's identity key, which then signs the survivor set (peers verify it against their roster).
+     * Without one, a fresh key per round (benchmarks, protocol tests).
+     */
+    private readonly identity?: SigningKeys,
   ) {}
 
   private expect(stage: SecAggClient['stage'], next: string): void {
@@ -96,7 +101,7 @@ export class SecAggClient {
     this.expect('new', 'advertise-keys');
     this.c = generateKeyPair();
     this.s = generateKeyPair();
-    this.g = generateSigningKeys();
+    this.g = this.identity ?? generateSigningKeys();
     this.stage = 'advertised';
     return { cPk: this.c.publicKey, sPk: this.s.publicKey, gPk: this.g.publicKey };
   }

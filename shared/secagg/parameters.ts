@@ -3,6 +3,7 @@
 // rule of thumb. A client's k neighbours are a uniformly random k-subset of the other n - 1 (the
 // Harary graph is laid on a random permutation), so corrupt and surviving neighbours are
 // hypergeometric. Pure math.
+import { defaultDegree } from './graph.js';
 
 export interface SecAggTargets {
   /** Fraction of clients that may be corrupt (colluding with the coordinator). */
@@ -58,6 +59,16 @@ export function logHypergeometricTail(N: number, K: number, k: number, t: number
 }
 
 /**
+ * The most corrupt neighbours any of n clients has, except with probability 2^-securityBits (union
+ * bound over the n clients; corrupt neighbours are hypergeometric).
+ */
+export function corruptNeighbourBound(others: number, corrupt: number, k: number, log2n: number, bits: number): number {
+  for (let c = 0; c < Math.min(k, corrupt); c++)
+    if (log2n + logHypergeometricTail(others, corrupt, k, c + 1) / Math.LN2 <= -bits) return c;
+  return Math.min(k, corrupt);
+}
+
+/**
  * The smallest k (even, SecAgg+'s Harary graphs), and for it the smallest t, meeting both targets for
  * n clients; k = n - 1 (classic SecAgg) when no smaller one does, or always with `complete`.
  * Undefined when even that fails.
@@ -71,7 +82,12 @@ export function deriveSecAggParameters(n: number, g: SecAggTargets, complete = f
   if (!complete) for (let k = 2; k < others; k += 2) candidates.push(k);
   candidates.push(others);
   for (const k of candidates) {
-    for (let t = Math.floor((k + g.colluding) / 2) + 1; t <= k; t++) {
+    // The consistency check must outvote the corrupt neighbours a client may really have, not only the
+    // stated colluders: with t = k/2 + 1, two disjoint honest halves of a neighbourhood, each joined by
+    // 2 corrupt neighbours, would each rebuild one of a client's secrets (a split view). So t exceeds
+    // (k + c)/2 for the c corrupt neighbours no client exceeds except with probability 2^-securityBits.
+    const c = Math.max(g.colluding, corruptNeighbourBound(others, corrupt, k, log2n, g.securityBits));
+    for (let t = Math.floor((k + c) / 2) + 1; t <= k; t++) {
       // Privacy: some honest client has t or more corrupt neighbours (union bound over n clients).
       const privacyLog2 = log2n + logHypergeometricTail(others, corrupt, k, t) / Math.LN2;
       if (privacyLog2 > -g.securityBits) continue;
@@ -90,4 +106,59 @@ export function deriveSecAggParameters(n: number, g: SecAggTargets, complete = f
     }
   }
   return undefined;
+}
+
+/** Secure-aggregation settings of an experiment that decide a round's graph (config `secagg`). */
+export interface GraphSettings {
+  mode: 'off' | 'secagg' | 'secaggplus';
+  threshold?: number | undefined;
+  neighbours?: number | 'all' | undefined;
+  corruptFraction: number;
+  dropoutFraction: number;
+  securityBits: number;
+  colludingSites: number;
+}
+
+/** A round's neighbours and threshold, and how they were chosen (reported with the round). */
+export interface RoundGraph {
+  degree: number | 'all';
+  threshold: number;
+  /** Derived from the targets (Bell et al. 2020), not configured. */
+  derived: boolean;
+  corruptFraction: number;
+  dropoutFraction: number;
+  securityBits: number;
+  privacyLog2?: number;
+  correctnessLog2?: number;
+}
+
+/**
+ * Neighbours and threshold for a round of n clients: as configured, or (when not given) derived from
+ * the stated corrupt fraction, dropout rate and security level; k >= n - 1 is classic SecAgg. The
+ * coordinator asks for these and every site recomputes them from its approved manifest, refusing a
+ * round that asks for anything else.
+ */
+export function roundGraph(sa: GraphSettings, n: number): RoundGraph {
+  const targets = {
+    corruptFraction: sa.corruptFraction,
+    dropoutFraction: sa.dropoutFraction,
+    securityBits: sa.securityBits,
+  };
+  const derive = sa.threshold === undefined && (sa.mode === 'secagg' || sa.neighbours === undefined);
+  const d = derive
+    ? deriveSecAggParameters(n, { ...targets, correctnessBits: 20, colluding: sa.colludingSites }, sa.mode === 'secagg')
+    : undefined;
+  if (d)
+    return {
+      degree: d.k >= n - 1 ? 'all' : d.k,
+      threshold: d.t,
+      derived: true,
+      ...targets,
+      privacyLog2: d.privacyLog2,
+      correctnessLog2: d.correctnessLog2,
+    };
+  // Configured, or no k meets the targets for so few clients: the configured values or classic SecAgg.
+  const degree = sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(n));
+  const k = degree === 'all' ? n - 1 : degree;
+  return { degree, threshold: sa.threshold ?? Math.floor((k + sa.colludingSites) / 2) + 1, derived: false, ...targets };
 }

@@ -13,9 +13,12 @@ import { parseExperiment } from '../../shared/config/load.js';
 import type { ExperimentInput } from '../../shared/config/schema.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
 import { redisOptions } from '../../shared/redis-url.js';
+import { generateIdentity, type Identity } from '../../shared/trust/identity.js';
+import { Roster } from '../../shared/trust/roster.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
 import { AccordWorker } from '../../worker/client.js';
+import { type SitePolicy, sitePolicySchema } from '../../worker/policy.js';
 import { Rogue, type RogueOptions } from './rogue.js';
 
 export interface TestFederation {
@@ -25,6 +28,11 @@ export interface TestFederation {
   address: string;
   store: string;
   records: ExperimentRecords;
+  /** Each site's identity key (made here, as each site would make its own) and the roster of them all. */
+  identities: Record<string, Identity>;
+  roster: Roster;
+  /** What a site's worker needs to verify peers and approve experiments (its policy approves them). */
+  trustOf(site: string): { identity: Identity; roster: Roster; policy: SitePolicy };
   submit(input: Partial<ExperimentInput>): Promise<string>;
   waitFor(id: string, status?: ExperimentRecord['status'][], timeoutMs?: number): Promise<ExperimentRecord>;
   stop(): Promise<void>;
@@ -34,6 +42,8 @@ export async function startFederation(
   tokens: Record<string, string>,
   opts: { heartbeatMs?: number; log?: Logger } = {},
 ): Promise<TestFederation> {
+  const identities = Object.fromEntries(Object.keys(tokens).map((s) => [s, generateIdentity()]));
+  const roster = Roster.fromKeys(Object.fromEntries(Object.entries(identities).map(([s, id]) => [s, id.publicKey])));
   const redis = await startPrivateRedis();
   const store = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-store-'));
   const coordinator = new Coordinator({
@@ -45,6 +55,7 @@ export async function startFederation(
     heartbeatMs: opts.heartbeatMs ?? 1000,
     selectPollMs: 100,
     httpAddress: '127.0.0.1:0',
+    roster,
     log: opts.log ?? createLogger('coordinator', process.env['ACCORD_LOG_LEVEL'] ?? 'silent'),
   });
   await coordinator.start();
@@ -57,6 +68,13 @@ export async function startFederation(
     address: `127.0.0.1:${coordinator.port}`,
     store,
     records,
+    identities,
+    roster,
+    trustOf(site) {
+      const identity = identities[site];
+      if (!identity) throw new Error(`no identity for ${site}: give it a token in startFederation`);
+      return { identity, roster, policy: sitePolicySchema.parse({ autoApprove: true }) };
+    },
     submit: (input) =>
       submitExperiment(client, redisOptions(redis.url), parseExperiment({ ...HEART_DISEASE.experiment, ...input })),
     async waitFor(id, status = ['completed', 'failed'], timeoutMs = 60_000) {
@@ -89,6 +107,7 @@ export async function startHeartWorkers(
       site,
       token,
       dataFile: HEART_DISEASE.sites[site],
+      ...fed.trustOf(site),
       log: createLogger(site, 'silent'),
     });
     void w.run();
@@ -151,7 +170,10 @@ export function useTestFederation(afterEach: (f: () => Promise<void>) => void) {
     },
     /** A rogue site (test/helpers/rogue.ts); `welcomed` false to see it refused. */
     async rogue(f: TestFederation, site: string, token: string, opts: RogueOptions, welcomed = true): Promise<Rogue> {
-      const r = new Rogue(f.address, site, token, opts);
+      // A rogue on the roster signs its round keys with its identity, as any valid site can.
+      const identity = f.identities[site];
+      const secure = opts.secure && identity ? { ...opts.secure, identity } : opts.secure;
+      const r = new Rogue(f.address, site, token, { ...opts, ...(secure ? { secure } : {}) });
       rogues.push(r);
       if (welcomed) await r.welcomed;
       return r;

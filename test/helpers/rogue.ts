@@ -12,6 +12,8 @@ import { parseTaskSpec } from '../../shared/protocol/task-spec.js';
 import { protocolContext, SecAggClient } from '../../shared/secagg/client.js';
 import { encodeFixedPoint } from '../../shared/secagg/fixed-point.js';
 import { f32ToBytes } from '../../shared/tensors/bytes.js';
+import type { Identity } from '../../shared/trust/identity.js';
+import { signRoundKeys } from '../../shared/trust/round-keys.js';
 
 export interface RogueTask {
   kind: 'train' | 'evaluate';
@@ -22,7 +24,8 @@ export interface RogueTask {
 /** What a rogue sends instead of what a correct worker would. */
 export interface RogueOptions {
   answerEvaluate?: boolean;
-  secure?: { masked: 'wrong-length' | 'twice' };
+  /** Secure aggregation, with the site's identity key (on the roster) to sign its round keys. */
+  secure?: { masked: 'wrong-length' | 'twice'; identity?: Identity };
   /** Fields of the Hello to send instead of the usual ones. */
   hello?: Partial<NonNullable<WorkerMessage['hello']>>;
   /** Column statistics to send in clear (Metrics values and row count) instead of none. */
@@ -83,7 +86,8 @@ export class Rogue {
         const sent = spec.secure ? { examples: 0, values: {} } : (opts.stats ?? { examples: 0, values: {} });
         this.send({ metrics: { taskId: stats.taskId, round: stats.round, ...sent } });
       }
-      if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked);
+      if (m.secaggRequest && opts.secure)
+        void this.secureStage(m.secaggRequest, opts.secure.masked, opts.secure.identity);
       if (m.modelChunk?.last && this.pending) {
         const t = this.pending;
         this.pending = undefined;
@@ -124,12 +128,24 @@ export class Rogue {
   private async secureStage(
     req: NonNullable<CoordinatorMessage__Output['secaggRequest']>,
     masked: 'wrong-length' | 'twice',
+    identity: Identity | undefined,
   ): Promise<void> {
     const reply = (body: object) => this.send({ secaggResponse: { taskId: req.taskId, stage: req.stage, ...body } });
     if (req.stage === 'advertise-keys') {
-      this.secagg = new SecAggClient(protocolContext(req.experimentId, req.attempt), req.round, this.site);
+      const context = protocolContext(req.experimentId, req.attempt);
+      this.secagg = new SecAggClient(context, req.round, this.site, identity);
       const { cPk, sPk, gPk } = this.secagg.advertise();
-      return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk), gPk: Buffer.from(gPk) });
+      const keySignature = identity
+        ? signRoundKeys(identity, {
+            manifestHash: req.manifestHash,
+            context,
+            round: req.round,
+            site: this.site,
+            cPk,
+            sPk,
+          })
+        : Buffer.alloc(64);
+      return reply({ cPk: Buffer.from(cPk), sPk: Buffer.from(sPk), gPk: Buffer.from(gPk), keySignature });
     }
     if (req.stage === 'share-keys') {
       const shares = await this.secagg!.shareKeys(req.peers, {

@@ -137,7 +137,10 @@ describe('secure aggregation over the wire', () => {
   });
 
   async function withRogue(masked: 'wrong-length' | 'twice') {
-    const rogue = new Rogue(fed.address, 'rogue', ROGUE_TOKEN, { secure: { masked } });
+    // The rogue is on the roster (a valid site that misbehaves), so it signs its round keys.
+    const rogue = new Rogue(fed.address, 'rogue', ROGUE_TOKEN, {
+      secure: { masked, identity: fed.identities['rogue']! },
+    });
     await rogue.welcomed;
     const id = await fed.submit({ rounds: 1, clients: { min: 5, fraction: 1, quorum: 4 }, secagg: { mode: 'secagg' } });
     const rec = await fed.waitFor(id);

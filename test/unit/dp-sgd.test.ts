@@ -68,6 +68,8 @@ describe('DP-SGD at a site', () => {
       colludingSites: 0,
       roundSites: 2,
       rounds: 3,
+      manifestHash: '',
+      manifestJson: '',
     };
     const ledger = new RecordPrivacy();
     const model = buildModel({ zoo: 'logreg' }, 4, 2, 7);

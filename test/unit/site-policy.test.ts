@@ -18,6 +18,8 @@ const spec = (over: Partial<TaskSpec> = {}): TaskSpec => ({
   colludingSites: 1,
   roundSites: 5,
   rounds: 10,
+  manifestHash: '',
+  manifestJson: '',
   ...over,
 });
 const policy = (p: object) => sitePolicySchema.parse(p);

@@ -28,7 +28,13 @@ export function stageRequest(
     case 'share-keys':
       return {
         ...base,
-        peers: state.peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk), gPk: b(p.gPk) })),
+        peers: state.peers.map((p) => ({
+          site: p.site,
+          cPk: b(p.cPk),
+          sPk: b(p.sPk),
+          gPk: b(p.gPk),
+          keySignature: b(p.keySignature ?? ''),
+        })),
         neighbours: state.degree === 'all' ? 0 : state.degree,
         threshold: state.threshold,
         graphSeed: state.graphSeed,

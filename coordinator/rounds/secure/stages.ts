@@ -9,8 +9,8 @@ import { vectorToColumnSums } from '../../../shared/data/column-sums.js';
 import { rng, sample, seedOf } from '../../../shared/random.js';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client.js';
 import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point.js';
-import { defaultDegree, graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph.js';
-import { deriveSecAggParameters } from '../../../shared/secagg/parameters.js';
+import { graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph.js';
+import { roundGraph } from '../../../shared/secagg/parameters.js';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize.js';
 import { addMasked, unmaskSum } from '../../../shared/secagg/server.js';
 import { totalSize } from '../../../shared/tensors/weights.js';
@@ -112,34 +112,8 @@ async function begin(
   });
 }
 
-/**
- * Neighbours and threshold for a round of n clients: as configured, or (when not given) derived from
- * the stated corrupt fraction, dropout rate and security level; k >= n - 1 is classic SecAgg.
- */
 function graphParameters(cfg: ExperimentConfig, n: number): GraphParameters {
-  const sa = cfg.secagg;
-  const targets = {
-    corruptFraction: sa.corruptFraction,
-    dropoutFraction: sa.dropoutFraction,
-    securityBits: sa.securityBits,
-  };
-  const derive = sa.threshold === undefined && (sa.mode === 'secagg' || sa.neighbours === undefined);
-  const d = derive
-    ? deriveSecAggParameters(n, { ...targets, correctnessBits: 20, colluding: sa.colludingSites }, sa.mode === 'secagg')
-    : undefined;
-  if (d)
-    return {
-      degree: d.k >= n - 1 ? 'all' : d.k,
-      threshold: d.t,
-      derived: true,
-      ...targets,
-      privacyLog2: d.privacyLog2,
-      correctnessLog2: d.correctnessLog2,
-    };
-  // Configured, or no k meets the targets for so few clients: the configured values or classic SecAgg.
-  const degree = sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(n));
-  const k = degree === 'all' ? n - 1 : degree;
-  return { degree, threshold: sa.threshold ?? Math.floor((k + sa.colludingSites) / 2) + 1, derived: false, ...targets };
+  return roundGraph(cfg.secagg, n);
 }
 
 /** Stores the state (now waiting for its stage), then asks that stage's clients. */
@@ -270,7 +244,7 @@ async function advertised(
 ): Promise<Step> {
   const keys = results.flatMap((r) =>
     r.secagg?.stage === 'advertise-keys'
-      ? [{ site: r.site, cPk: r.secagg.cPk, sPk: r.secagg.sPk, gPk: r.secagg.gPk }]
+      ? [{ site: r.site, cPk: r.secagg.cPk, sPk: r.secagg.sPk, gPk: r.secagg.gPk, keySignature: r.secagg.keySignature }]
       : [],
   );
   const gone = simulatedDropouts(
@@ -283,6 +257,13 @@ async function advertised(
   if (peers.length < 3) return { failed: `${peers.length} clients advertised keys; at least 3 are needed` };
   const b = (x: string) => Buffer.from(x, 'base64');
   state.graphSeed = graphSeedOf(peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk), gPk: b(p.gPk) })));
+  // k, t and each site's noise share follow from the manifest and the number of peers that advertised
+  // keys: every site recomputes them from its approved manifest and refuses anything else.
+  state.parameters = graphParameters(cfg, peers.length);
+  state.degree = state.parameters.degree;
+  state.threshold = state.parameters.threshold;
+  const dp = DifferentialPrivacy.of(cfg);
+  if (state.purpose.kind === 'train' && dp) state.purpose.quant.noiseStd = dp.siteNoiseStd(peers.length);
   const graph = neighbourGraph(
     peers.map((p) => p.site),
     state.degree,
@@ -459,7 +440,8 @@ async function unmasked(
   // Each client added its share of the noise: dropouts (and colluders) leave the sum with less of it.
   const dp = DifferentialPrivacy.of(cfg);
   if (dp) {
-    commit.dp = dp.distributedRoundCost(q, state.survivors.length, state.trained.length);
+    // Each peer added the share of a round of state.peers.length sites (the noise it was asked for).
+    commit.dp = dp.distributedRoundCost(q, state.survivors.length, state.peers.length);
     if (dp.noiseMultiplier > 0 && !(commit.dp.effectiveNoiseMultiplier > 0))
       return {
         failed: `only ${state.survivors.length} sites added noise, no more than the ${dp.colludingSites} that may collude`,

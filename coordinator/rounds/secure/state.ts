@@ -17,6 +17,8 @@ export interface AdvertisedKeys {
   cPk: string;
   sPk: string;
   gPk: string;
+  /** The site's identity signature over its round keys (shared/trust/round-keys.ts). */
+  keySignature?: string | undefined;
 }
 
 /** A survivor's signature on the survivor set (base64). */

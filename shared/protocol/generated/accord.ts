@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { Approval as _accord_v1_Approval, Approval__Output as _accord_v1_Approval__Output } from './accord/v1/Approval.js';
+import type { AuditHead as _accord_v1_AuditHead, AuditHead__Output as _accord_v1_AuditHead__Output } from './accord/v1/AuditHead.js';
 import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from './accord/v1/Cancel.js';
 import type { CoordinatorMessage as _accord_v1_CoordinatorMessage, CoordinatorMessage__Output as _accord_v1_CoordinatorMessage__Output } from './accord/v1/CoordinatorMessage.js';
 import type { Dataset as _accord_v1_Dataset, Dataset__Output as _accord_v1_Dataset__Output } from './accord/v1/Dataset.js';
@@ -36,6 +38,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   accord: {
     v1: {
+      Approval: MessageTypeDefinition<_accord_v1_Approval, _accord_v1_Approval__Output>
+      AuditHead: MessageTypeDefinition<_accord_v1_AuditHead, _accord_v1_AuditHead__Output>
       Cancel: MessageTypeDefinition<_accord_v1_Cancel, _accord_v1_Cancel__Output>
       CoordinatorMessage: MessageTypeDefinition<_accord_v1_CoordinatorMessage, _accord_v1_CoordinatorMessage__Output>
       Dataset: MessageTypeDefinition<_accord_v1_Dataset, _accord_v1_Dataset__Output>

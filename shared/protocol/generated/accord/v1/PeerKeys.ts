@@ -6,6 +6,7 @@ export interface PeerKeys {
   'cPk'?: (Buffer | Uint8Array | string);
   'sPk'?: (Buffer | Uint8Array | string);
   'gPk'?: (Buffer | Uint8Array | string);
+  'keySignature'?: (Buffer | Uint8Array | string);
 }
 
 export interface PeerKeys__Output {
@@ -13,4 +14,5 @@ export interface PeerKeys__Output {
   'cPk': (Buffer);
   'sPk': (Buffer);
   'gPk': (Buffer);
+  'keySignature': (Buffer);
 }

@@ -23,6 +23,7 @@ export interface SecAggRequest {
   'attempt'?: (number);
   'neighbours'?: (number);
   'signatures'?: (_accord_v1_SurvivorSignature)[];
+  'manifestHash'?: (string);
 }
 
 export interface SecAggRequest__Output {
@@ -42,4 +43,5 @@ export interface SecAggRequest__Output {
   'attempt': (number);
   'neighbours': (number);
   'signatures': (_accord_v1_SurvivorSignature__Output)[];
+  'manifestHash': (string);
 }

@@ -13,6 +13,7 @@ export interface SecAggResponse {
   'gPk'?: (Buffer | Uint8Array | string);
   'signature'?: (Buffer | Uint8Array | string);
   'seedCommitment'?: (Buffer | Uint8Array | string);
+  'keySignature'?: (Buffer | Uint8Array | string);
 }
 
 export interface SecAggResponse__Output {
@@ -25,4 +26,5 @@ export interface SecAggResponse__Output {
   'gPk': (Buffer);
   'signature': (Buffer);
   'seedCommitment': (Buffer);
+  'keySignature': (Buffer);
 }

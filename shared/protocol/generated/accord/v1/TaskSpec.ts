@@ -14,6 +14,8 @@ export interface TaskSpec {
   'roundSites'?: (number);
   'rounds'?: (number);
   'colludingSites'?: (number);
+  'manifestHash'?: (string);
+  'manifestJson'?: (string);
 }
 
 export interface TaskSpec__Output {
@@ -27,4 +29,6 @@ export interface TaskSpec__Output {
   'roundSites': (number);
   'rounds': (number);
   'colludingSites': (number);
+  'manifestHash': (string);
+  'manifestJson': (string);
 }

@@ -6,6 +6,8 @@ import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metri
 import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from '../../accord/v1/Heartbeat.js';
 import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error.js';
 import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from '../../accord/v1/SecAggResponse.js';
+import type { Approval as _accord_v1_Approval, Approval__Output as _accord_v1_Approval__Output } from '../../accord/v1/Approval.js';
+import type { AuditHead as _accord_v1_AuditHead, AuditHead__Output as _accord_v1_AuditHead__Output } from '../../accord/v1/AuditHead.js';
 
 export interface WorkerMessage {
   'hello'?: (_accord_v1_Hello | null);
@@ -14,7 +16,9 @@ export interface WorkerMessage {
   'heartbeat'?: (_accord_v1_Heartbeat | null);
   'error'?: (_accord_v1_Error | null);
   'secaggResponse'?: (_accord_v1_SecAggResponse | null);
-  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse";
+  'approval'?: (_accord_v1_Approval | null);
+  'auditHead'?: (_accord_v1_AuditHead | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse"|"approval"|"auditHead";
 }
 
 export interface WorkerMessage__Output {
@@ -24,5 +28,7 @@ export interface WorkerMessage__Output {
   'heartbeat'?: (_accord_v1_Heartbeat__Output | null);
   'error'?: (_accord_v1_Error__Output | null);
   'secaggResponse'?: (_accord_v1_SecAggResponse__Output | null);
-  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse";
+  'approval'?: (_accord_v1_Approval__Output | null);
+  'auditHead'?: (_accord_v1_AuditHead__Output | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse"|"approval"|"auditHead";
 }

@@ -1,0 +1,138 @@
+// The manifest: everything a site agrees to when it joins an experiment, in one canonical document
+// whose SHA-256 names the experiment on the wire. The coordinator builds it once when the experiment
+// starts; each site approves it with its identity key and checks every request against it.
+import fs from 'node:fs';
+import { formatIssues } from '../config/load.js';
+import { type ExperimentConfig, experimentSchema } from '../config/schema.js';
+import { TrustError } from '../errors/index.js';
+import { canonicalHash, sha256Hex } from './canonical.js';
+
+export const MANIFEST_FORMAT = 'accord-manifest/1';
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  /** The experiment these terms are for: an approval never carries over to another experiment. */
+  experimentId: string;
+  /**
+   * The experiment's settings as the coordinator runs them (defaults filled in): model, data columns,
+   * label, missing values, training, rounds, strategy, DP, secure aggregation (mode, k, t, colluding
+   * sites, corrupt fraction), minimum sites, evaluations.
+   */
+  config: ExperimentConfig;
+  /** SHA-256 of the model topology file, when the model is a file (`model.path`). */
+  modelSha256?: string | undefined;
+  /** The roster the experiment runs among, by hash (a site checks it against its pinned copy). */
+  roster: { sha256: string; sites: number };
+}
+
+/** A manifest with its canonical text and hash, as it travels and as a site keeps it. */
+export interface SignedTerms {
+  manifest: Manifest;
+  json: string;
+  hash: string;
+}
+
+/** The manifest of experiment `experimentId`, under the roster of hash `rosterSha256`. */
+export function buildManifest(
+  experimentId: string,
+  config: ExperimentConfig,
+  roster: { sha256: string; sites: number },
+): SignedTerms {
+  let modelSha256: string | undefined;
+  if ('path' in config.model) {
+    try {
+      modelSha256 = sha256Hex(fs.readFileSync(config.model.path));
+    } catch {
+      modelSha256 = undefined; // the sites' own copies are what they train; the hash is informative here
+    }
+  }
+  // Statistics set later by federated scaling are outcomes, not terms: only hand-given ones are terms.
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    experimentId,
+    config,
+    ...(modelSha256 ? { modelSha256 } : {}),
+    roster,
+  };
+  return termsOf(manifest);
+}
+
+export function termsOf(manifest: Manifest): SignedTerms {
+  const json = JSON.stringify(manifest);
+  return { manifest, json, hash: canonicalHash(JSON.parse(json)) };
+}
+
+/**
+ * A manifest received as text: its hash is computed from the text itself (canonical form), then it
+ * is validated; `expectedHash`, when given, must match. Errors name what is wrong.
+ */
+export function parseManifest(json: string, expectedHash?: string): SignedTerms {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new TrustError('BAD_MANIFEST', 'the manifest is not JSON');
+  }
+  const hash = canonicalHash(raw);
+  if (expectedHash !== undefined && hash !== expectedHash)
+    throw new TrustError(
+      'BAD_MANIFEST',
+      `the manifest hashes to ${hash.slice(0, 16)}, not ${expectedHash.slice(0, 16)}`,
+    );
+  const m = raw as Partial<Manifest> | null;
+  if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT)
+    throw new TrustError('BAD_MANIFEST', `the manifest's format is not ${MANIFEST_FORMAT}`);
+  if (typeof m.experimentId !== 'string' || !m.experimentId)
+    throw new TrustError('BAD_MANIFEST', 'the manifest names no experiment');
+  if (!m.roster || typeof m.roster.sha256 !== 'string' || typeof m.roster.sites !== 'number')
+    throw new TrustError('BAD_MANIFEST', 'the manifest names no roster');
+  const cfg = experimentSchema.safeParse(m.config);
+  if (!cfg.success) throw new TrustError('BAD_MANIFEST', `manifest config: ${formatIssues(cfg.error.issues)}`);
+  // The parsed config must be the one that was hashed: defaults the sender left out would be terms
+  // nobody saw.
+  if (canonicalHash(cfg.data) !== canonicalHash(m.config))
+    throw new TrustError('BAD_MANIFEST', 'the manifest config leaves settings to defaults; it must state every one');
+  return { manifest: { ...(m as Manifest), config: cfg.data }, json, hash };
+}
+
+/**
+ * What a site releases under a manifest, one line each, for a person approving it (`accord approve`)
+ * and for the site's log when its policy approves.
+ */
+export function releases(m: Manifest): string[] {
+  const c = m.config;
+  const secure = c.secagg.mode !== 'off';
+  const out: string[] = [];
+  out.push(`the site's declaration: data set name and row count, TF.js backend and device (at every connection)`);
+  if (c.data.format === 'csv' && c.data.scaling === 'federated')
+    out.push(
+      secure
+        ? `once: per numeric column of its training rows, the count, sum and sum of squares, masked by secure aggregation (only the total over all sites is revealed)`
+        : `once: per numeric column of its training rows, the count, sum and sum of squares in clear (columns with fewer than ${c.data.minCellCount} values withheld)`,
+    );
+  const delta = secure
+    ? `masked by ${c.secagg.mode} (threshold ${c.secagg.threshold ?? 'derived'}, neighbours ${c.secagg.neighbours ?? 'derived'}, corrupt fraction ${c.secagg.corruptFraction}, colluding sites ${c.secagg.colludingSites}); the coordinator learns only the sum`
+    : 'in clear to the coordinator';
+  const dp = c.dp
+    ? `, clipped to L2 norm ${c.dp.clip}${c.dp.noise > 0 ? ` with Gaussian noise multiplier ${c.dp.noise}${secure ? ' (each site adds its share)' : ' (added by the coordinator)'}` : ''}`
+    : '';
+  out.push(`up to ${c.rounds} rounds: a weight delta of the model (${modelName(c)}) ${delta}${dp}`);
+  out.push(
+    `with each delta: the training loss, the loss and accuracy before training, the training time${c.train.dpSgd ? ', the record-level epsilon' : ''}${secure ? '' : ', and the training row count'}`,
+  );
+  out.push(
+    `every ${c.eval.every} round(s) and after the last: loss, accuracy (and AUC) of the candidate model on its test split, with the test row count`,
+  );
+  if (c.train.dpSgd)
+    out.push(
+      `local training under DP-SGD: noise multiplier ${c.train.dpSgd.noiseMultiplier}, clip ${c.train.dpSgd.clip}`,
+    );
+  out.push(
+    `rounds need at least ${c.clients.min} sites; the roster is ${m.roster.sha256.slice(0, 16)} (${m.roster.sites} sites)`,
+  );
+  return out;
+}
+
+function modelName(c: ExperimentConfig): string {
+  return 'zoo' in c.model ? c.model.zoo : `file ${c.model.path}`;
+}

@@ -1,0 +1,135 @@
+// What the site trusts, and what it does not: its own identity key, the roster it pinned, and the
+// manifests it approved. Every task is tied to an approved manifest before anything is computed; a
+// manifest is approved by a person (`accord approve`) or by the site's policy, never by the coordinator.
+import { TrustError } from '../shared/errors/index.js';
+import type { Logger } from '../shared/log/logger.js';
+import type { TaskSpec } from '../shared/protocol/task-spec.js';
+import { type Approval, signApproval } from '../shared/trust/approval.js';
+import { fingerprint, type Identity } from '../shared/trust/identity.js';
+import { parseManifest, releases, type SignedTerms } from '../shared/trust/manifest.js';
+import type { Roster } from '../shared/trust/roster.js';
+import type { ApprovalStore } from './approvals.js';
+import { manifestRefusal, type SitePolicy } from './policy.js';
+
+export interface SiteTrustOptions {
+  site: string;
+  identity: Identity;
+  roster: Roster;
+  policy: SitePolicy | undefined;
+  store: ApprovalStore;
+  log: Logger;
+  /** A manifest was approved here (by the policy) or found approved (by a person): tell the coordinator. */
+  onApproval: (approval: Approval, terms: SignedTerms) => Promise<void>;
+}
+
+export class SiteTrust {
+  private readonly parsed = new Map<string, SignedTerms>();
+  /** Approvals already sent to the coordinator by this process. */
+  private readonly sent = new Set<string>();
+
+  constructor(private readonly o: SiteTrustOptions) {
+    const own = o.roster.keyOf(o.site);
+    // A roster that does not list this site with this key is the wrong roster (or the wrong key).
+    if (!own) throw new TrustError('ROSTER_MISMATCH', `the roster does not list this site (${o.site}); check --roster`);
+    if (!own.equals(o.identity.publicKey))
+      throw new TrustError(
+        'ROSTER_MISMATCH',
+        `the roster lists ${o.site} with key ${fingerprint(own)}, but this site's identity is ${fingerprint(o.identity.publicKey)}`,
+      );
+  }
+
+  get identity(): Identity {
+    return this.o.identity;
+  }
+
+  get roster(): Roster {
+    return this.o.roster;
+  }
+
+  get policy(): SitePolicy | undefined {
+    return this.o.policy;
+  }
+
+  /**
+   * The approved terms a task runs under: the manifest it carries, checked (hash, experiment, roster,
+   * not changed since this site approved the experiment) and approved, by the policy if it allows.
+   */
+  async termsFor(experimentId: string, spec: Pick<TaskSpec, 'manifestHash' | 'manifestJson'>): Promise<SignedTerms> {
+    if (!spec.manifestHash || !spec.manifestJson)
+      throw new TrustError('BAD_MANIFEST', 'the task carries no manifest; this site runs only experiments it approved');
+    const terms = this.parse(spec.manifestJson, spec.manifestHash);
+    this.checkBinding(experimentId, terms);
+    let approval = this.o.store.approved(terms.hash);
+    if (!approval) {
+      const refusal = this.o.policy ? manifestRefusal(this.o.policy, terms.manifest) : 'no site policy';
+      if (!this.o.policy?.autoApprove || refusal) {
+        const file = this.o.store.savePending(terms);
+        const why = this.o.policy?.autoApprove ? `the policy does not approve it (${refusal})` : 'approval is manual';
+        this.o.log.warn(
+          { experiment: experimentId, manifest: terms.hash, releases: releases(terms.manifest) },
+          `experiment awaits approval (${why})${file ? `: review it with accord approve ${file}` : ''}`,
+        );
+        throw new TrustError(
+          'NOT_APPROVED',
+          `experiment ${experimentId} (manifest ${terms.hash.slice(0, 16)}) is not approved by this site: ${why}${file ? `; accord approve ${file}` : ''}`,
+          `experiment ${experimentId} (manifest ${terms.hash.slice(0, 16)}) is not approved by this site: ${why}`,
+        );
+      }
+      approval = signApproval(this.o.identity, this.o.site, terms, 'policy');
+      this.o.store.save(approval, terms);
+      this.o.log.info(
+        { experiment: experimentId, manifest: terms.hash, releases: releases(terms.manifest) },
+        'experiment approved by the site policy',
+      );
+    }
+    if (!this.sent.has(terms.hash)) {
+      this.sent.add(terms.hash);
+      await this.o.onApproval(approval, terms);
+    }
+    return terms;
+  }
+
+  /**
+   * The terms of a secure-aggregation request: only a manifest this site already approved for that
+   * experiment (the stage requests carry its hash, not its text).
+   */
+  approvedTerms(experimentId: string, manifestHash: string): SignedTerms {
+    const terms = this.parsed.get(manifestHash);
+    if (!terms || !this.o.store.approved(manifestHash))
+      throw new TrustError(
+        'NOT_APPROVED',
+        `secure aggregation under manifest ${manifestHash.slice(0, 16) || '(none)'}, which this site has not approved`,
+      );
+    this.checkBinding(experimentId, terms);
+    return terms;
+  }
+
+  private parse(json: string, hash: string): SignedTerms {
+    let terms = this.parsed.get(hash);
+    if (!terms) {
+      terms = parseManifest(json, hash);
+      this.parsed.set(hash, terms);
+    }
+    return terms;
+  }
+
+  /** The manifest belongs to this experiment, under this site's roster, and is the one it approved. */
+  private checkBinding(experimentId: string, terms: SignedTerms): void {
+    if (terms.manifest.experimentId !== experimentId)
+      throw new TrustError(
+        'OUTSIDE_MANIFEST',
+        `a task of experiment ${experimentId} carries the manifest of experiment ${terms.manifest.experimentId}`,
+      );
+    if (terms.manifest.roster.sha256 !== this.o.roster.hash)
+      throw new TrustError(
+        'ROSTER_MISMATCH',
+        `experiment ${experimentId} runs among roster ${terms.manifest.roster.sha256.slice(0, 16)}, this site pinned ${this.o.roster.hash.slice(0, 16)}`,
+      );
+    const approved = this.o.store.approvedFor(experimentId);
+    if (approved && approved !== terms.hash)
+      throw new TrustError(
+        'MANIFEST_CHANGED',
+        `experiment ${experimentId} now comes with manifest ${terms.hash.slice(0, 16)}; this site approved ${approved.slice(0, 16)}`,
+      );
+  }
+}
