@@ -61,6 +61,7 @@ interface SimulateFlags {
   dpDelta?: number;
   dpMaxEpsilon?: number;
   colludingSites?: number;
+  corruptFraction?: number;
   json?: boolean;
   stragglers?: number;
   slowdown?: number;
@@ -100,8 +101,8 @@ const DROP_STAGES = ['advertise-keys', 'share-keys', 'masked-input'] as const;
 
 function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | undefined {
   if (!o.secagg) {
-    if (o.dropAfter || o.colludingSites !== undefined)
-      throw new ConfigError('--drop-after and --colluding-sites need --secagg');
+    if (o.dropAfter || o.colludingSites !== undefined || o.corruptFraction !== undefined)
+      throw new ConfigError('--drop-after, --colluding-sites and --corrupt-fraction need --secagg');
     return undefined;
   }
   if (o.secagg !== 'secagg' && o.secagg !== 'secaggplus')
@@ -119,6 +120,7 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
     mode: o.secagg,
     ...(dropout ? { dropout } : {}),
     ...(o.colludingSites !== undefined ? { colludingSites: o.colludingSites } : {}),
+    ...(o.corruptFraction !== undefined ? { corruptFraction: o.corruptFraction } : {}),
   };
 }
 
@@ -280,6 +282,11 @@ export function register(program: Command): void {
       '--colluding-sites <c>',
       'secure aggregation: sites that may collude with the coordinator (thresholds and DP noise shares allow for them; default 0)',
       numberFlag('a whole number >= 0', (n) => Number.isInteger(n) && n >= 0),
+    )
+    .option(
+      '--corrupt-fraction <f>',
+      'secure aggregation: share of sites assumed corrupt; thresholds outvote the corrupt neighbours it implies (default 0.05)',
+      numberFlag('a fraction in [0, 0.5)', (n) => n >= 0 && n < 0.5),
     )
     .option(
       '--stragglers <fraction>',

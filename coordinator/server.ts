@@ -27,6 +27,7 @@ import { QUEUE_ROUNDS } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
 import type { TokenBook } from './sessions/auth.js';
 import { SessionHub } from './sessions/hub.js';
+import { ManifestOffers } from './sessions/manifest-offers.js';
 import { WorkerRegistry } from './sessions/registry.js';
 import type { SiteRecord } from './sessions/site-record.js';
 import { Checkpoints } from './store/checkpoints.js';
@@ -95,6 +96,7 @@ export class Coordinator {
   private flows?: FlowProducer;
   private hub?: SessionHub;
   private adoption?: Adoption;
+  private offerTimer?: NodeJS.Timeout;
   port = 0;
   httpPort = 0;
   readonly metrics = new CoordinatorMetrics();
@@ -216,6 +218,25 @@ export class Coordinator {
       stalledIntervalMs,
     });
     this.adoption.start();
+    if (this.opts.roster) {
+      // Sites approve before they are selected: offer running experiments' manifests to the sites here.
+      const offers = new ManifestOffers(this.hub, records, this.log);
+      let busy = false;
+      this.offerTimer = setInterval(
+        () => {
+          if (busy) return;
+          busy = true;
+          void offers
+            .tick()
+            .catch((e: unknown) => this.log.warn({ err: String(e) }, 'manifest offers failed'))
+            .finally(() => {
+              busy = false;
+            });
+        },
+        Math.min(1000, heartbeatMs),
+      );
+      this.offerTimer.unref();
+    }
     this.log.info(
       {
         instance: this.instance,
@@ -262,6 +283,7 @@ export class Coordinator {
    * left to BullMQ's stalled-job recovery (another coordinator, or this one restarted, takes them over).
    */
   async stop(deadlineMs = 4000): Promise<void> {
+    clearInterval(this.offerTimer);
     this.hub?.closeAll('coordinator shutting down');
     const graceful = (async () => {
       await this.adoption?.stop();

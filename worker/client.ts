@@ -206,10 +206,14 @@ export class AccordWorker implements Outbox {
         this.backoffMs = 500;
         this.log.info({ session: w.sessionId, coordinator: w.coordinatorInstance }, 'connected');
         clearInterval(this.heartbeat);
-        this.heartbeat = setInterval(
-          () => void this.send({ heartbeat: { unixMs: Date.now() } }).catch(() => undefined),
-          w.heartbeatMs || 2000,
-        );
+        this.trust?.resendApprovals();
+        this.heartbeat = setInterval(() => {
+          void this.send({ heartbeat: { unixMs: Date.now() } }).catch(() => undefined);
+          // A person may have approved a pending manifest meanwhile (accord approve).
+          void this.trust
+            ?.pollApprovals()
+            .catch((e: unknown) => this.log.warn({ err: String(e) }, 'approval check failed'));
+        }, w.heartbeatMs || 2000);
         this.heartbeat.unref();
         this.markReady();
         return;
@@ -245,6 +249,31 @@ export class AccordWorker implements Outbox {
               await this.reportHead(experimentId, round, taskId);
             };
           });
+        return;
+      }
+      case 'manifestOffer': {
+        const offer = msg.manifestOffer!;
+        const trust = this.trust;
+        if (!trust) return;
+        // Approve (by the policy) or keep for a person; a refusal is on record here, nothing is sent.
+        this.enqueue(async () => {
+          try {
+            await trust.termsFor(offer.experimentId, {
+              manifestHash: offer.manifestHash,
+              manifestJson: offer.manifestJson,
+            });
+          } catch (e) {
+            const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
+            if (code !== 'NOT_APPROVED')
+              this.log.warn({ experiment: offer.experimentId, code, err: String(e) }, 'manifest refused');
+            this.audit.note(code === 'NOT_APPROVED' ? 'awaiting-approval' : 'refusal', {
+              experimentId: offer.experimentId,
+              manifestHash: offer.manifestHash,
+              code,
+              reason: (e as Error).message,
+            });
+          }
+        });
         return;
       }
       case 'statsTask': {

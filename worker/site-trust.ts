@@ -26,6 +26,8 @@ export class SiteTrust {
   private readonly parsed = new Map<string, SignedTerms>();
   /** Approvals already sent to the coordinator by this process. */
   private readonly sent = new Set<string>();
+  /** Manifests waiting for a person: their approval is sent as soon as it appears (pollApprovals). */
+  private readonly pending = new Map<string, SignedTerms>();
 
   constructor(private readonly o: SiteTrustOptions) {
     const own = o.roster.keyOf(o.site);
@@ -64,6 +66,7 @@ export class SiteTrust {
       const refusal = this.o.policy ? manifestRefusal(this.o.policy, terms.manifest) : 'no site policy';
       if (!this.o.policy?.autoApprove || refusal) {
         const file = this.o.store.savePending(terms);
+        this.pending.set(terms.hash, terms);
         const why = this.o.policy?.autoApprove ? `the policy does not approve it (${refusal})` : 'approval is manual';
         this.o.log.warn(
           { experiment: experimentId, manifest: terms.hash, releases: releases(terms.manifest) },
@@ -87,6 +90,26 @@ export class SiteTrust {
       await this.o.onApproval(approval, terms);
     }
     return terms;
+  }
+
+  /** Approvals sent again on a new session (the coordinator may have restarted or be another one). */
+  resendApprovals(): void {
+    this.sent.clear();
+  }
+
+  /**
+   * Sends the approvals a person gave since (`accord approve` writes them beside the worker): the
+   * coordinator selects the site from then on.
+   */
+  async pollApprovals(): Promise<void> {
+    for (const [hash, terms] of this.pending) {
+      const approval = this.o.store.approved(hash);
+      if (!approval) continue;
+      this.pending.delete(hash);
+      this.o.log.info({ experiment: terms.manifest.experimentId, manifest: hash }, 'experiment approved by hand');
+      this.sent.add(hash);
+      await this.o.onApproval(approval, terms);
+    }
   }
 
   /**

@@ -16,17 +16,26 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   const rec = await openStep(ctx, job.data);
   if (typeof rec === 'string') return rec;
   const cfg = rec.config;
-  const live = await ctx.registry.live();
+  const connected = await ctx.registry.live();
+  // With a roster, a site takes part only once it approved the experiment's manifest (offered to it
+  // by the coordinator holding its session); it would refuse every task before that.
+  const approved = ctx.roster ? new Set((await ctx.records.approvals(experimentId)).map((a) => a.site)) : undefined;
+  const live = approved ? connected.filter((w) => approved.has(w.site)) : connected;
   if (live.length < cfg.clients.min) {
     if (Date.now() - since > cfg.timeouts.selectMs) {
       await failExperiment(
         ctx,
         experimentId,
-        `round ${round}: only ${live.length} of ${cfg.clients.min} workers connected after ${cfg.timeouts.selectMs} ms`,
+        approved
+          ? `round ${round}: only ${live.length} of ${cfg.clients.min} sites connected and approved the experiment after ${cfg.timeouts.selectMs} ms (${connected.length} connected)`
+          : `round ${round}: only ${live.length} of ${cfg.clients.min} workers connected after ${cfg.timeouts.selectMs} ms`,
       );
       return 'failed';
     }
-    await ctx.records.update(experimentId, { round, phase: `selecting (${live.length}/${cfg.clients.min} workers)` });
+    const phase = approved
+      ? `selecting (${live.length}/${cfg.clients.min} sites approved, ${connected.length} connected)`
+      : `selecting (${live.length}/${cfg.clients.min} workers)`;
+    await ctx.records.update(experimentId, { round, phase });
     await job.moveToDelayed(Date.now() + ctx.selectPollMs, token);
     throw new DelayedError();
   }

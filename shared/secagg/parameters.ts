@@ -157,8 +157,13 @@ export function roundGraph(sa: GraphSettings, n: number): RoundGraph {
       privacyLog2: d.privacyLog2,
       correctnessLog2: d.correctnessLog2,
     };
-  // Configured, or no k meets the targets for so few clients: the configured values or classic SecAgg.
+  // Configured, or no k meets both targets for so few clients. Privacy comes first then: t still
+  // outvotes the corrupt neighbours the stated fraction implies (ceil(fraction x others)), so a split
+  // view stays impossible, at the cost of rounds that fail when too many neighbours drop out. With 4
+  // sites and 5% corrupt that is t = k = 3: no dropout tolerated unless corruptFraction is 0.
   const degree = sa.neighbours ?? (sa.mode === 'secagg' ? 'all' : defaultDegree(n));
   const k = degree === 'all' ? n - 1 : degree;
-  return { degree, threshold: sa.threshold ?? Math.floor((k + sa.colludingSites) / 2) + 1, derived: false, ...targets };
+  const corrupt = Math.min(k, Math.ceil(sa.corruptFraction * (n - 1)));
+  const c = Math.max(sa.colludingSites, corrupt);
+  return { degree, threshold: sa.threshold ?? Math.min(k, Math.floor((k + c) / 2) + 1), derived: false, ...targets };
 }

@@ -170,10 +170,9 @@ export function useTestFederation(afterEach: (f: () => Promise<void>) => void) {
     },
     /** A rogue site (test/helpers/rogue.ts); `welcomed` false to see it refused. */
     async rogue(f: TestFederation, site: string, token: string, opts: RogueOptions, welcomed = true): Promise<Rogue> {
-      // A rogue on the roster signs its round keys with its identity, as any valid site can.
+      // A rogue on the roster approves and signs with its identity, as any valid site can.
       const identity = f.identities[site];
-      const secure = opts.secure && identity ? { ...opts.secure, identity } : opts.secure;
-      const r = new Rogue(f.address, site, token, { ...opts, ...(secure ? { secure } : {}) });
+      const r = new Rogue(f.address, site, token, { ...opts, ...(identity ? { identity } : {}) });
       rogues.push(r);
       if (welcomed) await r.welcomed;
       return r;

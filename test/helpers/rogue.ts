@@ -12,6 +12,7 @@ import { parseTaskSpec } from '../../shared/protocol/task-spec.js';
 import { protocolContext, SecAggClient } from '../../shared/secagg/client.js';
 import { encodeFixedPoint } from '../../shared/secagg/fixed-point.js';
 import { f32ToBytes } from '../../shared/tensors/bytes.js';
+import { signApproval } from '../../shared/trust/approval.js';
 import type { Identity } from '../../shared/trust/identity.js';
 import { signRoundKeys } from '../../shared/trust/round-keys.js';
 
@@ -24,8 +25,13 @@ export interface RogueTask {
 /** What a rogue sends instead of what a correct worker would. */
 export interface RogueOptions {
   answerEvaluate?: boolean;
-  /** Secure aggregation, with the site's identity key (on the roster) to sign its round keys. */
-  secure?: { masked: 'wrong-length' | 'twice'; identity?: Identity };
+  /** Secure aggregation: play it honestly except for the masked input. */
+  secure?: { masked: 'wrong-length' | 'twice' };
+  /**
+   * The site's identity key (on the roster): the rogue approves every manifest it is offered (so it is
+   * selected) and signs its round keys, as any valid site can.
+   */
+  identity?: Identity;
   /** Fields of the Hello to send instead of the usual ones. */
   hello?: Partial<NonNullable<WorkerMessage['hello']>>;
   /** Column statistics to send in clear (Metrics values and row count) instead of none. */
@@ -86,8 +92,12 @@ export class Rogue {
         const sent = spec.secure ? { examples: 0, values: {} } : (opts.stats ?? { examples: 0, values: {} });
         this.send({ metrics: { taskId: stats.taskId, round: stats.round, ...sent } });
       }
-      if (m.secaggRequest && opts.secure)
-        void this.secureStage(m.secaggRequest, opts.secure.masked, opts.secure.identity);
+      if (m.secaggRequest && opts.secure) void this.secureStage(m.secaggRequest, opts.secure.masked, opts.identity);
+      const offer = m.manifestOffer;
+      if (offer && opts.identity) {
+        const terms = { hash: offer.manifestHash, manifest: { experimentId: offer.experimentId } };
+        this.send({ approval: signApproval(opts.identity, site, terms, 'policy') });
+      }
       if (m.modelChunk?.last && this.pending) {
         const t = this.pending;
         this.pending = undefined;

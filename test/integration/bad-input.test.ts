@@ -28,7 +28,7 @@ describe('bad input from workers', () => {
 
   /** Runs one round with the rogue misbehaving; returns the round record and what the rogue was told. */
   async function roundWith(misbehave: (r: Rogue, t: RogueTask) => void | Promise<void>, taskMs = 20_000) {
-    const rogue = new Rogue(fed.address, 'rogue', TOKENS.rogue);
+    const rogue = new Rogue(fed.address, 'rogue', TOKENS.rogue, { identity: fed.identities['rogue']! });
     await rogue.welcomed;
     const id = await fed.submit({
       rounds: 1,

@@ -1,6 +1,11 @@
 // SecAgg+ neighbours and threshold derived from stated corruption, dropout and security targets.
 import { describe, expect, it } from 'vitest';
-import { deriveSecAggParameters, logHypergeometricTail } from '../../shared/secagg/parameters.js';
+import {
+  corruptNeighbourBound,
+  deriveSecAggParameters,
+  logHypergeometricTail,
+  roundGraph,
+} from '../../shared/secagg/parameters.js';
 
 const targets = { corruptFraction: 0.05, dropoutFraction: 0.1, securityBits: 40, correctnessBits: 20, colluding: 0 };
 
@@ -29,7 +34,35 @@ describe('SecAgg+ parameters', () => {
     expect(colluding.t).toBeGreaterThan((colluding.k + 10) / 2);
   });
 
-  it('a small federation gets classic SecAgg (every other client)', () => {
-    expect(deriveSecAggParameters(4, targets)).toMatchObject({ k: 3, t: 2 });
+  it('t outvotes the corrupt neighbours the stated fraction implies, so no split view succeeds', () => {
+    // A split view shows two disjoint groups of a victim's honest neighbours different survivor sets;
+    // its c corrupt neighbours sign both. Each group reaches t only if (k - c) + 2c >= 2t, i.e. t <= (k + c)/2.
+    for (const n of [10, 40, 100, 1000, 100_000]) {
+      const p = deriveSecAggParameters(n, targets)!;
+      const c = corruptNeighbourBound(n - 1, p.corrupt, p.k, Math.log2(n), 40);
+      expect(2 * p.t, `n = ${n}: k ${p.k}, t ${p.t}, c ${c}`).toBeGreaterThan(p.k + c);
+    }
+    // The issue's case: n = 40 under the defaults used to give t = k/2 + 1, so two corrupt neighbours
+    // (probability 0.31 at n = 100) were enough for a two-arc split view. Now 2 corrupt are outvoted.
+    const p = deriveSecAggParameters(40, targets)!;
+    expect(p.corrupt).toBe(2);
+    expect(2 * p.t).toBeGreaterThan(p.k + 2);
+  });
+
+  it('a small federation: privacy first, so 4 sites at 5% corrupt need every neighbour (t = k)', () => {
+    const defaults = {
+      mode: 'secaggplus' as const,
+      corruptFraction: 0.05,
+      dropoutFraction: 0.1,
+      securityBits: 40,
+      colludingSites: 0,
+    };
+    // No k meets both targets for 4 clients: ceil(5% of 3) = 1 corrupt neighbour must be outvoted.
+    expect(deriveSecAggParameters(4, targets)).toBeUndefined();
+    expect(roundGraph(defaults, 4)).toMatchObject({ degree: 3, threshold: 3, derived: false });
+    // Stating that no site is corrupt buys dropout tolerance back (t = 2 of 3).
+    expect(roundGraph({ ...defaults, corruptFraction: 0 }, 4)).toMatchObject({ degree: 'all', threshold: 2 });
+    // Classic SecAgg over 10 sites: 1 corrupt assumed, so t > (9 + 1) / 2.
+    expect(roundGraph({ ...defaults, mode: 'secagg' }, 10)).toMatchObject({ degree: 'all', threshold: 6 });
   });
 });

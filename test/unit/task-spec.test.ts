@@ -29,6 +29,8 @@ function overTheWire(spec: ReturnType<typeof encodeTaskSpec>): TaskSpec__Output 
     colludingSites: spec.colludingSites ?? 0,
     roundSites: spec.roundSites ?? 0,
     rounds: spec.rounds ?? 0,
+    manifestHash: spec.manifestHash ?? '',
+    manifestJson: spec.manifestJson ?? '',
   } as TaskSpec__Output;
 }
 
@@ -68,12 +70,15 @@ describe('task spec', () => {
     expect(back.data.format === 'csv' && back.data.stats?.['age']?.mean).toBe(54);
     expect(back.dpNoiseMultiplier).toBe(1);
     expect(back.roundSites).toBe(4);
-    // Nothing else of the experiment travels: no strategy, timeouts, sampling, budget or other sites.
+    // Besides the manifest (the terms the site approved, naming the roster only by hash), nothing else
+    // of the experiment travels: no sampling, budget state or other sites.
     expect(Object.keys(encodeTaskSpec(spec)).sort()).toEqual([
       'colludingSites',
       'dataJson',
       'dpClip',
       'dpNoiseMultiplier',
+      'manifestHash',
+      'manifestJson',
       'modelJson',
       'roundSites',
       'rounds',

@@ -12,6 +12,7 @@ import type { EvaluateTask as _accord_v1_EvaluateTask, EvaluateTask__Output as _
 import type { FederationClient as _accord_v1_FederationClient, FederationDefinition as _accord_v1_FederationDefinition } from './accord/v1/Federation.js';
 import type { Heartbeat as _accord_v1_Heartbeat, Heartbeat__Output as _accord_v1_Heartbeat__Output } from './accord/v1/Heartbeat.js';
 import type { Hello as _accord_v1_Hello, Hello__Output as _accord_v1_Hello__Output } from './accord/v1/Hello.js';
+import type { ManifestOffer as _accord_v1_ManifestOffer, ManifestOffer__Output as _accord_v1_ManifestOffer__Output } from './accord/v1/ManifestOffer.js';
 import type { Metrics as _accord_v1_Metrics, Metrics__Output as _accord_v1_Metrics__Output } from './accord/v1/Metrics.js';
 import type { ModelChunk as _accord_v1_ModelChunk, ModelChunk__Output as _accord_v1_ModelChunk__Output } from './accord/v1/ModelChunk.js';
 import type { PeerKeys as _accord_v1_PeerKeys, PeerKeys__Output as _accord_v1_PeerKeys__Output } from './accord/v1/PeerKeys.js';
@@ -49,6 +50,7 @@ export interface ProtoGrpcType {
       Federation: SubtypeConstructor<typeof grpc.Client, _accord_v1_FederationClient> & { service: _accord_v1_FederationDefinition }
       Heartbeat: MessageTypeDefinition<_accord_v1_Heartbeat, _accord_v1_Heartbeat__Output>
       Hello: MessageTypeDefinition<_accord_v1_Hello, _accord_v1_Hello__Output>
+      ManifestOffer: MessageTypeDefinition<_accord_v1_ManifestOffer, _accord_v1_ManifestOffer__Output>
       Metrics: MessageTypeDefinition<_accord_v1_Metrics, _accord_v1_Metrics__Output>
       ModelChunk: MessageTypeDefinition<_accord_v1_ModelChunk, _accord_v1_ModelChunk__Output>
       PeerKeys: MessageTypeDefinition<_accord_v1_PeerKeys, _accord_v1_PeerKeys__Output>

@@ -8,6 +8,7 @@ import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__
 import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Output } from '../../accord/v1/Error.js';
 import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from '../../accord/v1/SecAggRequest.js';
 import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from '../../accord/v1/StatsTask.js';
+import type { ManifestOffer as _accord_v1_ManifestOffer, ManifestOffer__Output as _accord_v1_ManifestOffer__Output } from '../../accord/v1/ManifestOffer.js';
 
 export interface CoordinatorMessage {
   'welcome'?: (_accord_v1_Welcome | null);
@@ -18,7 +19,8 @@ export interface CoordinatorMessage {
   'error'?: (_accord_v1_Error | null);
   'secaggRequest'?: (_accord_v1_SecAggRequest | null);
   'statsTask'?: (_accord_v1_StatsTask | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask";
+  'manifestOffer'?: (_accord_v1_ManifestOffer | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask"|"manifestOffer";
 }
 
 export interface CoordinatorMessage__Output {
@@ -30,5 +32,6 @@ export interface CoordinatorMessage__Output {
   'error'?: (_accord_v1_Error__Output | null);
   'secaggRequest'?: (_accord_v1_SecAggRequest__Output | null);
   'statsTask'?: (_accord_v1_StatsTask__Output | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask";
+  'manifestOffer'?: (_accord_v1_ManifestOffer__Output | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask"|"manifestOffer";
 }
