@@ -16,6 +16,7 @@ import type { AsyncCommitJobData, TaskJobData, TaskJobResult, TrainOutcome } fro
 import { jobIds, tasksQueue } from '../queues/names.js';
 import { removeQuietly } from '../store/atomic.js';
 import type { RoundContext } from './context.js';
+import { eligibleSites } from './eligible.js';
 
 /** One buffered update: who sent it, from which version, and where its delta is spooled. */
 export interface BufferedUpdate {
@@ -103,7 +104,7 @@ export async function dispatchAsync(ctx: RoundContext, rec: ExperimentRecord): P
   const busy = await ctx.redis.hkeys(k.busy);
   if (busy.length >= concurrency) return [];
   const taken = new Set(busy);
-  const idle = (await ctx.registry.live()).filter((w) => !taken.has(w.site));
+  const idle = (await eligibleSites(ctx, id)).eligible.filter((w) => !taken.has(w.site));
   const n = await ctx.redis.incr(k.dispatches);
   const order = sample(idle, idle.length, rng(seedOf(rec.config.seed, 'async', n)));
   // Every task of this call trains from the version committed now (runTask loads checkpoint round - 1).

@@ -12,6 +12,7 @@ import type { AsyncEvalJobData, TaskJobResult } from '../queues/jobs.js';
 import { jobIds } from '../queues/names.js';
 import { asyncKeys } from './async-buffer.js';
 import { openStep, type RoundContext } from './context.js';
+import { eligibleSites } from './eligible.js';
 import { finishExperiment, stopExperiment } from './finish.js';
 import { siteEvaluation } from './site-evaluation.js';
 
@@ -35,7 +36,7 @@ export async function startAsyncEvaluation(
   const jobId = jobIds.evalAsync(rec.id, version);
   // Started already (a retried commit): adding it again would mark it out once more after it ended.
   if (await Job.fromId(ctx.rounds, jobId)) return true;
-  const live = await ctx.registry.live();
+  const live = (await eligibleSites(ctx, rec.id)).eligible;
   if (!live.length) return false;
   const busy = new Set(await ctx.redis.hkeys(asyncKeys(ctx, rec.id).busy));
   const count = Math.max(1, Math.round(rec.config.clients.fraction * live.length));

@@ -9,6 +9,7 @@ import type { AggregateJobData, SelectJobData } from '../queues/jobs.js';
 import { jobIds } from '../queues/names.js';
 import { startAsync } from './async-buffer.js';
 import { openStep, type RoundContext } from './context.js';
+import { eligibleSites } from './eligible.js';
 import { failExperiment, stopExperiment } from './finish.js';
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
@@ -16,11 +17,9 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   const rec = await openStep(ctx, job.data);
   if (typeof rec === 'string') return rec;
   const cfg = rec.config;
-  const connected = await ctx.registry.live();
   // With a roster, a site takes part only once it approved the experiment's manifest (offered to it
   // by the coordinator holding its session); it would refuse every task before that.
-  const approved = ctx.roster ? new Set((await ctx.records.approvals(experimentId)).map((a) => a.site)) : undefined;
-  const live = approved ? connected.filter((w) => approved.has(w.site)) : connected;
+  const { connected, eligible: live, gated: approved } = await eligibleSites(ctx, experimentId);
   if (live.length < cfg.clients.min) {
     if (Date.now() - since > cfg.timeouts.selectMs) {
       await failExperiment(
