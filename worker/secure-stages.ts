@@ -8,7 +8,8 @@ import { chunkF32 } from '../shared/protocol/chunks.js';
 import type { SecAggRequest__Output, WorkerMessage } from '../shared/protocol/load.js';
 import { rng } from '../shared/random.js';
 import { protocolContext, SecAggClient } from '../shared/secagg/client.js';
-import { roundGraph } from '../shared/secagg/parameters.js';
+import { thresholdFor } from '../shared/secagg/graph.js';
+import { roundGraph, splitViewBound } from '../shared/secagg/parameters.js';
 import { quantize } from '../shared/secagg/quantize.js';
 import type { SignedTerms } from '../shared/trust/manifest.js';
 import { signRoundKeys, verifyRoundKeys } from '../shared/trust/round-keys.js';
@@ -172,6 +173,17 @@ export class SecureStages {
       throw new TrustError(
         'OUTSIDE_MANIFEST',
         `asked for ${asked} neighbours and threshold ${req.threshold}; the manifest gives ${want} and ${expected.threshold} for ${n} sites`,
+      );
+    // Even terms the site approved (a configured threshold) must outvote the corrupt neighbours they
+    // assume: otherwise a split view of survivor sets could rebuild both of this site's secrets.
+    const sa = terms.manifest.config.secagg;
+    const k = want === 'all' ? n - 1 : want;
+    const t = thresholdFor(k, expected.threshold);
+    const c = splitViewBound(sa, n, k);
+    if (2 * t <= k + c)
+      throw new TrustError(
+        'OUTSIDE_MANIFEST',
+        `a threshold of ${t} for ${k} neighbours does not outvote ${c} corrupt neighbours (corruptFraction ${sa.corruptFraction}, colludingSites ${sa.colludingSites}); nothing shared`,
       );
   }
 

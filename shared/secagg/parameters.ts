@@ -167,3 +167,17 @@ export function roundGraph(sa: GraphSettings, n: number): RoundGraph {
   const c = Math.max(sa.colludingSites, corrupt);
   return { degree, threshold: sa.threshold ?? Math.min(k, Math.floor((k + c) / 2) + 1), derived: false, ...targets };
 }
+
+/**
+ * The corrupt neighbours a round's threshold must outvote: the stated colluders, or the most corrupt
+ * neighbours any client has under the stated corrupt fraction except with probability 2^-securityBits,
+ * whichever is more. A threshold t resists a split view of survivor sets only if 2t > k + c.
+ */
+export function splitViewBound(sa: GraphSettings, n: number, k: number): number {
+  const others = n - 1;
+  const corrupt = Math.min(others, Math.ceil(sa.corruptFraction * others));
+  return Math.max(
+    sa.colludingSites,
+    corruptNeighbourBound(others, corrupt, k, Math.log2(Math.max(1, n)), sa.securityBits),
+  );
+}

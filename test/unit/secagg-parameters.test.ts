@@ -1,10 +1,12 @@
 // SecAgg+ neighbours and threshold derived from stated corruption, dropout and security targets.
 import { describe, expect, it } from 'vitest';
+import { thresholdFor } from '../../shared/secagg/graph.js';
 import {
   corruptNeighbourBound,
   deriveSecAggParameters,
   logHypergeometricTail,
   roundGraph,
+  splitViewBound,
 } from '../../shared/secagg/parameters.js';
 
 const targets = { corruptFraction: 0.05, dropoutFraction: 0.1, securityBits: 40, correctnessBits: 20, colluding: 0 };
@@ -47,6 +49,28 @@ describe('SecAgg+ parameters', () => {
     const p = deriveSecAggParameters(40, targets)!;
     expect(p.corrupt).toBe(2);
     expect(2 * p.t).toBeGreaterThan(p.k + 2);
+  });
+
+  it('a configured threshold that does not outvote the corrupt neighbours it assumes is caught (sites refuse it)', () => {
+    const sa = {
+      mode: 'secaggplus' as const,
+      corruptFraction: 0.05,
+      dropoutFraction: 0.1,
+      securityBits: 40,
+      colludingSites: 2,
+    };
+    // 0.55 of 12 neighbours is 7: the config's own check (counts only) lets it through.
+    const g = roundGraph({ ...sa, neighbours: 12, threshold: 0.55 }, 40);
+    expect(g).toMatchObject({ degree: 12, threshold: 0.55, derived: false });
+    const t = thresholdFor(12, g.threshold);
+    expect(t).toBe(7);
+    expect(2 * t).toBeLessThanOrEqual(12 + splitViewBound({ ...sa, neighbours: 12, threshold: 0.55 }, 40, 12));
+    // The derived parameters always pass the same test.
+    for (const n of [10, 40, 100, 1000]) {
+      const d = roundGraph({ ...sa, colludingSites: 0 }, n);
+      const k = d.degree === 'all' ? n - 1 : d.degree;
+      expect(2 * thresholdFor(k, d.threshold)).toBeGreaterThan(k + splitViewBound({ ...sa, colludingSites: 0 }, n, k));
+    }
   });
 
   it('a small federation: privacy first, so 4 sites at 5% corrupt need every neighbour (t = k)', () => {

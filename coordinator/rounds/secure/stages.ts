@@ -10,7 +10,7 @@ import { rng, sample, seedOf } from '../../../shared/random.js';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client.js';
 import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point.js';
 import { graphSeedOf, neighbourGraph, thresholdFor } from '../../../shared/secagg/graph.js';
-import { roundGraph } from '../../../shared/secagg/parameters.js';
+import { roundGraph, splitViewBound } from '../../../shared/secagg/parameters.js';
 import { dequantizeSum, levelsFor } from '../../../shared/secagg/quantize.js';
 import { addMasked, unmaskSum } from '../../../shared/secagg/server.js';
 import { totalSize } from '../../../shared/tensors/weights.js';
@@ -278,11 +278,13 @@ async function advertised(
     if (ns.length < 2 || t < 2)
       return { failed: `${s} would have ${ns.length} neighbours; secrets need a threshold of at least 2` };
     // t > (k + c)/2: otherwise two groups shown different survivor sets, each joined by the c
-    // colluders, could each rebuild one of its secrets.
-    const bound = (ns.length + cfg.secagg.colludingSites) / 2;
+    // colluders (or corrupt neighbours the stated fraction implies), could each rebuild one of its
+    // secrets. Every site checks the same and would refuse.
+    const c = splitViewBound(cfg.secagg, peers.length, ns.length);
+    const bound = (ns.length + c) / 2;
     if (t <= bound)
       return {
-        failed: `${s} has ${ns.length} neighbours and a threshold of ${t}; with ${cfg.secagg.colludingSites} colluding sites it must exceed ${bound}`,
+        failed: `${s} has ${ns.length} neighbours and a threshold of ${t}; to outvote ${c} colluding or corrupt neighbours (secagg.colludingSites ${cfg.secagg.colludingSites}, corruptFraction ${cfg.secagg.corruptFraction}) it must exceed ${bound}`,
       };
   }
   await advance(ctx, { ...state, stage: 'share-keys', peers });
