@@ -25,6 +25,7 @@ import { CoordinatorMetrics } from './metrics/counters.js';
 import { startProcessors } from './processors.js';
 import { QUEUE_ROUNDS } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
+import { failExperiment } from './rounds/finish.js';
 import type { TokenBook } from './sessions/auth.js';
 import { SessionHub } from './sessions/hub.js';
 import { ManifestOffers } from './sessions/manifest-offers.js';
@@ -97,6 +98,7 @@ export class Coordinator {
   private hub?: SessionHub;
   private adoption?: Adoption;
   private offerTimer?: NodeJS.Timeout;
+  private ctx?: RoundContext;
   port = 0;
   httpPort = 0;
   readonly metrics = new CoordinatorMetrics();
@@ -163,6 +165,7 @@ export class Coordinator {
       metrics: this.metrics,
       roster: this.opts.roster,
     };
+    this.ctx = ctx;
     this.metrics.countWorkers = () => this.hub?.list().length ?? 0;
     this.metrics.countJobs = async () =>
       this.rounds ? this.rounds.getJobCounts('waiting', 'active', 'delayed', 'waiting-children') : {};
@@ -257,6 +260,14 @@ export class Coordinator {
     const rec = await records.get(id);
     if (!rec) return void this.log.warn({ site, experiment: id }, 'site record for an unknown experiment dropped');
     if (r.kind === 'audit-head') return records.putAuditHead(id, site, { ...r.head, receivedAt: Date.now() });
+    if (r.kind === 'refusal') {
+      const why = `site ${site} reported ${r.code}: ${r.message}`;
+      this.log.warn({ site, experiment: id, code: r.code, why: r.message }, 'site refused the experiment');
+      // A site's policy refuses every round alike: end the experiment now, saying who and why (as a
+      // refused task does). Other refusals (another roster, say) only keep that site out.
+      if (r.code === 'POLICY_REFUSED' && rec.status === 'running' && this.ctx) return failExperiment(this.ctx, id, why);
+      return records.event(id, `${why} (the site takes no part)`);
+    }
     const roster = this.opts.roster;
     const problem = roster
       ? approvalProblem(r.approval, roster.keyOf(site), rec.manifestHash)

@@ -264,14 +264,21 @@ export class AccordWorker implements Outbox {
             });
           } catch (e) {
             const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
-            if (code !== 'NOT_APPROVED')
-              this.log.warn({ experiment: offer.experimentId, code, err: String(e) }, 'manifest refused');
             this.audit.note(code === 'NOT_APPROVED' ? 'awaiting-approval' : 'refusal', {
               experimentId: offer.experimentId,
               manifestHash: offer.manifestHash,
               code,
               reason: (e as Error).message,
             });
+            if (code !== 'NOT_APPROVED') {
+              this.log.warn({ experiment: offer.experimentId, code, err: String(e) }, 'manifest refused');
+              // The coordinator learns who refused and why (public reasons only), so it need not wait.
+              const message =
+                e instanceof AccordError ? e.publicMessage : "WORKER_ERROR (details are in the site's own log)";
+              await this.send({ error: { taskId: `offer:${offer.experimentId}`, code, message } }).catch(
+                () => undefined,
+              );
+            }
           }
         });
         return;

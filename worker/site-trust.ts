@@ -1,7 +1,7 @@
 // What the site trusts, and what it does not: its own identity key, the roster it pinned, and the
 // manifests it approved. Every task is tied to an approved manifest before anything is computed; a
 // manifest is approved by a person (`accord approve`) or by the site's policy, never by the coordinator.
-import { TrustError } from '../shared/errors/index.js';
+import { PolicyError, TrustError } from '../shared/errors/index.js';
 import type { Logger } from '../shared/log/logger.js';
 import type { TaskSpec } from '../shared/protocol/task-spec.js';
 import { type Approval, signApproval } from '../shared/trust/approval.js';
@@ -63,11 +63,13 @@ export class SiteTrust {
     this.checkBinding(experimentId, terms);
     let approval = this.o.store.approved(terms.hash);
     if (!approval) {
-      const refusal = this.o.policy ? manifestRefusal(this.o.policy, terms.manifest) : 'no site policy';
-      if (!this.o.policy?.autoApprove || refusal) {
+      // Terms that break the site's own policy are refused outright: no person is asked to approve them.
+      const refusal = this.o.policy ? manifestRefusal(this.o.policy, terms.manifest) : undefined;
+      if (refusal) throw new PolicyError(`refused by the site's policy: ${refusal}`);
+      if (!this.o.policy?.autoApprove) {
         const file = this.o.store.savePending(terms);
         this.pending.set(terms.hash, terms);
-        const why = this.o.policy?.autoApprove ? `the policy does not approve it (${refusal})` : 'approval is manual';
+        const why = 'approval is manual';
         this.o.log.warn(
           { experiment: experimentId, manifest: terms.hash, releases: releases(terms.manifest) },
           `experiment awaits approval (${why})${file ? `: review it with accord approve ${file}` : ''}`,

@@ -8,7 +8,7 @@ import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../.
 import { encodeTaskSpec } from '../../shared/protocol/task-spec.js';
 import { totalSize } from '../../shared/tensors/weights.js';
 import { validateSecAggAnswer } from './secagg-answer.js';
-import { type SiteRecord, validateApproval, validateAuditHead } from './site-record.js';
+import { OFFER_PREFIX, offerRefusal, type SiteRecord, validateApproval, validateAuditHead } from './site-record.js';
 import { keepsDelta, type SecAggAnswer, type TaskOutcome, type TaskRequest, type UploadSink } from './task.js';
 import { boundedErrorReport, checkTaskMetrics, type ValidHello, validateMetrics } from './validate.js';
 
@@ -191,6 +191,10 @@ export class Session {
       case 'error': {
         const raw = msg.error!;
         const e = boundedErrorReport(raw.code, raw.message);
+        if (raw.taskId.startsWith(OFFER_PREFIX)) {
+          this.onRecord(this.site, offerRefusal({ taskId: raw.taskId, code: e.code, message: e.message }));
+          return;
+        }
         const task = this.tasks.get(raw.taskId);
         const err = new TaskError(`site ${this.site} reported ${e.code}: ${e.message}`, e.code);
         if (task) this.fail(task, err);

@@ -7,6 +7,8 @@ import { type Approval, approvalSchema } from '../../shared/trust/approval.js';
 
 export type SiteRecord =
   | { kind: 'approval'; approval: Approval }
+  /** The site refused an experiment's manifest when it was offered (its reason, public by construction). */
+  | { kind: 'refusal'; experimentId: string; code: string; message: string }
   | {
       kind: 'audit-head';
       experimentId: string;
@@ -36,6 +38,16 @@ export function validateApproval(site: string, raw: NonNullable<WorkerMessage__O
   const r = approvalSchema.safeParse(fields);
   if (!r.success) throw new ProtocolError(`approval: ${r.error.issues[0]?.message ?? 'malformed'}`, 'BAD_REQUEST');
   return { kind: 'approval', approval: r.data };
+}
+
+/** Task ids of the errors a site reports about a manifest offer rather than a task. */
+export const OFFER_PREFIX = 'offer:';
+
+export function offerRefusal(raw: { taskId: string; code: string; message: string }): SiteRecord {
+  const experimentId = raw.taskId.slice(OFFER_PREFIX.length);
+  bounded({ experimentId });
+  if (!experimentId) throw new ProtocolError('a refusal of an offer names no experiment', 'BAD_REQUEST');
+  return { kind: 'refusal', experimentId, code: raw.code, message: raw.message };
 }
 
 export function validateAuditHead(raw: NonNullable<WorkerMessage__Output['auditHead']>): SiteRecord {

@@ -13,7 +13,7 @@ import { parseExperiment } from '../../shared/config/load.js';
 import type { ExperimentInput } from '../../shared/config/schema.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
 import { redisOptions } from '../../shared/redis-url.js';
-import { generateIdentity, type Identity } from '../../shared/trust/identity.js';
+import { generateIdentity, type Identity, saveIdentity } from '../../shared/trust/identity.js';
 import { Roster } from '../../shared/trust/roster.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
@@ -33,6 +33,8 @@ export interface TestFederation {
   roster: Roster;
   /** What a site's worker needs to verify peers and approve experiments (its policy approves them). */
   trustOf(site: string): { identity: Identity; roster: Roster; policy: SitePolicy };
+  /** The same for a worker process: writes the site's key, the roster and a policy under `dir`; returns the flags. */
+  trustFlags(site: string, dir: string, policy?: string): string[];
   submit(input: Partial<ExperimentInput>): Promise<string>;
   waitFor(id: string, status?: ExperimentRecord['status'][], timeoutMs?: number): Promise<ExperimentRecord>;
   stop(): Promise<void>;
@@ -74,6 +76,22 @@ export async function startFederation(
       const identity = identities[site];
       if (!identity) throw new Error(`no identity for ${site}: give it a token in startFederation`);
       return { identity, roster, policy: sitePolicySchema.parse({ autoApprove: true }) };
+    },
+    trustFlags(site, dir, policy = 'autoApprove: true\n') {
+      const identity = identities[site];
+      if (!identity) throw new Error(`no identity for ${site}: give it a token in startFederation`);
+      const files = {
+        identity: path.join(dir, `${site}-identity.key`),
+        roster: path.join(dir, 'roster.yaml'),
+        policy: path.join(dir, `${site}-policy.yaml`),
+      };
+      saveIdentity(files.identity, identity);
+      fs.writeFileSync(files.roster, roster.toYaml());
+      fs.writeFileSync(files.policy, policy);
+      return [
+        ...['--identity', files.identity, '--roster', files.roster, '--policy', files.policy],
+        ...['--approvals', path.join(dir, `${site}-approvals`)],
+      ];
     },
     submit: (input) =>
       submitExperiment(client, redisOptions(redis.url), parseExperiment({ ...HEART_DISEASE.experiment, ...input })),

@@ -22,7 +22,10 @@ describe('federation end to end', () => {
     fed = await startFederation(TOKENS);
     for (const site of ['cleveland', 'hungary'] as const) {
       workers.push(
-        spawnHeartWorker(site, fed.address, TOKENS[site], dir, ['--audit', path.join(dir, `${site}.jsonl`)]),
+        spawnHeartWorker(site, fed.address, TOKENS[site], dir, [
+          ...['--audit', path.join(dir, `${site}.jsonl`)],
+          ...fed.trustFlags(site, dir),
+        ]),
       );
     }
   });
@@ -55,13 +58,19 @@ describe('federation end to end', () => {
     expect(modelJson.format).toBe('layers-model');
     expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
 
-    // The audit logs: only the declaration, heartbeats, metrics and update chunks left each site;
-    // every update is exactly one model's worth of float32 values (a delta, never rows).
+    // The audit logs: only the declaration, heartbeats, the site's signed approval and audit heads,
+    // metrics and update chunks left each site (plus its own note of the approval, which did not
+    // leave); every update is exactly one model's worth of float32 values (a delta, never rows).
     const params = cps.read(id, 3).weights.values.length;
     for (const site of ['cleveland', 'hungary']) {
       const audit = readAudit(path.join(dir, `${site}.jsonl`));
       const types = new Set(audit.map((a) => a.type));
-      expect([...types].every((t) => ['hello', 'heartbeat', 'metrics', 'update_chunk'].includes(t))).toBe(true);
+      const sent = ['hello', 'heartbeat', 'approval', 'audit_head', 'metrics', 'update_chunk'];
+      expect(
+        [...types].every((t) => sent.includes(t)),
+        [...types].join(', '),
+      ).toBe(true);
+      expect(audit.filter((a) => a.type === 'approval' && !a.note)).toHaveLength(1);
       const hello = audit.find((a) => a.type === 'hello')!;
       expect(JSON.stringify(hello)).not.toContain(TOKENS[site as 'cleveland']);
       const chunks = audit.filter((a) => a.type === 'update_chunk');

@@ -58,6 +58,7 @@ describe('errors that leave a site', () => {
       site: 'va',
       token: TOKENS.va,
       dataFile: file,
+      ...fed.trustOf('va'),
       log: siteLog.log,
     });
     workers.push(bad);

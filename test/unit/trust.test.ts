@@ -327,13 +327,24 @@ describe('SiteTrust', () => {
     expect(onApproval).toHaveBeenCalledTimes(2);
   });
 
-  it('a manifest that breaks the policy is not approved and stays pending; a person approves it later', async () => {
-    const dir = path.join(root, 'approvals-a');
+  it('a manifest that breaks the policy is refused outright: nobody is asked to approve it', async () => {
+    const dir = path.join(root, 'approvals-refused');
     const { trust, store, onApproval } = siteTrust({ policy: { autoApprove: true, maxRounds: 3 }, dir });
     const terms = termsOf();
     const e = await rejected(trust.termsFor('exp-1', spec(terms)));
+    expect(e.code).toBe('POLICY_REFUSED');
+    expect(e.message).toMatch(/refused by the site's policy: maxRounds: the experiment runs 5 rounds/);
+    expect(fs.existsSync(store.pendingFile(terms.hash))).toBe(false);
+    expect(onApproval).not.toHaveBeenCalled();
+  });
+
+  it('with manual approval a manifest stays pending; a person approves it later', async () => {
+    const dir = path.join(root, 'approvals-a');
+    const { trust, store, onApproval } = siteTrust({ policy: { maxRounds: 10 }, dir });
+    const terms = termsOf();
+    const e = await rejected(trust.termsFor('exp-1', spec(terms)));
     expect(e.code).toBe('NOT_APPROVED');
-    expect(e.message).toMatch(/the policy does not approve it \(maxRounds: the experiment runs 5 rounds/);
+    expect(e.message).toMatch(/is not approved by this site: approval is manual/);
     expect(e.message).toContain(`accord approve ${store.pendingFile(terms.hash)}`);
     expect(fs.existsSync(store.pendingFile(terms.hash))).toBe(true);
     expect(onApproval).not.toHaveBeenCalled();
