@@ -22,6 +22,9 @@ export interface SiteTrustOptions {
   onApproval: (approval: Approval, terms: SignedTerms) => Promise<void>;
 }
 
+/** Manifests this process has parsed, by hash (parsing is a pure function of the text, checked against the hash). */
+const PARSED = new Map<string, SignedTerms>();
+
 export class SiteTrust {
   private readonly parsed = new Map<string, SignedTerms>();
   /** Approvals already sent to the coordinator by this process. */
@@ -130,11 +133,14 @@ export class SiteTrust {
   }
 
   private parse(json: string, hash: string): SignedTerms {
-    let terms = this.parsed.get(hash);
+    let terms = this.parsed.get(hash) ?? PARSED.get(hash);
     if (!terms) {
       terms = parseManifest(json, hash);
-      this.parsed.set(hash, terms);
+      // A simulated pool's sites share one process: each manifest is parsed and validated once.
+      if (PARSED.size >= 64) PARSED.clear();
+      PARSED.set(hash, terms);
     }
+    this.parsed.set(hash, terms);
     return terms;
   }
 

@@ -167,6 +167,11 @@ export class ExperimentRecords {
     await this.redis.hset(this.keys.approvals(id), approval.site, JSON.stringify(approval));
   }
 
+  /** The sites that approved the experiment (names only: cheap enough to ask every poll). */
+  async approvedSites(id: string): Promise<Set<string>> {
+    return new Set(await this.redis.hkeys(this.keys.approvals(id)));
+  }
+
   async approvals(id: string): Promise<Approval[]> {
     const raw = await this.redis.hgetall(this.keys.approvals(id));
     return Object.entries(raw)

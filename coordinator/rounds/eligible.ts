@@ -9,6 +9,6 @@ export async function eligibleSites(
 ): Promise<{ connected: WorkerEntry[]; eligible: WorkerEntry[]; gated: boolean }> {
   const connected = await ctx.registry.live();
   if (!ctx.roster) return { connected, eligible: connected, gated: false };
-  const approved = new Set((await ctx.records.approvals(experimentId)).map((a) => a.site));
+  const approved = await ctx.records.approvedSites(experimentId);
   return { connected, eligible: connected.filter((w) => approved.has(w.site)), gated: true };
 }

@@ -24,7 +24,7 @@ export class ManifestOffers {
     const live = new Set(sessions.map((s) => s.id));
     for (const id of this.offered.keys()) if (!live.has(id)) this.offered.delete(id);
     for (const rec of running) {
-      const approved = new Set((await this.records.approvals(rec.id)).map((a) => a.site));
+      const approved = await this.records.approvedSites(rec.id);
       for (const s of sessions) {
         const done = this.offered.get(s.id) ?? new Set<string>();
         this.offered.set(s.id, done);
