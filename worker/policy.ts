@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { formatIssues } from '../shared/config/load.js';
 import { ConfigError, PolicyError } from '../shared/errors/index.js';
 import type { TaskSpec } from '../shared/protocol/task-spec.js';
-import type { Manifest } from '../shared/trust/manifest.js';
+import { type Manifest, specOfTerms } from '../shared/trust/manifest.js';
 
 export const sitePolicySchema = z
   .object({
@@ -87,22 +87,7 @@ export function policyRefusal(policy: SitePolicy, spec: TaskSpec, sending: Sendi
  * before it approves a manifest (the same rules as for tasks, read from the terms instead of a task).
  */
 export function manifestRefusal(policy: SitePolicy, m: Manifest): string | undefined {
-  const c = m.config;
-  const spec: TaskSpec = {
-    data: c.data,
-    model: c.model,
-    train: c.train,
-    dpClip: c.dp?.clip,
-    secure: c.secagg.mode !== 'off',
-    seed: c.seed,
-    dpNoiseMultiplier: c.dp?.noise ?? 0,
-    colludingSites: c.dp ? c.secagg.colludingSites : 0,
-    roundSites: c.clients.min,
-    rounds: c.rounds,
-    manifestHash: '',
-    manifestJson: '',
-  };
-  return policyRefusal(policy, spec, 'update');
+  return policyRefusal(policy, specOfTerms({ manifest: m }), 'update');
 }
 
 /** Throws a PolicyError when the task breaks the policy. */

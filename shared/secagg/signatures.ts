@@ -1,27 +1,22 @@
-// Ed25519 signatures (node:crypto) for the consistency check of Bonawitz et al. 2017: every surviving
-// client signs the survivor set it was shown, and reveals nothing unless t clients signed that same set.
-import crypto from 'node:crypto';
+// Ed25519 signatures for the consistency check of Bonawitz et al. 2017: every surviving client signs
+// the survivor set it was shown, and reveals nothing unless t clients signed that same set. A site signs
+// with its identity key (shared/trust/identity.ts), which its peers check against their roster.
+import { generateIdentity, type Identity, signAs, verifyAs } from '../trust/identity.js';
 
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+/** A client's signing keys: its identity, or (benchmarks, protocol tests) a fresh pair per round. */
+export type SigningKeys = Identity;
 
-export interface SigningKeys {
-  /** Raw 32-byte Ed25519 public key, advertised with the client's other keys. */
-  publicKey: Buffer;
-  privateKey: crypto.KeyObject;
-}
+export const generateSigningKeys: () => SigningKeys = generateIdentity;
 
-export function generateSigningKeys(): SigningKeys {
-  const { publicKey, privateKey } = crypto.generateKeyPairSync('ed25519');
-  return { publicKey: publicKey.export({ format: 'der', type: 'spki' }).subarray(-32), privateKey };
-}
+const DOMAIN = 'secagg/survivors';
 
 /** What a client signs: the round's context and the survivor set, in one canonical order. */
-function survivorMessage(context: string, round: number, survivors: readonly string[]): Buffer {
-  return Buffer.from(`accord/secagg/survivors\n${context}\n${round}\n${[...survivors].sort().join('\n')}`, 'utf8');
+function survivorPayload(context: string, round: number, survivors: readonly string[]): string {
+  return `${context}\n${round}\n${[...survivors].sort().join('\n')}`;
 }
 
 export function signSurvivors(keys: SigningKeys, context: string, round: number, survivors: readonly string[]): Buffer {
-  return crypto.sign(null, survivorMessage(context, round, survivors), keys.privateKey);
+  return signAs(keys, DOMAIN, survivorPayload(context, round, survivors));
 }
 
 export function verifySurvivors(
@@ -31,7 +26,5 @@ export function verifySurvivors(
   round: number,
   survivors: readonly string[],
 ): boolean {
-  if (publicKey.byteLength !== 32 || signature.byteLength !== 64) return false;
-  const key = crypto.createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
-  return crypto.verify(null, survivorMessage(context, round, survivors), key, signature);
+  return verifyAs(publicKey, DOMAIN, survivorPayload(context, round, survivors), signature);
 }

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { formatIssues } from '../config/load.js';
 import { type ExperimentConfig, experimentSchema } from '../config/schema.js';
 import { TrustError } from '../errors/index.js';
+import type { TaskSpec } from '../protocol/task-spec.js';
 import { canonicalHash, sha256Hex } from './canonical.js';
 
 export const MANIFEST_FORMAT = 'accord-manifest/1';
@@ -93,6 +94,28 @@ export function parseManifest(json: string, expectedHash?: string): SignedTerms 
   if (canonicalHash(cfg.data) !== canonicalHash(m.config))
     throw new TrustError('BAD_MANIFEST', 'the manifest config leaves settings to defaults; it must state every one');
   return { manifest: { ...(m as Manifest), config: cfg.data }, json, hash };
+}
+
+/**
+ * The task spec the terms give for a round's train task (FedProx's mu included), with the manifest it
+ * comes under: what an honest coordinator sends, and what a site's policy judges the terms by.
+ */
+export function specOfTerms(terms: Pick<SignedTerms, 'manifest'> & Partial<SignedTerms>): TaskSpec {
+  const c = terms.manifest.config;
+  return {
+    data: c.data,
+    model: c.model,
+    train: c.strategy.name === 'fedprox' ? { ...c.train, proximalMu: c.strategy.mu } : c.train,
+    dpClip: c.dp?.clip,
+    secure: c.secagg.mode !== 'off',
+    seed: c.seed,
+    dpNoiseMultiplier: c.dp?.noise ?? 0,
+    colludingSites: c.dp ? c.secagg.colludingSites : 0,
+    roundSites: c.clients.min,
+    rounds: c.rounds,
+    manifestHash: terms.hash ?? '',
+    manifestJson: terms.json ?? '',
+  };
 }
 
 /**

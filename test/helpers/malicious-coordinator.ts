@@ -16,7 +16,7 @@ import {
 } from '../../shared/protocol/load.js';
 import { encodeTaskSpec, type TaskSpec } from '../../shared/protocol/task-spec.js';
 import type { FlatWeights } from '../../shared/tensors/weights.js';
-import type { SignedTerms } from '../../shared/trust/manifest.js';
+import { type SignedTerms, specOfTerms } from '../../shared/trust/manifest.js';
 import { withTimeout } from './wait-log.js';
 
 /** Long enough for a worker process to load its data and train a small model on a busy machine. */
@@ -30,22 +30,7 @@ export function taskOf(m: WorkerMessage__Output): string {
 
 /** The task spec an honest coordinator would send under `terms`, with `change` applied on top. */
 export function specUnder(terms: SignedTerms, change: Partial<TaskSpec> = {}): TaskSpec {
-  const c = terms.manifest.config;
-  return {
-    data: c.data,
-    model: c.model,
-    train: c.train,
-    dpClip: c.dp?.clip,
-    secure: c.secagg.mode !== 'off',
-    seed: c.seed,
-    dpNoiseMultiplier: c.dp?.noise ?? 0,
-    colludingSites: c.dp ? c.secagg.colludingSites : 0,
-    roundSites: c.clients.min,
-    rounds: c.rounds,
-    manifestHash: terms.hash,
-    manifestJson: terms.json,
-    ...change,
-  };
+  return { ...specOfTerms(terms), ...change };
 }
 
 /** The real initial weights of the manifest's model (as a coordinator writes checkpoint 0). */
