@@ -2,6 +2,8 @@
 import { Option } from 'commander';
 import { AccordError } from '../shared/errors/index.js';
 
+const USAGE_CODES: ReadonlySet<string> = new Set(['CONFIG_INVALID', 'BAD_ROSTER', 'BAD_IDENTITY', 'BAD_MANIFEST']);
+
 /** Runs a command body; known errors print one clear line and exit non-zero. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
@@ -10,7 +12,8 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): 
     } catch (e) {
       if (e instanceof AccordError) {
         process.stderr.write(`accord: ${e.message} [${e.code}]\n`);
-        process.exit(e.code === 'CONFIG_INVALID' ? 2 : 1);
+        // A bad config, key or roster file is a usage mistake (2); anything else failed while running (1).
+        process.exit(USAGE_CODES.has(e.code) ? 2 : 1);
       }
       process.stderr.write(`accord: ${(e as Error).stack ?? String(e)}\n`);
       process.exit(1);
