@@ -257,7 +257,7 @@ export class Coordinator {
    */
   private async keepSiteRecord(records: ExperimentRecords, site: string, r: SiteRecord): Promise<void> {
     const id = r.kind === 'approval' ? r.approval.experimentId : r.experimentId;
-    const rec = await records.get(id);
+    const rec = await records.brief(id);
     if (!rec) return void this.log.warn({ site, experiment: id }, 'site record for an unknown experiment dropped');
     if (r.kind === 'audit-head') return records.putAuditHead(id, site, { ...r.head, receivedAt: Date.now() });
     if (r.kind === 'refusal') {

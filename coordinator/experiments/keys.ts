@@ -24,6 +24,8 @@ function keyNames(prefix: string) {
     declared: (id: string) => `${prefix}:exp:${id}:declared`,
     /** hash: site -> JSON Approval (the site's signed approval of the manifest) */
     approvals: (id: string) => `${prefix}:exp:${id}:approvals`,
+    /** string: the JSON roster the experiment's manifest names (for the report) */
+    roster: (id: string) => `${prefix}:exp:${id}:roster`,
     /** hash: site -> JSON SiteAuditHead (the latest signed head of the site's audit chain) */
     auditHeads: (id: string) => `${prefix}:exp:${id}:audit-heads`,
     /** list of JSON events (failures, retries) */

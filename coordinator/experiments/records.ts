@@ -32,14 +32,14 @@ export interface ExperimentRecord {
   /** The manifest the sites approve (canonical JSON text) and its SHA-256, set when the experiment starts. */
   manifest?: string | undefined;
   manifestHash?: string | undefined;
-  /** The roster the manifest names (JSON), kept for the report when the coordinator has one. */
-  roster?: string | undefined;
 }
 
 /** What the sites signed for an experiment: their approvals and the latest heads of their audit chains. */
 export interface TrustRecords {
   approvals: Approval[];
   auditHeads: Record<string, SiteAuditHead>;
+  /** The roster the manifest names (JSON), when the coordinator had one small enough to keep. */
+  roster?: string | undefined;
 }
 
 /** The latest signed head of a site's audit chain, as it reported it. */
@@ -70,7 +70,6 @@ const experimentHashSchema = z.object({
   stats: jsonText.pipe(columnStatsSchema).optional(),
   manifest: z.string().optional(),
   manifestHash: z.string().optional(),
-  roster: z.string().optional(),
 });
 
 const auditHeadSchema = z.object({
@@ -157,8 +156,11 @@ export class ExperimentRecords {
     roster?: string,
   ): Promise<{ json: string; hash: string }> {
     const key = this.keys.experiment(id);
-    if (await this.redis.hsetnx(key, 'manifest', terms.json))
-      await this.redis.hset(key, { manifestHash: terms.hash, ...(roster ? { roster } : {}) });
+    if (await this.redis.hsetnx(key, 'manifest', terms.json)) {
+      await this.redis.hset(key, { manifestHash: terms.hash });
+      // Beside the record, not in it: every task reads the record, only the report reads the roster.
+      if (roster) await this.redis.set(this.keys.roster(id), roster);
+    }
     const [json, hash] = await this.redis.hmget(key, 'manifest', 'manifestHash');
     return { json: json ?? terms.json, hash: hash ?? terms.hash };
   }
@@ -180,7 +182,27 @@ export class ExperimentRecords {
   }
 
   async trustRecords(id: string): Promise<TrustRecords> {
-    return { approvals: await this.approvals(id), auditHeads: await this.auditHeads(id) };
+    const roster = await this.redis.get(this.keys.roster(id));
+    return {
+      approvals: await this.approvals(id),
+      auditHeads: await this.auditHeads(id),
+      ...(roster ? { roster } : {}),
+    };
+  }
+
+  /** Every experiment's id, oldest first. */
+  async ids(): Promise<string[]> {
+    return this.redis.zrange(this.keys.experiments(), '0', '-1');
+  }
+
+  async manifestOf(id: string): Promise<string | undefined> {
+    return (await this.redis.hget(this.keys.experiment(id), 'manifest')) ?? undefined;
+  }
+
+  /** Fields of the record a site's message is checked against, without reading the whole record. */
+  async brief(id: string): Promise<{ status: string; manifestHash?: string } | undefined> {
+    const [status, manifestHash] = await this.redis.hmget(this.keys.experiment(id), 'status', 'manifestHash');
+    return status ? { status, ...(manifestHash ? { manifestHash } : {}) } : undefined;
   }
 
   async putAuditHead(id: string, site: string, head: SiteAuditHead): Promise<void> {

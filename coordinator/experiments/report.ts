@@ -111,7 +111,7 @@ export function buildReport(
           trust: {
             manifestHash: rec.manifestHash,
             manifest: JSON.parse(rec.manifest) as unknown,
-            ...(rec.roster ? { roster: JSON.parse(rec.roster) as { sites: Record<string, string> } } : {}),
+            ...(signed?.roster ? { roster: JSON.parse(signed.roster) as { sites: Record<string, string> } } : {}),
             approvals: signed?.approvals ?? [],
             auditHeads: signed?.auditHeads ?? {},
           },

@@ -16,24 +16,28 @@ export class ManifestOffers {
     private readonly log: Logger,
   ) {}
 
+  /** Runs every second: reads only each experiment's status and hash, and a manifest only to send it. */
   async tick(): Promise<void> {
     const sessions = this.hub.list();
     if (!sessions.length) return;
-    const running = (await this.records.list()).filter((r) => r.status === 'running' && r.manifest && r.manifestHash);
-    if (!running.length) return;
     const live = new Set(sessions.map((s) => s.id));
     for (const id of this.offered.keys()) if (!live.has(id)) this.offered.delete(id);
-    for (const rec of running) {
-      const approved = await this.records.approvedSites(rec.id);
-      for (const s of sessions) {
+    for (const id of await this.records.ids()) {
+      const brief = await this.records.brief(id);
+      const hash = brief?.manifestHash;
+      if (brief?.status !== 'running' || !hash) continue;
+      const due = sessions.filter((s) => !this.offered.get(s.id)?.has(hash));
+      if (!due.length) continue;
+      const approved = await this.records.approvedSites(id);
+      const json = await this.records.manifestOf(id);
+      if (!json) continue;
+      for (const s of due) {
         const done = this.offered.get(s.id) ?? new Set<string>();
         this.offered.set(s.id, done);
-        if (approved.has(s.site) || done.has(rec.manifestHash!)) continue;
-        done.add(rec.manifestHash!);
+        done.add(hash);
+        if (approved.has(s.site)) continue;
         await s
-          .send({
-            manifestOffer: { experimentId: rec.id, manifestHash: rec.manifestHash!, manifestJson: rec.manifest! },
-          })
+          .send({ manifestOffer: { experimentId: id, manifestHash: hash, manifestJson: json } })
           .catch((e: unknown) => this.log.warn({ site: s.site, err: String(e) }, 'manifest offer not sent'));
       }
     }
