@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../shared/errors/index.js';
+import { AccordError, ConfigError } from '../shared/errors/index.js';
 import { Roster } from '../shared/trust/roster.js';
 import { type ReportToVerify, verifyReport } from '../shared/trust/verify-report.js';
 import { action } from './common.js';
@@ -14,7 +14,7 @@ export function register(program: Command): void {
     .command('verify')
     .description("check a report offline: manifest hash, roster, every site's signed approval and audit head")
     .argument('<report>', 'report.json (accord simulate --out, or the coordinator store)')
-    .option('--roster <file>', 'your own copy of the roster (default: the one the report carries)')
+    .option('--roster <file>', 'your own copy of the roster (default: roster.yaml beside the report, if there is one)')
     .option('--audit <dir>', "the sites' audit logs, <site>.jsonl (default: audit/ beside the report)")
     .action(
       action(async (file: string, o: { roster?: string; audit?: string }) => {
@@ -25,13 +25,28 @@ export function register(program: Command): void {
           throw new ConfigError(`${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
         }
         const auditDir = o.audit ?? path.join(path.dirname(file), 'audit');
-        const result = verifyReport(report, {
-          roster: o.roster ? Roster.load(o.roster) : undefined,
-          auditLines: (site) => {
-            const f = path.join(auditDir, `${site}.jsonl`);
-            return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n') : undefined;
-          },
-        });
+        // Never the roster inside the report: its writer could have made every key in it.
+        const beside = path.join(path.dirname(file), 'roster.yaml');
+        const rosterFile = o.roster ?? (fs.existsSync(beside) ? beside : undefined);
+        if (!rosterFile)
+          throw new ConfigError(`${file}: no roster to check it against: give --roster FILE (your own copy)`);
+        if (!report || typeof report !== 'object' || Array.isArray(report))
+          throw new ConfigError(`${file}: not a report (expected a JSON object)`);
+        let result: ReturnType<typeof verifyReport>;
+        try {
+          result = verifyReport(report, {
+            roster: Roster.load(rosterFile),
+            auditLines: (site) => {
+              const f = path.join(auditDir, `${site}.jsonl`);
+              return fs.existsSync(f) ? fs.readFileSync(f, 'utf8').split('\n') : undefined;
+            },
+          });
+        } catch (e) {
+          if (e instanceof AccordError) throw e;
+          // A malformed report (wrong types, absurd nesting) is one line, not a stack trace.
+          throw new ConfigError(`${file}: not a well-formed report (${(e as Error).message})`);
+        }
+        process.stdout.write(`roster: ${rosterFile}\n`);
         for (const l of result.lines) process.stdout.write(`${l}\n`);
         for (const p of result.problems) process.stderr.write(`FAILED: ${p}\n`);
         process.stdout.write(result.ok ? `${file}: verified\n` : '');

@@ -265,7 +265,10 @@ export class Coordinator {
       this.log.warn({ site, experiment: id, code: r.code, why: r.message }, 'site refused the experiment');
       // A site's policy refuses every round alike: end the experiment now, saying who and why (as a
       // refused task does). Other refusals (another roster, say) only keep that site out.
-      if (r.code === 'POLICY_REFUSED' && rec.status === 'running' && this.ctx) return failExperiment(this.ctx, id, why);
+      // Only a site on the roster speaks for a site that could take part.
+      const known = this.opts.roster?.keyOf(site) !== undefined;
+      if (r.code === 'POLICY_REFUSED' && known && rec.status === 'running' && this.ctx)
+        return failExperiment(this.ctx, id, why);
       return records.event(id, `${why} (the site takes no part)`);
     }
     const roster = this.opts.roster;

@@ -265,7 +265,7 @@ export class AccordWorker implements Outbox {
           } catch (e) {
             const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
             this.audit.note(code === 'NOT_APPROVED' ? 'awaiting-approval' : 'refusal', {
-              experimentId: offer.experimentId,
+              experimentId: offer.experimentId.slice(0, 128),
               manifestHash: offer.manifestHash,
               code,
               reason: (e as Error).message,

@@ -34,6 +34,9 @@ export function departure(m: Manifest, kind: TaskKind, round: number, spec: Task
       return 'data.stats: column statistics the manifest does not provide for';
   }
   if (!same(spec.model, c.model)) return 'model: differs from the manifest';
+  // A round is drawn from at least clients.min sites (async mode hands out single tasks).
+  if (kind === 'train' && c.mode !== 'async' && spec.roundSites < c.clients.min)
+    return `round sites: ${spec.roundSites}, the manifest needs at least ${c.clients.min}`;
   if (spec.seed !== c.seed) return `seed: ${spec.seed}, the manifest says ${c.seed}`;
   if (spec.rounds !== c.rounds) return `rounds: ${spec.rounds}, the manifest says ${c.rounds}`;
   const secure = c.secagg.mode !== 'off';

@@ -77,6 +77,11 @@ export class SecureStages {
         'OUTSIDE_MANIFEST',
         `secure aggregation for round ${req.round}, outside the manifest's rounds`,
       );
+    if (!(req.attempt >= 1 && req.attempt <= c.roundAttempts))
+      throw new TrustError(
+        'OUTSIDE_MANIFEST',
+        `secure aggregation for attempt ${req.attempt}; the manifest allows ${c.roundAttempts} attempts per round`,
+      );
     return { trust, terms };
   }
 
@@ -160,11 +165,14 @@ export class SecureStages {
         );
     }
     const n = req.peers.length;
-    const min = Math.max(3, trust.policy?.minSitesPerRound ?? 1);
+    // The manifest's quorum (a round commits from no fewer sites) and the site's own floor: with fewer,
+    // a few colluding peers that send zeros would leave this site's update nearly alone in the sum.
+    const cl = terms.manifest.config.clients;
+    const min = Math.max(3, cl.quorum ?? cl.min, trust.policy?.minSitesPerRound ?? 1);
     if (n < min)
       throw new TrustError(
         'OUTSIDE_MANIFEST',
-        `secure aggregation among ${n} verified sites; this site needs at least ${min}`,
+        `secure aggregation among ${n} verified sites; the manifest and this site's policy need at least ${min}`,
       );
     const expected = roundGraph(terms.manifest.config.secagg, n);
     const asked = req.neighbours === 0 || req.neighbours >= n - 1 ? 'all' : req.neighbours;
@@ -191,6 +199,9 @@ export class SecureStages {
   private async maskedInput(req: SecAggRequest__Output, key: string, terms: SignedTerms): Promise<void> {
     const mine = this.kept.get(key);
     if (!mine) throw new ProtocolError(`no trained update for round ${req.round} attempt ${req.attempt}`, 'NO_UPDATE');
+    // A masked update leaves once per round: two sums of the same deterministic peers, one with this
+    // site and one without, would give its update away.
+    this.trust?.ledger.claim(terms, 'update-once', req.round, req.attempt);
     const words = mine.kind === 'encoded' ? mine.words : this.quantised(req, mine, terms, this.verifiedPeers.get(key));
     const shares = req.shares.map((s) => ({ from: s.from, to: s.to, sealed: s.sealed }));
     const masked = this.client(key).maskedInput(shares, req.sharers, words);

@@ -10,6 +10,7 @@ import { parseManifest, releases, type SignedTerms } from '../shared/trust/manif
 import type { Roster } from '../shared/trust/roster.js';
 import type { ApprovalStore } from './approvals.js';
 import { manifestRefusal, type SitePolicy } from './policy.js';
+import { ReleaseLedger } from './release-ledger.js';
 
 export interface SiteTrustOptions {
   site: string;
@@ -25,6 +26,9 @@ export interface SiteTrustOptions {
 /** Manifests this process has parsed, by hash (parsing is a pure function of the text, checked against the hash). */
 const PARSED = new Map<string, SignedTerms>();
 
+/** Manifests kept for a person to approve, at most. */
+const MAX_PENDING = 32;
+
 export class SiteTrust {
   private readonly parsed = new Map<string, SignedTerms>();
   /** Approvals already sent to the coordinator by this process. */
@@ -32,7 +36,11 @@ export class SiteTrust {
   /** Manifests waiting for a person: their approval is sent as soon as it appears (pollApprovals). */
   private readonly pending = new Map<string, SignedTerms>();
 
+  /** What this site released under each approved manifest (release-ledger.ts). */
+  readonly ledger: ReleaseLedger;
+
   constructor(private readonly o: SiteTrustOptions) {
+    this.ledger = new ReleaseLedger(o.store.dir);
     const own = o.roster.keyOf(o.site);
     // A roster that does not list this site with this key is the wrong roster (or the wrong key).
     if (!own) throw new TrustError('ROSTER_MISMATCH', `the roster does not list this site (${o.site}); check --roster`);
@@ -70,6 +78,12 @@ export class SiteTrust {
       const refusal = this.o.policy ? manifestRefusal(this.o.policy, terms.manifest) : undefined;
       if (refusal) throw new PolicyError(`refused by the site's policy: ${refusal}`);
       if (!this.o.policy?.autoApprove) {
+        // Offers a person has not looked at yet are bounded: a coordinator cannot bury the real one.
+        if (!this.pending.has(terms.hash) && this.pending.size >= MAX_PENDING)
+          throw new TrustError(
+            'NOT_APPROVED',
+            `experiment ${experimentId}: ${MAX_PENDING} manifests already await approval here; approve or discard them first`,
+          );
         const file = this.o.store.savePending(terms);
         this.pending.set(terms.hash, terms);
         const why = 'approval is manual';
@@ -140,6 +154,9 @@ export class SiteTrust {
       if (PARSED.size >= 64) PARSED.clear();
       PARSED.set(hash, terms);
     }
+    // Bounded, but approved terms stay: secure-aggregation requests name them by hash alone.
+    if (this.parsed.size >= 64)
+      for (const h of [...this.parsed.keys()]) if (!this.o.store.approved(h)) this.parsed.delete(h);
     this.parsed.set(hash, terms);
     return terms;
   }

@@ -28,6 +28,7 @@ import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec.js';
 import { seedOf } from '../shared/random.js';
 import { encodeFixedPoint } from '../shared/secagg/fixed-point.js';
 import { sameSpecs, type TensorShape } from '../shared/tensors/weights.js';
+import type { SignedTerms } from '../shared/trust/manifest.js';
 import { departure } from './manifest-guard.js';
 import type { Outbox } from './outbox.js';
 import { enforcePolicy, type SitePolicy } from './policy.js';
@@ -100,12 +101,18 @@ export class TaskRunner {
    * Ties the task to a manifest this site approved and checks that it keeps to it, before anything is
    * computed: a task outside the approved terms is refused with the first setting that departs.
    */
-  private async keepsToTerms(header: TaskHeader__Output, spec: TaskSpec, kind: 'train' | 'evaluate' | 'stats') {
-    if (!this.trust) return;
+  private async keepsToTerms(
+    header: TaskHeader__Output,
+    spec: TaskSpec,
+    kind: 'train' | 'evaluate' | 'stats',
+  ): Promise<SignedTerms | undefined> {
+    if (!this.trust) return undefined;
     const terms = await this.trust.termsFor(header.experimentId, spec);
     const why = departure(terms.manifest, kind, header.round, spec);
     if (why)
       throw new TrustError('OUTSIDE_MANIFEST', `experiment ${header.experimentId}: ${why}; refused, nothing computed`);
+    if (kind !== 'stats') this.trust.ledger.claim(terms, kind, header.round, header.attempt);
+    return terms;
   }
 
   dispose(): void {
@@ -189,7 +196,7 @@ export class TaskRunner {
     const { header } = task;
     try {
       const spec = parseTaskSpec(header.spec, header.taskId);
-      await this.keepsToTerms(header, spec, task.kind);
+      const terms = await this.keepsToTerms(header, spec, task.kind);
       enforcePolicy(this.opts.policy, spec, task.kind === 'train' ? 'update' : 'metrics');
       const data = this.siteData(spec.data);
       if (this.opts.stubTraining) {
@@ -229,7 +236,11 @@ export class TaskRunner {
       // by the site itself, to its clipped delta. Under secure aggregation the site adds its share in
       // the masked-input stage instead, checked against the manifest.
       const minZ = this.opts.policy?.minNoiseMultiplier ?? 0;
-      if (!spec.secure && minZ > 0 && spec.dpClip !== undefined) addGaussianNoise(delta, minZ * spec.dpClip);
+      if (!spec.secure && minZ > 0 && spec.dpClip !== undefined) {
+        // Fresh noise on a repeat of the round would average away: the noised update leaves once.
+        if (terms) this.trust?.ledger.claim(terms, 'update-once', header.round, header.attempt);
+        addGaussianNoise(delta, minZ * spec.dpClip);
+      }
       if (task.cancelled) return;
       const values = finite({
         loss: trained.loss,

@@ -112,8 +112,18 @@ export function verifyChain(lines: readonly string[]): ChainCheck {
     const line = i + 1;
     const p = parseLine(body[i]!);
     if (typeof p === 'string') return { ok: false, line, problem: p };
-    if (entryHash(p.fields) !== p.hash)
+    let hash: string;
+    try {
+      hash = entryHash(p.fields);
+    } catch {
+      return { ok: false, line, problem: `entry ${p.seq} was changed: it has no canonical form` };
+    }
+    if (hash !== p.hash)
       return { ok: false, line, problem: `entry ${p.seq} was changed: its hash does not match its content` };
+    // The hash covers the parsed entry; the line must also be exactly as the site wrote it, so a
+    // duplicated key (which readers resolve differently) or extra text cannot hide an edit.
+    if (JSON.stringify(JSON.parse(body[i]!)) !== body[i])
+      return { ok: false, line, problem: `entry ${p.seq} was changed: the line is not in the form the site wrote` };
     const expected = head.entries + 1;
     if (p.seq > expected) {
       const at = findSeq(body, expected, i + 1);

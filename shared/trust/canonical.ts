@@ -12,6 +12,8 @@ function sortKeys(v: unknown): unknown {
   if (v && typeof v === 'object' && !(v instanceof Uint8Array)) {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(v).sort()) {
+      // JSON.parse makes "__proto__" an own key, but assigning it would drop it from the canonical form.
+      if (k === '__proto__') throw new TypeError('a "__proto__" key has no canonical form');
       const x = (v as Record<string, unknown>)[k];
       if (x !== undefined) out[k] = sortKeys(x);
     }

@@ -10,6 +10,12 @@ import { canonicalHash, sha256Hex } from './canonical.js';
 
 export const MANIFEST_FORMAT = 'accord-manifest/1';
 
+/** The largest manifest a site reads: a coordinator cannot fill a site's memory or disk with offers. */
+export const MAX_MANIFEST_BYTES = 256 * 1024;
+
+/** Experiment ids as the coordinator makes them; nothing a terminal or a file name could misread. */
+const EXPERIMENT_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
   /** The experiment these terms are for: an approval never carries over to another experiment. */
@@ -68,13 +74,20 @@ export function termsOf(manifest: Manifest): SignedTerms {
  * is validated; `expectedHash`, when given, must match. Errors name what is wrong.
  */
 export function parseManifest(json: string, expectedHash?: string): SignedTerms {
+  if (json.length > MAX_MANIFEST_BYTES)
+    throw new TrustError('BAD_MANIFEST', `the manifest is ${json.length} characters, more than ${MAX_MANIFEST_BYTES}`);
   let raw: unknown;
   try {
     raw = JSON.parse(json);
   } catch {
     throw new TrustError('BAD_MANIFEST', 'the manifest is not JSON');
   }
-  const hash = canonicalHash(raw);
+  let hash: string;
+  try {
+    hash = canonicalHash(raw);
+  } catch (e) {
+    throw new TrustError('BAD_MANIFEST', `the manifest has no canonical form (${(e as Error).message})`);
+  }
   if (expectedHash !== undefined && hash !== expectedHash)
     throw new TrustError(
       'BAD_MANIFEST',
@@ -83,8 +96,11 @@ export function parseManifest(json: string, expectedHash?: string): SignedTerms 
   const m = raw as Partial<Manifest> | null;
   if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT)
     throw new TrustError('BAD_MANIFEST', `the manifest's format is not ${MANIFEST_FORMAT}`);
-  if (typeof m.experimentId !== 'string' || !m.experimentId)
-    throw new TrustError('BAD_MANIFEST', 'the manifest names no experiment');
+  if (typeof m.experimentId !== 'string' || !EXPERIMENT_ID.test(m.experimentId))
+    throw new TrustError(
+      'BAD_MANIFEST',
+      'the manifest names no experiment, or not as an id (letters, digits, _ . : -)',
+    );
   if (!m.roster || typeof m.roster.sha256 !== 'string' || typeof m.roster.sites !== 'number')
     throw new TrustError('BAD_MANIFEST', 'the manifest names no roster');
   const cfg = experimentSchema.safeParse(m.config);
@@ -123,9 +139,27 @@ export function specOfTerms(terms: Pick<SignedTerms, 'manifest'> & Partial<Signe
  * and for the site's log when its policy approves.
  */
 export function releases(m: Manifest): string[] {
+  return releaseLines(m).map(printable);
+}
+
+/** Control characters (terminal escapes, line breaks) shown as code points: the terms are coordinator text. */
+function printable(s: string): string {
+  return s.replace(/\p{Cc}/gu, (ch) => `\\u${ch.codePointAt(0)!.toString(16).padStart(4, '0')}`);
+}
+
+function releaseLines(m: Manifest): string[] {
   const c = m.config;
   const secure = c.secagg.mode !== 'off';
   const out: string[] = [];
+  if (c.data.format === 'csv') {
+    const d = c.data;
+    out.push(
+      `data: columns ${d.columns.join(', ')}; label ${d.label}${d.binarise ? ` (${d.binarise})` : ''}; dropped ${d.drop.join(', ') || 'none'}; missing values ${JSON.stringify(d.missing)}; test fraction ${d.testFraction}`,
+    );
+  } else out.push(`data: ${c.data.format}, ${c.data.classes} classes, test fraction ${c.data.testFraction}`);
+  out.push(
+    `training: ${c.train.epochs} epoch(s), batch ${c.train.batchSize}, ${c.train.optimizer} at ${c.train.learningRate}, strategy ${c.strategy.name}, seed ${c.seed}, at most ${c.roundAttempts} attempts per round${m.modelSha256 ? `; model file sha256 ${m.modelSha256}` : ''}`,
+  );
   out.push(`the site's declaration: data set name and row count, TF.js backend and device (at every connection)`);
   if (c.data.format === 'csv' && c.data.scaling === 'federated')
     out.push(

@@ -9,7 +9,7 @@ import { Roster } from './roster.js';
 
 export interface ReportToVerify {
   experiment?: { id?: string };
-  rounds?: { participants?: string[]; train?: Record<string, unknown>; evaluate?: Record<string, unknown> }[];
+  rounds?: { participants?: string[]; train?: Record<string, unknown>; siteEval?: Record<string, unknown> }[];
   trust?: {
     manifestHash?: string;
     manifest?: { experimentId?: string; roster?: { sha256?: string } };
@@ -50,13 +50,16 @@ export function verifyReport(
   else lines.push(`manifest ${hash.slice(0, 16)} matches its hash`);
   if (report.experiment?.id && t.manifest.experimentId !== report.experiment.id)
     problems.push(`the manifest is for experiment ${t.manifest.experimentId}, the report for ${report.experiment.id}`);
-  let roster = opts.roster;
-  if (!roster) {
-    if (!t.roster)
-      return { ok: false, lines, problems: [...problems, 'the report carries no roster: give --roster FILE'] };
-    roster = Roster.parse(t.roster, 'the report roster');
-    lines.push('roster: the one carried in the report (give --roster FILE to check against your own copy)');
-  }
+  // Only a roster the verifier holds counts: a report could carry a roster of keys its writer made.
+  const roster = opts.roster;
+  if (!roster)
+    return {
+      ok: false,
+      lines,
+      problems: [...problems, 'no roster to check against: give --roster FILE (your own copy, not the report)'],
+    };
+  if (t.roster !== undefined && Roster.parse(t.roster, 'the report roster').hash !== roster.hash)
+    problems.push('the roster the report carries is not the one given');
   if (roster.hash !== t.manifest.roster?.sha256)
     problems.push(
       `the roster hashes to ${roster.hash.slice(0, 16)}, the manifest names ${String(t.manifest.roster?.sha256).slice(0, 16)}`,
@@ -67,7 +70,7 @@ export function verifyReport(
   for (const r of report.rounds ?? []) {
     for (const s of r.participants ?? []) tookPart.add(s);
     for (const s of Object.keys(r.train ?? {})) tookPart.add(s);
-    for (const s of Object.keys(r.evaluate ?? {})) tookPart.add(s);
+    for (const s of Object.keys(r.siteEval ?? {})) tookPart.add(s);
   }
   const approved = new Set<string>();
   for (const raw of t.approvals ?? []) {
@@ -82,6 +85,9 @@ export function verifyReport(
   }
   for (const s of [...tookPart].sort())
     if (!approved.has(s)) problems.push(`${s} took part but the report holds no valid approval from it`);
+  // Every site that sent anything also vouched for what it sent, with a signed head of its audit chain.
+  for (const s of [...tookPart].sort())
+    if (!t.auditHeads?.[s]) problems.push(`${s} took part but the report holds no signed audit head from it`);
   lines.push(
     `approvals: ${approved.size} valid (${[...approved].sort().join(', ') || 'none'}); ${tookPart.size} sites took part`,
   );

@@ -20,6 +20,7 @@ import { ApprovalStore } from '../../worker/approvals.js';
 import { AuditLog, type SignedAuditHead } from '../../worker/audit.js';
 import { departure } from '../../worker/manifest-guard.js';
 import { sitePolicySchema } from '../../worker/policy.js';
+import { ReleaseLedger } from '../../worker/release-ledger.js';
 import { SiteTrust } from '../../worker/site-trust.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-trust-'));
@@ -434,7 +435,7 @@ describe('verifyReport', () => {
       experiment: { id: 'exp-1' },
       rounds: [
         { participants: ['a', 'b'], train: { a: {}, b: {} } },
-        { participants: ['a', 'b'], evaluate: { a: {}, b: {} } },
+        { participants: ['a', 'b'], siteEval: { a: {}, b: {} } },
       ],
       trust: {
         manifestHash: terms.hash,
@@ -450,38 +451,49 @@ describe('verifyReport', () => {
 
   it('an honest report verifies', () => {
     const f = fixture();
-    const v = verifyReport(f.report, { auditLines: f.auditLines });
+    const v = verifyReport(f.report, { roster, auditLines: f.auditLines });
     expect(v.problems).toEqual([]);
     expect(v.ok).toBe(true);
     expect(v.lines.join('\n')).toMatch(/approvals: 2 valid \(a, b\); 2 sites took part/);
     expect(v.lines.join('\n')).toMatch(/a: audit head signed and found in its intact log \(entry 3 of 3\)/);
-    // With the verifier's own copy of the roster too.
-    expect(verifyReport(f.report, { roster, auditLines: f.auditLines }).ok).toBe(true);
+    // Only the verifier's own copy of the roster counts: the report's alone proves nothing.
+    expect(verifyReport(f.report, { auditLines: f.auditLines }).problems.join('\n')).toMatch(
+      /no roster to check against/,
+    );
   });
 
   it('a forged approval signature, or a missing approval, fails naming the site', () => {
     const f = fixture();
     // b signs an approval in a's name and puts a's public key on it.
     const forged = { ...signApproval(ids.b, 'a', terms, 'policy'), publicKey: publicKeyText(ids.a.publicKey) };
-    const v = verifyReport({
-      ...f.report,
-      trust: { ...f.report.trust, approvals: [forged, f.report.trust.approvals[1]] },
-    });
+    const v = verifyReport(
+      {
+        ...f.report,
+        trust: { ...f.report.trust, approvals: [forged, f.report.trust.approvals[1]] },
+      },
+      { roster },
+    );
     expect(v.ok).toBe(false);
     expect(v.problems).toContain("a's approval signature does not verify");
     expect(v.problems).toContain('a took part but the report holds no valid approval from it');
-    const missing = verifyReport({
-      ...f.report,
-      trust: { ...f.report.trust, approvals: [f.report.trust.approvals[0]] },
-    });
+    const missing = verifyReport(
+      {
+        ...f.report,
+        trust: { ...f.report.trust, approvals: [f.report.trust.approvals[0]] },
+      },
+      { roster },
+    );
     expect(missing.ok).toBe(false);
     expect(missing.problems).toEqual(['b took part but the report holds no valid approval from it']);
     // An approval of other terms does not count either.
     const other = signApproval(ids.b, 'b', termsOf('exp-1', { rounds: 6 }), 'policy');
-    const stale = verifyReport({
-      ...f.report,
-      trust: { ...f.report.trust, approvals: [f.report.trust.approvals[0], other] },
-    });
+    const stale = verifyReport(
+      {
+        ...f.report,
+        trust: { ...f.report.trust, approvals: [f.report.trust.approvals[0], other] },
+      },
+      { roster },
+    );
     expect(stale.problems.join('\n')).toMatch(/b approved manifest/);
   });
 
@@ -493,17 +505,16 @@ describe('verifyReport', () => {
       c: ids.c.publicKey,
       d: generateIdentity().publicKey,
     });
-    const v = verifyReport({ ...f.report, trust: { ...f.report.trust, roster: bigger.toJSON() } });
+    const v = verifyReport({ ...f.report, trust: { ...f.report.trust, roster: bigger.toJSON() } }, { roster });
     expect(v.ok).toBe(false);
-    expect(v.problems).toContain(
-      `the roster hashes to ${bigger.hash.slice(0, 16)}, the manifest names ${roster.hash.slice(0, 16)}`,
-    );
+    expect(v.problems).toContain('the roster the report carries is not the one given');
     expect(verifyReport(f.report, { roster: bigger }).problems.join('\n')).toMatch(/the roster hashes to/);
   });
 
   it('a truncated log (the head is not in it) or an edited line fails naming the site', () => {
     const f = fixture();
     const truncated = verifyReport(f.report, {
+      roster,
       auditLines: (s) => (s === 'a' ? f.lines['a']!.slice(0, 2) : f.lines[s]),
     });
     expect(truncated.ok).toBe(false);
@@ -514,24 +525,60 @@ describe('verifyReport', () => {
     const entry = JSON.parse(edited[1]!);
     entry.detail.bytes = 64;
     edited[1] = JSON.stringify(entry);
-    const v = verifyReport(f.report, { auditLines: (s) => (s === 'b' ? edited : f.lines[s]) });
+    const v = verifyReport(f.report, { roster, auditLines: (s) => (s === 'b' ? edited : f.lines[s]) });
     expect(v.ok).toBe(false);
     expect(v.problems).toEqual(['b: audit log line 2: entry 2 was changed: its hash does not match its content']);
     // A head signed by another key (or edited after signing) is refused before the log is read.
     const headForged = { ...f.report.trust.auditHeads.a, entries: 2 };
-    const h = verifyReport({
-      ...f.report,
-      trust: { ...f.report.trust, auditHeads: { ...f.report.trust.auditHeads, a: headForged } },
-    });
+    const h = verifyReport(
+      {
+        ...f.report,
+        trust: { ...f.report.trust, auditHeads: { ...f.report.trust.auditHeads, a: headForged } },
+      },
+      { roster },
+    );
     expect(h.problems.join('\n')).toMatch(/a: the audit head [0-9a-f]{16} is not signed by a's roster key/);
+  });
+
+  it('a site that took part without a signed audit head in the report fails', () => {
+    const f = fixture();
+    const v = verifyReport(
+      { ...f.report, trust: { ...f.report.trust, auditHeads: { a: f.report.trust.auditHeads.a } } },
+      { roster, auditLines: f.auditLines },
+    );
+    expect(v.problems).toEqual(['b took part but the report holds no signed audit head from it']);
   });
 
   it('a report without a manifest, or whose manifest does not hash to its hash, fails', () => {
     const f = fixture();
-    expect(verifyReport({ ...f.report, trust: {} }).ok).toBe(false);
+    expect(verifyReport({ ...f.report, trust: {} }, { roster }).ok).toBe(false);
     const m = { ...f.report.trust.manifest, experimentId: 'exp-2' };
-    const v = verifyReport({ ...f.report, trust: { ...f.report.trust, manifest: m } });
+    const v = verifyReport({ ...f.report, trust: { ...f.report.trust, manifest: m } }, { roster });
     expect(v.problems.join('\n')).toMatch(/the manifest hashes to [0-9a-f]{16}, the report says/);
     expect(v.problems.join('\n')).toMatch(/the manifest is for experiment exp-2, the report for exp-1/);
+  });
+});
+
+describe('release ledger', () => {
+  it('keeps retried attempts within roundAttempts and a masked or noised update to one per round, across restarts', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-ledger-'));
+    const terms = buildManifest('exp-ledger', parseExperiment({ ...HEART_DISEASE.experiment, roundAttempts: 3 }), {
+      sha256: 'r',
+      sites: 3,
+    });
+    const ledger = new ReleaseLedger(dir);
+    ledger.claim(terms, 'train', 1, 1);
+    ledger.claim(terms, 'train', 1, 2); // a retried round: allowed within the manifest's attempts
+    ledger.claim(terms, 'train', 1, 2); // the same attempt asked again (a retried job): no change
+    expect(thrown(() => ledger.claim(terms, 'train', 1, 4)).code).toBe('OUTSIDE_MANIFEST');
+    expect(thrown(() => ledger.claim(terms, 'evaluate', 2, 0)).code).toBe('OUTSIDE_MANIFEST');
+    ledger.claim(terms, 'update-once', 1, 1);
+    ledger.claim(terms, 'update-once', 1, 1);
+    const again = thrown(() => ledger.claim(terms, 'update-once', 1, 2));
+    expect(again.code).toBe('OUTSIDE_MANIFEST');
+    expect(again.message).toMatch(/already released its noised update in attempt 1/);
+    ledger.claim(terms, 'update-once', 2, 2); // another round is another release
+    // A restarted worker remembers what it released.
+    expect(thrown(() => new ReleaseLedger(dir).claim(terms, 'update-once', 1, 3)).code).toBe('OUTSIDE_MANIFEST');
   });
 });
