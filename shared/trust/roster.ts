@@ -19,6 +19,9 @@ const rosterFileSchema = z
   .strict();
 
 export class Roster {
+  /** Computed once: every task's check compares it, and a roster may list 100,000 sites. */
+  private hashMemo: string | undefined;
+
   private constructor(private readonly keys: ReadonlyMap<string, Buffer>) {}
 
   static fromKeys(keys: Record<string, Uint8Array>): Roster {
@@ -77,6 +80,7 @@ export class Roster {
 
   /** SHA-256 of the canonical roster: what a manifest names. */
   get hash(): string {
-    return canonicalHash(this.toJSON());
+    this.hashMemo ??= canonicalHash(this.toJSON());
+    return this.hashMemo;
   }
 }
