@@ -4,8 +4,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { SITE_ID } from '../coordinator/sessions/validate.js';
 import { ConfigError } from '../shared/errors/index.js';
+import { SITE_ID } from '../shared/protocol/site-id.js';
 import { fingerprint, parsePublicKey } from '../shared/trust/identity.js';
 import { Roster } from '../shared/trust/roster.js';
 import { action } from './common.js';

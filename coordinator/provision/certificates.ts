@@ -16,15 +16,14 @@ import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import YAML from 'yaml';
 import { ConfigError } from '../../shared/errors/index.js';
+import { SITE_ID, SITE_RULE } from '../../shared/protocol/site-id.js';
 import { generateIdentity, type Identity, saveIdentity } from '../../shared/trust/identity.js';
 import { Roster } from '../../shared/trust/roster.js';
-import { SITE_ID } from '../sessions/validate.js';
 
 export const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 const webcrypto = globalThis.crypto;
 x509.cryptoProvider.set(webcrypto);
 
-const SITE_RULE = 'site names use letters, digits, _ . - (1-64)';
 const DAY_MS = 86_400_000;
 
 export interface ProvisionOptions {

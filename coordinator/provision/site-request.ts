@@ -7,8 +7,8 @@ import path from 'node:path';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { ConfigError } from '../../shared/errors/index.js';
+import { SITE_ID, SITE_RULE } from '../../shared/protocol/site-id.js';
 import { fingerprint, generateIdentity, saveIdentity } from '../../shared/trust/identity.js';
-import { SITE_ID } from '../sessions/validate.js';
 // Importing it also sets the WebCrypto provider @peculiar/x509 uses.
 import { ALG, newKeys, privateKeyPem } from './certificates.js';
 
@@ -39,8 +39,7 @@ export function siteRequestFiles(dir: string): Omit<SiteRequestFiles, 'fingerpri
  * entry and certificate made from it.
  */
 export async function makeSiteRequest(site: string, dir: string): Promise<SiteRequestFiles> {
-  if (!SITE_ID.test(site))
-    throw new ConfigError(`--site: ${JSON.stringify(site)}: site names use letters, digits, _ . - (1-64)`);
+  if (!SITE_ID.test(site)) throw new ConfigError(`--site: ${JSON.stringify(site)}: ${SITE_RULE}`);
   const files = siteRequestFiles(dir);
   for (const f of [files.identityKey, files.tlsKey])
     if (fs.existsSync(f))

@@ -4,9 +4,10 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { AuthError, ConfigError } from '../../shared/errors/index.js';
+import { SITE_ID } from '../../shared/protocol/site-id.js';
 
 const tokensFileSchema = z.record(
-  z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'site names use letters, digits, _ . -'),
+  z.string().regex(SITE_ID, 'site names use letters, digits, _ . -'),
   z.string().min(8, 'tokens need at least 8 characters'),
 );
 

@@ -3,7 +3,7 @@
 import { type ErrorCode, isErrorCode, ProtocolError } from '../../shared/errors/index.js';
 import type { Hello__Output, Metrics__Output } from '../../shared/protocol/load.js';
 
-export const SITE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
+import { SITE_ID } from '../../shared/protocol/site-id.js';
 
 /**
  * Bounds on everything a site can send that the coordinator stores or shows: free text and repeated

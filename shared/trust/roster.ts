@@ -6,15 +6,14 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../config/load.js';
 import { TrustError } from '../errors/index.js';
+import { SITE_ID } from '../protocol/site-id.js';
 import { canonicalHash } from './canonical.js';
 import { parsePublicKey, publicKeyText } from './identity.js';
-
-const SITE_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 
 const rosterFileSchema = z
   .object({
     /** Site name -> `ed25519:<base64 of the 32-byte public key>`. */
-    sites: z.record(z.string().regex(SITE_NAME, 'site names are letters, digits, _ . - (at most 64)'), z.string()),
+    sites: z.record(z.string().regex(SITE_ID, 'site names are letters, digits, _ . - (at most 64)'), z.string()),
   })
   .strict();
 

@@ -27,7 +27,6 @@ import { evaluateCandidate } from '../evaluate.js';
 import { failExperiment, roundFailed } from '../finish.js';
 import {
   type AdvertisedKeys,
-  type GraphParameters,
   readState,
   type SecAggPurpose,
   type SecAggState,
@@ -93,7 +92,7 @@ async function begin(
   purpose: SecAggPurpose,
 ): Promise<void> {
   const sa = cfg.secagg;
-  const parameters = graphParameters(cfg, sites.length);
+  const parameters = roundGraph(cfg.secagg, sites.length);
   await advance(ctx, {
     ...ref,
     stage: 'advertise-keys',
@@ -110,10 +109,6 @@ async function begin(
     stageMs: {},
     stageStartedAt: Date.now(),
   });
-}
-
-function graphParameters(cfg: ExperimentConfig, n: number): GraphParameters {
-  return roundGraph(cfg.secagg, n);
 }
 
 /** Stores the state (now waiting for its stage), then asks that stage's clients. */
@@ -259,7 +254,7 @@ async function advertised(
   state.graphSeed = graphSeedOf(peers.map((p) => ({ site: p.site, cPk: b(p.cPk), sPk: b(p.sPk), gPk: b(p.gPk) })));
   // k, t and each site's noise share follow from the manifest and the number of peers that advertised
   // keys: every site recomputes them from its approved manifest and refuses anything else.
-  state.parameters = graphParameters(cfg, peers.length);
+  state.parameters = roundGraph(cfg.secagg, peers.length);
   state.degree = state.parameters.degree;
   state.threshold = state.parameters.threshold;
   const dp = DifferentialPrivacy.of(cfg);
@@ -273,6 +268,16 @@ async function advertised(
     return {
       failed: `classic secagg shares with every other client, at most 255 (GF(256)); ${peers.length} advertised: use secaggplus`,
     };
+  // One bound per neighbourhood size (a Harary graph has one or two): it costs a millisecond or two to
+  // compute, and a round may have 100,000 clients.
+  const bounds = new Map<number, number>();
+  const boundOf = (k: number) => {
+    const known = bounds.get(k);
+    if (known !== undefined) return known;
+    const c = splitViewBound(cfg.secagg, peers.length, k);
+    bounds.set(k, c);
+    return c;
+  };
   for (const [s, ns] of graph) {
     const t = thresholdFor(ns.length, state.threshold);
     if (ns.length < 2 || t < 2)
@@ -280,7 +285,7 @@ async function advertised(
     // t > (k + c)/2: otherwise two groups shown different survivor sets, each joined by the c
     // colluders (or corrupt neighbours the stated fraction implies), could each rebuild one of its
     // secrets. Every site checks the same and would refuse.
-    const c = splitViewBound(cfg.secagg, peers.length, ns.length);
+    const c = boundOf(ns.length);
     const bound = (ns.length + c) / 2;
     if (t <= bound)
       return {
