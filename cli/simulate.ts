@@ -49,6 +49,9 @@ interface SimulateFlags {
   strategy?: string;
   strategyParam: string[];
   byzantine?: number;
+  normBoundMultiple?: number;
+  maxWeightShare?: number;
+  maxUpdateNorm?: number;
   sitePolicy?: string;
   attack: string;
   secagg?: string;
@@ -262,6 +265,17 @@ export function register(program: Command): void {
       'a site policy (YAML) that every simulated site applies, as `accord worker --policy` does',
     )
     .option('--attack <spec>', 'what Byzantine sites do: scale:F, signflip, noise:S', 'scale:-10')
+    .option(
+      '--norm-bound-multiple <m>',
+      "scale an update down to m x the round's median update norm when above it (0: off; default 3)",
+      positive(true),
+    )
+    .option(
+      '--max-weight-share <f>',
+      "the largest share of a round's weight one site may have (1: off; default 0.5)",
+      numberFlag('a number in (0, 1]', (n) => n > 0 && n <= 1),
+    )
+    .option('--max-update-norm <n>', "an absolute bound on one site's update norm (default none)", positive())
     .option('--secagg <mode>', 'secure aggregation: secagg (all pairs) or secaggplus (k neighbours)')
     .option(
       '--drop-after <stage:count>',
@@ -339,6 +353,11 @@ export function register(program: Command): void {
           pool: o.pool,
           target: o.target,
           byzantine: o.byzantine ? { count: o.byzantine, attack: attackFlag(o.attack) } : undefined,
+          bounds: {
+            ...(o.normBoundMultiple !== undefined ? { normBoundMultiple: o.normBoundMultiple } : {}),
+            ...(o.maxWeightShare !== undefined ? { maxWeightShare: o.maxWeightShare } : {}),
+            ...(o.maxUpdateNorm !== undefined ? { maxUpdateNorm: o.maxUpdateNorm } : {}),
+          },
           sitePolicy: o.sitePolicy === undefined ? undefined : policyFlag(o.sitePolicy),
           stragglers: stragglerFlags(o),
           async: asyncFlags(o),

@@ -61,6 +61,25 @@ export const HEART_DISEASE = {
       // Global means and deviations summed from the sites' column sums: a value means the same at
       // every hospital, which lets the model see what differs between them.
       scaling: 'federated',
+      // Plausible values of each feature (examples/heart-disease.yaml has the same): each site clamps
+      // to them before summing, and column statistics no values within them could give are refused,
+      // which bounds what one lying site can do to the global means and deviations. Every shipped value
+      // fits; trestbps starts at 0 for the one VA row that records a blood pressure of 0 (unrecorded).
+      ranges: {
+        age: [18, 100],
+        sex: [0, 1],
+        cp: [1, 4],
+        trestbps: [0, 250],
+        chol: [50, 700],
+        fbs: [0, 1],
+        restecg: [0, 2],
+        thalach: [40, 250],
+        exang: [0, 1],
+        oldpeak: [-5, 10],
+        slope: [1, 3],
+        ca: [0, 3],
+        thal: [3, 7],
+      },
       testFraction: 0.33,
       splitSeed: 42,
     },

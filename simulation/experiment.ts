@@ -40,9 +40,13 @@ export function planSimulation(opts: SimulateOptions): SimulationPlan {
     ...ds.experiment,
     rounds: opts.rounds,
     // With many simulated clients a round commits when 80% of the sampled sites answer.
-    clients: part
-      ? { min: Math.max(1, sampled), fraction, quorum: Math.max(1, Math.floor(0.8 * sampled)) }
-      : { min: nClients, fraction },
+    clients: {
+      ...(part
+        ? { min: Math.max(1, sampled), fraction, quorum: Math.max(1, Math.floor(0.8 * sampled)) }
+        : { min: nClients, fraction }),
+      // Only the bounds given: an undefined one would not keep its default.
+      ...Object.fromEntries(Object.entries(opts.bounds ?? {}).filter(([, v]) => v !== undefined)),
+    },
     ...(opts.model ? { model: opts.model } : {}),
     ...(opts.target !== undefined ? { eval: { ...ds.experiment.eval, target: opts.target } } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),

@@ -47,12 +47,12 @@ export async function startFederation(f: Federation, group: ProcessGroup, redis:
   const ds = f.plan.dataset;
   if (ds.partitioned) {
     const members = f.plan.sites.map((site, index) => ({ site, index, token: newToken() }));
-    const trust = provisionSites(f.out, f.plan.sites, f.opts.sitePolicy, false);
+    const trust = provisionSites(f.out, f.plan.sites, f.opts.sitePolicy, false, f.plan.config.data);
     const coordinator = await startCoordinator(f, group, members, trust);
     await startPools(f, group, redis, coordinator, members, ds.partitioned, trust);
   } else {
     const members = Object.entries(ds.sites).map(([site, data]) => ({ site, data, token: newToken() }));
-    const trust = provisionSites(f.out, Object.keys(ds.sites), f.opts.sitePolicy, true);
+    const trust = provisionSites(f.out, Object.keys(ds.sites), f.opts.sitePolicy, true, f.plan.config.data);
     const coordinator = await startCoordinator(f, group, members, trust);
     for (const { site, token, data } of members) {
       const attack = attackOf(f.byzantine, site);

@@ -22,6 +22,13 @@ export interface SimulateOptions {
   /** Strategy name (its paper's defaults, then the data set's tuned values, then strategyParams). */
   strategy?: string | undefined;
   strategyParams?: Record<string, number> | undefined;
+  /**
+   * The coordinator's bounds on one site's influence (clients.normBoundMultiple, maxWeightShare,
+   * maxUpdateNorm); those not given keep their defaults.
+   */
+  bounds?:
+    | Partial<Pick<ExperimentConfig['clients'], 'normBoundMultiple' | 'maxWeightShare' | 'maxUpdateNorm'>>
+    | undefined;
   /** Simulated Byzantine sites and what they do (e.g. scale:-10). */
   byzantine?: { count: number; attack: string } | undefined;
   /** Partitioned data sets: logical sites, the share sampled each round, how data is split, the model. */

@@ -5,6 +5,7 @@ import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { htmlReport } from '../coordinator/experiments/report-html.js';
 import {
   backendsLine,
+  boundedLines,
   epsilonColumnTerms,
   privacyLines,
   recordPrivacyLine,
@@ -138,6 +139,7 @@ function manySitesMarkdown(r: SimulationReport): string {
     ...heading(r, `${r.simulation.sites.length} simulated sites on ${r.simulation.processes - 1} worker processes`),
     ...privacyLines(r),
     ...(r.experiment.stopped ? ['', `Stopped early: ${r.experiment.stopped}.`] : []),
+    ...boundedLines(r),
     '',
     `| round | sites | train loss | federated accuracy | central accuracy | up bytes | down bytes | ms |${r.privacy ? ` epsilon (${epsilonColumnTerms(r)}) |` : ''}`,
     `| --- | --- | --- | --- | --- | --- | --- | --- |${r.privacy ? ' --- |' : ''}`,
@@ -169,6 +171,7 @@ export function markdownReport(r: SimulationReport): string {
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));
   if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
+  lines.push(...boundedLines(r));
   const dp = Boolean(cfg.dp);
   lines.push(
     '',

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import type { DataConfig } from '../shared/config/schema.js';
 import { generateIdentity, type Identity, saveIdentity } from '../shared/trust/identity.js';
 import { Roster } from '../shared/trust/roster.js';
 
@@ -16,11 +17,28 @@ export interface SiteIdentities {
 }
 
 /** Makes the identities of `sites` under OUT/sites/, OUT/roster.yaml and OUT/site-policy.yaml. */
+/**
+ * The policy a simulated site applies unless the given one says otherwise: it approves by policy, and
+ * since one person plays every party, takes the experiment's split and missing values and releases
+ * unrounded metrics from any test size (results match the baselines computed with the same split).
+ */
+function simulatedPolicy(data: DataConfig): Record<string, unknown> {
+  return {
+    autoApprove: true,
+    data: {
+      split: 'experiment',
+      ...(data.format === 'csv' ? { missing: data.missing, zeroMeansMissing: data.zeroMeansMissing } : {}),
+    },
+    metrics: { decimals: 6, minTestRows: 1 },
+  };
+}
+
 export function provisionSites(
   out: string,
   sites: string[],
   policy: string | undefined,
   files: boolean,
+  data: DataConfig,
 ): SiteIdentities {
   const identities = new Map(sites.map((s) => [s, generateIdentity()]));
   if (files) for (const [site, id] of identities) saveIdentity(identityFile(out, site), id);
@@ -29,7 +47,7 @@ export function provisionSites(
   fs.writeFileSync(rosterFile, roster.toYaml());
   const given = policy === undefined ? {} : (YAML.parse(fs.readFileSync(policy, 'utf8')) ?? {});
   const policyFile = path.join(out, 'site-policy.yaml');
-  fs.writeFileSync(policyFile, YAML.stringify({ autoApprove: true, ...given }));
+  fs.writeFileSync(policyFile, YAML.stringify({ ...simulatedPolicy(data), ...given }));
   return { roster, rosterFile, identities, policyFile };
 }
 

@@ -59,7 +59,9 @@ export class AccordWorker implements Outbox {
     this.trust = this.siteTrust();
     this.secure = new SecureStages(opts.site, this, this.trust);
     this.coordinators = new Coordinators(opts);
-    this.tasks = new TaskRunner(opts, this, this.secure, this.log, this.trust);
+    this.tasks = new TaskRunner(opts, this, this.secure, this.log, this.trust, (type, detail) =>
+      this.audit.note(type, detail),
+    );
   }
 
   /** The site's identity, roster and approvals: both or neither of identity and roster. */

@@ -36,6 +36,65 @@ export const sitePolicySchema = z
      * for `accord approve`.
      */
     autoApprove: z.boolean().default(false),
+    /**
+     * The site's own data rules (worker/site-data.ts): they replace the experiment's, so nothing a
+     * coordinator chooses (a missing-value list, a test fraction, a small-cell count) changes what
+     * the site computes from its rows. Default: the schema's missing values, no zero-means-missing
+     * column, the data format's default test fraction, a split keyed by the site's secret, cells of 5.
+     */
+    data: z
+      .object({
+        /** Cell values that mean "missing" at this site. */
+        missing: z.array(z.string()).default(['?', 'NaN', 'nan', '']),
+        /** Columns in which 0 means "not recorded" at this site. */
+        zeroMeansMissing: z.array(z.string()).default([]),
+        /** Share of rows held out for testing (default: the data format's default: csv 0.33, idx 0.1). */
+        testFraction: z.number().gt(0).lt(1).optional(),
+        /**
+         * site: each row is in the test or training split by a keyed hash of its line, with the site's
+         * secret (`splitKey`, else derived from its identity key): the same rows whatever the experiment
+         * (its label, test fraction or seed). experiment: the experiment's stratified split (for
+         * simulations, where one person plays every party).
+         */
+        split: z.enum(['site', 'experiment']).default('site'),
+        /** The secret that keys the site split (at least 16 characters); default: derived from the identity key. */
+        splitKey: z.string().min(16).optional(),
+        /**
+         * Small-cell floor: a column with fewer recorded values than this, or whose most common value
+         * leaves fewer than this many others, is withheld from statistics. The experiment may raise it.
+         */
+        minCellCount: z.number().int().min(1).default(5),
+      })
+      .strict()
+      .prefault({}),
+    /** What metrics on the site's test rows may say (worker/metrics-release.ts). */
+    metrics: z
+      .object({
+        /** Metrics are rounded to this many decimals. Default 2. */
+        decimals: z.number().int().min(0).max(6).default(2),
+        /** No metrics from fewer test rows than this (each row would move them too much). Default 10. */
+        minTestRows: z.number().int().min(1).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Per data set, over every experiment (kept beside the approvals): how many times the site
+     * releases column statistics, and on how many distinct models it releases metrics.
+     */
+    budget: z
+      .object({
+        /** Column-statistics releases. Default 50. */
+        statistics: z.number().int().min(0).default(50),
+        /** Distinct models evaluated on the test rows. Default 5,000. */
+        evaluations: z.number().int().min(0).default(5000),
+      })
+      .strict()
+      .prefault({}),
+    /**
+     * Record-level DP (DP-SGD): the largest epsilon the site's rows may reach, composed over every
+     * experiment that trained on them; a round that would pass it is refused. Default: no cap.
+     */
+    maxRecordEpsilon: z.number().positive().optional(),
   })
   .strict();
 

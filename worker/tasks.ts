@@ -1,17 +1,12 @@
 // Running a site's tasks: train (a delta from the global model), evaluate (the global model on the
 // site's test split) and column statistics, each under the task's spec. Only deltas and metrics
 // leave; the rows stay in the site's caches.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { type Attack, applyAttack } from '../shared/attack.js';
 import type { DataConfig } from '../shared/config/schema.js';
-import {
-  columnSumsToMetrics,
-  columnSumsToVector,
-  numericColumns,
-  siteColumnSums,
-  suppressSmallCells,
-} from '../shared/data/column-sums.js';
-import { readCsvFile } from '../shared/data/csv.js';
+import { columnSumsToMetrics, columnSumsToVector, numericColumns } from '../shared/data/column-sums.js';
 import type { SiteData } from '../shared/data/features.js';
 import type { SitePartition } from '../shared/data/images.js';
 import { inputSize } from '../shared/data/shape.js';
@@ -28,12 +23,18 @@ import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec.js';
 import { seedOf } from '../shared/random.js';
 import { encodeFixedPoint } from '../shared/secagg/fixed-point.js';
 import { sameSpecs, type TensorShape } from '../shared/tensors/weights.js';
+import type { Identity } from '../shared/trust/identity.js';
 import type { SignedTerms } from '../shared/trust/manifest.js';
 import { departure } from './manifest-guard.js';
+import { checkTestSize, roundMetrics } from './metrics-release.js';
+import { ModelTies } from './model-ties.js';
 import type { Outbox } from './outbox.js';
-import { enforcePolicy, type SitePolicy } from './policy.js';
+import { enforcePolicy, type SitePolicy, sitePolicySchema } from './policy.js';
 import { RecordPrivacy } from './record-privacy.js';
 import type { SecureStages } from './secure-stages.js';
+import { type BudgetNote, SiteBudget } from './site-budget.js';
+import { overridden, type SiteDataView, siteDataView, splitKeyOf } from './site-data.js';
+import { releasedColumnSums } from './site-statistics.js';
 import type { SiteTrust } from './site-trust.js';
 
 export interface SiteOptions {
@@ -46,6 +47,10 @@ export interface SiteOptions {
   attack?: Attack | undefined;
   /** The site's own policy: tasks that break it are refused before anything is computed or sent. */
   policy?: SitePolicy | undefined;
+  /** The site's identity key: with it (or a policy), the site's own data rules and split apply (site-data.ts). */
+  identity?: Identity | undefined;
+  /** Where the site keeps its approvals, release ledger and budget (budget.json). Default: memory. */
+  approvalsDir?: string | undefined;
   /**
    * Simulation pools: one model object per architecture for all of the process's sites. They take
    * turns (TaskGate) and every task sets the global weights first, so nothing of one site's training
@@ -82,7 +87,14 @@ function finite(values: Record<string, number>): Record<string, number> {
 export class TaskRunner {
   private readonly siteCache = new Map<string, SiteData>();
   private readonly modelCache: Map<string, tf.LayersModel>;
-  private readonly records = new RecordPrivacy();
+  private readonly records: RecordPrivacy;
+  private readonly ties = new ModelTies();
+  private readonly budget: SiteBudget;
+  /** The site's policy as it applies: the given one, the defaults for a site with an identity, or none (trusting). */
+  private readonly policy: SitePolicy | undefined;
+  private readonly splitKey: Buffer | undefined;
+  /** The data set's name in the site's budget: the site and its file (never sent). */
+  private readonly dataset: string;
   /** Tasks completed (for tests and logs). */
   completed = 0;
 
@@ -93,8 +105,29 @@ export class TaskRunner {
     private readonly log: Logger,
     /** The site's identity, roster and approvals; without it the site runs in trusting mode. */
     private readonly trust: SiteTrust | undefined = undefined,
+    /** Writes a note in the site's audit log (budget charges). */
+    note: BudgetNote = () => {},
   ) {
     this.modelCache = opts.sharedModels ?? new Map();
+    this.policy = opts.policy ?? (trust || opts.identity ? sitePolicySchema.parse({}) : undefined);
+    this.splitKey = this.policy ? splitKeyOf(this.policy.data, opts.identity ?? trust?.identity) : undefined;
+    this.dataset = createHash('sha256')
+      .update(JSON.stringify([opts.site, path.resolve(opts.dataFile), opts.partition ?? null]))
+      .digest('hex')
+      .slice(0, 16);
+    const unlimited = { statistics: Number.POSITIVE_INFINITY, evaluations: Number.POSITIVE_INFINITY };
+    this.budget = new SiteBudget(
+      opts.approvalsDir,
+      this.policy?.budget ?? unlimited,
+      this.policy?.maxRecordEpsilon,
+      note,
+    );
+    this.records = new RecordPrivacy(this.budget);
+  }
+
+  /** The experiment's data settings with the site's own rules in place (site-data.ts). */
+  private view(data: DataConfig): SiteDataView {
+    return siteDataView(data, this.policy?.data, this.splitKey);
   }
 
   /**
@@ -121,15 +154,26 @@ export class TaskRunner {
     this.modelCache.clear();
   }
 
-  private siteData(data: DataConfig): SiteData {
+  private siteData(asked: DataConfig): SiteData {
     // Generated rows are not kept: regenerating is cheap, and 100,000 simulated sites would not fit.
-    if (data.format === 'synthetic') return loadSiteData(this.opts.dataFile, data, this.opts.partition);
+    if (asked.format === 'synthetic') return loadSiteData(this.opts.dataFile, asked, this.opts.partition);
+    const { data, split } = this.view(asked);
     const key = JSON.stringify(data);
     let d = this.siteCache.get(key);
     if (!d) {
-      d = loadSiteData(this.opts.dataFile, data, this.opts.partition);
+      d = loadSiteData(this.opts.dataFile, data, this.opts.partition, split);
       this.siteCache.set(key, d);
-      this.log.info({ train: d.train.n, test: d.test.n, features: d.featureNames.length }, 'local data loaded');
+      const own = overridden(asked, data);
+      this.log.info(
+        {
+          train: d.train.n,
+          test: d.test.n,
+          features: d.featureNames.length,
+          split: split ? 'site' : 'experiment',
+          ...(own.length ? { siteRules: own } : {}),
+        },
+        'local data loaded',
+      );
     }
     return d;
   }
@@ -154,18 +198,20 @@ export class TaskRunner {
       const spec = parseTaskSpec(header.spec, header.taskId);
       await this.keepsToTerms(header, spec, 'stats');
       enforcePolicy(this.opts.policy, spec, 'statistics');
-      const { data } = spec;
+      const { data, split } = this.view(spec.data);
       if (data.format !== 'csv') throw new DataError('column statistics apply to CSV data only', 'WRONG_FORMAT');
-      const sums = siteColumnSums(readCsvFile(this.opts.dataFile, data), data);
+      this.budget.chargeStatistics(this.dataset, header.experimentId);
+      // Small cells are withheld in clear and under secure aggregation alike: a total over few sites
+      // (or all but one colluding) is no safer than one site's sums.
+      const { sums: sent, suppressed } = releasedColumnSums(this.opts.dataFile, data, split);
+      if (suppressed.length) this.log.info({ suppressed, minCellCount: data.minCellCount }, 'small cells not sent');
       const ack = { taskId: header.taskId, round: header.round };
       if (spec.secure) {
-        const words = encodeFixedPoint(columnSumsToVector(sums, numericColumns(data)));
+        const words = encodeFixedPoint(columnSumsToVector(sent, numericColumns(data)));
         this.secure.keep(header.experimentId, header.round, header.attempt, { kind: 'encoded', words });
         await this.outbox.send({ metrics: { ...ack, examples: 0, values: {} } });
         return;
       }
-      const { sums: sent, suppressed } = suppressSmallCells(sums, data.minCellCount);
-      if (suppressed.length) this.log.info({ suppressed, minCellCount: data.minCellCount }, 'small cells not sent');
       await this.outbox.send({
         metrics: { ...ack, examples: sent.rows, values: columnSumsToMetrics(sent, data.columns) },
       });
@@ -192,6 +238,37 @@ export class TaskRunner {
     this.completed++;
   }
 
+  /**
+   * Metrics of the task's model on the site's test rows, when the site releases them: the model must
+   * be tied to the approved experiment (model-ties.ts), the test rows many enough, and the data set's
+   * evaluation budget not spent. An evaluate task that fails these is refused; a train task trains
+   * without start metrics when the test rows are too few.
+   */
+  private async testMetrics(
+    task: ModelTask,
+    terms: SignedTerms | undefined,
+    data: SiteData,
+    model: tf.LayersModel,
+  ): Promise<Awaited<ReturnType<typeof evaluateLocal>> | undefined> {
+    const { header } = task;
+    // The model after round r is evaluated in round r and trained from in round r + 1.
+    const index = task.kind === 'evaluate' ? header.round : header.round - 1;
+    const digest = terms ? await this.ties.tie(terms, index, task.values) : undefined;
+    const rules = this.policy?.metrics;
+    if (rules) {
+      if (task.kind === 'evaluate') checkTestSize(rules, data.test.n);
+      else if (data.test.n < rules.minTestRows) return undefined;
+    }
+    if (digest) this.budget.chargeEvaluation(this.dataset, digest, header.experimentId);
+    return evaluateLocal(model, data.test, data.classes);
+  }
+
+  /** Metric values as the site releases them: finite, rounded as its policy says. */
+  private release(values: Record<string, number>): Record<string, number> {
+    const rules = this.policy?.metrics;
+    return rules ? roundMetrics(values, rules.decimals) : finite(values);
+  }
+
   async execute(task: ModelTask): Promise<Deferred | undefined> {
     const { header } = task;
     try {
@@ -210,9 +287,10 @@ export class TaskRunner {
           'WRONG_SHAPE',
         );
       setFlatWeights(model, { specs: task.specs, values: task.values });
-      const before = await evaluateLocal(model, data.test, data.classes);
+      const before = await this.testMetrics(task, terms, data, model);
       if (task.kind === 'evaluate') {
-        const values = finite({
+        if (!before) throw new DataError('no metrics', 'DATA_INVALID'); // testMetrics throws first
+        const values = this.release({
           loss: before.loss,
           accuracy: before.accuracy,
           ...(before.auc !== undefined ? { auc: before.auc } : {}),
@@ -225,7 +303,15 @@ export class TaskRunner {
       }
       const t0 = Date.now();
       const seed = seedOf(spec.seed, this.opts.site, header.round);
-      const trained = await this.records.train(header.experimentId, model, data.train, spec, data.classes, seed);
+      const trained = await this.records.train(
+        header.experimentId,
+        this.dataset,
+        model,
+        data.train,
+        spec,
+        data.classes,
+        seed,
+      );
       const after = getFlatWeights(model).values;
       const delta = new Float32Array(after.length);
       for (let i = 0; i < after.length; i++) delta[i] = (after[i] ?? 0) - (task.values[i] ?? 0);
@@ -242,10 +328,9 @@ export class TaskRunner {
         addGaussianNoise(delta, minZ * spec.dpClip);
       }
       if (task.cancelled) return;
-      const values = finite({
+      const values = this.release({
         loss: trained.loss,
-        startLoss: before.loss,
-        startAccuracy: before.accuracy,
+        ...(before ? { startLoss: before.loss, startAccuracy: before.accuracy } : {}),
         trainMs: Date.now() - t0,
         ...(trained.recordEpsilon !== undefined ? { recordEpsilon: trained.recordEpsilon } : {}),
       });

@@ -7,7 +7,7 @@ import { keysOf } from './keys.js';
 import { type RoundRecord, roundRecordSchema } from './round-record.js';
 import { jsonText, parseStored } from './stored.js';
 
-export type { RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record.js';
+export type { BoundedEntry, RoundRecord, SecureSummary, SiteEvalResult, SiteRoundResult } from './round-record.js';
 
 export type ExperimentStatus = 'queued' | 'running' | 'completed' | 'failed' | 'cancelled';
 

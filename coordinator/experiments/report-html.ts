@@ -4,6 +4,7 @@ import { epsilonWithTerms, pct } from '../../shared/format.js';
 import { escapeHtml as esc } from '../../shared/html.js';
 import { type ChartSeries, lineChartSvg } from './charts.js';
 import type { ExperimentReport } from './report.js';
+import { describeBoundedRound } from './round-record.js';
 
 const STYLE =
   'body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}' +
@@ -90,6 +91,17 @@ function participation(r: ExperimentReport): string {
   return `<table>${head}${rows.join('')}</table>`;
 }
 
+/** Updates scaled down and weights capped, a line per round (none: no section). */
+function bounded(r: ExperimentReport): string[] {
+  const rounds = r.rounds.filter((x) => x.bounded?.length);
+  if (!rounds.length) return [];
+  const label = r.experiment.config.mode === 'async' ? 'version' : 'round';
+  return [
+    '<h2>Bounded updates and weights</h2>',
+    `<ul>${rounds.map((x) => `<li>${esc(describeBoundedRound(`${label} ${x.round}`, x.bounded!))}</li>`).join('')}</ul>`,
+  ];
+}
+
 export interface HtmlReportOptions {
   /** Served by the coordinator (GET /experiments/<id>): link back to the status page and to the
    *  report.json and exported model it serves beside the page. Default false (a file stands alone). */
@@ -123,6 +135,7 @@ export function htmlReport(r: ExperimentReport, options: HtmlReportOptions = {})
     ...reportCharts(r),
     '<h2>Participation</h2>',
     participation(r),
+    ...bounded(r),
     '<h2>Events</h2>',
     `<ul>${r.events.map((ev) => `<li>${esc(new Date(ev.at).toISOString())} ${esc(ev.message)}</li>`).join('')}</ul>`,
     '</body></html>',

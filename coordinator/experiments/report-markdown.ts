@@ -2,6 +2,7 @@
 // and secure-aggregation paragraphs are shared with the simulation's report.md (simulation/report.ts).
 import { epsilonWithTerms, pct } from '../../shared/format.js';
 import type { ExperimentReport } from './report.js';
+import { describeBoundedRound } from './round-record.js';
 
 /** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
 /**
@@ -73,6 +74,24 @@ export function privacyLines(r: ExperimentReport): string[] {
   ];
 }
 
+/**
+ * What the coordinator bounded, a line per round ("round 2: update of site-3 bounded (norm 1.2e+31 ->
+ * 4.1, 3 x the round's median norm 1.37)"); nothing when no update or weight was bounded.
+ */
+export function boundedLines(r: ExperimentReport): string[] {
+  const rounds = r.rounds.filter((x) => x.bounded?.length);
+  if (!rounds.length) return [];
+  const label = r.experiment.config.mode === 'async' ? 'version' : 'round';
+  return [
+    '',
+    '## Bounded updates and weights',
+    '',
+    "Updates scaled down to the round's norm bound (`clients.normBoundMultiple` x the median update norm, or `clients.maxUpdateNorm`) and sites' weights capped to their share of the round (`clients.maxWeightShare`):",
+    '',
+    ...rounds.map((x) => `- ${describeBoundedRound(`${label} ${x.round}`, x.bounded!)}`),
+  ];
+}
+
 /** The epsilon column's header: the terms every figure in it holds under. */
 export function epsilonColumnTerms(r: ExperimentReport): string {
   const p = r.privacy;
@@ -97,6 +116,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));
   if (e.stopped) lines.push('', `Stopped early: ${e.stopped}.`);
+  lines.push(...boundedLines(r));
   lines.push(
     '',
     '## Rounds',

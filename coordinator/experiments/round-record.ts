@@ -31,6 +31,63 @@ export const secureSummarySchema = z.object({
 });
 export type SecureSummary = z.infer<typeof secureSummarySchema>;
 
+/**
+ * What the coordinator bounded in a round, whoever sent it: an update scaled down to the round's norm
+ * bound (clients.normBoundMultiple x the median norm, or clients.maxUpdateNorm), or a site's weight
+ * capped to its share of the round (clients.maxWeightShare).
+ */
+export const boundedEntrySchema = z.discriminatedUnion('what', [
+  z.object({
+    what: z.literal('update'),
+    site: z.string(),
+    /** The update's L2 norm as sent, and the norm it was folded at. */
+    norm: z.number(),
+    bound: z.number(),
+    /** Which bound held: the multiple of the round's median norm, or the absolute clients.maxUpdateNorm. */
+    rule: z.enum(['normBoundMultiple', 'maxUpdateNorm']),
+    /** The round's (lower) median update norm, when the relative bound was on. */
+    median: z.number().optional(),
+    multiple: z.number().optional(),
+  }),
+  z.object({
+    what: z.literal('weight'),
+    site: z.string(),
+    /** The examples the site declared for the round, and the weight it was folded with. */
+    examples: z.number(),
+    weight: z.number(),
+    /** The largest share of the round's weight one site could have (maxWeightShare, or 1/sites). */
+    share: z.number(),
+  }),
+]);
+export type BoundedEntry = z.infer<typeof boundedEntrySchema>;
+
+/** 1.2e31 -> "1.2e+31", 4.1 -> "4.1": three significant digits, no trailing zeros. */
+const num = (x: number) => String(Number(x.toPrecision(3)));
+
+/**
+ * One bounded entry as a line of the events and of report.md, e.g. "round 2: update of site-3 bounded
+ * (norm 1.2e+31 -> 4.1, 3 x the round's median norm 1.37)".
+ */
+export function describeBounded(label: string, e: BoundedEntry): string {
+  return `${label}: ${boundedPart(e)}`;
+}
+
+/** A round's bounded entries on one line: "round 2: update of a bounded (...); weight of b capped (...)". */
+export function describeBoundedRound(label: string, entries: readonly BoundedEntry[]): string {
+  return `${label}: ${entries.map(boundedPart).join('; ')}`;
+}
+
+function boundedPart(e: BoundedEntry): string {
+  if (e.what === 'update') {
+    const why =
+      e.rule === 'maxUpdateNorm'
+        ? 'clients.maxUpdateNorm'
+        : `${e.multiple ?? '?'} x the round's median norm ${num(e.median ?? NaN)}`;
+    return `update of ${e.site} bounded (norm ${num(e.norm)} -> ${num(e.bound)}, ${why})`;
+  }
+  return `weight of ${e.site} capped (${num(e.examples)} -> ${num(e.weight)} examples, at most ${num(e.share * 100)}% of the round's weight)`;
+}
+
 // NaN and Infinity become null in JSON: a metric a site could not compute reads back as NaN.
 const metric = z.union([z.number(), z.null()]).transform((v) => v ?? NaN);
 
@@ -108,6 +165,8 @@ export const roundRecordSchema = z.object({
   secure: secureSummarySchema.optional(),
   /** Sites whose updates a selecting robust strategy (Krum, Multi-Krum) kept. */
   robust: z.object({ selected: z.array(z.string()) }).optional(),
+  /** Updates scaled down to the round's norm bound and weights capped to a site's share (none: absent). */
+  bounded: z.array(boundedEntrySchema).optional(),
   strategy: z.string(),
   /**
    * Async mode (FedBuff): the model version each participant's update started from; the version this

@@ -148,7 +148,11 @@ export class DifferentialPrivacy {
     return RdpAccountant.from(spent).epsilon(this.dp.delta);
   }
 
-  /** Why a round of this cost must not run (it would take epsilon above dp.maxEpsilon), or undefined. */
+  /**
+   * Why a round of this cost must not run (it would take epsilon above dp.maxEpsilon), or undefined.
+   * `select` asks this before a round with the price of every sampled site adding its noise share;
+   * the noise actually added is checked by `overBudgetAsAdded`.
+   */
   overBudget(spent: AccountantState | undefined, cost: RoundPrivacyCost, round: number): string | undefined {
     if (this.dp.maxEpsilon === undefined) return undefined;
     const next = RdpAccountant.from(spent).epsilonAfter(
@@ -158,5 +162,36 @@ export class DifferentialPrivacy {
     );
     if (next <= this.dp.maxEpsilon) return undefined;
     return `privacy budget: round ${round} would spend epsilon ${next.toFixed(3)} > dp.maxEpsilon ${this.dp.maxEpsilon} (delta ${this.dp.delta})`;
+  }
+
+  /**
+   * Why a round whose noise is known must not be committed, or undefined: the same budget as
+   * `overBudget`, priced this time with the noise that actually reached the sum (`cost` as the round
+   * step measured it: under secure aggregation the effective multiplier of the sites whose masked
+   * inputs arrived). A round priced with every site's share can still exceed the budget here when
+   * sites drop out after sharing keys. The reason names both epsilons: the price and the actual one.
+   */
+  overBudgetAsAdded(
+    spent: AccountantState | undefined,
+    cost: RoundPrivacyCost,
+    round: number,
+    when: 'before unmasking' | 'at commit',
+  ): string | undefined {
+    const max = this.dp.maxEpsilon;
+    if (max === undefined) return undefined;
+    const acc = RdpAccountant.from(spent);
+    const actual = acc.epsilonAfter(cost.samplingRate, cost.effectiveNoiseMultiplier, this.dp.delta);
+    // Written so that an epsilon that is not a number (no noise left at all) is refused as well.
+    if (actual <= max) return undefined;
+    const priced = acc.epsilonAfter(cost.samplingRate, cost.noiseMultiplier, this.dp.delta);
+    const added =
+      cost.effectiveNoiseMultiplier < cost.noiseMultiplier
+        ? `the noise shares of only ${cost.contributed} of ${cost.expected} sites (effective z ${cost.effectiveNoiseMultiplier.toFixed(3)})`
+        : `the noise added (z ${cost.noiseMultiplier})`;
+    return (
+      `privacy budget: round ${round} not committed (refused ${when}): priced at epsilon ${priced.toFixed(3)} ` +
+      `with every site's noise (z ${cost.noiseMultiplier}), actual epsilon ${actual.toFixed(3)} with ${added} ` +
+      `> dp.maxEpsilon ${max} (delta ${this.dp.delta})`
+    );
   }
 }

@@ -1,7 +1,7 @@
 // The data each BullMQ job of a round carries, and what task jobs return. Job data is JSON that
 // BullMQ stores in Redis, written and read only by coordinator processes of one version.
 import type { SecAggStage } from '../../shared/config/schema.js';
-import type { SecureSummary } from '../experiments/records.js';
+import type { BoundedEntry, SecureSummary } from '../experiments/records.js';
 import type { RoundPrivacyCost } from '../privacy/differential-privacy.js';
 import type { TaskKind, TaskOutcome } from '../sessions/task.js';
 import type { RoundRef } from './names.js';
@@ -69,6 +69,8 @@ export interface CommitJobData extends RoundRef {
   evaluateAt: string[];
   /** Sites whose updates a selecting robust strategy (Krum) kept. */
   robust?: { selected: string[] };
+  /** Updates scaled down to the round's norm bound and weights capped to a site's share. */
+  bounded?: BoundedEntry[];
 }
 
 /** Async mode: the sites' evaluation of committed version `version` (the parent of its evaluate tasks). */

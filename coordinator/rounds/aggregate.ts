@@ -2,6 +2,7 @@
 // spooled updates with the strategy (one update in memory at a time) or, under secure aggregation,
 // start the protocol stages that produce the sum.
 import type { Job } from 'bullmq';
+import { describeBounded } from '../experiments/round-record.js';
 import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
 import type { AggregateJobData, CommitJobData, TaskJobResult } from '../queues/jobs.js';
 import { siteOfTaskJob } from '../queues/names.js';
@@ -11,7 +12,7 @@ import type { StrategyState } from '../strategies/strategy.js';
 import { openStep, type RoundContext } from './context.js';
 import { evaluateCandidate } from './evaluate.js';
 import { roundFailed } from './finish.js';
-import { foldSpooled } from './fold-spooled.js';
+import { foldBounds, foldSpooled } from './fold-spooled.js';
 import { startSecureAggregation } from './secure/stages.js';
 import { meanTrainLoss } from './train-result.js';
 
@@ -73,19 +74,16 @@ export async function aggregateRound(ctx: RoundContext, job: Job<AggregateJobDat
   const dp = DifferentialPrivacy.of(cfg);
   if (strategy.linear) {
     const acc = strategy.createAccumulator(prev.weights.values.length);
-    const bound = cfg.clients.maxUpdateNorm;
     // With differential privacy every site weighs the same and its delta is clipped here too (a site
-    // cannot opt out of clipping); otherwise FedAvg weighs by training examples.
+    // cannot opt out of clipping); otherwise FedAvg weighs by training examples, each site's capped to
+    // its share of the round, and an update far above the round's median norm is scaled down.
     const bounded = foldSpooled(
       acc,
       results.map((r) => ({ site: r.site, spoolFile: r.spoolFile!, examples: r.examples })),
-      { maxUpdateNorm: bound, dp },
+      foldBounds(cfg, dp),
     );
-    if (bounded.length)
-      await ctx.records.event(
-        experimentId,
-        `round ${round}: updates scaled down to norm ${bound}: ${bounded.join(', ')}`,
-      );
+    for (const b of bounded) await ctx.records.event(experimentId, describeBounded(`round ${round}`, b));
+    if (bounded.length) commit.bounded = bounded;
     dp?.addCentralNoise(acc);
     ({ weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState));
   } else {

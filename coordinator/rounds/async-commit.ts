@@ -8,7 +8,13 @@ import path from 'node:path';
 import { DelayedError, type Job } from 'bullmq';
 import { firstNonFinite } from '../../shared/tensors/bytes.js';
 import type { FlatWeights } from '../../shared/tensors/weights.js';
-import { type ExperimentRecord, ExperimentRecords, type RoundRecord } from '../experiments/records.js';
+import {
+  type BoundedEntry,
+  type ExperimentRecord,
+  ExperimentRecords,
+  type RoundRecord,
+} from '../experiments/records.js';
+import { describeBounded } from '../experiments/round-record.js';
 import type { AsyncCommitJobData } from '../queues/jobs.js';
 import { removeQuietly } from '../store/atomic.js';
 import { createStrategy } from '../strategies/index.js';
@@ -18,7 +24,7 @@ import { asyncEvaluationDue, startAsyncEvaluation } from './async-evaluate.js';
 import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
 import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
-import { foldSpooled } from './fold-spooled.js';
+import { foldBounds, foldSpooled } from './fold-spooled.js';
 import { meanTrainLoss, siteTrainResult } from './train-result.js';
 
 /** How soon a commit waiting for the previous version looks again. */
@@ -94,6 +100,8 @@ async function commitVersion(
 
   // The version's weights: folded now, or read back when a retry finds its checkpoint written.
   let committed: FlatWeights;
+  // What the fold bounded; a retry that finds the checkpoint written does not know it (the events do).
+  let bounded: BoundedEntry[] = [];
   if (!ctx.checkpoints.exists(experimentId, version)) {
     const strategy = createStrategy(cfg.strategy);
     // The config refuses robust strategies in async mode; a stored config from elsewhere is refused here.
@@ -104,18 +112,14 @@ async function commitVersion(
     const prev = ctx.checkpoints.read(experimentId, version - 1);
     const acc = strategy.createAccumulator(prev.weights.values.length);
     // Weighted by examples x staleness but divided by the examples alone, as FedBuff divides by K:
-    // stale updates shrink the step. The norm bound holds here as in synchronous rounds.
-    const bound = cfg.clients.maxUpdateNorm;
-    const bounded = foldSpooled(
+    // stale updates shrink the step. The norm bound (over the version's buffered updates) and the
+    // weight cap hold here as in synchronous rounds.
+    bounded = foldSpooled(
       acc,
       taken.map((u) => ({ ...u, factor: stalenessWeight(staleness(version, u.base), stalenessExponent) })),
-      { maxUpdateNorm: bound },
+      foldBounds(cfg),
     );
-    if (bounded.length)
-      await ctx.records.event(
-        experimentId,
-        `version ${version}: updates scaled down to norm ${bound}: ${bounded.join(', ')}`,
-      );
+    for (const b of bounded) await ctx.records.event(experimentId, describeBounded(`version ${version}`, b));
     const { weights, state } = strategy.aggregateFit(prev.weights.values, acc, prev.meta.strategyState);
     const bad = firstNonFinite(weights);
     if (bad >= 0) {
@@ -129,7 +133,7 @@ async function commitVersion(
   for (const u of taken) removeQuietly(path.dirname(u.spoolFile));
   const aggregateMs = Date.now() - startedAt;
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committed);
-  const record = asyncRecord(version, taken, central, startedAt, aggregateMs, cfg.strategy.name);
+  const record = asyncRecord(version, taken, central, startedAt, aggregateMs, cfg.strategy.name, bounded);
   await ctx.records.putRound(experimentId, record);
   ctx.metrics.rounds.inc();
   return record;
@@ -159,6 +163,7 @@ function asyncRecord(
   startedAt: number,
   aggregateMs: number,
   strategy: string,
+  bounded: BoundedEntry[],
 ): RoundRecord {
   // A site may send two updates into one version (it finished, was picked again and finished again
   // before the commit): participants lists one entry per update, baseVersions the older base.
@@ -189,6 +194,7 @@ function asyncRecord(
     bytesUp: taken.reduce((a, u) => a + u.result.bytesUp, 0),
     durations: { trainMs: 0, aggregateMs, evaluateMs: now - startedAt - aggregateMs, totalMs: now - startedAt },
     backends: Object.fromEntries(taken.map((u) => [u.site, u.result.backend])),
+    ...(bounded.length ? { bounded } : {}),
     strategy,
     baseVersions,
   };

@@ -9,12 +9,11 @@ import { ExperimentRecords } from '../experiments/records.js';
 import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
 import { enqueueSelect } from '../queues/flows.js';
 import type { CommitJobData, TaskJobResult } from '../queues/jobs.js';
-import { removeQuietly } from '../store/atomic.js';
 import type { CheckpointMeta } from '../store/checkpoints.js';
 import { decodeState } from '../store/state-codec.js';
 import { centralEvaluate, centralFields } from './central-eval.js';
 import { openStep, type RoundContext } from './context.js';
-import { finishExperiment, stopExperiment } from './finish.js';
+import { finishExperiment, removeRoundFiles, stopExperiment, stopOutOfBudget } from './finish.js';
 import { siteEvaluation } from './site-evaluation.js';
 import { siteTrainResult } from './train-result.js';
 
@@ -36,15 +35,21 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
       (JSON.parse(fs.readFileSync(`${candidate}.state.json`, 'utf8')) as { state: unknown }).state,
     );
     let privacy: CheckpointMeta['privacy'];
-    if (dp && d.dp) privacy = dp.charge(prev.privacy, d.dp);
+    if (dp && d.dp) {
+      // dp.maxEpsilon once more, with the noise the round actually added (select priced it with every
+      // site's share; dropouts under secure aggregation take theirs with them). Secure aggregation has
+      // refused such a round before unmasking already; this is the last gate before the ledger.
+      const why = dp.overBudgetAsAdded(prev.privacy, d.dp, round, 'at commit');
+      if (why) {
+        await stopOutOfBudget(ctx, { experimentId, round, attempt: d.attempt }, why);
+        return why;
+      }
+      privacy = dp.charge(prev.privacy, d.dp);
+    }
     ctx.checkpoints.write(experimentId, round, { specs: prev.specs, values }, state, privacy);
   }
   const { meta: committed, weights: committedWeights } = ctx.checkpoints.read(experimentId, round);
-  removeQuietly(ctx.paths.spoolDir(experimentId, round, d.attempt));
-  removeQuietly(ctx.paths.secaggState(experimentId, round, d.attempt));
-  removeQuietly(ctx.paths.maskedSum(experimentId, round, d.attempt));
-  removeQuietly(ctx.paths.candidate(experimentId, round));
-  removeQuietly(`${ctx.paths.candidate(experimentId, round)}.state.json`);
+  removeRoundFiles(ctx, { experimentId, round, attempt: d.attempt });
 
   const evaluation = siteEvaluation(evals, rec.config);
   const central = await centralEvaluate(experimentId, ExperimentRecords.effectiveConfig(rec), committedWeights);
@@ -90,6 +95,7 @@ export async function commitRound(ctx: RoundContext, job: Job<CommitJobData>): P
       : {}),
     ...(d.secure ? { secure: d.secure } : {}),
     ...(d.robust ? { robust: d.robust } : {}),
+    ...(d.bounded?.length ? { bounded: d.bounded } : {}),
     strategy: rec.config.strategy.name,
   };
   await ctx.records.putRound(experimentId, record);

@@ -69,6 +69,26 @@ export async function stopExperiment(ctx: RoundContext, id: string, why: string)
   await finishExperiment(ctx, id);
 }
 
+/**
+ * A round whose noise would take epsilon above dp.maxEpsilon (the reason says the priced and the actual
+ * epsilon): it is not committed, its files (spooled uploads, masked sum, secure-aggregation state,
+ * candidate) go, and the experiment stops out of budget with the last committed model.
+ */
+export async function stopOutOfBudget(ctx: RoundContext, ref: RoundRef, why: string): Promise<void> {
+  ctx.log.warn({ experiment: ref.experimentId, round: ref.round, attempt: ref.attempt, why }, 'round not committed');
+  await stopExperiment(ctx, ref.experimentId, why);
+  removeRoundFiles(ctx, ref);
+}
+
+/** What a round attempt leaves in the store until it is committed (or dropped). */
+export function removeRoundFiles(ctx: RoundContext, ref: RoundRef): void {
+  removeQuietly(ctx.paths.spoolDir(ref.experimentId, ref.round, ref.attempt));
+  removeQuietly(ctx.paths.secaggState(ref.experimentId, ref.round, ref.attempt));
+  removeQuietly(ctx.paths.maskedSum(ref.experimentId, ref.round, ref.attempt));
+  removeQuietly(ctx.paths.candidate(ref.experimentId, ref.round));
+  removeQuietly(`${ctx.paths.candidate(ref.experimentId, ref.round)}.state.json`);
+}
+
 export async function finishExperiment(ctx: RoundContext, id: string): Promise<void> {
   const rec = await ctx.records.get(id);
   if (!rec) return;

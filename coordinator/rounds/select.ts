@@ -56,12 +56,22 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   const k = Math.min(live.length, Math.max(cfg.clients.min, Math.ceil(cfg.clients.fraction * live.length)));
   const dp = DifferentialPrivacy.of(cfg);
   if (dp && attempt === 1) {
-    // Stop before the budget would be exceeded: price the next round before running it. Planned
-    // secure-aggregation dropouts remove noise shares: price the round with what will remain.
-    const drop = cfg.secagg.mode !== 'off' ? (cfg.secagg.dropout?.count ?? 0) : 0;
+    // Stop before the budget would be exceeded: price the next round before running it, with every
+    // sampled site adding its share of the noise (the full multiplier z). That is the cheapest the
+    // round can be, so a round refused here could never have committed. It is not a bound: under secure
+    // aggregation sites that drop out after sharing keys take their noise shares with them, so the
+    // budget is checked again with the noise actually added, once the masked inputs are in and before
+    // anything is unmasked (secure/stages.ts), and at commit before the ledger is charged (commit.ts);
+    // a round that fails it is not committed and the experiment stops out of budget.
+    // Not a worst-case price: the worst case a secure round can still commit at is not clients.quorum
+    // (the quorum counts training updates; masked inputs can fall further, to the unmasking threshold)
+    // but t + 1 honest shares, up to (k - t) times a round's cost; priced so, experiments would stop
+    // rounds early whenever they near the budget, to guard against dropouts the checks above catch
+    // anyway at the cost of one round's training. Simulated dropouts (secagg.dropout) are not priced
+    // either: a deployment cannot know its dropouts in advance, and a simulation takes the same path.
     const cost =
       cfg.secagg.mode !== 'off'
-        ? dp.distributedRoundCost(k / live.length, k - drop, k)
+        ? dp.distributedRoundCost(k / live.length, k, k)
         : dp.centralRoundCost(k / live.length, k);
     const why = dp.overBudget(ctx.checkpoints.readMeta(experimentId, round - 1).privacy, cost, round);
     if (why) {

@@ -6,8 +6,10 @@ import type { Job } from 'bullmq';
 import { metricsToColumnSums, numericColumns } from '../../shared/data/column-sums.js';
 import type { SelectJobData, TaskJobResult } from '../queues/jobs.js';
 import { siteOfTaskJob } from '../queues/names.js';
+import { STATS_REFUSED } from '../sessions/validate.js';
 import { applyStatistics } from './apply-statistics.js';
 import { openStep, type RoundContext } from './context.js';
+import { eligibleSites } from './eligible.js';
 import { failExperiment } from './finish.js';
 import { startSecureStatistics } from './secure/stages.js';
 
@@ -19,22 +21,38 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
   const results = Object.values(await job.getChildrenValues<TaskJobResult>()).filter((r) => r && r.kind === 'stats');
   // A site whose statistics were refused (bad counts or sums, a data error) is left out, and the reason
   // kept: the site and its reason code reach the events, the status and the report.
-  const failures = Object.entries(await job.getIgnoredChildrenFailures()).map(
-    ([key, reason]) => `${siteOfTaskJob(key)}: ${reason}`,
-  );
+  const failed = Object.entries(await job.getIgnoredChildrenFailures()).map(([key, reason]) => ({
+    site: siteOfTaskJob(key),
+    reason: String(reason),
+  }));
+  const failures = failed.map((f) => `${f.site}: ${f.reason}`);
   for (const f of failures)
     await ctx.records.event(experimentId, `federated scaling: statistics of ${f.replace(': ', ' left out: ')}`);
-  if (results.length < cfg.clients.min) {
+  // In clear, a site whose statistics the coordinator refused (on arrival: session.ts, validate.ts) is
+  // left out of them only: it is still live and approved and trains like the others, so it counts
+  // towards clients.min, and the statistics come from the sites that sent usable ones (each site's sums
+  // are seen in clear anyway). Counting only usable statistics made one site's bad statistics fail the
+  // whole experiment whenever no site was spare (clients.min equal to the live sites, as in
+  // examples/heart-disease.yaml). A site that failed its task (a data error, a deadline, gone) is not
+  // counted: it could not train either. Under secure aggregation the masked sum needs clients.min sites.
+  const secure = cfg.secagg.mode !== 'off';
+  let refused: string[] = [];
+  if (!secure) {
+    const live = new Set((await eligibleSites(ctx, experimentId)).eligible.map((w) => w.site));
+    refused = failed.filter((f) => f.reason.startsWith(STATS_REFUSED) && live.has(f.site)).map((f) => f.site);
+  }
+  if (results.length === 0 || results.length + refused.length < cfg.clients.min) {
+    const kept = refused.length ? ` (and ${refused.length} whose statistics were refused)` : '';
     await failExperiment(
       ctx,
       experimentId,
-      `federated scaling: ${results.length} sites sent column statistics, ${cfg.clients.min} needed${failures.length ? ` (${failures.join('; ')})` : ''}`,
+      `federated scaling: ${results.length} sites sent column statistics${kept}, ${cfg.clients.min} needed${failures.length ? ` (${failures.join('; ')})` : ''}`,
     );
     return 'failed';
   }
   if (cfg.data.format !== 'csv') return 'no statistics for this data format';
   const sites = results.map((r) => r.site).sort();
-  if (cfg.secagg.mode !== 'off') {
+  if (secure) {
     const ref = { experimentId, round: 0, attempt: job.data.attempt };
     await startSecureStatistics(ctx, ref, cfg, sites, numericColumns(cfg.data), job.data);
     return `secure aggregation of the column statistics of ${sites.length} sites started`;

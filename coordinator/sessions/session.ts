@@ -247,7 +247,13 @@ export class Session {
           `train metrics claim ${m.examples} examples; the site declared ${this.declaredExamples}`,
           'BAD_METRICS',
         );
-      checkTaskMetrics(task.req.kind, m, this.declaredExamples);
+      // Column statistics against the task's schema and declared ranges (data.ranges).
+      checkTaskMetrics(
+        task.req.kind,
+        m,
+        this.declaredExamples,
+        task.req.kind === 'stats' ? task.req.spec.data : undefined,
+      );
       task.metrics = { examples: keeps ? 0 : m.examples, values: m.values };
       if (task.req.kind !== 'train' || task.req.upload === null) {
         this.finish(task);

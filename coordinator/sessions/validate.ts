@@ -1,5 +1,8 @@
 // Validation of worker messages on arrival (shapes are typed by proto-loader; values are checked here).
 
+import type { DataConfig } from '../../shared/config/schema.js';
+import { metricsToColumnSums } from '../../shared/data/column-sums.js';
+import { columnSumsProblem, MAX_SITE_ROWS } from '../../shared/data/stats-check.js';
 import { type ErrorCode, isErrorCode, ProtocolError } from '../../shared/errors/index.js';
 import type { Hello__Output, Metrics__Output } from '../../shared/protocol/load.js';
 
@@ -22,7 +25,7 @@ export const LIMITS = {
   /** Metrics values per message (column statistics: 3 per column of the schema, plus a few). */
   metrics: 3 * 512 + 16,
   /** Rows a site may declare (Hello.datasets[].examples, all data sets together): bounds its FedAvg weight. */
-  declaredRows: 10_000_000,
+  declaredRows: MAX_SITE_ROWS,
   /** |sum| and sum of squares of a column statistic. */
   statistic: 1e15,
   /** Error.message (a longer message is cut, not refused: the failure itself matters). */
@@ -111,14 +114,26 @@ export function boundedErrorReport(code: string, message: string): { code: Error
 
 const inUnit = (v: number | undefined) => v === undefined || (v >= 0 && v <= 1);
 
+/** How the coordinator's refusal of a site's column statistics begins (the statistics step counts these sites). */
+export const STATS_REFUSED = 'stats metrics: ';
+
 /**
  * What a site's metrics may claim for a task: evaluation counts within the rows it declared,
  * accuracies and AUC in [0, 1], losses not negative; column statistics with whole counts within the
- * rows, finite bounded sums and a sum of squares consistent with them (sum^2 <= n * sumsq).
+ * rows, finite bounded sums and a sum of squares consistent with them (sum^2 <= n * sumsq). Given the
+ * task's data settings (`data`, column statistics in clear), also: only n, sum and sumsq of numeric
+ * columns of the schema, all three for each column sent, and sums that values within the declared
+ * ranges could give (shared/data/stats-check.ts).
  */
-export function checkTaskMetrics(kind: 'train' | 'evaluate' | 'stats', m: ValidMetrics, declaredRows: number): void {
+export function checkTaskMetrics(
+  kind: 'train' | 'evaluate' | 'stats',
+  m: ValidMetrics,
+  declaredRows: number,
+  data?: DataConfig,
+): void {
   const v = m.values;
-  const bad = (why: string) => new ProtocolError(`${kind} metrics: ${why}`, 'BAD_METRICS');
+  const bad = (why: string) =>
+    new ProtocolError(kind === 'stats' ? `${STATS_REFUSED}${why}` : `${kind} metrics: ${why}`, 'BAD_METRICS');
   if (m.examples > declaredRows) throw bad(`${m.examples} examples, the site declared ${declaredRows} rows`);
   for (const k of ['accuracy', 'auc', 'startAccuracy'] as const)
     if (!inUnit(v[k])) throw bad(`${k} ${v[k]} is outside [0, 1]`);
@@ -134,4 +149,21 @@ export function checkTaskMetrics(kind: 'train' | 'evaluate' | 'stats', m: ValidM
     if (what === 'sumsq' && (value < 0 || (v[`sum.${col}`] ?? 0) ** 2 > n * value * (1 + 1e-9) + 1e-9))
       throw bad(`column ${col}: sum of squares ${value} cannot come from ${n} values summing to ${v[`sum.${col}`]}`);
   }
+  if (data?.format !== 'csv') return;
+  // A key the site left out would count as 0 (a sum without its sum of squares escaped the check above).
+  for (const key of Object.keys(v)) {
+    const [what, col] = key.split('.');
+    const k = Number(col);
+    if (
+      !['n', 'sum', 'sumsq'].includes(what ?? '') ||
+      !Number.isInteger(k) ||
+      !data.columns[k] ||
+      `${what}.${k}` !== key
+    )
+      throw bad(`"${key}" is not a column statistic (n.K, sum.K, sumsq.K by schema column)`);
+    if (!(`n.${k}` in v && `sum.${k}` in v && `sumsq.${k}` in v))
+      throw bad(`column ${k}: n, sum and sumsq must be sent together`);
+  }
+  const why = columnSumsProblem(metricsToColumnSums(v, m.examples, data.columns), data, { maxRows: declaredRows });
+  if (why) throw bad(why);
 }

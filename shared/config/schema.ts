@@ -46,12 +46,40 @@ export const csvDataSchema = z
     stats: z
       .record(z.string(), z.object({ fill: z.number(), mean: z.number(), std: z.number().positive() }).strict())
       .optional(),
+    /**
+     * Declared value ranges of numeric columns, column -> [min, max] (part of the manifest sites
+     * approve). Federated scaling: each site clamps its values into them before summing, and the
+     * coordinator refuses a site's column statistics that no values within them could give
+     * (shared/data/stats-check.ts), so a lying site moves a mean or a deviation only within them.
+     */
+    ranges: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
     /** Share of each site's rows held out for testing (stratified by label). */
     testFraction: z.number().gt(0).lt(1).default(0.33),
     /** Seed of the fixed train/test split. */
     splitSeed: z.number().int().default(42),
   })
-  .strict();
+  .strict()
+  .superRefine((d, ctx) => {
+    for (const [c, r] of Object.entries(d.ranges ?? {})) {
+      const why = !d.columns.includes(c)
+        ? 'is not one of data.columns'
+        : c === d.label
+          ? 'is the label'
+          : d.drop.includes(c)
+            ? 'is dropped (data.drop)'
+            : d.categorical[c]
+              ? 'is categorical'
+              : r[0] > r[1]
+                ? `has min ${r[0]} above max ${r[1]}`
+                : undefined;
+      if (why)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['ranges', c],
+          message: `column "${c}" ${why} (ranges are [min, max] of numeric columns)`,
+        });
+    }
+  });
 
 export const idxDataSchema = z
   .object({
@@ -304,9 +332,27 @@ export const experimentSchema = z
          * before aggregation (linear strategies without secure aggregation, which hides single updates).
          */
         maxUpdateNorm: z.number().positive().optional(),
+        /**
+         * Bound on one site's update relative to the round: an update whose L2 norm is above this multiple
+         * of the round's median update norm (the lower median of the updates received, so one site of two,
+         * or any minority, cannot raise it) is scaled down to that norm before aggregation. With
+         * maxUpdateNorm the smaller bound holds. Linear strategies without secure aggregation (which hides
+         * single updates; secagg.clip bounds each coordinate at the site), synchronous rounds and async
+         * versions; not under dp, whose clip bounds every update. 0 turns it off. Default 3.
+         */
+        normBoundMultiple: z.number().min(0).default(3),
+        /**
+         * The largest share of a round's total weight (training examples) that one site may have: larger
+         * weights are capped by water-filling, so a site declaring the row ceiling cannot become the
+         * average. When a round has fewer than 1 / maxWeightShare sites, each may have at most
+         * 1 / sites (equal weights at most). Linear strategies without secure aggregation (a site's
+         * weight travels masked there); under dp every site weighs the same anyway. 1 turns it off.
+         * Default 0.5.
+         */
+        maxWeightShare: z.number().gt(0).max(1).default(0.5),
       })
       .strict()
-      .default({ min: 2, fraction: 1 }),
+      .default({ min: 2, fraction: 1, normBoundMultiple: 3, maxWeightShare: 0.5 }),
     train: trainSchema.default({
       epochs: 1,
       batchSize: 16,

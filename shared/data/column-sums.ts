@@ -5,23 +5,44 @@ import type { CsvDataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
 import type { RawTable } from './csv.js';
 import { type ColumnStats, labelOf } from './features.js';
-import { stratifiedSplit } from './split.js';
+import { type SiteSplit, siteSplit, stratifiedSplit } from './split.js';
 
 /** One site's per-column sums over its training rows: all that federated scaling needs from it. */
 export interface ColumnSums {
   rows: number;
-  /** Per numeric column (schema order): non-missing count, sum and sum of squares. */
-  columns: Record<string, { n: number; sum: number; sumsq: number }>;
+  /**
+   * Per numeric column (schema order): non-missing count, sum and sum of squares; at the site also
+   * `top`, how many of the values are the most common one (never sent: suppression reads it).
+   */
+  columns: Record<string, { n: number; sum: number; sumsq: number; top?: number }>;
 }
 
-export function siteColumnSums(table: RawTable, cfg: CsvDataConfig): ColumnSums {
+/**
+ * Per-column sums over the site's training rows. With the site's own split (`own`) they cover every
+ * training line of the file, labelled or not, so no experiment setting moves the rows they cover.
+ * `clamp` maps a value into the range the experiment declares for its column (honest sums then fit it).
+ */
+export function siteColumnSums(
+  table: RawTable,
+  cfg: CsvDataConfig,
+  own?: SiteSplit,
+  clamp: (column: string, v: number) => number = (_c, v) => v,
+): ColumnSums {
   const labelIdx = table.columns.indexOf(cfg.label);
   if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
-  const split = stratifiedSplit(
-    table.rows.map((r) => labelOf(r[labelIdx]!, cfg)),
-    cfg.testFraction,
-    cfg.splitSeed,
-  );
+  let rows: number[][];
+  if (own) {
+    const all = [...table.rows, ...table.unlabeled.rows];
+    const lines = [...table.lines, ...table.unlabeled.lines];
+    rows = siteSplit(lines, own).train.map((i) => all[i]!);
+  } else {
+    const split = stratifiedSplit(
+      table.rows.map((r) => labelOf(r[labelIdx]!, cfg)),
+      cfg.testFraction,
+      cfg.splitSeed,
+    );
+    rows = split.train.map((i) => table.rows[i]!);
+  }
   const columns: ColumnSums['columns'] = {};
   for (const c of cfg.columns) {
     if (c === cfg.label || cfg.drop.includes(c) || cfg.categorical[c]) continue;
@@ -29,35 +50,41 @@ export function siteColumnSums(table: RawTable, cfg: CsvDataConfig): ColumnSums 
     let n = 0;
     let sum = 0;
     let sumsq = 0;
-    for (const i of split.train) {
-      const v = table.rows[i]![j]!;
-      if (Number.isNaN(v)) continue;
+    const counts = new Map<number, number>();
+    for (const row of rows) {
+      const raw = row[j]!;
+      if (Number.isNaN(raw)) continue;
+      const v = clamp(c, raw);
       n++;
       sum += v;
       sumsq += v * v;
+      counts.set(v, (counts.get(v) ?? 0) + 1);
     }
-    columns[c] = { n, sum, sumsq };
+    columns[c] = { n, sum, sumsq, top: Math.max(0, ...counts.values()) };
   }
-  return { rows: split.train.length, columns };
+  return { rows: rows.length, columns };
 }
 
 /**
- * Global statistics from the sites' sums. Missing values are filled with the global mean, so the
- * variance of the filled column is (sumsq - 2 m sum + n m^2) / rows over the present values.
+ * Global statistics from the sites' sums: the mean and standard deviation of the present values of
+ * each column (missing values are filled with the mean). The variance is (sumsq - n m^2) / n over the
+ * n present values, not over the declared rows: dividing by the rows (the variance of the filled
+ * column) let one site declaring many rows, all "missing", shrink every column's deviation at once
+ * (10^7 declared rows shrank them 158-fold). Now a site weighs in a column only by the count it sends
+ * for it, which the coordinator ties to sums within the declared ranges (stats-check.ts).
  */
 export function combineColumnSums(parts: ColumnSums[]): Record<string, ColumnStats> {
-  const rows = parts.reduce((a, p) => a + p.rows, 0);
   const out: Record<string, ColumnStats> = {};
   for (const c of [...new Set(parts.flatMap((p) => Object.keys(p.columns)))]) {
     const n = parts.reduce((a, p) => a + (p.columns[c]?.n ?? 0), 0);
     const sum = parts.reduce((a, p) => a + (p.columns[c]?.sum ?? 0), 0);
     const sumsq = parts.reduce((a, p) => a + (p.columns[c]?.sumsq ?? 0), 0);
-    if (n === 0 || rows === 0) {
+    if (!(n > 0)) {
       out[c] = { fill: 0, mean: 0, std: 1 };
       continue;
     }
     const m = sum / n;
-    const variance = Math.max(0, (sumsq - 2 * m * sum + n * m * m) / rows);
+    const variance = Math.max(0, (sumsq - n * m * m) / n);
     const std = Math.sqrt(variance);
     out[c] = { fill: m, mean: m, std: std > 1e-8 ? std : 1 };
   }
@@ -97,15 +124,17 @@ export function numericColumns(cfg: CsvDataConfig): string[] {
 
 /**
  * Small-cell suppression: a column with fewer than `minCount` recorded values at this site is not
- * sent at all (its sums would give those few patients' values away). The combined statistics then
- * come from the other sites.
+ * sent at all (its sums would give those few patients' values away), nor one whose most common value
+ * leaves fewer than `minCount` others (six identical values give everyone's value; a 0/1 column with
+ * two ones gives away a cell of two). The combined statistics then come from the other sites.
  */
 export function suppressSmallCells(sums: ColumnSums, minCount: number): { sums: ColumnSums; suppressed: string[] } {
   const columns: ColumnSums['columns'] = {};
   const suppressed: string[] = [];
   for (const [c, s] of Object.entries(sums.columns)) {
-    if (s.n > 0 && s.n < minCount) suppressed.push(c);
-    else columns[c] = s;
+    const dominated = s.top !== undefined && s.n > 0 && s.n - s.top < minCount;
+    if ((s.n > 0 && s.n < minCount) || dominated) suppressed.push(c);
+    else columns[c] = { n: s.n, sum: s.sum, sumsq: s.sumsq };
   }
   return { sums: { rows: sums.rows, columns }, suppressed };
 }

@@ -7,8 +7,15 @@ import { DataError } from '../errors/index.js';
 export interface RawTable {
   /** Column names in file order. */
   columns: string[];
-  /** rows[i][j]: value of column j, NaN when missing. */
+  /** rows[i][j]: value of column j, NaN when missing. Rows with a label only. */
   rows: number[][];
+  /** rows[i]'s line number in the file (1-based, the header counted): what the site split keys on. */
+  lines: number[];
+  /**
+   * Rows without a label, kept apart: no model uses them, but the site's column statistics cover its
+   * training lines whatever the experiment's label is, so choosing a label cannot move the row set.
+   */
+  unlabeled: { rows: number[][]; lines: number[] };
 }
 
 export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): RawTable {
@@ -36,6 +43,8 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
   const zeroMissing = new Set(cfg.zeroMeansMissing.map((c) => columns.indexOf(c)).filter((i) => i >= 0));
   const labelIdx = columns.indexOf(cfg.label);
   const rows: number[][] = [];
+  const rowLines: number[] = [];
+  const unlabeled: RawTable['unlabeled'] = { rows: [], lines: [] };
   lines.forEach((line, i) => {
     const cells = line.split(',');
     const lineNo = i + 1 + (cfg.header ? 1 : 0);
@@ -57,11 +66,16 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
       }
       return zeroMissing.has(j) && v === 0 ? NaN : v;
     });
-    // A row without a label cannot be used for training or testing; skip it rather than guess.
-    if (Number.isNaN(row[labelIdx]!)) return;
+    // A row without a label cannot be used for training or testing; kept apart rather than guessed.
+    if (Number.isNaN(row[labelIdx]!)) {
+      unlabeled.rows.push(row);
+      unlabeled.lines.push(lineNo);
+      return;
+    }
     rows.push(row);
+    rowLines.push(lineNo);
   });
-  return { columns, rows };
+  return { columns, rows, lines: rowLines, unlabeled };
 }
 
 export function readCsvFile(file: string, cfg: CsvDataConfig): RawTable {

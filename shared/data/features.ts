@@ -3,7 +3,7 @@
 import type { CsvDataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
 import type { RawTable } from './csv.js';
-import { stratifiedSplit } from './split.js';
+import { type SiteSplit, siteSplit, stratifiedSplit } from './split.js';
 
 export interface Examples {
   /** Row-major features, n x featureCount. */
@@ -75,12 +75,15 @@ function stats(values: number[], cfg: CsvDataConfig): ColumnStats {
   return { fill, mean: m, std: std > 1e-8 ? std : 1 };
 }
 
-/** Splits, imputes and scales one site's table. */
-export function prepareSite(table: RawTable, cfg: CsvDataConfig): SiteData {
+/**
+ * Splits, imputes and scales one site's table: with the site's own split when it gives one (see
+ * split.ts), else with the experiment's stratified split.
+ */
+export function prepareSite(table: RawTable, cfg: CsvDataConfig, own?: SiteSplit): SiteData {
   const labelIdx = table.columns.indexOf(cfg.label);
   if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
   const labels = table.rows.map((r) => labelOf(r[labelIdx]!, cfg));
-  const split = stratifiedSplit(labels, cfg.testFraction, cfg.splitSeed);
+  const split = own ? siteSplit(table.lines, own) : stratifiedSplit(labels, cfg.testFraction, cfg.splitSeed);
   const names = featureNames(cfg);
   // Features follow the schema's column order, whatever order a site's header has.
   const used = cfg.columns
@@ -90,13 +93,21 @@ export function prepareSite(table: RawTable, cfg: CsvDataConfig): SiteData {
   const colStats = new Map<number, ColumnStats>();
   for (const { c, j } of numericCols) {
     if (cfg.scaling === 'federated') {
-      const g = cfg.stats?.[c];
-      if (!g)
+      if (!cfg.stats)
         throw new DataError(
           `federated scaling needs global statistics for column "${c}" (the coordinator sends them)`,
           'MISSING_STATS',
         );
-      colStats.set(j, g);
+      // A column every site withheld (too few values anywhere) has no global statistics: each site
+      // scales it with its own, as under `standard` scaling, rather than failing every round.
+      colStats.set(
+        j,
+        cfg.stats[c] ??
+          stats(
+            split.train.map((i) => table.rows[i]![j]!),
+            cfg,
+          ),
+      );
     } else
       colStats.set(
         j,

@@ -4,10 +4,17 @@ import type { DataConfig } from '../config/schema.js';
 import { readCsvFile } from './csv.js';
 import { prepareSite, type SiteData } from './features.js';
 import { loadImageSite, type SitePartition } from './images.js';
+import { type SiteSplit, seedOfKey } from './split.js';
 import { loadSyntheticSite } from './synthetic.js';
 
-export function loadSiteData(file: string, cfg: DataConfig, part?: SitePartition): SiteData {
-  if (cfg.format === 'idx') return loadImageSite(file, cfg, part);
+/** `own`: the site's own split (split.ts); image folders take its fraction and a seed from its key. */
+export function loadSiteData(file: string, cfg: DataConfig, part?: SitePartition, own?: SiteSplit): SiteData {
+  if (cfg.format === 'idx')
+    return loadImageSite(
+      file,
+      own ? { ...cfg, testFraction: own.testFraction, splitSeed: seedOfKey(own.key) } : cfg,
+      part,
+    );
   if (cfg.format === 'synthetic') return loadSyntheticSite(cfg, part);
-  return prepareSite(readCsvFile(file, cfg), cfg);
+  return prepareSite(readCsvFile(file, cfg), cfg, own);
 }

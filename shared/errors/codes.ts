@@ -80,9 +80,14 @@ export const ERROR_CODES = {
     'OUTSIDE_MANIFEST',
     'BAD_APPROVAL',
     'AUDIT_BROKEN',
+    'UNTIED_MODEL',
   ],
-  /** PolicyError: a site refused a task that breaks its own policy. */
-  policy: ['POLICY_REFUSED'],
+  /**
+   * PolicyError: a site refused a task that breaks its own policy (POLICY_REFUSED), or that its budget
+   * per data set no longer covers (BUDGET_SPENT: statistics, evaluations, record-level epsilon), or
+   * metrics from too few test rows (TEST_TOO_SMALL: that site is left out of the evaluation).
+   */
+  policy: ['POLICY_REFUSED', 'BUDGET_SPENT', 'TEST_TOO_SMALL'],
   /** TaskError: a task failed (deadline, disconnect, a worker-side error). */
   task: [
     'TASK_FAILED',

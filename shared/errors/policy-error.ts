@@ -7,7 +7,7 @@ import type { CodeOf } from './codes.js';
  */
 export class PolicyError extends AccordError {
   static readonly CODE: CodeOf<'policy'> = 'POLICY_REFUSED';
-  constructor(message: string) {
-    super(PolicyError.CODE, message, message);
+  constructor(message: string, code: CodeOf<'policy'> = PolicyError.CODE) {
+    super(code, message, message);
   }
 }

@@ -154,7 +154,7 @@ function releaseLines(m: Manifest): string[] {
   if (c.data.format === 'csv') {
     const d = c.data;
     out.push(
-      `data: columns ${d.columns.join(', ')}; label ${d.label}${d.binarise ? ` (${d.binarise})` : ''}; dropped ${d.drop.join(', ') || 'none'}; missing values ${JSON.stringify(d.missing)}; test fraction ${d.testFraction}`,
+      `data: columns ${d.columns.join(', ')}; label ${d.label}${d.binarise ? ` (${d.binarise})` : ''}; dropped ${d.drop.join(', ') || 'none'}; missing values ${JSON.stringify(d.missing)}; test fraction ${d.testFraction} (a site with a policy applies its own missing values and split instead)`,
     );
   } else out.push(`data: ${c.data.format}, ${c.data.classes} classes, test fraction ${c.data.testFraction}`);
   out.push(
@@ -165,7 +165,7 @@ function releaseLines(m: Manifest): string[] {
     out.push(
       secure
         ? `once: per numeric column of its training rows, the count, sum and sum of squares, masked by secure aggregation (only the total over all sites is revealed)`
-        : `once: per numeric column of its training rows, the count, sum and sum of squares in clear (columns with fewer than ${c.data.minCellCount} values withheld)`,
+        : `once: per numeric column of its training rows, the count, sum and sum of squares in clear (small cells withheld: fewer than ${c.data.minCellCount} values, or the site's floor if higher)`,
     );
   const delta = secure
     ? `masked by ${c.secagg.mode} (threshold ${c.secagg.threshold ?? 'derived'}, neighbours ${c.secagg.neighbours ?? 'derived'}, corrupt fraction ${c.secagg.corruptFraction}, colluding sites ${c.secagg.colludingSites}); the coordinator learns only the sum`
@@ -178,7 +178,7 @@ function releaseLines(m: Manifest): string[] {
     `with each delta: the training loss, the loss and accuracy before training, the training time${c.train.dpSgd ? ', the record-level epsilon' : ''}${secure ? '' : ', and the training row count'}`,
   );
   out.push(
-    `every ${c.eval.every} round(s) and after the last: loss, accuracy (and AUC) of the candidate model on its test split, with the test row count`,
+    `every ${c.eval.every} round(s) and after the last: loss, accuracy (and AUC) of the candidate model on its test split, with the test row count (rounded, and only for models tied to this experiment, as the site's policy says)`,
   );
   if (c.train.dpSgd)
     out.push(

@@ -5,12 +5,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
+import YAML from 'yaml';
 import { type ExperimentRecord, ExperimentRecords } from '../../coordinator/experiments/records.js';
 import { submitExperiment } from '../../coordinator/queues/submit.js';
 import { Coordinator } from '../../coordinator/server.js';
 import { TokenBook } from '../../coordinator/sessions/auth.js';
 import { parseExperiment } from '../../shared/config/load.js';
-import type { ExperimentInput } from '../../shared/config/schema.js';
+import type { CsvDataConfig, ExperimentInput } from '../../shared/config/schema.js';
+import type { ColumnSums } from '../../shared/data/column-sums.js';
 import { createLogger, type Logger } from '../../shared/log/logger.js';
 import { redisOptions } from '../../shared/redis-url.js';
 import { generateIdentity, type Identity, saveIdentity } from '../../shared/trust/identity.js';
@@ -19,6 +21,8 @@ import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
 import { AccordWorker } from '../../worker/client.js';
 import { type SitePolicy, sitePolicySchema } from '../../worker/policy.js';
+import { siteDataView, splitKeyOf } from '../../worker/site-data.js';
+import { releasedColumnSums } from '../../worker/site-statistics.js';
 import { Rogue, type RogueOptions } from './rogue.js';
 
 export interface TestFederation {
@@ -38,6 +42,21 @@ export interface TestFederation {
   submit(input: Partial<ExperimentInput>): Promise<string>;
   waitFor(id: string, status?: ExperimentRecord['status'][], timeoutMs?: number): Promise<ExperimentRecord>;
   stop(): Promise<void>;
+}
+
+/**
+ * The policy of a test site: approves by policy, treats chol 0 as missing as the heart-disease config
+ * does, and keys its own split with a fixed secret, so runs compare on the same rows.
+ */
+export function testPolicy(site: string): Record<string, unknown> {
+  return { autoApprove: true, data: { zeroMeansMissing: ['chol'], splitKey: `accord-test-split-key-${site}` } };
+}
+
+/** The column sums test site `site` releases of `file` under `data` (its policy's split and cells). */
+export function releasedBy(site: string, file: string, data: CsvDataConfig): ColumnSums {
+  const rules = sitePolicySchema.parse(testPolicy(site)).data;
+  const view = siteDataView(data, rules, splitKeyOf(rules, undefined));
+  return releasedColumnSums(file, view.data as CsvDataConfig, view.split).sums;
 }
 
 export async function startFederation(
@@ -75,9 +94,9 @@ export async function startFederation(
     trustOf(site) {
       const identity = identities[site];
       if (!identity) throw new Error(`no identity for ${site}: give it a token in startFederation`);
-      return { identity, roster, policy: sitePolicySchema.parse({ autoApprove: true }) };
+      return { identity, roster, policy: sitePolicySchema.parse(testPolicy(site)) };
     },
-    trustFlags(site, dir, policy = 'autoApprove: true\n') {
+    trustFlags(site, dir, policy = YAML.stringify(testPolicy(site))) {
       const identity = identities[site];
       if (!identity) throw new Error(`no identity for ${site}: give it a token in startFederation`);
       const files = {

@@ -40,6 +40,8 @@ export interface RogueOptions {
   evaluate?: { examples: number; values: Record<string, number> };
   /** Answer train tasks at once with this update (given the model size), after metrics on 50 examples. */
   train?: (params: number) => Float32Array;
+  /** The examples claimed in those train metrics instead of 50 (at most the rows the Hello declared). */
+  trainExamples?: number;
 }
 
 export class Rogue {
@@ -111,7 +113,7 @@ export class Rogue {
           return;
         }
         if (t.kind === 'train' && opts.train) {
-          this.metrics(t);
+          this.metrics(t, t.header.round, opts.trainExamples);
           this.chunk(t.header.taskId, 0, true, opts.train(t.params));
           return;
         }

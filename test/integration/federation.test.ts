@@ -59,12 +59,13 @@ describe('federation end to end', () => {
     expect(modelJson.weightsManifest[0].paths).toEqual(['weights.bin']);
 
     // The audit logs: only the declaration, heartbeats, the site's signed approval and audit heads,
-    // metrics and update chunks left each site (plus its own note of the approval, which did not
-    // leave); every update is exactly one model's worth of float32 values (a delta, never rows).
+    // metrics and update chunks left each site (plus its own notes, of the approval and its budget,
+    // which did not leave); every update is exactly one model's worth of float32 values (a delta, never rows).
     const params = cps.read(id, 3).weights.values.length;
     for (const site of ['cleveland', 'hungary']) {
       const audit = readAudit(path.join(dir, `${site}.jsonl`));
-      const types = new Set(audit.map((a) => a.type));
+      const types = new Set(audit.filter((a) => !a.note).map((a) => a.type));
+      expect(audit.filter((a) => a.note).every((a) => ['approval', 'budget'].includes(a.type))).toBe(true);
       const sent = ['hello', 'heartbeat', 'approval', 'audit_head', 'metrics', 'update_chunk'];
       expect(
         [...types].every((t) => sent.includes(t)),

@@ -74,11 +74,12 @@ describe('a malicious site', () => {
     );
     expect((await inflated.failed).details).toMatch(/Hello declares 9000000000000000 rows, at most 10000000/);
     // The first rogue is still connected (the refused session did not replace it).
-    const id = await f.submit({ rounds: 2, clients: { min: 3, maxUpdateNorm: 5 } });
+    // The absolute bound alone (the round-relative one, clients.normBoundMultiple, is bounded-updates.test.ts's).
+    const id = await f.submit({ rounds: 2, clients: { min: 3, maxUpdateNorm: 5, normBoundMultiple: 0 } });
     const rec = await f.waitFor(id);
     expect(rec.status).toBe('completed');
     const events = (await f.records.events(id)).map((e) => e.message).join('\n');
-    expect(events).toMatch(/round 1: updates scaled down to norm 5: rogue \(norm 3\.74e\+30\)/); // 1e30 x sqrt(14)
+    expect(events).toMatch(/round 1: update of rogue bounded \(norm 3\.74e\+30 -> 5, clients\.maxUpdateNorm\)/); // 1e30 x sqrt(14)
     const rounds = await f.records.rounds(id);
     expect(rounds.at(-1)?.meanSiteAccuracy).toBeGreaterThan(0.5);
   });

@@ -44,11 +44,14 @@ describe('accord simulate', () => {
   }, 600_000);
 
   it('a Byzantine site (scale:-10) wrecks FedAvg while the median holds', async () => {
+    // Plain FedAvg: without the round's norm bound (clients.normBoundMultiple, on by default), which scales
+    // the attacker's update down to 3 x the median norm (bounded-updates.test.ts).
     const run = (strategy: string) =>
       simulate({
         dataset: 'heart-disease',
         rounds: 8,
         strategy,
+        ...(strategy === 'fedavg' ? { bounds: { normBoundMultiple: 0 } } : {}),
         byzantine: { count: 1, attack: 'scale:-10' },
         out: out(strategy),
         baselines: false,

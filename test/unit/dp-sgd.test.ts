@@ -1,5 +1,8 @@
 // Record-level DP at a site (DP-SGD): each row's influence is clipped, and the site's own ledger is
 // the accountant's composition over the steps it ran.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { idxDataSchema, trainSchema } from '../../shared/config/schema.js';
@@ -11,6 +14,7 @@ import { buildModel, getFlatWeights } from '../../shared/models/zoo.js';
 import { RdpAccountant } from '../../shared/privacy/rdp.js';
 import type { TaskSpec } from '../../shared/protocol/task-spec.js';
 import { RecordPrivacy } from '../../worker/record-privacy.js';
+import { SiteBudget } from '../../worker/site-budget.js';
 
 /** Rows far from the decision boundary, so unclipped gradients are large. */
 function data(n: number, scale: number): Examples {
@@ -48,7 +52,7 @@ describe('DP-SGD at a site', () => {
     expect(await run(false)).toBeGreaterThan(10 * dp);
   });
 
-  it("the site's epsilon is the accountant's composition of (q, z) over all the steps it trained", async () => {
+  it("the site's epsilon composes (q, z) over every step on its rows, across experiments and restarts, and its cap refuses a round before it trains", async () => {
     await initBackend('cpu');
     const rows = data(200, 1);
     const train = trainSchema.parse({
@@ -71,18 +75,40 @@ describe('DP-SGD at a site', () => {
       manifestHash: '',
       manifestJson: '',
     };
-    const ledger = new RecordPrivacy();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-budget-'));
+    const budget = () => new SiteBudget(dir, { statistics: 50, evaluations: 5000 }, undefined);
+    const ledger = new RecordPrivacy(budget());
     const model = buildModel({ zoo: 'logreg' }, 4, 2, 7);
     let eps = 0;
     for (let round = 1; round <= 3; round++)
-      eps = (await ledger.train('exp', model, rows, spec, 2, round)).recordEpsilon ?? NaN;
+      eps = (await ledger.train('exp', 'rows', model, rows, spec, 2, round)).recordEpsilon ?? NaN;
     const { q, steps } = dpSgdSchedule(200, train);
     expect(q).toBeCloseTo(0.1);
     expect(steps).toBe(20);
     expect(eps).toBeCloseTo(new RdpAccountant().compose(0.1, 1.2, 3 * 20).epsilon(1e-5), 10);
-    // Another experiment starts its own ledger.
-    const other = await ledger.train('exp-2', model, rows, spec, 2, 1);
-    expect(other.recordEpsilon).toBeCloseTo(new RdpAccountant().compose(0.1, 1.2, 20).epsilon(1e-5), 10);
+    // Another experiment on the same rows composes with the first, even in a restarted worker
+    // (the ledger is per data set, kept on disk): a coordinator cannot reset it by starting anew.
+    const again = new RecordPrivacy(budget());
+    const other = await again.train('exp-2', 'rows', model, rows, spec, 2, 1);
+    const composed = new RdpAccountant().compose(0.1, 1.2, 4 * 20).epsilon(1e-5);
+    expect(other.recordEpsilon).toBeCloseTo(composed, 10);
+    expect(other.recordEpsilon).toBeGreaterThan(new RdpAccountant().compose(0.1, 1.2, 20).epsilon(1e-5) + 0.1);
+    // Another data set of the site has its own ledger.
+    const elsewhere = await again.train('exp-2', 'other-rows', model, rows, spec, 2, 1);
+    expect(elsewhere.recordEpsilon).toBeCloseTo(new RdpAccountant().compose(0.1, 1.2, 20).epsilon(1e-5), 10);
+    // With a cap between what is spent and what one more round would spend, the round is refused
+    // before it trains, and the ledger does not move.
+    const cap = (composed + new RdpAccountant().compose(0.1, 1.2, 5 * 20).epsilon(1e-5)) / 2;
+    const capped = new RecordPrivacy(new SiteBudget(dir, { statistics: 50, evaluations: 5000 }, cap));
+    const w0 = Float32Array.from(model.getWeights()[0]!.dataSync());
+    await expect(capped.train('exp-3', 'rows', model, rows, spec, 2, 1)).rejects.toMatchObject({
+      code: 'BUDGET_SPENT',
+      message: expect.stringMatching(/maxRecordEpsilon/),
+    });
+    expect(Float32Array.from(model.getWeights()[0]!.dataSync())).toEqual(w0);
+    const after = await new RecordPrivacy(budget()).train('exp-3', 'rows', model, rows, spec, 2, 1);
+    expect(after.recordEpsilon).toBeCloseTo(new RdpAccountant().compose(0.1, 1.2, 5 * 20).epsilon(1e-5), 10);
+    fs.rmSync(dir, { recursive: true, force: true });
     model.dispose();
   });
 });

@@ -44,4 +44,26 @@ describe('DifferentialPrivacy', () => {
       /privacy budget: round 6 would spend epsilon \d+\.\d{3} > dp.maxEpsilon 10/,
     );
   });
+
+  it('the budget is checked again with the noise actually added: a round priced with every share can exceed it after a dropout', () => {
+    // Issue 17: 4 sites, z = 1, maxEpsilon 8, one site dropping out each round.
+    const dp = DifferentialPrivacy.of(cfg({ noise: 1, clip: 1, delta: 1e-5, maxEpsilon: 8 }))!;
+    const full = dp.distributedRoundCost(1, 4, 4);
+    const dropped = dp.distributedRoundCost(1, 3, 4);
+    const spent = dp.charge(undefined, dropped); // round 1: 3 of 4 shares, epsilon 5.586
+    expect(dp.epsilon(spent)).toBeLessThanOrEqual(8);
+    // Round 2 priced with every share (7.755) runs; with the shares that arrived (8.421) it is refused.
+    expect(dp.overBudget(spent, full, 2)).toBeUndefined();
+    expect(dp.overBudgetAsAdded(spent, full, 2, 'at commit')).toBeUndefined();
+    expect(dp.epsilon(dp.charge(spent, dropped))).toBeGreaterThan(8);
+    expect(dp.overBudgetAsAdded(spent, dropped, 2, 'before unmasking')).toBe(
+      'privacy budget: round 2 not committed (refused before unmasking): priced at epsilon 7.755 with every ' +
+        "site's noise (z 1), actual epsilon 8.421 with the noise shares of only 3 of 4 sites (effective z 0.866) " +
+        '> dp.maxEpsilon 8 (delta 0.00001)',
+    );
+    // No noise left at all is refused too; without maxEpsilon nothing is.
+    expect(dp.overBudgetAsAdded(spent, dp.distributedRoundCost(1, 0, 4), 2, 'at commit')).toMatch(/not committed/);
+    const unbounded = DifferentialPrivacy.of(cfg({ noise: 1, clip: 1 }))!;
+    expect(unbounded.overBudgetAsAdded(spent, dropped, 2, 'at commit')).toBeUndefined();
+  });
 });

@@ -21,10 +21,10 @@ import { jobIds, type RoundRef, siteOfTaskJob } from '../../queues/names.js';
 import { writeFileAtomic } from '../../store/atomic.js';
 import { readSpoolU32 } from '../../store/spool.js';
 import { createStrategy } from '../../strategies/index.js';
-import { applyStatistics } from '../apply-statistics.js';
+import { applyStatistics, secureTotalProblem } from '../apply-statistics.js';
 import { openStep, type RoundContext } from '../context.js';
 import { evaluateCandidate } from '../evaluate.js';
-import { failExperiment, roundFailed } from '../finish.js';
+import { failExperiment, roundFailed, stopOutOfBudget } from '../finish.js';
 import {
   type AdvertisedKeys,
   readState,
@@ -346,6 +346,28 @@ async function masked(
       ? `${survivors.length} masked inputs arrived`
       : recoverable(state, state.peers, state.sharers, alive);
   if (problem) return { failed: problem };
+  // Differential privacy: the noise in the sum is known now (the shares of the sites whose masked
+  // inputs arrived), before any secret is revealed. Checked here, not only at commit: by then the
+  // coordinator would have unmasked the sum and sent the candidate to the sites to evaluate.
+  const dp = DifferentialPrivacy.of(cfg);
+  if (dp && state.purpose.kind === 'train') {
+    const cost = dp.distributedRoundCost(state.purpose.q, survivors.length, state.peers.length);
+    if (dp.noiseMultiplier > 0 && !(cost.effectiveNoiseMultiplier > 0))
+      return {
+        failed: `only ${survivors.length} sites added noise, no more than the ${dp.colludingSites} that may collude`,
+      };
+    const ref = { experimentId: state.experimentId, round: state.round, attempt: state.attempt };
+    const why = dp.overBudgetAsAdded(
+      ctx.checkpoints.readMeta(ref.experimentId, ref.round - 1).privacy,
+      cost,
+      ref.round,
+      'before unmasking',
+    );
+    if (why) {
+      await stopOutOfBudget(ctx, ref, why);
+      return { done: why };
+    }
+  }
   const sum = new Uint32Array(state.length);
   for (const site of survivors)
     for (const { slice, offset } of readSpoolU32(uploads.get(site) ?? ''))
@@ -411,6 +433,9 @@ async function unmasked(
   }
   if (state.purpose.kind === 'stats') {
     const total = vectorToColumnSums(decodeFixedPointSum(sum, state.survivors.length), state.purpose.columns);
+    // Fatal (secaggStep fails the experiment): the sum cannot name the site that broke the ranges.
+    const impossible = secureTotalProblem(cfg, total, state.survivors.length);
+    if (impossible) return { failed: impossible };
     const how = `summed under secure aggregation from ${state.survivors.length} of ${state.trained.length} sites`;
     await applyStatistics(ctx, state.purpose.select, [total], how);
     return { done: `column statistics of ${state.survivors.length} sites unmasked` };
@@ -449,6 +474,7 @@ async function unmasked(
   if (dp) {
     // Each peer added the share of a round of state.peers.length sites (the noise it was asked for).
     commit.dp = dp.distributedRoundCost(q, state.survivors.length, state.peers.length);
+    // masked() refuses this before unmasking already (and a sum over the budget); this guards the invariant.
     if (dp.noiseMultiplier > 0 && !(commit.dp.effectiveNoiseMultiplier > 0))
       return {
         failed: `only ${state.survivors.length} sites added noise, no more than the ${dp.colludingSites} that may collude`,
