@@ -25,7 +25,7 @@ import { CoordinatorMetrics } from './metrics/counters.js';
 import { startProcessors } from './processors.js';
 import { QUEUE_ROUNDS } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
-import { failExperiment } from './rounds/finish.js';
+import { EXPERIMENT_REFUSALS, siteRefused } from './rounds/refusals.js';
 import type { TokenBook } from './sessions/auth.js';
 import { SessionHub } from './sessions/hub.js';
 import { ManifestOffers } from './sessions/manifest-offers.js';
@@ -263,12 +263,12 @@ export class Coordinator {
     if (r.kind === 'refusal') {
       const why = `site ${site} reported ${r.code}: ${r.message}`;
       this.log.warn({ site, experiment: id, code: r.code, why: r.message }, 'site refused the experiment');
-      // A site's policy refuses every round alike: end the experiment now, saying who and why (as a
-      // refused task does). Other refusals (another roster, say) only keep that site out.
-      // Only a site on the roster speaks for a site that could take part.
+      // A site's policy refuses every round alike: it takes no part, and the experiment ends now only
+      // if the other roster sites cannot reach clients.min (as for a refused task, refusals.ts). Other
+      // refusals (another roster, say) only keep that site out. Only a roster site is counted.
       const known = this.opts.roster?.keyOf(site) !== undefined;
-      if (r.code === 'POLICY_REFUSED' && known && rec.status === 'running' && this.ctx)
-        return failExperiment(this.ctx, id, why);
+      if (EXPERIMENT_REFUSALS.has(r.code) && known && rec.status === 'running' && this.ctx)
+        return siteRefused(this.ctx, id, site, why);
       return records.event(id, `${why} (the site takes no part)`);
     }
     const roster = this.opts.roster;

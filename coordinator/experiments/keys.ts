@@ -24,6 +24,8 @@ function keyNames(prefix: string) {
     declared: (id: string) => `${prefix}:exp:${id}:declared`,
     /** hash: site -> JSON Approval (the site's signed approval of the manifest) */
     approvals: (id: string) => `${prefix}:exp:${id}:approvals`,
+    /** hash: site -> why the site's policy or budget refused the experiment (it takes no further part) */
+    refusals: (id: string) => `${prefix}:exp:${id}:refusals`,
     /** string: the JSON roster the experiment's manifest names (for the report) */
     roster: (id: string) => `${prefix}:exp:${id}:roster`,
     /** hash: site -> JSON SiteAuditHead (the latest signed head of the site's audit chain) */

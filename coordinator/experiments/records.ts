@@ -174,6 +174,16 @@ export class ExperimentRecords {
     return new Set(await this.redis.hkeys(this.keys.approvals(id)));
   }
 
+  /** Records that `site` refused the experiment (its policy or budget); true the first time. */
+  async putRefusal(id: string, site: string, why: string): Promise<boolean> {
+    return (await this.redis.hsetnx(this.keys.refusals(id), site, why)) === 1;
+  }
+
+  /** The sites that refused the experiment, with their reasons. */
+  async refusals(id: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(this.keys.refusals(id));
+  }
+
   async approvals(id: string): Promise<Approval[]> {
     const raw = await this.redis.hgetall(this.keys.approvals(id));
     return Object.entries(raw)

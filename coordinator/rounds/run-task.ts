@@ -10,7 +10,7 @@ import type { Session } from '../sessions/session.js';
 import type { TaskRequest } from '../sessions/task.js';
 import { SpoolWriter } from '../store/spool.js';
 import type { RoundContext } from './context.js';
-import { failExperiment } from './finish.js';
+import { EXPERIMENT_REFUSALS, siteRefused } from './refusals.js';
 import { stageRequest } from './secure/stage-request.js';
 import { readState } from './secure/state.js';
 import { taskSpecFor } from './task-spec.js';
@@ -27,9 +27,10 @@ export async function runTask(ctx: RoundContext, job: Job<TaskJobData>): Promise
     return r;
   } catch (e) {
     ctx.metrics.tasks.inc({ kind: job.data.kind, outcome: 'failed' });
-    // A site's policy will refuse every retry alike: end the experiment now, saying who refused and why.
-    if (e instanceof AccordError && e.code === 'POLICY_REFUSED')
-      await failExperiment(ctx, job.data.experimentId, e.message);
+    // A site's policy (or spent budget) will refuse every retry alike: it takes no further part, and the
+    // experiment ends only if the others cannot go on without it (refusals.ts).
+    if (e instanceof AccordError && EXPERIMENT_REFUSALS.has(e.code))
+      await siteRefused(ctx, job.data.experimentId, job.data.site, e.message);
     throw e;
   }
 }

@@ -88,7 +88,7 @@ describe('privacy in a running federation', () => {
     }
   });
 
-  it('a site whose policy requires secure aggregation refuses a plaintext experiment; the status says who and why', async () => {
+  it('a site whose policy requires secure aggregation refuses a plaintext experiment: it takes no part, the status says who and why, and the experiment ends only if the others cannot reach clients.min', async () => {
     fed = await startFederation(TOKENS);
     workers.push(...(await startHeartWorkers(fed, { cleveland: TOKENS.cleveland, hungary: TOKENS.hungary })));
     const strict = new AccordWorker({
@@ -104,13 +104,24 @@ describe('privacy in a running federation', () => {
     workers.push(strict);
     void strict.run();
     await strict.ready;
-    const id = await fed.submit({ rounds: 2, clients: { min: 3 } });
+    // One site's refusal does not end an experiment the others can run: va takes no part, and the
+    // events and report say who refused and why.
+    const id = await fed.submit({ rounds: 2, clients: { min: 2 } });
     const rec = await fed.waitFor(id, ['completed', 'failed'], 120_000);
-    expect(rec.status).toBe('failed');
-    expect(rec.error).toMatch(
-      /site va reported POLICY_REFUSED: refused by the site's policy: requireSecureAggregation/,
+    expect(rec.status, rec.error).toBe('completed');
+    const events = (await fed.records.events(id)).map((e) => e.message).join('\n');
+    expect(events).toMatch(
+      /site va reported POLICY_REFUSED: refused by the site's policy: requireSecureAggregation.*takes no further part/,
     );
-    const report = JSON.parse(fs.readFileSync(path.join(fed.store, id, 'report.json'), 'utf8'));
+    expect(Object.keys((await fed.records.rounds(id))[0]?.train ?? {}).sort()).toEqual(['cleveland', 'hungary']);
+    // When the other roster sites cannot reach clients.min without it, the experiment ends at once.
+    const all = await fed.submit({ rounds: 2, clients: { min: 4 } });
+    const failed = await fed.waitFor(all, ['completed', 'failed'], 120_000);
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatch(
+      /site va reported POLICY_REFUSED: refused by the site's policy: requireSecureAggregation.*cannot reach clients\.min \(4\)/,
+    );
+    const report = JSON.parse(fs.readFileSync(path.join(fed.store, all, 'report.json'), 'utf8'));
     expect(report.experiment.error).toMatch(/site va .*requireSecureAggregation/);
   });
 });
