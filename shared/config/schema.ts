@@ -340,7 +340,7 @@ export const experimentSchema = z
          * single updates; secagg.clip bounds each coordinate at the site), synchronous rounds and async
          * versions; not under dp, whose clip bounds every update. 0 turns it off. Default 3.
          */
-        normBoundMultiple: z.number().min(0).default(3),
+        normBoundMultiple: z.number().min(0).default(5),
         /**
          * The largest share of a round's total weight (training examples) that one site may have: larger
          * weights are capped by water-filling, so a site declaring the row ceiling cannot become the
@@ -352,7 +352,7 @@ export const experimentSchema = z
         maxWeightShare: z.number().gt(0).max(1).default(0.5),
       })
       .strict()
-      .default({ min: 2, fraction: 1, normBoundMultiple: 3, maxWeightShare: 0.5 }),
+      .default({ min: 2, fraction: 1, normBoundMultiple: 5, maxWeightShare: 0.5 }),
     train: trainSchema.default({
       epochs: 1,
       batchSize: 16,

@@ -45,7 +45,7 @@ describe('accord simulate', () => {
 
   it('a Byzantine site (scale:-10) wrecks FedAvg while the median holds', async () => {
     // Plain FedAvg: without the round's norm bound (clients.normBoundMultiple, on by default), which scales
-    // the attacker's update down to 3 x the median norm (bounded-updates.test.ts).
+    // the attacker's update down to 5 x the median norm (bounded-updates.test.ts).
     const run = (strategy: string) =>
       simulate({
         dataset: 'heart-disease',

@@ -13,7 +13,7 @@ describe('experiment config', () => {
   it('fills defaults for a minimal valid config', () => {
     const c = parseExperiment({ data: { columns: ['a', 'y'], label: 'y', binarise: '> 0' } });
     expect(c.rounds).toBe(10);
-    expect(c.clients).toEqual({ min: 2, fraction: 1, normBoundMultiple: 3, maxWeightShare: 0.5 });
+    expect(c.clients).toEqual({ min: 2, fraction: 1, normBoundMultiple: 5, maxWeightShare: 0.5 });
     expect(c.strategy.name).toBe('fedavg');
     expect(c.data.format === 'csv' && c.data.missing).toContain('?');
   });

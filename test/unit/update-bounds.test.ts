@@ -192,7 +192,7 @@ describe('folding spooled updates with the bounds', () => {
       maxWeightShare: 0.5,
     });
     const some = parseExperiment({ ...HEART_DISEASE.experiment, clients: { min: 4 } });
-    expect(some.clients).toMatchObject({ min: 4, normBoundMultiple: 3, maxWeightShare: 0.5 });
+    expect(some.clients).toMatchObject({ min: 4, normBoundMultiple: 5, maxWeightShare: 0.5 });
     const off = parseExperiment({
       ...HEART_DISEASE.experiment,
       clients: { min: 2, normBoundMultiple: 0, maxWeightShare: 1 },
