@@ -185,10 +185,10 @@ describe('folding spooled updates with the bounds', () => {
     expect(acc.sum[1]).toBeCloseTo(2.6, 5);
   });
 
-  it('the config defaults: multiple 3, share 0.5; 0 and 1 turn them off', () => {
+  it('the config defaults: multiple 5, share 0.5; 0 and 1 turn them off', () => {
     // No clients section at all (the whole section's default), and one without these two fields.
     expect(parseExperiment(HEART_DISEASE.experiment).clients).toMatchObject({
-      normBoundMultiple: 3,
+      normBoundMultiple: 5,
       maxWeightShare: 0.5,
     });
     const some = parseExperiment({ ...HEART_DISEASE.experiment, clients: { min: 4 } });
