@@ -3,6 +3,8 @@
 import type { Command } from 'commander';
 import { loadExperimentFile } from '../shared/config/load.js';
 import { checkSiteData } from '../shared/data/check.js';
+import { loadSitePolicy } from '../worker/policy.js';
+import { siteDataView } from '../worker/site-data.js';
 import { action, printJson } from './common.js';
 
 export function register(program: Command): void {
@@ -11,11 +13,25 @@ export function register(program: Command): void {
     .description("check a site's data file against an experiment's columns and labels, locally (nothing is sent)")
     .requiredOption('--config <file>', 'the experiment (YAML)')
     .requiredOption('--data <file>', "the site's data file (CSV)")
+    .option(
+      '--policy <file>',
+      "the site's policy: its data rules (missing values, zero-means-missing columns) replace the experiment's, as the worker applies them",
+    )
     .option('--json', 'print the summary as JSON')
     .action(
-      action(async (o: { config: string; data: string; json?: boolean }) => {
-        const check = checkSiteData(o.data, loadExperimentFile(o.config).data);
+      action(async (o: { config: string; data: string; policy?: string; json?: boolean }) => {
+        const asked = loadExperimentFile(o.config).data;
+        const data = o.policy ? siteDataView(asked, loadSitePolicy(o.policy).data, undefined).data : asked;
+        const check = checkSiteData(o.data, data);
         if (o.json) return printJson(check);
+        const ranges = data.format === 'csv' ? (data.ranges ?? {}) : {};
+        const outside = check.columns.flatMap((c) => {
+          const r = ranges[c.name];
+          if (!r || c.min === undefined || c.max === undefined || (c.min >= r[0] && c.max <= r[1])) return [];
+          return [
+            `warning: ${c.name} has values outside the experiment's range [${r[0]}, ${r[1]}]; its statistics clamp them into it`,
+          ];
+        });
         const lines = [
           `${o.data}: ${check.rows} rows; classes ${Object.entries(check.classes)
             .map(([c, n]) => `${c}: ${n}`)
@@ -25,6 +41,7 @@ export function register(program: Command): void {
             (c) =>
               `${c.name.padEnd(15)} ${String(c.present).padStart(7)}  ${String(c.missing).padStart(7)}  ${String(c.min ?? '-').padEnd(9)}  ${c.max ?? '-'}`,
           ),
+          ...outside,
           'ok: the file fits the experiment; nothing was sent anywhere',
         ];
         process.stdout.write(`${lines.join('\n')}\n`);

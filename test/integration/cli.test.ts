@@ -56,6 +56,16 @@ describe('accord CLI', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/200 rows; classes 0: 51, 1: 149/);
     expect(ok.stdout).toMatch(/^chol\s+144\s+56\s+100\s+458$/m);
+    // With the site's policy its own data rules apply, as in the worker: the example policy treats chol
+    // 0 as missing like the experiment; a policy without that rule counts the zeros as values.
+    const va = ['--config', 'examples/heart-disease.yaml', '--data', 'data/heart-disease/processed.va.data'];
+    const same = accord(['check-data', ...va, '--policy', 'examples/site-policy.yaml']);
+    expect(same.stdout, same.stderr).toMatch(/^chol\s+144\s+56\s+100\s+458$/m);
+    const own = path.join(dir, 'own-rules.yaml');
+    fs.writeFileSync(own, 'data: { zeroMeansMissing: [] }\n');
+    const rules = accord(['check-data', ...va, '--policy', own]);
+    expect(rules.code, rules.stderr).toBe(0);
+    expect(rules.stdout).toMatch(/^chol\s+(19\d|200)\s+\d+\s+0\s+458$/m);
     const bad = path.join(dir, 'bad.csv');
     const lines = fs.readFileSync(path.join(PACKAGE_ROOT, 'data/heart-disease/processed.va.data'), 'utf8').split('\n');
     lines[2] = lines[2]!.replace(/^(\d+),/, 'x$1,');
