@@ -3,7 +3,7 @@
 // every site pins its own copy; the printed hash lets sites check out of band that they hold the same one.
 import fs from 'node:fs';
 import type { Command } from 'commander';
-import YAML from 'yaml';
+import { parseYaml } from '../shared/config/yaml.js';
 import { ConfigError } from '../shared/errors/index.js';
 import { SITE_ID } from '../shared/protocol/site-id.js';
 import { fingerprint, parsePublicKey } from '../shared/trust/identity.js';
@@ -56,7 +56,7 @@ export function register(program: Command): void {
         const roster = Roster.fromKeys(Object.fromEntries(keys));
         const text = roster.toYaml();
         // What sites will load: a roster this command writes must parse as one.
-        Roster.parse(YAML.parse(text), o.out);
+        Roster.parse(parseYaml(text), o.out);
         try {
           fs.writeFileSync(o.out, text);
         } catch (e) {

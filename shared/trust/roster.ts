@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../config/load.js';
+import { parseYaml } from '../config/yaml.js';
 import { TrustError } from '../errors/index.js';
 import { SITE_ID } from '../protocol/site-id.js';
 import { canonicalHash } from './canonical.js';
@@ -49,7 +50,7 @@ export class Roster {
   static load(file: string): Roster {
     let raw: unknown;
     try {
-      raw = YAML.parse(fs.readFileSync(file, 'utf8'));
+      raw = parseYaml(fs.readFileSync(file, 'utf8'));
     } catch (e) {
       throw new TrustError(
         'BAD_ROSTER',

@@ -103,6 +103,6 @@ describe('experiment config', () => {
     fs.writeFileSync(f, 'alpha: same-secret-1\nbeta: same-secret-1\n');
     expect(() => TokenBook.fromFile(f)).toThrow(/each site needs its own token/);
     fs.writeFileSync(f, 'alpha: secret-alpha-1\nalpha: secret-alpha-2\n');
-    expect(() => TokenBook.fromFile(f)).toThrow(/site "alpha" is listed twice/);
+    expect(() => TokenBook.fromFile(f)).toThrow(/"alpha" is listed twice/);
   });
 });

@@ -258,6 +258,11 @@ describe('roster', () => {
   it('rejects one key under two names, a malformed key and an empty roster', () => {
     const twice = thrown(() => Roster.parse({ sites: { a: text(ids.a), b: text(ids.a) } }));
     expect([twice.code, twice.message]).toEqual(['BAD_ROSTER', 'roster: b and a share one public key']);
+    // A site listed twice in the file (the later entry would silently win) is refused by name.
+    const file = path.join(os.tmpdir(), `accord-roster-twice-${process.pid}.yaml`);
+    fs.writeFileSync(file, `sites:\n  a: ${text(ids.a)}\n  b: ${text(ids.b)}\n  a: ${text(ids.b)}\n`);
+    expect(thrown(() => Roster.load(file)).message).toMatch(/"a" is listed twice/);
+    fs.rmSync(file);
     for (const bad of ['ed25519:abc', `rsa:${text(ids.a).slice(8)}`, text(ids.a).slice(0, -4), ''])
       expect(thrown(() => Roster.parse({ sites: { a: bad } })).message).toMatch(
         /sites\.a: expected ed25519:<base64 of 32 bytes>/,
