@@ -23,7 +23,11 @@ export function register(program: Command): void {
             process.stdout.write(`${id} had already ended (${rec.status}); nothing to cancel\n`);
             return;
           }
-          process.stdout.write(`${id} cancelled after ${rec.committed} committed round(s)\n`);
+          // Read again: a round may have committed since (the report gives the final count).
+          const now = await records.get(id);
+          process.stdout.write(
+            `${id} cancelled with ${now?.committed ?? rec.committed} committed round(s); a coordinator writes its report and exports the last committed model\n`,
+          );
         } finally {
           redis.disconnect();
         }

@@ -26,6 +26,7 @@ import { startProcessors } from './processors.js';
 import { QUEUE_ROUNDS } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
 import { EXPERIMENT_REFUSALS, siteRefused } from './rounds/refusals.js';
+import { sweepStore } from './rounds/sweep.js';
 import type { TokenBook } from './sessions/auth.js';
 import { SessionHub } from './sessions/hub.js';
 import { ManifestOffers } from './sessions/manifest-offers.js';
@@ -166,6 +167,8 @@ export class Coordinator {
       roster: this.opts.roster,
     };
     this.ctx = ctx;
+    // In the background: a first listen does not wait for the store (recovery time counts).
+    void sweepStore(ctx).catch((e: unknown) => this.log.warn({ err: String(e) }, 'store sweep failed'));
     this.metrics.countWorkers = () => this.hub?.list().length ?? 0;
     this.metrics.countJobs = async () =>
       this.rounds ? this.rounds.getJobCounts('waiting', 'active', 'delayed', 'waiting-children') : {};

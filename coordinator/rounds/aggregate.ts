@@ -9,10 +9,11 @@ import { siteOfTaskJob } from '../queues/names.js';
 import { SpoolUpdateSet } from '../store/update-set.js';
 import { createStrategy } from '../strategies/index.js';
 import type { StrategyState } from '../strategies/strategy.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
 import { evaluateCandidate } from './evaluate.js';
 import { roundFailed } from './finish.js';
 import { foldBounds, foldSpooled } from './fold-spooled.js';
+import { openStep } from './open-step.js';
 import { startSecureAggregation } from './secure/stages.js';
 import { meanTrainLoss } from './train-result.js';
 

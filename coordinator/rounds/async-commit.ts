@@ -22,9 +22,10 @@ import { staleness, stalenessWeight } from '../strategies/staleness.js';
 import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js';
 import { asyncEvaluationDue, startAsyncEvaluation } from './async-evaluate.js';
 import { centralEvaluate, centralFields } from './central-eval.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
 import { failExperiment, finishExperiment, stopExperiment } from './finish.js';
 import { foldBounds, foldSpooled } from './fold-spooled.js';
+import { openStep } from './open-step.js';
 import { meanTrainLoss, siteTrainResult } from './train-result.js';
 
 /** How soon a commit waiting for the previous version looks again. */

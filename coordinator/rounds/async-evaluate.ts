@@ -11,9 +11,10 @@ import { addStepWithTasks } from '../queues/flows.js';
 import type { AsyncEvalJobData, TaskJobResult } from '../queues/jobs.js';
 import { jobIds } from '../queues/names.js';
 import { asyncKeys } from './async-buffer.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
 import { eligibleSites } from './eligible.js';
 import { finishExperiment, stopExperiment } from './finish.js';
+import { openStep } from './open-step.js';
 import { siteEvaluation } from './site-evaluation.js';
 
 /** How soon the last version's evaluation looks again for earlier ones still out. */

@@ -5,7 +5,8 @@
 // tops training back up to the concurrency (also giving work to sites that joined since).
 import { DelayedError, type Job } from 'bullmq';
 import { asyncCatchUp, asyncKeys, type BusyEntry, freeSite } from './async-buffer.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
+import { openStep } from './open-step.js';
 
 /** How often the watch looks. */
 export const ASYNC_WATCH_MS = 5_000;

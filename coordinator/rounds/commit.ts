@@ -12,8 +12,9 @@ import type { CommitJobData, TaskJobResult } from '../queues/jobs.js';
 import type { CheckpointMeta } from '../store/checkpoints.js';
 import { decodeState } from '../store/state-codec.js';
 import { centralEvaluate, centralFields } from './central-eval.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
 import { finishExperiment, removeRoundFiles, stopExperiment, stopOutOfBudget } from './finish.js';
+import { openStep } from './open-step.js';
 import { siteEvaluation } from './site-evaluation.js';
 import { siteTrainResult } from './train-result.js';
 

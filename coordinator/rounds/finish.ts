@@ -1,5 +1,6 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
+import fs from 'node:fs';
 import { type ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
 import { buildReport } from '../experiments/report.js';
 import { htmlReport } from '../experiments/report-html.js';
@@ -34,8 +35,32 @@ export async function roundFailed(ctx: RoundContext, ref: RoundRef, why: string)
 
 export async function failExperiment(ctx: RoundContext, id: string, why: string): Promise<void> {
   await ctx.records.event(id, `experiment failed: ${why}`);
+  await exportLastModel(ctx, id);
   await endExperiment(ctx, id, { status: 'failed', phase: 'failed', error: why });
   ctx.log.error({ experiment: id, why }, 'experiment failed');
+}
+
+/**
+ * An experiment cancelled from outside (`accord cancel` writes only its record): the first step that
+ * finds it, or a coordinator starting, exports its last committed model, writes its reports and
+ * removes what its rounds left. Once: the report marks it done.
+ */
+export async function closeCancelled(ctx: RoundContext, id: string): Promise<void> {
+  const rec = await ctx.records.get(id);
+  if (rec?.status !== 'cancelled' || fs.existsSync(ctx.paths.report(id))) return;
+  const committed = await exportLastModel(ctx, id);
+  await endExperiment(ctx, id, { status: 'cancelled', phase: 'cancelled', committed });
+  ctx.log.info({ experiment: id, rounds: committed }, 'cancelled experiment closed: model and report written');
+}
+
+/** Exports the last committed model (the initial one when no round committed); its round, or 0. */
+async function exportLastModel(ctx: RoundContext, id: string): Promise<number> {
+  const rec = await ctx.records.get(id);
+  const last = ctx.checkpoints.latest(id);
+  if (!rec || last < 0) return 0;
+  const { weights } = ctx.checkpoints.read(id, last);
+  await exportModel(ExperimentRecords.effectiveConfig(rec), weights, ctx.paths.modelDir(id));
+  return last;
 }
 
 /**
@@ -59,6 +84,8 @@ async function endExperiment(
   writeFileAtomic(ctx.paths.reportMarkdown(id), experimentMarkdown(report));
   writeFileAtomic(ctx.paths.report(id), JSON.stringify(report, null, 2));
   await ctx.records.update(id, end);
+  // An ended experiment keeps its checkpoints, model and reports, nothing of its rounds in flight.
+  for (const dir of ctx.paths.roundLeftovers(id)) removeQuietly(dir);
 }
 
 /** Ends an experiment early but cleanly (e.g. its privacy budget): the last committed model is exported. */
@@ -92,9 +119,7 @@ export function removeRoundFiles(ctx: RoundContext, ref: RoundRef): void {
 export async function finishExperiment(ctx: RoundContext, id: string): Promise<void> {
   const rec = await ctx.records.get(id);
   if (!rec) return;
-  const last = ctx.checkpoints.latest(id);
-  const { weights } = ctx.checkpoints.read(id, last);
-  await exportModel(ExperimentRecords.effectiveConfig(rec), weights, ctx.paths.modelDir(id));
+  const last = await exportLastModel(ctx, id);
   await endExperiment(ctx, id, { status: 'completed', phase: 'completed', committed: last });
   ctx.log.info({ experiment: id, rounds: last, model: ctx.paths.modelDir(id) }, 'experiment completed');
 }

@@ -8,9 +8,10 @@ import { addStepWithTasks } from '../queues/flows.js';
 import type { AggregateJobData, SelectJobData } from '../queues/jobs.js';
 import { jobIds } from '../queues/names.js';
 import { startAsync } from './async-buffer.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
 import { eligibleSites } from './eligible.js';
 import { failExperiment, stopExperiment } from './finish.js';
+import { openStep } from './open-step.js';
 
 export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, token?: string): Promise<string> {
   const { experimentId, round, attempt, since } = job.data;

@@ -8,9 +8,10 @@ import type { SelectJobData, TaskJobResult } from '../queues/jobs.js';
 import { siteOfTaskJob } from '../queues/names.js';
 import { STATS_REFUSED } from '../sessions/validate.js';
 import { applyStatistics } from './apply-statistics.js';
-import { openStep, type RoundContext } from './context.js';
+import type { RoundContext } from './context.js';
 import { eligibleSites } from './eligible.js';
 import { failExperiment } from './finish.js';
+import { openStep } from './open-step.js';
 import { startSecureStatistics } from './secure/stages.js';
 
 export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobData>): Promise<string> {

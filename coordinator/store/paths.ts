@@ -16,6 +16,10 @@ export class StorePaths {
   candidate(exp: string, round: number): string {
     return path.join(this.root, exp, 'candidates', `round-${String(round).padStart(5, '0')}.bin`);
   }
+  /** What rounds leave until they are committed or dropped: spooled uploads, secure-aggregation state, candidates. */
+  roundLeftovers(exp: string): string[] {
+    return ['spool', 'secagg', 'candidates'].map((d) => path.join(this.root, exp, d));
+  }
   spoolDir(exp: string, round: number, attempt: number): string {
     return path.join(this.root, exp, 'spool', `r${round}-a${attempt}`);
   }

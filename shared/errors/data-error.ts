@@ -25,7 +25,7 @@ export class DataError extends AccordError {
     super(
       code,
       message,
-      `${code}: the site's data does not fit the experiment${at ? ` (${at})` : ''}; details are in the site's own log`,
+      `the site's data does not fit the experiment${at ? ` (${at})` : ''}; details are in the site's own log`,
     );
   }
 }

@@ -21,9 +21,12 @@ export function spawnHeartWorker(
   dir: string,
   extra: string[] = [],
 ): Child {
+  // The audit log goes to the test's folder unless the test names one (the CLI's default is the
+  // working directory, the repository when tests run).
+  const audit = extra.includes('--audit') ? [] : ['--audit', path.join(dir, `audit-${site}.jsonl`)];
   return spawnAccord(
     `worker-${site}`,
-    ['worker', '--coordinator', coordinator, '--site', site, '--data', HEART_DISEASE.sites[site], ...extra],
+    ['worker', '--coordinator', coordinator, '--site', site, '--data', HEART_DISEASE.sites[site], ...audit, ...extra],
     dir,
     { ACCORD_TOKEN: token },
   );

@@ -1,8 +1,12 @@
 // `accord cancel`: a running experiment stops; what it committed stays, and nothing runs after.
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { Queue } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import { QUEUE_ROUNDS } from '../../coordinator/queues/names.js';
+import { Checkpoints } from '../../coordinator/store/checkpoints.js';
+import { StorePaths } from '../../coordinator/store/paths.js';
 import { PACKAGE_ROOT } from '../../shared/package-root.js';
 import { redisOptions } from '../../shared/redis-url.js';
 import { ACCORD_ARGV } from '../../simulation/processes.js';
@@ -19,7 +23,7 @@ describe('accord cancel', () => {
     await fed?.stop();
   });
 
-  it('cancels a running experiment; committed rounds stay and no step runs after', async () => {
+  it('cancels a running experiment; committed rounds stay, no step runs after, and it gets its reports and model', async () => {
     fed = await startFederation(TOKENS);
     workers = await startHeartWorkers(fed, TOKENS);
     const id = await fed.submit({
@@ -35,7 +39,7 @@ describe('accord cancel', () => {
       encoding: 'utf8',
     });
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`${id} cancelled after \\d+ committed round`));
+    expect(r.stdout).toMatch(new RegExp(`${id} cancelled with \\d+ committed round`));
     // Wait until the rounds queue is idle: whatever step was in flight has run and seen the cancel.
     const rounds = new Queue(QUEUE_ROUNDS, { connection: redisOptions(fed.redis.url) });
     const idleBy = Date.now() + 120_000;
@@ -51,6 +55,21 @@ describe('accord cancel', () => {
     const committed = rec?.committed ?? 0;
     expect(committed).toBeGreaterThanOrEqual(1);
     expect(committed).toBeLessThan(100);
+    // Closed like any ended experiment: its reports and last committed model are written and served by
+    // its page, the report counts the same rounds as the record, and nothing of its rounds is left.
+    const store = path.join(fed.store, id);
+    for (const f of ['report.json', 'report.md', 'report.html', 'model/model.json', 'model/weights.bin'])
+      expect(fs.existsSync(path.join(store, f)), f).toBe(true);
+    const report = JSON.parse(fs.readFileSync(path.join(store, 'report.json'), 'utf8'));
+    expect(report.experiment.status).toBe('cancelled');
+    expect(report.rounds).toHaveLength(committed);
+    expect(new Checkpoints(new StorePaths(fed.store)).latest(id)).toBe(committed);
+    for (const left of ['spool', 'secagg', 'candidates'])
+      expect(fs.existsSync(path.join(store, left)), left).toBe(false);
+    const page = `http://127.0.0.1:${fed.coordinator.httpPort}/experiments/${id}`;
+    for (const file of ['report.json', 'model/model.json', 'model/weights.bin'])
+      expect((await fetch(`${page}/${file}`)).status, file).toBe(200);
+    expect(await (await fetch(page)).text()).toMatch(/cancelled/);
     // Cancelling again says it had ended.
     const again = spawnSync(process.execPath, [...ACCORD_ARGV, 'cancel', id, '--redis', fed.redis.url], {
       cwd: PACKAGE_ROOT,

@@ -10,6 +10,7 @@ import YAML from 'yaml';
 import { PACKAGE_ROOT } from '../../shared/package-root.js';
 import { ACCORD_ARGV } from '../../simulation/processes.js';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
+import { runsWith } from '../helpers/optional.js';
 
 function accord(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [...ACCORD_ARGV, ...args], {
@@ -75,9 +76,22 @@ describe('accord CLI', () => {
     expect(r.stderr).toMatch(/:3: column age has non-numeric value .*\[DATA_INVALID\]/);
     const empty = path.join(dir, 'empty.csv');
     fs.writeFileSync(empty, '');
-    const w = accord(['worker', '--coordinator', '127.0.0.1:1', '--site', 'va', '--data', empty], {
-      ACCORD_TOKEN: 'whatever-token',
-    });
+    const w = accord(
+      [
+        'worker',
+        '--coordinator',
+        '127.0.0.1:1',
+        '--site',
+        'va',
+        '--data',
+        empty,
+        '--audit',
+        path.join(dir, 'audit.jsonl'),
+      ],
+      {
+        ACCORD_TOKEN: 'whatever-token',
+      },
+    );
     expect(w.code).toBe(1);
     expect(w.stderr).toMatch(/empty\.csv has no rows; check it with accord check-data \[DATA_INVALID\]/);
   });
@@ -222,7 +236,7 @@ describe('accord CLI', () => {
     expect(c.stderr).not.toMatch(/Unhandled error event/);
   });
 
-  it('docker-compose.yml is valid and each worker mounts only its own centre', () => {
+  it.runIf(runsWith('docker-compose'))('docker-compose.yml is valid and each worker mounts only its own centre', () => {
     const r = spawnSync('docker-compose', ['-f', 'docker-compose.yml', 'config', '-q'], {
       cwd: PACKAGE_ROOT,
       encoding: 'utf8',

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../simulation/run.js';
+import { runsWith } from '../helpers/optional.js';
 
 const out = (name: string) => fs.mkdtempSync(path.join(os.tmpdir(), `accord-sim-${name}-`));
 
@@ -12,36 +13,40 @@ describe('accord simulate', () => {
   // Sized for a loaded 2-core CI machine (the 20-client 2nn version took 42 s idle and timed out at 120 s
   // there): logistic regression, 12 clients, 3 of them a round, about 25-45 s on such a machine; the
   // explicit timeout leaves a wide margin for a busy one.
-  it('runs 12 simulated Fashion-MNIST clients over 2 worker processes, each with its own session and partition', async () => {
-    const r = await simulate({
-      dataset: 'fashion-mnist',
-      clients: 12,
-      fraction: 0.25,
-      // IID here, so accuracy must rise; the shards split is exercised in the partitioner tests.
-      partition: { scheme: 'iid' },
-      model: { zoo: 'logreg' },
-      pool: 2,
-      rounds: 3,
-      out: out('fmnist'),
-      baselines: false,
-      backend: 'auto',
-      // Batches of 32 (not the data set's 10): fewer steps per epoch, so each round's average moves the
-      // model steadily up instead of ending on a noisy last step (measured 0.673, 0.708, 0.744).
-      train: { epochs: 1, batchSize: 32 },
-      progress: false,
-    });
-    expect(r.rounds).toHaveLength(3);
-    expect(r.simulation.processes).toBe(3); // coordinator + 2 pools
-    expect(r.simulation.sites).toHaveLength(12);
-    for (const x of r.rounds) {
-      expect(x.participants).toHaveLength(3); // 25% of 12
-      expect(x.central!.examples).toBe(10000);
-    }
-    const sampled = new Set(r.rounds.flatMap((x) => x.participants));
-    expect(sampled.size).toBeGreaterThan(3); // different sites each round
-    const accuracy = r.rounds.map((x) => x.central!.accuracy);
-    expect(accuracy[2]!).toBeGreaterThan(accuracy[0]! + 0.03); // a clear rise, not noise
-  }, 600_000);
+  it.runIf(runsWith('fashion-mnist'))(
+    'runs 12 simulated Fashion-MNIST clients over 2 worker processes, each with its own session and partition',
+    async () => {
+      const r = await simulate({
+        dataset: 'fashion-mnist',
+        clients: 12,
+        fraction: 0.25,
+        // IID here, so accuracy must rise; the shards split is exercised in the partitioner tests.
+        partition: { scheme: 'iid' },
+        model: { zoo: 'logreg' },
+        pool: 2,
+        rounds: 3,
+        out: out('fmnist'),
+        baselines: false,
+        backend: 'auto',
+        // Batches of 32 (not the data set's 10): fewer steps per epoch, so each round's average moves the
+        // model steadily up instead of ending on a noisy last step (measured 0.673, 0.708, 0.744).
+        train: { epochs: 1, batchSize: 32 },
+        progress: false,
+      });
+      expect(r.rounds).toHaveLength(3);
+      expect(r.simulation.processes).toBe(3); // coordinator + 2 pools
+      expect(r.simulation.sites).toHaveLength(12);
+      for (const x of r.rounds) {
+        expect(x.participants).toHaveLength(3); // 25% of 12
+        expect(x.central!.examples).toBe(10000);
+      }
+      const sampled = new Set(r.rounds.flatMap((x) => x.participants));
+      expect(sampled.size).toBeGreaterThan(3); // different sites each round
+      const accuracy = r.rounds.map((x) => x.central!.accuracy);
+      expect(accuracy[2]!).toBeGreaterThan(accuracy[0]! + 0.03); // a clear rise, not noise
+    },
+    600_000,
+  );
 
   it('a Byzantine site (scale:-10) wrecks FedAvg while the median holds', async () => {
     // Plain FedAvg: without the round's norm bound (clients.normBoundMultiple, on by default), which scales

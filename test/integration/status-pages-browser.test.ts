@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../../shared/package-root.js';
 import type { AccordWorker } from '../../worker/client.js';
 import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
+import { CHROMIUM, missingTool, runsWith } from '../helpers/optional.js';
 
 const TOKENS = {
   cleveland: 'tok-browser-c1',
@@ -15,16 +16,15 @@ const TOKENS = {
   switzerland: 'tok-browser-s1',
   va: 'tok-browser-v1',
 };
-const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 
-describe('status pages in Chromium', () => {
+describe.runIf(runsWith('chromium'))('status pages in Chromium', () => {
   let fed: TestFederation;
   let workers: AccordWorker[] = [];
   let browser: Browser;
   let id = '';
 
   beforeAll(async () => {
-    expect(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (apt-get install chromium; .ci/run does this)`).toBe(true);
+    expect(missingTool('chromium')).toBeUndefined();
     fed = await startFederation(TOKENS);
     workers = await startHeartWorkers(fed, TOKENS);
     id = await fed.submit({

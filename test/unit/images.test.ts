@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { countImages, loadImageSet, parseIdx } from '../../shared/data/idx.js';
@@ -6,6 +5,7 @@ import { loadImageSite } from '../../shared/data/images.js';
 import { dirichletPartition, iidPartition, shardsPartition } from '../../shared/data/partition.js';
 import { rocAuc } from '../../shared/models/train.js';
 import { FASHION_MNIST_DIR } from '../../simulation/datasets.js';
+import { missingTool, runsWith } from '../helpers/optional.js';
 
 function idx(dims: number[], body: number[]): Buffer {
   const head = Buffer.alloc(4 + 4 * dims.length);
@@ -35,15 +35,18 @@ describe('IDX adapter', () => {
     expect(() => parseIdx(idx([3], [1, 2]), 'z')).toThrow(/z: IDX body has 2 bytes, the header promises 3/);
   });
 
-  it('reads Fashion-MNIST from the Debian package (60,000 + 10,000 images of 28x28)', () => {
-    expect(fs.existsSync(FASHION_MNIST_DIR), `install dataset-fashion-mnist (.ci/run does)`).toBe(true);
-    const train = loadImageSet(FASHION_MNIST_DIR, 'train');
-    const test = loadImageSet(FASHION_MNIST_DIR, 't10k');
-    expect([train.count, train.dims]).toEqual([60000, [28, 28]]);
-    expect(test.count).toBe(10000);
-    expect(countImages(FASHION_MNIST_DIR)).toBe(60000);
-    expect(new Set(train.labels).size).toBe(10);
-  });
+  it.runIf(runsWith('fashion-mnist'))(
+    'reads Fashion-MNIST from the Debian package (60,000 + 10,000 images of 28x28)',
+    () => {
+      expect(missingTool('fashion-mnist')).toBeUndefined();
+      const train = loadImageSet(FASHION_MNIST_DIR, 'train');
+      const test = loadImageSet(FASHION_MNIST_DIR, 't10k');
+      expect([train.count, train.dims]).toEqual([60000, [28, 28]]);
+      expect(test.count).toBe(10000);
+      expect(countImages(FASHION_MNIST_DIR)).toBe(60000);
+      expect(new Set(train.labels).size).toBe(10);
+    },
+  );
 });
 
 describe('partitioners', () => {
@@ -86,7 +89,7 @@ describe('partitioners', () => {
     expect(skew(0.1)).toBeGreaterThan(skew(100) + 0.3);
   });
 
-  it('a site loads only its partition, split into local train and test', () => {
+  it.runIf(runsWith('fashion-mnist'))('a site loads only its partition, split into local train and test', () => {
     const site = loadImageSite(
       FASHION_MNIST_DIR,
       { format: 'idx', classes: 10, imageShape: [28, 28, 1], testFraction: 0.1, splitSeed: 42 },

@@ -22,9 +22,10 @@ import { writeFileAtomic } from '../../store/atomic.js';
 import { readSpoolU32 } from '../../store/spool.js';
 import { createStrategy } from '../../strategies/index.js';
 import { applyStatistics, secureTotalProblem } from '../apply-statistics.js';
-import { openStep, type RoundContext } from '../context.js';
+import type { RoundContext } from '../context.js';
 import { evaluateCandidate } from '../evaluate.js';
 import { failExperiment, roundFailed, stopOutOfBudget } from '../finish.js';
+import { openStep } from '../open-step.js';
 import {
   type AdvertisedKeys,
   readState,
