@@ -8,6 +8,7 @@ import { register as certs } from './certs.js';
 import { register as checkData } from './check-data.js';
 import { register as coordinator } from './coordinator.js';
 import { register as identity } from './identity.js';
+import { register as prune } from './prune.js';
 import { register as report } from './report.js';
 import { register as roster } from './roster.js';
 import { register as simulate } from './simulate.js';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     status,
     report,
     cancel,
+    prune,
     checkData,
     certs,
     workerPool,

@@ -4,7 +4,7 @@
 //   called) reach the sites, which have failed over to a live coordinator;
 // - the job locks it held are released, so its round steps and tasks resume within seconds rather than
 //   after the lock duration. A slow but live coordinator keeps its locks: it is still connected.
-import { type ConnectionOptions, type Job, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
 import { keysOf } from './experiments/keys.js';
 import { connectedCoordinators, isDead, isInstanceDead, serverTimeMs } from './liveness.js';
 import { processTask } from './processors.js';
@@ -86,6 +86,41 @@ export class Adoption {
       if (dead) this.adopt(instance, now - Number(seen));
     }
     if (live) await this.releaseDeadLocks([...this.opts.workers(), ...this.adopted.values()], live, now);
+    await this.retireDrained(now);
+  }
+
+  /**
+   * An adopted instance gone for longer than a lock, with no site routed to it and nothing left in its
+   * queue, is retired: the queue's keys and its heartbeat leave Redis (each restart of a coordinator
+   * made a new instance, and Redis kept all of them).
+   */
+  private async retireDrained(now: number): Promise<void> {
+    if (this.adopted.size === 0) return;
+    const keys = keysOf(this.ctx.redis);
+    const beats = await this.ctx.redis.hgetall(keys.instances());
+    const routed = new Set((await this.ctx.registry.live()).map((w) => w.instance));
+    for (const [instance, worker] of this.adopted) {
+      const seen = beats[instance];
+      if (seen !== undefined && (now - Number(seen) <= this.opts.lockDurationMs || routed.has(instance))) continue;
+      const queue = new Queue(tasksQueue(instance), {
+        connection: this.opts.connection,
+        ...(this.opts.prefix ? { prefix: this.opts.prefix } : {}),
+      });
+      try {
+        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+        if (Object.values(counts).some((n) => n > 0)) continue;
+        await worker.close();
+        this.adopted.delete(instance);
+        // Another coordinator may have retired it first: then there is nothing left to remove.
+        if (seen !== undefined) {
+          await queue.obliterate({ force: true });
+          await this.ctx.redis.hdel(keys.instances(), instance);
+          this.ctx.log.info({ instance }, 'retired the drained queue of a coordinator that is gone');
+        }
+      } finally {
+        await queue.close();
+      }
+    }
   }
 
   private adopt(instance: string, silentMs: number): void {

@@ -1,0 +1,47 @@
+// `accord prune`: keeps Redis to what reports need (coordinator/prune.ts says what goes).
+import type { Command } from 'commander';
+import { prune } from '../coordinator/prune.js';
+import { ConfigError } from '../shared/errors/index.js';
+import { bullConnectionOf } from '../shared/redis-target.js';
+import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
+import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
+
+/** "90s", "15m", "1h", "7d" or a number of milliseconds. */
+function durationMs(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${flag}: expected a duration such as 30m, 1h or 7d, got "${text}"`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
+  return Number(m[1]) * unit;
+}
+
+export function register(program: Command): void {
+  program
+    .command('prune')
+    .description(
+      "remove from Redis what no report needs: finished jobs of ended experiments (and older than --older-than), dead coordinators' queues and entries",
+    )
+    .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
+    .addOption(redisClusterOption())
+    .option('--older-than <duration>', 'finished jobs of running experiments older than this go', '1h')
+    .option('--gone-after <duration>', 'a coordinator silent this long is gone', '60s')
+    .option('--json', 'print what was removed as JSON')
+    .action(
+      action(
+        async (o: { redis: string; redisCluster?: string; olderThan: string; goneAfter: string; json?: boolean }) => {
+          const target = redisTargetOf(o, DEFAULT_REDIS_URL);
+          const olderThanMs = durationMs(o.olderThan, '--older-than');
+          const goneAfterMs = durationMs(o.goneAfter, '--gone-after');
+          const redis = await connectRedis(target);
+          try {
+            const r = await prune(redis, bullConnectionOf(redis, target), { olderThanMs, goneAfterMs });
+            if (o.json) return printJson(r);
+            process.stdout.write(
+              `removed ${r.jobs} finished job(s), ${r.instances.length} gone coordinator instance(s)${r.instances.length ? ` (${r.instances.join(', ')})` : ''} and ${r.entries} liveness entr${r.entries === 1 ? 'y' : 'ies'}; experiment records stay\n`,
+            );
+          } finally {
+            redis.disconnect();
+          }
+        },
+      ),
+    );
+}
