@@ -11,11 +11,12 @@ import { parseManifest, releases } from '../shared/trust/manifest.js';
 import { Roster } from '../shared/trust/roster.js';
 import { ApprovalStore } from '../worker/approvals.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('approve')
-    .description("review an experiment's manifest and approve it with this site's identity key")
+    .description(DESCRIPTIONS['approve'])
     .argument('<manifest>', 'the manifest (JSON), e.g. APPROVALS/pending/<hash>.json written by accord worker')
     .requiredOption('--site <name>', "this site's name")
     .requiredOption('--identity <file>', "this site's identity key")

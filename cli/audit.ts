@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../shared/errors/index.js';
 import { type AuditHead, headIn, verifyChain } from '../shared/trust/audit-chain.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** `ENTRIES:HASH` as a report or an AuditHead message gives it. */
 function parseHead(text: string): AuditHead {
@@ -14,7 +15,7 @@ function parseHead(text: string): AuditHead {
 }
 
 export function register(program: Command): void {
-  const audit = program.command('audit').description("a site's audit log of what left it");
+  const audit = program.command('audit').description(DESCRIPTIONS['audit']);
   audit
     .command('verify')
     .description('check that an audit log is intact: no entry changed, deleted or reordered')

@@ -4,11 +4,12 @@ import { ExperimentRecords } from '../coordinator/experiments/records.js';
 import { AccordError } from '../shared/errors/index.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { action, connectRedis, redisClusterOption, redisTargetOf } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('cancel <id>')
-    .description('cancel a queued or running experiment (its committed rounds and checkpoints stay)')
+    .description(DESCRIPTIONS['cancel'])
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(redisClusterOption())
     .option('--reason <text>', 'why, for the record', 'cancelled from the command line')

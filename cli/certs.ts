@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../shared/errors/index.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 function parseDays(text: string): number {
   const days = Number(text);
@@ -21,9 +22,7 @@ export function register(program: Command): void {
   program.enablePositionalOptions();
   const certs = program
     .command('certs')
-    .description(
-      'make a federation CA, the coordinator certificate and a token per site (and, without --ca-only, every site key)',
-    )
+    .description(DESCRIPTIONS['certs'])
     .enablePositionalOptions()
     // Required, but checked in the action: commander would demand it of `certs sign` too.
     .option('--sites <names>', 'comma-separated site names (each gets OUT/<site>/ with its kit); required')

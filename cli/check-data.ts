@@ -6,11 +6,12 @@ import { checkSiteData } from '../shared/data/check.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { siteDataView } from '../worker/site-data.js';
 import { action, printJson } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('check-data')
-    .description("check a site's data file against an experiment's columns and labels, locally (nothing is sent)")
+    .description(DESCRIPTIONS['check-data'])
     .requiredOption('--config <file>', 'the experiment (YAML)')
     .requiredOption('--data <file>', "the site's data file (CSV)")
     .option(

@@ -9,11 +9,12 @@ import type { BackendName } from '../shared/models/backend.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { Roster } from '../shared/trust/roster.js';
 import { action, redisClusterOption, redisTargetOf } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('coordinator')
-    .description('run a coordinator: gRPC for workers, BullMQ rounds on Redis')
+    .description(DESCRIPTIONS['coordinator'])
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(redisClusterOption())
     .option(

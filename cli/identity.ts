@@ -3,11 +3,12 @@
 // (`accord certs sign`) and the identity's public key for the roster (`accord roster`).
 import type { Command } from 'commander';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('identity')
-    .description("make this site's identity key, TLS key and certificate request (the keys never leave the site)")
+    .description(DESCRIPTIONS['identity'])
     .requiredOption('--site <name>', "this site's name (the certificate's common name)")
     .option('--out <dir>', 'where the files go', './accord-site')
     .action(

@@ -5,6 +5,7 @@ import { ConfigError } from '../shared/errors/index.js';
 import { bullConnectionOf } from '../shared/redis-target.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** "90s", "15m", "1h", "7d" or a number of milliseconds. */
 function durationMs(text: string, flag: string): number {
@@ -17,9 +18,7 @@ function durationMs(text: string, flag: string): number {
 export function register(program: Command): void {
   program
     .command('prune')
-    .description(
-      "remove from Redis what no report needs: finished jobs of ended experiments (and older than --older-than), dead coordinators' queues and entries",
-    )
+    .description(DESCRIPTIONS['prune'])
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(redisClusterOption())
     .option('--older-than <duration>', 'finished jobs of running experiments older than this go', '1h')

@@ -6,6 +6,7 @@ import { AccordError } from '../shared/errors/index.js';
 import { epsilonWithTerms, pct } from '../shared/format.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function roundTable(report: ReturnType<typeof buildReport>): string {
   const sites = [...new Set(report.rounds.flatMap((r) => Object.keys(r.siteAccuracy)))].sort();
@@ -32,7 +33,7 @@ export function roundTable(report: ReturnType<typeof buildReport>): string {
 export function register(program: Command): void {
   program
     .command('report <id>')
-    .description('per-round table of an experiment')
+    .description(DESCRIPTIONS['report'])
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(redisClusterOption())
     .option('--json', 'print the whole report as JSON')

@@ -9,6 +9,7 @@ import { SITE_ID } from '../shared/protocol/site-id.js';
 import { fingerprint, parsePublicKey } from '../shared/trust/identity.js';
 import { Roster } from '../shared/trust/roster.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** SITE=PUBFILE pairs -> site -> public key; every problem is one line naming the entry or file. */
 export function readRosterEntries(entries: string[]): Map<string, Buffer> {
@@ -47,7 +48,7 @@ export function readRosterEntries(entries: string[]): Map<string, Buffer> {
 export function register(program: Command): void {
   program
     .command('roster')
-    .description("build the federation roster from the sites' identity.key.pub files")
+    .description(DESCRIPTIONS['roster'])
     .argument('<entries...>', 'SITE=PUBFILE, one per site (the identity.key.pub each site sent)')
     .requiredOption('--out <file>', 'the roster file to write (e.g. roster.yaml)')
     .action(

@@ -9,6 +9,7 @@ import { finalTable } from '../simulation/report.js';
 import { type SimulateOptions, simulate } from '../simulation/run.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { action, printJson, redisClusterOption } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** A parser of a numeric flag; `expected` says what `ok` accepts. */
 function numberFlag(expected: string, ok: (n: number) => boolean) {
@@ -208,7 +209,7 @@ async function backendFlag(name: string): Promise<string> {
 export function register(program: Command): void {
   program
     .command('simulate')
-    .description('run a whole federation here: private redis-server, coordinator, one worker process per site')
+    .description(DESCRIPTIONS['simulate'])
     .option(
       '--dataset <name>',
       'shipped data set: heart-disease (four hospitals), fashion-mnist or synthetic (simulated clients)',

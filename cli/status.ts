@@ -7,6 +7,7 @@ import { pct } from '../shared/format.js';
 import type { RedisClient } from '../shared/redis-target.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 type Snapshot = Awaited<ReturnType<typeof snapshot>>;
 
@@ -56,7 +57,7 @@ const ENDED = new Set(['completed', 'failed', 'cancelled']);
 export function register(program: Command): void {
   program
     .command('status [id]')
-    .description('show experiments, rounds and connected workers')
+    .description(DESCRIPTIONS['status'])
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(redisClusterOption())
     .option('--json', 'print JSON')

@@ -8,11 +8,12 @@ import { loadExperimentFile } from '../shared/config/load.js';
 import { bullConnectionOf } from '../shared/redis-target.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('submit <file>')
-    .description('submit an experiment (YAML) to the coordinators sharing this Redis')
+    .description(DESCRIPTIONS['submit'])
     .option('--redis <url>', 'Redis URL', DEFAULT_REDIS_URL)
     .addOption(redisClusterOption())
     .option('--json', 'print JSON')

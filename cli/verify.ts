@@ -8,11 +8,12 @@ import { AccordError, ConfigError } from '../shared/errors/index.js';
 import { Roster } from '../shared/trust/roster.js';
 import { type ReportToVerify, verifyReport } from '../shared/trust/verify-report.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export function register(program: Command): void {
   program
     .command('verify')
-    .description("check a report offline: manifest hash, roster, every site's signed approval and audit head")
+    .description(DESCRIPTIONS['verify'])
     .argument('<report>', 'report.json (accord simulate --out, or the coordinator store)')
     .option('--roster <file>', 'your own copy of the roster (default: roster.yaml beside the report, if there is one)')
     .option('--audit <dir>', "the sites' audit logs, <site>.jsonl (default: audit/ beside the report)")

@@ -16,6 +16,7 @@ import { AccordWorker } from '../worker/client.js';
 import { TaskGate } from '../worker/gate.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** Sites of a pool that connect at once. */
 const CONNECT_WAVE = 250;
@@ -58,7 +59,7 @@ const poolSchema = z
 export function register(program: Command): void {
   program
     .command('worker-pool <file>')
-    .description('simulation only: run many logical sites (each its own session and partition) in one process')
+    .description(DESCRIPTIONS['worker-pool'])
     .action(
       action(async (file: string) => {
         let raw: unknown;

@@ -10,6 +10,7 @@ import { Roster } from '../shared/trust/roster.js';
 import { AccordWorker } from '../worker/client.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { action } from './common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** HOST:PORT, with the port given (gRPC would otherwise dial 443 silently). */
 function slowdownFlag(v: string): number {
@@ -28,7 +29,7 @@ function hostPort(v: string): string {
 export function register(program: Command): void {
   program
     .command('worker')
-    .description('run a site worker: trains on local data, sends only weight deltas and metrics')
+    .description(DESCRIPTIONS['worker'])
     .requiredOption('--coordinator <host:port>', 'coordinator gRPC address', hostPort)
     .requiredOption('--site <name>', "this site's name")
     .option(
