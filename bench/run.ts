@@ -6,6 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../shared/models/backend.js';
 import { startPrivateRedis } from '../simulation/redis-server.js';
+import { benchCliStart } from './cli-start.js';
 import { benchFold, benchFoldBandwidth } from './fold.js';
 import { benchRoundOverhead } from './round-overhead.js';
 import { benchRss } from './rss.js';
@@ -26,11 +27,14 @@ const GOALS = {
   'secagg.totalMs': '< 5000 (100 clients, 1 M parameters, SecAgg+, 10% dropout)',
   'secagg.commExpansion': '<= 1.2 (Bonawitz et al.: 1.73)',
   'secagg.scaling.exponent': '~1.1 (n log n), not 2',
+  cliStartMs: '< 2 x bareNodeMs (accord --help against node -e 0)',
 };
 
 const backend = await initBackend();
 const redis = await startPrivateRedis();
 try {
+  process.stderr.write('cli start: accord --help vs node -e 0 ...\n');
+  const cliStart = benchCliStart();
   process.stderr.write('fold: FedAvg accumulator vs plain float32 loop ...\n');
   const fold = benchFold();
   process.stderr.write('fold bandwidth: 20 updates into one warm accumulator vs Buffer.copy ...\n');
@@ -51,6 +55,7 @@ try {
   );
   const secagg = await benchSecAgg();
   const results = {
+    ...(cliStart ? { cliStartMs: cliStart.cliStartMs, bareNodeMs: cliStart.bareNodeMs } : {}),
     foldRatio: fold.foldRatio,
     foldGBps: bandwidth.foldGBps,
     copyGBps: bandwidth.copyGBps,
@@ -79,6 +84,11 @@ try {
   fs.writeFileSync(file, JSON.stringify({ ...previous, ...results }, null, 2));
   process.stdout.write(
     `${[
+      ...(cliStart
+        ? [
+            `cliStartMs       ${cliStart.cliStartMs.toFixed(0)}  (goal < 2 x bare node ${cliStart.bareNodeMs.toFixed(0)} ms: ${cliStart.ratio.toFixed(2)}x)`,
+          ]
+        : ['cliStartMs       not measured: dist/ is not built (npm run build)']),
       `foldRatio        ${fold.foldRatio.toFixed(3)}  (goal ${GOALS.foldRatio}; fold ${fold.foldMs.toFixed(1)} ms vs plain loop ${fold.plainMs.toFixed(1)} ms, ${fold.params} params)`,
       `foldGBps         ${bandwidth.foldGBps.toFixed(2)}  (goal >= 0.6 x copyGBps ${bandwidth.copyGBps.toFixed(2)}: ${bandwidth.foldOverCopy.toFixed(2)}x; ${bandwidth.updates} updates of ${bandwidth.params} floats into a warm accumulator)`,
       `roundOverheadMs  ${overhead.roundOverheadMs.toFixed(0)}  (goal < 1000; ${overhead.sites} sites, ${overhead.params} params, training stubbed; aggregate ${overhead.aggregateMs.toFixed(0)} ms)`,
