@@ -96,6 +96,14 @@ export function register(program: Command): void {
           const heartbeatMs = Number(o.heartbeatMs);
           if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100)
             throw new ConfigError(`--heartbeat-ms: expected an integer >= 100, got "${o.heartbeatMs}"`);
+          // A listen address is HOST:PORT (an IPv6 host in brackets): `localhost` alone would listen on
+          // grpc-js's default port 443, and a word for a port got the TLS message.
+          for (const [flag, value] of [
+            ['--grpc', o.grpc],
+            ['--http', o.http],
+          ] as const)
+            if (value !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(value))
+              throw new ConfigError(`${flag}: expected HOST:PORT, got "${value}"`);
           // Transport first: a plaintext server on the network is refused whatever else is wrong.
           if (!o.tlsCert && !o.insecure && !isLoopback(o.grpc)) insecureRefusal(o.grpc);
           if (!o.tokens)

@@ -106,6 +106,9 @@ describe('accord CLI', () => {
       [['simulate', '--byzantine', '5', '--out', out], '--byzantine'],
       [['worker', '--coordinator', '127.0.0.1', '--site', 'a', '--data', 'x'], '--coordinator'],
       [['simulate', '--no-such-flag'], '--no-such-flag'],
+      [['coordinator', '--grpc', 'localhost', '--tokens', 'x'], '--grpc'],
+      [['coordinator', '--grpc', 'notaport', '--tokens', 'x'], '--grpc'],
+      [['coordinator', '--grpc', '127.0.0.1:0', '--http', 'localhost', '--tokens', 'x'], '--http'],
     ] as const) {
       const r = accord([...args]);
       expect(r.code, args.join(' ')).toBe(2);
