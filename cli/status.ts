@@ -1,6 +1,8 @@
 // `accord status`: experiments, their rounds, and the connected workers.
 import type { Command } from 'commander';
+import { keysOf } from '../coordinator/experiments/keys.js';
 import { ExperimentRecords } from '../coordinator/experiments/records.js';
+import { serverTimeMs } from '../coordinator/liveness.js';
 import { WorkerRegistry } from '../coordinator/sessions/registry.js';
 import { AccordError } from '../shared/errors/index.js';
 import { pct } from '../shared/format.js';
@@ -20,6 +22,12 @@ async function snapshot(redis: RedisClient, id: string | undefined) {
   if (id && exps.length === 0) throw new AccordError('UNKNOWN_EXPERIMENT', `no experiment "${id}"`);
   const live = new Set((await registry.live()).map((w) => w.site));
   const workers = (await registry.all()).map((w) => ({ ...w, live: live.has(w.site) }));
+  // Coordinators beat every second in Redis's clock (coordinator/adoption.ts); 5 s of silence: gone.
+  const beats = await redis.hgetall(keysOf(redis).instances());
+  const now = await serverTimeMs(redis, keysOf(redis).instances());
+  const coordinators = Object.entries(beats)
+    .map(([instance, beat]) => ({ instance, live: now - Number(beat) < 5000 }))
+    .sort((a, b) => Number(b.live) - Number(a.live) || a.instance.localeCompare(b.instance));
   const experiments = [];
   for (const e of exps) {
     const last = await records.lastRound(e.id);
@@ -35,15 +43,21 @@ async function snapshot(redis: RedisClient, id: string | undefined) {
       ...(e.error ? { error: e.error } : {}),
     });
   }
-  return { experiments, workers };
+  return { experiments, coordinators, workers };
 }
 
-function render({ experiments, workers }: Snapshot): string {
-  const out = ['EXPERIMENT                   NAME              STATUS     ROUND    PHASE                 ACCURACY'];
+function render({ experiments, coordinators, workers }: Snapshot): string {
+  // The phase comes last, whole ("selecting (0/4 workers)" was cut to fit a column).
+  const out = ['EXPERIMENT                   NAME              STATUS     ROUND    ACCURACY  PHASE'];
   for (const e of experiments)
     out.push(
-      `${e.id.padEnd(28)} ${e.name.slice(0, 16).padEnd(17)} ${e.status.padEnd(10)} ${`${e.committed}/${e.rounds}`.padEnd(8)} ${e.phase.slice(0, 21).padEnd(21)} ${pct(e.meanSiteAccuracy ?? undefined)}${e.error ? `  error: ${e.error}` : ''}`,
+      `${e.id.padEnd(28)} ${e.name.slice(0, 16).padEnd(17)} ${e.status.padEnd(10)} ${`${e.committed}/${e.rounds}`.padEnd(8)} ${pct(e.meanSiteAccuracy ?? undefined).padEnd(9)} ${e.phase}${e.error ? `  error: ${e.error}` : ''}`,
     );
+  const liveCoordinators = coordinators.filter((c) => c.live);
+  out.push('', `COORDINATORS (${liveCoordinators.length} live)`);
+  for (const c of coordinators) out.push(`  ${c.instance.padEnd(28)} ${c.live ? 'live' : 'gone'}`);
+  if (liveCoordinators.length === 0 && experiments.some((e) => e.status === 'queued' || e.status === 'running'))
+    out.push('  no coordinator is running: queued and running experiments wait for one (accord coordinator)');
   out.push('', `WORKERS (${workers.filter((w) => w.live).length} live)`);
   for (const w of workers)
     out.push(

@@ -171,6 +171,13 @@ describe('accord CLI', () => {
     expect(s.experiments).toHaveLength(1);
     expect(s.experiments[0]).toMatchObject({ id, name: 'heart-disease', status: 'queued', rounds: 20 });
     expect(s.workers).toEqual([]);
+    expect(s.coordinators).toEqual([]);
+    // Queued with no coordinator alive: the table says why, and the phase is not cut.
+    const table = accord(['status', '--redis', redis.url]).stdout;
+    expect(table).toMatch(
+      /COORDINATORS \(0 live\)\n {2}no coordinator is running: queued and running experiments wait for one/,
+    );
+    expect(table).toMatch(new RegExp(`${id}\\s+heart-disease\\s+queued\\s+0/20\\s+-\\s+queued`));
     const rep = JSON.parse(accord(['report', id, '--redis', redis.url, '--json']).stdout);
     expect(rep.experiment.id).toBe(id);
     expect(rep.rounds).toEqual([]);
