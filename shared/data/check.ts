@@ -1,8 +1,10 @@
 // Checking a site's data file against an experiment's data settings, locally: the same reading the
 // worker does for a task, plus a per-column summary for the site's own eyes. Nothing is sent anywhere.
-import type { DataConfig } from '../config/schema.js';
+
+import fs from 'node:fs';
+import type { CsvDataConfig, DataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
-import { readCsvFile } from './csv.js';
+import { parseCsv, readCsvFile } from './csv.js';
 import { labelOf } from './features.js';
 
 export interface ColumnSummary {
@@ -24,7 +26,13 @@ export interface DataCheck {
 export function checkSiteData(file: string, data: DataConfig): DataCheck {
   if (data.format !== 'csv')
     throw new DataError('check-data reads CSV files; IDX folders are checked when they load', 'WRONG_FORMAT');
-  const table = readCsvFile(file, data);
+  let table: ReturnType<typeof readCsvFile>;
+  try {
+    table = readCsvFile(file, data);
+  } catch (e) {
+    if (e instanceof DataError && e.code === 'DATA_INVALID') throw everyProblem(file, data, e);
+    throw e;
+  }
   if (table.rows.length === 0) throw new DataError(`${file}: no rows with a label`, 'DATA_INVALID');
   const labelIdx = table.columns.indexOf(data.label);
   const classes: Record<string, number> = {};
@@ -44,4 +52,46 @@ export function checkSiteData(file: string, data: DataConfig): DataCheck {
     };
   });
   return { rows: table.rows.length, classes, columns };
+}
+
+/** Bad lines listed at most, after the first. */
+const MORE = 20;
+
+/**
+ * The first problem, then every other bad line (up to MORE) and a hint when the file looks like it
+ * has a header the config does not expect, or `;` separators: one run of check-data shows them all.
+ */
+function everyProblem(file: string, data: CsvDataConfig, first: DataError): DataError {
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
+  const header = data.header ? lines.shift() : undefined;
+  const bad: string[] = [];
+  let count = 0;
+  lines.forEach((line, i) => {
+    try {
+      parseCsv(header === undefined ? line : `${header}\n${line}`, data, file);
+    } catch (e) {
+      count++;
+      const lineNo = i + 1 + (header === undefined ? 0 : 1);
+      if (bad.length <= MORE) bad.push(`${lineNo} (${(e as Error).message.replace(/^.*?:\d+: /, '')})`);
+    }
+  });
+  const hints: string[] = [];
+  const firstCells = (header ?? lines[0] ?? '').split(',');
+  if (
+    !data.header &&
+    firstCells.some((c) => c.trim() !== '' && !Number.isFinite(Number(c.trim())) && !data.missing.includes(c.trim()))
+  )
+    hints.push('the first line looks like a header: set data.header: true');
+  if (lines.slice(0, 5).some((l) => l.split(';').length > l.split(',').length))
+    hints.push("cells seem separated by ';': Accord reads comma-separated files");
+  const more = bad.slice(1);
+  const text = [
+    first.message,
+    ...(count > 1 ? [`${count} bad lines in all: ${more.join('; ')}${count - 1 > more.length ? '; ...' : ''}`] : []),
+    ...hints.map((h) => `hint: ${h}`),
+  ].join('; ');
+  return new DataError(text, 'DATA_INVALID');
 }

@@ -74,6 +74,29 @@ describe('accord CLI', () => {
     const r = accord(['check-data', '--config', 'examples/heart-disease.yaml', '--data', bad]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/:3: column age has non-numeric value .*\[DATA_INVALID\]/);
+    // Every bad line in one run, and hints for a header line and ';' separators.
+    lines[6] = lines[6]!.replace(/^(\d+),/, 'y$1,');
+    lines[9] = lines[9]!.split(',').slice(0, 5).join(',');
+    const many = path.join(dir, 'many.csv');
+    fs.writeFileSync(many, ['age,sex,cp', ...lines].join('\n'));
+    const m = accord(['check-data', '--config', 'examples/heart-disease.yaml', '--data', many]);
+    expect(m.code).toBe(1);
+    expect(m.stderr.trim().split('\n')).toHaveLength(1);
+    expect(m.stderr).toMatch(
+      /4 bad lines in all: 4 \(column age has non-numeric value "x\d+"\); 8 \(column age .*\); 11 \(5 cells, expected 14\)/,
+    );
+    expect(m.stderr).toMatch(/hint: the first line looks like a header: set data\.header: true/);
+    const semi = path.join(dir, 'semi.csv');
+    fs.writeFileSync(
+      semi,
+      lines
+        .slice(0, 5)
+        .map((l) => l.replaceAll(',', ';'))
+        .join('\n'),
+    );
+    expect(accord(['check-data', '--config', 'examples/heart-disease.yaml', '--data', semi]).stderr).toMatch(
+      /hint: cells seem separated by ';'/,
+    );
     const empty = path.join(dir, 'empty.csv');
     fs.writeFileSync(empty, '');
     const w = accord(
