@@ -7,6 +7,7 @@ import {
   backendsLine,
   boundedLines,
   epsilonColumnTerms,
+  modelsLines,
   privacyLines,
   recordPrivacyLine,
   secureLine,
@@ -171,6 +172,7 @@ export function markdownReport(r: SimulationReport): string {
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));
   if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
+  lines.push(...modelsLines(r));
   lines.push(...boundedLines(r));
   const dp = Boolean(cfg.dp);
   lines.push(

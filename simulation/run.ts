@@ -108,11 +108,14 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   }
 }
 
-/** The coordinator's report of experiment `id`, with its model copied to out/model. */
+/** The coordinator's report of experiment `id`, with its models copied to out/model (and out/model-best). */
 function collectResults(out: string, id: string): ExperimentReport {
   const storeDir = path.join(out, 'store', id);
   const report = JSON.parse(fs.readFileSync(path.join(storeDir, 'report.json'), 'utf8')) as ExperimentReport;
-  fs.rmSync(path.join(out, 'model'), { recursive: true, force: true });
-  fs.cpSync(path.join(storeDir, 'model'), path.join(out, 'model'), { recursive: true });
+  for (const dir of ['model', 'model-best']) {
+    fs.rmSync(path.join(out, dir), { recursive: true, force: true });
+    if (fs.existsSync(path.join(storeDir, dir)))
+      fs.cpSync(path.join(storeDir, dir), path.join(out, dir), { recursive: true });
+  }
   return report;
 }

@@ -102,6 +102,16 @@ export function epsilonColumnTerms(r: ExperimentReport): string {
 /** A table cell: pipes and newlines would break the row. */
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** Which exported model is which, when the best-scoring round is not the last (else nothing). */
+export function modelsLines(r: ExperimentReport): string[] {
+  const models = r.final?.models;
+  if (models?.best?.dir !== 'model-best') return [];
+  return [
+    '',
+    `Models: \`model/\` is the last committed round's (${models.last.round}); \`model-best/\` is round ${models.best.round}'s, the best ${models.best.metric} (${pct(models.best.score)}).`,
+  ];
+}
+
 /** report.md of any run: facts, privacy and secure aggregation, then one row per round. */
 export function experimentMarkdown(r: ExperimentReport): string {
   const e = r.experiment;
@@ -116,6 +126,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));
   if (e.stopped) lines.push('', `Stopped early: ${e.stopped}.`);
+  lines.push(...modelsLines(r));
   lines.push(...boundedLines(r));
   lines.push(
     '',

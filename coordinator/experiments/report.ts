@@ -2,6 +2,7 @@
 
 import type { Approval } from '../../shared/trust/approval.js';
 import { DifferentialPrivacy, type PrivacyGuarantee } from '../privacy/differential-privacy.js';
+import { type BestRound, bestRound } from './best-round.js';
 import {
   type ExperimentRecord,
   ExperimentRecords,
@@ -32,6 +33,11 @@ export interface ExperimentReport {
     delta?: number;
     /** Record-level DP (DP-SGD): each site's epsilon over its own rows, by its own ledger (latest report). */
     siteRecordEpsilon?: Record<string, number>;
+    /**
+     * The exported models: model/ is the last committed round's; model-best/ the best-scoring round's
+     * when that is another round (experiments/best-round.ts).
+     */
+    models?: ExportedModels;
   } | null;
   /** With differential privacy: what the epsilon means (unit, sampling, who adds noise, collusion). */
   privacy?: PrivacyGuarantee & { epsilon: number | null };
@@ -51,6 +57,19 @@ export interface ExperimentReport {
     roster?: { sites: Record<string, string> };
     approvals: Approval[];
     auditHeads: Record<string, SiteAuditHead>;
+  };
+}
+
+/** Which exported model is which (model/ is always the last committed round's). */
+export interface ExportedModels {
+  last: { round: number; dir: 'model' };
+  best?: BestRound & { dir: 'model' | 'model-best' };
+}
+
+function modelsOf(last: number, best: BestRound | undefined): ExportedModels {
+  return {
+    last: { round: last, dir: 'model' },
+    ...(best ? { best: { ...best, dir: best.round === last ? 'model' : 'model-best' } } : {}),
   };
 }
 
@@ -97,6 +116,7 @@ export function buildReport(
           loss: last.loss,
           ...(last.privacy ? { epsilon: last.privacy.epsilon, delta: last.privacy.delta } : {}),
           ...(rec.config.train.dpSgd ? { siteRecordEpsilon: siteRecordEpsilon(rounds) } : {}),
+          models: modelsOf(last.round, bestRound(rounds)),
         }
       : null,
     ...(dp

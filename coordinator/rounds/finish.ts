@@ -1,6 +1,7 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
 import fs from 'node:fs';
+import { bestRound } from '../experiments/best-round.js';
 import { type ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
 import { buildReport } from '../experiments/report.js';
 import { htmlReport } from '../experiments/report-html.js';
@@ -53,13 +54,19 @@ export async function closeCancelled(ctx: RoundContext, id: string): Promise<voi
   ctx.log.info({ experiment: id, rounds: committed }, 'cancelled experiment closed: model and report written');
 }
 
-/** Exports the last committed model (the initial one when no round committed); its round, or 0. */
+/**
+ * Exports the last committed model (the initial one when no round committed) to model/, and the
+ * best-scoring round's to model-best/ when that is another round; returns the last round, or 0.
+ */
 async function exportLastModel(ctx: RoundContext, id: string): Promise<number> {
   const rec = await ctx.records.get(id);
   const last = ctx.checkpoints.latest(id);
   if (!rec || last < 0) return 0;
-  const { weights } = ctx.checkpoints.read(id, last);
-  await exportModel(ExperimentRecords.effectiveConfig(rec), weights, ctx.paths.modelDir(id));
+  const cfg = ExperimentRecords.effectiveConfig(rec);
+  await exportModel(cfg, ctx.checkpoints.read(id, last).weights, ctx.paths.modelDir(id));
+  const best = bestRound(await ctx.records.rounds(id));
+  if (best && best.round !== last && ctx.checkpoints.exists(id, best.round))
+    await exportModel(cfg, ctx.checkpoints.read(id, best.round).weights, ctx.paths.bestModelDir(id));
   return last;
 }
 

@@ -33,6 +33,10 @@ export class StorePaths {
   modelDir(exp: string): string {
     return path.join(this.root, exp, 'model');
   }
+  /** The best-scoring committed round's model, when it is not the last one (experiments/best-round.ts). */
+  bestModelDir(exp: string): string {
+    return path.join(this.root, exp, 'model-best');
+  }
   report(exp: string): string {
     return path.join(this.root, exp, 'report.json');
   }
