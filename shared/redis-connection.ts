@@ -70,7 +70,7 @@ export async function connectRedis(
     retryStrategy: (times: number): number | null =>
       !connected && Date.now() - started > waitMs ? null : Math.min(times * 200, 2000),
   });
-  await firstReady(redis, url, waitMs, () => redis.connect());
+  await firstReady(redis, url, waitMs, () => redis.connect(), log);
   connected = true;
   reportOutages(redis, log, 'accord');
   return redis;
@@ -87,7 +87,7 @@ async function connectCluster(target: ClusterTarget, log: Logger | undefined, op
     clusterRetryStrategy: (times: number): number | null =>
       !connected && Date.now() - started > waitMs ? null : Math.min(times * 200, 2000),
   });
-  await firstReady(cluster, describeTarget(target), waitMs, () => cluster.connect());
+  await firstReady(cluster, describeTarget(target), waitMs, () => cluster.connect(), log);
   connected = true;
   reportOutages(cluster, log, 'accord');
   // A lost node is not a cluster 'error': one line a minute at most while nodes fail (a failover).
@@ -103,11 +103,31 @@ async function connectCluster(target: ClusterTarget, log: Logger | undefined, op
   return cluster;
 }
 
-/** Waits for the first 'ready' within `waitMs`, or disconnects and throws a DependencyError naming `what`. */
-async function firstReady(client: RedisClient, what: string, waitMs: number, connect: () => Promise<void>) {
+/** After this long without Redis, say that it is being retried (the give-up line comes at `waitMs`). */
+const RETRYING_NOTE_MS = 2500;
+
+/**
+ * Waits for the first 'ready' within `waitMs`, or disconnects and throws a DependencyError naming
+ * `what`; says once, early, that it is retrying (in the log, else one line on stderr).
+ */
+async function firstReady(
+  client: RedisClient,
+  what: string,
+  waitMs: number,
+  connect: () => Promise<void>,
+  log?: Logger,
+) {
   const failures: string[] = [];
   const onError = (e: Error) => void failures.push(e.message);
   client.on('error', onError);
+  const note = setTimeout(
+    () => {
+      const msg = `Redis at ${what} is not reachable yet (${failures.at(-1) ?? 'no answer'}); retrying for up to ${Math.round(waitMs / 1000)} s`;
+      if (log) log.warn(msg);
+      else process.stderr.write(`accord: ${msg}\n`);
+    },
+    Math.min(RETRYING_NOTE_MS, waitMs / 2),
+  );
   try {
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(failures.at(-1) ?? 'timed out')), waitMs);
@@ -121,6 +141,7 @@ async function firstReady(client: RedisClient, what: string, waitMs: number, con
     client.disconnect();
     throw new DependencyError(`cannot reach Redis at ${what}: ${(e as Error).message}`, 'REDIS_UNREACHABLE');
   } finally {
+    clearTimeout(note);
     client.off('error', onError);
   }
 }

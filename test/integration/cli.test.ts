@@ -252,6 +252,10 @@ describe('accord CLI', () => {
     const r = accord(['status', '--redis', 'redis://127.0.0.1:1']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:1/);
+    // Said early that it retries, before the give-up line.
+    expect(r.stderr).toMatch(
+      /^accord: Redis at redis:\/\/127\.0\.0\.1:1 is not reachable yet \(.*\); retrying for up to 10 s\n.*cannot reach Redis/m,
+    );
     const c = accord([
       'coordinator',
       '--redis',
