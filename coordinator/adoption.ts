@@ -4,10 +4,11 @@
 //   called) reach the sites, which have failed over to a live coordinator;
 // - the job locks it held are released, so its round steps and tasks resume within seconds rather than
 //   after the lock duration. A slow but live coordinator keeps its locks: it is still connected.
-import { type ConnectionOptions, type Job, Queue, Worker } from 'bullmq';
+import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { keysOf } from './experiments/keys.js';
 import { connectedCoordinators, isDead, isInstanceDead, serverTimeMs } from './liveness.js';
 import { processTask } from './processors.js';
+import { retireInstance } from './prune.js';
 import { activeLocks, releaseLock, workerIdOfToken } from './queues/locks.js';
 import { tasksQueue } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
@@ -102,24 +103,13 @@ export class Adoption {
     for (const [instance, worker] of this.adopted) {
       const seen = beats[instance];
       if (seen !== undefined && (now - Number(seen) <= this.opts.lockDurationMs || routed.has(instance))) continue;
-      const queue = new Queue(tasksQueue(instance), {
-        connection: this.opts.connection,
-        ...(this.opts.prefix ? { prefix: this.opts.prefix } : {}),
-      });
-      try {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-        if (Object.values(counts).some((n) => n > 0)) continue;
-        await worker.close();
-        this.adopted.delete(instance);
-        // Another coordinator may have retired it first: then there is nothing left to remove.
-        if (seen !== undefined) {
-          await queue.obliterate({ force: true });
-          await this.ctx.redis.hdel(keys.instances(), instance);
-          this.ctx.log.info({ instance }, 'retired the drained queue of a coordinator that is gone');
-        }
-      } finally {
-        await queue.close();
+      // Another coordinator may have retired it first: then there is nothing left to remove.
+      if (seen !== undefined) {
+        if (!(await retireInstance(this.ctx.redis, this.opts, instance))) continue;
+        this.ctx.log.info({ instance }, 'retired the drained queue of a coordinator that is gone');
       }
+      await worker.close();
+      this.adopted.delete(instance);
     }
   }
 

@@ -32,6 +32,31 @@ export interface PruneResult {
 
 const ENDED = new Set(['completed', 'failed', 'cancelled']);
 
+/**
+ * Removes the tasks queue and heartbeat of a coordinator instance that is gone, unless its queue
+ * still holds work; true when it did. Shared by `accord prune` and a coordinator retiring an
+ * instance it adopted (adoption.ts).
+ */
+export async function retireInstance(
+  redis: RedisClient,
+  bull: { connection: ConnectionOptions; prefix?: string | undefined },
+  instance: string,
+): Promise<boolean> {
+  const queue = new Queue(tasksQueue(instance), {
+    connection: bull.connection,
+    ...(bull.prefix ? { prefix: bull.prefix } : {}),
+  });
+  try {
+    const pending = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
+    if (Object.values(pending).some((n) => n > 0)) return false;
+    await queue.obliterate({ force: true });
+    await redis.hdel(keysOf(redis).instances(), instance);
+    return true;
+  } finally {
+    await queue.close();
+  }
+}
+
 export async function prune(
   redis: RedisClient,
   bull: { connection: ConnectionOptions; prefix?: string | undefined },
@@ -76,16 +101,7 @@ export async function prune(
   }
   for (const [instance, seen] of Object.entries(beats)) {
     if (redisNow - Number(seen) <= goneAfterMs || routed.has(instance)) continue;
-    const queue = queueOf(tasksQueue(instance));
-    try {
-      const pending = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
-      if (Object.values(pending).some((n) => n > 0)) continue;
-      await queue.obliterate({ force: true });
-      await redis.hdel(keys.instances(), instance);
-      result.instances.push(instance);
-    } finally {
-      await queue.close();
-    }
+    if (await retireInstance(redis, bull, instance)) result.instances.push(instance);
   }
   const runs = await redis.hgetall(keys.coordinatorRuns());
   const goneRuns = Object.keys(runs).filter((r) => redisNow - Number(runs[r]) > goneAfterMs);

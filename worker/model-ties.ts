@@ -11,18 +11,16 @@
 // What this does not do: prove that a later round's model is the true aggregate (the coordinator
 // still chooses it, once per round); rounding and a minimum test size (metrics-release.ts) bound what
 // each answer carries.
-import { createHash } from 'node:crypto';
 import { TrustError } from '../shared/errors/index.js';
 import { getFlatWeights, modelFor } from '../shared/models/zoo.js';
+import { sha256Hex } from '../shared/trust/canonical.js';
 import type { SignedTerms } from '../shared/trust/manifest.js';
 
 /** Initial-model digests by manifest hash, per process (a simulated pool's sites share them). */
 const INITIAL = new Map<string, Promise<string>>();
 
 export function weightsDigest(values: Float32Array): string {
-  return createHash('sha256')
-    .update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength))
-    .digest('hex');
+  return sha256Hex(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
 }
 
 /** The digest of the initial model the manifest gives, built here as the coordinator builds it. */

@@ -4,10 +4,10 @@
 // under secure aggregation, or one with noise the site adds itself) leaves at most once per round.
 // Without this, a coordinator could rerun a round with and without a victim among deterministic peers
 // and subtract the two sums. Kept in the approvals directory, so a restarted worker remembers.
-import fs from 'node:fs';
 import path from 'node:path';
 import { TrustError } from '../shared/errors/index.js';
 import type { SignedTerms } from '../shared/trust/manifest.js';
+import { readLedger, writeLedger } from './ledger-file.js';
 
 export type Release = 'train' | 'evaluate' | 'update-once';
 
@@ -18,18 +18,11 @@ export class ReleaseLedger {
 
   constructor(dir: string | undefined) {
     this.file = dir ? path.join(dir, 'releases.json') : undefined;
-    if (this.file && fs.existsSync(this.file)) {
-      try {
-        const raw = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, number[]>;
-        for (const [k, v] of Object.entries(raw)) if (Array.isArray(v)) this.seen.set(k, v.filter(Number.isInteger));
-      } catch {
-        // A damaged ledger must not open the gates: refuse every repeat until it is repaired.
-        throw new TrustError(
-          'AUDIT_BROKEN',
-          `release ledger ${this.file} is damaged; keep it for inspection and move it aside`,
-        );
-      }
-    }
+    // A damaged ledger must not open the gates: refuse every repeat until it is repaired.
+    const raw = this.file
+      ? (readLedger(this.file, 'release ledger') as Record<string, number[]> | undefined)
+      : undefined;
+    for (const [k, v] of Object.entries(raw ?? {})) if (Array.isArray(v)) this.seen.set(k, v.filter(Number.isInteger));
   }
 
   /**
@@ -54,6 +47,6 @@ export class ReleaseLedger {
         `round ${round}: this site already released its ${c.secagg.mode === 'off' ? 'noised' : 'masked'} update in attempt ${before[0]}; another attempt would let the two be compared`,
       );
     this.seen.set(key, [...before, attempt]);
-    if (this.file) fs.writeFileSync(this.file, JSON.stringify(Object.fromEntries(this.seen)), { mode: 0o600 });
+    if (this.file) writeLedger(this.file, Object.fromEntries(this.seen));
   }
 }

@@ -3,16 +3,16 @@
 // models it released metrics, and what its rows spent under record-level DP (RDP, composed over every
 // round of every experiment that trained on them, capped by `maxRecordEpsilon`). Kept beside the
 // approvals (budget.json), so a restarted worker remembers; each charge is a note in the audit log.
-import fs from 'node:fs';
 import path from 'node:path';
-import { PolicyError, TrustError } from '../shared/errors/index.js';
+import { PolicyError } from '../shared/errors/index.js';
 import { type AccountantState, RdpAccountant } from '../shared/privacy/rdp.js';
+import { readLedger, writeLedger } from './ledger-file.js';
 import type { SitePolicy } from './policy.js';
 
 interface Spent {
   statistics: number;
-  /** Digests of the models evaluated on this data set's test rows. */
-  models: string[];
+  /** Digests of the models evaluated on this data set's test rows (an array in budget.json). */
+  models: Set<string>;
   /** Record-level DP: the RDP of every DP-SGD round on these rows. */
   rdp?: AccountantState;
 }
@@ -22,7 +22,6 @@ export type BudgetNote = (type: string, detail: Record<string, unknown>) => void
 export class SiteBudget {
   private readonly spent = new Map<string, Spent>();
   private readonly file: string | undefined;
-  private readonly modelSets = new Map<string, Set<string>>();
 
   constructor(
     dir: string | undefined,
@@ -31,31 +30,26 @@ export class SiteBudget {
     private readonly note: BudgetNote = () => {},
   ) {
     this.file = dir ? path.join(dir, 'budget.json') : undefined;
-    if (this.file && fs.existsSync(this.file)) {
-      try {
-        const raw = JSON.parse(fs.readFileSync(this.file, 'utf8')) as Record<string, Spent>;
-        for (const [k, v] of Object.entries(raw)) this.spent.set(k, v);
-      } catch {
-        // A damaged budget must not reset to zero: refuse until a person repairs it.
-        throw new TrustError(
-          'AUDIT_BROKEN',
-          `site budget ${this.file} is damaged; keep it for inspection and move it aside`,
-        );
-      }
-    }
+    // A damaged budget must not reset to zero: refuse until a person repairs it.
+    const raw = this.file
+      ? (readLedger(this.file, 'site budget') as Record<string, Spent & { models: string[] }> | undefined)
+      : undefined;
+    for (const [k, v] of Object.entries(raw ?? {})) this.spent.set(k, { ...v, models: new Set(v.models) });
   }
 
   private of(dataset: string): Spent {
     let s = this.spent.get(dataset);
     if (!s) {
-      s = { statistics: 0, models: [] };
+      s = { statistics: 0, models: new Set() };
       this.spent.set(dataset, s);
     }
     return s;
   }
 
   private save(): void {
-    if (this.file) fs.writeFileSync(this.file, JSON.stringify(Object.fromEntries(this.spent)), { mode: 0o600 });
+    if (!this.file) return;
+    const json = Object.fromEntries([...this.spent].map(([k, v]) => [k, { ...v, models: [...v.models] }]));
+    writeLedger(this.file, json);
   }
 
   /** One more release of column statistics from `dataset`, or BUDGET_SPENT. */
@@ -73,23 +67,17 @@ export class SiteBudget {
 
   /** Metrics on `dataset`'s test rows for the model `digest`: free again for a model already counted. */
   chargeEvaluation(dataset: string, digest: string, experimentId: string): void {
-    const s = this.of(dataset);
-    let set = this.modelSets.get(dataset);
-    if (!set) {
-      set = new Set(s.models);
-      this.modelSets.set(dataset, set);
-    }
-    if (set.has(digest)) return;
-    if (set.size >= this.limits.evaluations)
+    const { models } = this.of(dataset);
+    if (models.has(digest)) return;
+    if (models.size >= this.limits.evaluations)
       throw new PolicyError(
-        `refused by the site's policy: budget.evaluations: the site released metrics on ${set.size} models of this data set, its budget`,
+        `refused by the site's policy: budget.evaluations: the site released metrics on ${models.size} models of this data set, its budget`,
         'BUDGET_SPENT',
       );
-    set.add(digest);
-    s.models.push(digest);
+    models.add(digest);
     this.save();
-    if (set.size % 100 === 1 || set.size === this.limits.evaluations)
-      this.note('budget', { dataset, experimentId, evaluations: set.size, of: this.limits.evaluations });
+    if (models.size % 100 === 1 || models.size === this.limits.evaluations)
+      this.note('budget', { dataset, experimentId, evaluations: models.size, of: this.limits.evaluations });
   }
 
   /**

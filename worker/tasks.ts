@@ -289,11 +289,12 @@ export class TaskRunner {
       setFlatWeights(model, { specs: task.specs, values: task.values });
       const before = await this.testMetrics(task, terms, data, model);
       if (task.kind === 'evaluate') {
-        if (!before) throw new DataError('no metrics', 'DATA_INVALID'); // testMetrics throws first
+        // For an evaluate task testMetrics returns metrics or throws (TEST_TOO_SMALL, UNTIED_MODEL).
+        const m = before!;
         const values = this.release({
-          loss: before.loss,
-          accuracy: before.accuracy,
-          ...(before.auc !== undefined ? { auc: before.auc } : {}),
+          loss: m.loss,
+          accuracy: m.accuracy,
+          ...(m.auc !== undefined ? { auc: m.auc } : {}),
         });
         await this.outbox.send({
           metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values },
