@@ -8,6 +8,7 @@ import { initBackend } from '../shared/models/backend.js';
 import { startPrivateRedis } from '../simulation/redis-server.js';
 import { benchCliStart } from './cli-start.js';
 import { benchFold, benchFoldBandwidth } from './fold.js';
+import { benchRecovery, RECOVERY_PHASES } from './recovery.js';
 import { benchRoundOverhead } from './round-overhead.js';
 import { benchRss } from './rss.js';
 import { benchScale } from './scale.js';
@@ -28,6 +29,7 @@ const GOALS = {
   'secagg.commExpansion': '<= 1.2 (Bonawitz et al.: 1.73)',
   'secagg.scaling.exponent': '~1.1 (n log n), not 2',
   cliStartMs: '< 2 x bareNodeMs (accord --help against node -e 0)',
+  'recovery.medianMs': '< 5000 per phase (coordinator SIGKILL -> next committed round, median of 3)',
 };
 
 const backend = await initBackend();
@@ -35,6 +37,8 @@ const redis = await startPrivateRedis();
 try {
   process.stderr.write('cli start: accord --help vs node -e 0 ...\n');
   const cliStart = benchCliStart();
+  process.stderr.write('recovery: coordinator SIGKILL and restart in each phase of a round, 3 times each ...\n');
+  const recovery = await benchRecovery(3);
   process.stderr.write('fold: FedAvg accumulator vs plain float32 loop ...\n');
   const fold = benchFold();
   process.stderr.write('fold bandwidth: 20 updates into one warm accumulator vs Buffer.copy ...\n');
@@ -56,6 +60,7 @@ try {
   const secagg = await benchSecAgg();
   const results = {
     ...(cliStart ? { cliStartMs: cliStart.cliStartMs, bareNodeMs: cliStart.bareNodeMs } : {}),
+    recovery,
     foldRatio: fold.foldRatio,
     foldGBps: bandwidth.foldGBps,
     copyGBps: bandwidth.copyGBps,
@@ -89,6 +94,7 @@ try {
             `cliStartMs       ${cliStart.cliStartMs.toFixed(0)}  (goal < 2 x bare node ${cliStart.bareNodeMs.toFixed(0)} ms: ${cliStart.ratio.toFixed(2)}x)`,
           ]
         : ['cliStartMs       not measured: dist/ is not built (npm run build)']),
+      `recovery         ${RECOVERY_PHASES.map((p) => `${p} ${recovery.medianMs[p].toFixed(0)} ms`).join(', ')} (goal < 5000 each; median of ${recovery.runsMs.training.length}; a round without a kill ${recovery.roundMs.toFixed(0)} ms, restart to listen ${recovery.listenMs.toFixed(0)} ms)`,
       `foldRatio        ${fold.foldRatio.toFixed(3)}  (goal ${GOALS.foldRatio}; fold ${fold.foldMs.toFixed(1)} ms vs plain loop ${fold.plainMs.toFixed(1)} ms, ${fold.params} params)`,
       `foldGBps         ${bandwidth.foldGBps.toFixed(2)}  (goal >= 0.6 x copyGBps ${bandwidth.copyGBps.toFixed(2)}: ${bandwidth.foldOverCopy.toFixed(2)}x; ${bandwidth.updates} updates of ${bandwidth.params} floats into a warm accumulator)`,
       `roundOverheadMs  ${overhead.roundOverheadMs.toFixed(0)}  (goal < 1000; ${overhead.sites} sites, ${overhead.params} params, training stubbed; aggregate ${overhead.aggregateMs.toFixed(0)} ms)`,

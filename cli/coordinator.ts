@@ -10,6 +10,7 @@ import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { Roster } from '../shared/trust/roster.js';
 import { action, redisClusterOption, redisTargetOf } from './common.js';
 import { DESCRIPTIONS } from './descriptions.js';
+import { durationMs } from './duration.js';
 
 export function register(program: Command): void {
   program
@@ -46,6 +47,11 @@ export function register(program: Command): void {
       '30000',
     )
     .option(
+      '--keep-jobs <duration>',
+      "retention: finished jobs of running experiments stay this long (an ended experiment's go; its record, rounds and events, what its report needs, stay)",
+      '1h',
+    )
+    .option(
       '--heartbeat-ms <ms>',
       'how often sites send a heartbeat; a site silent for 3 intervals (at least 30 s) is dropped',
       '2000',
@@ -69,6 +75,7 @@ export function register(program: Command): void {
           http?: string;
           insecure?: boolean;
           maxSiteRows: string;
+          keepJobs: string;
         }) => {
           const maxDeclaredRows = Number(o.maxSiteRows);
           if (!Number.isSafeInteger(maxDeclaredRows) || maxDeclaredRows < 1)
@@ -93,6 +100,7 @@ export function register(program: Command): void {
           const lockDurationMs = Number(o.lockMs);
           if (!Number.isInteger(lockDurationMs) || lockDurationMs < 1000)
             throw new ConfigError(`--lock-ms: expected an integer >= 1000, got "${o.lockMs}"`);
+          const keepJobsMs = durationMs(o.keepJobs, '--keep-jobs');
           const heartbeatMs = Number(o.heartbeatMs);
           if (!Number.isInteger(heartbeatMs) || heartbeatMs < 100)
             throw new ConfigError(`--heartbeat-ms: expected an integer >= 100, got "${o.heartbeatMs}"`);
@@ -117,6 +125,7 @@ export function register(program: Command): void {
             ...(o.instance ? { instance: o.instance } : {}),
             backend: o.backend as BackendName | 'auto',
             lockDurationMs,
+            keepJobsMs,
             heartbeatMs,
             ...(tls ? { tls } : {}),
             ...(o.http ? { httpAddress: o.http } : {}),

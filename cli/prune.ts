@@ -1,19 +1,11 @@
 // `accord prune`: keeps Redis to what reports need (coordinator/prune.ts says what goes).
 import type { Command } from 'commander';
 import { prune } from '../coordinator/prune.js';
-import { ConfigError } from '../shared/errors/index.js';
 import { bullConnectionOf } from '../shared/redis-target.js';
 import { DEFAULT_REDIS_URL } from '../shared/redis-url.js';
 import { action, connectRedis, printJson, redisClusterOption, redisTargetOf } from './common.js';
 import { DESCRIPTIONS } from './descriptions.js';
-
-/** "90s", "15m", "1h", "7d" or a number of milliseconds. */
-function durationMs(text: string, flag: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new ConfigError(`${flag}: expected a duration such as 30m, 1h or 7d, got "${text}"`);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms'];
-  return Number(m[1]) * unit;
-}
+import { durationMs } from './duration.js';
 
 export function register(program: Command): void {
   program

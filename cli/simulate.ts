@@ -1,6 +1,7 @@
 // `accord simulate`: a whole federation on this machine in one command.
 import path from 'node:path';
-import { type Command, InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import type { ExportedModels } from '../coordinator/experiments/report.js';
 import { parseAttack } from '../shared/attack.js';
 import type { ExperimentConfig } from '../shared/config/schema.js';
 import { ConfigError } from '../shared/errors/index.js';
@@ -28,6 +29,7 @@ const positive = (zeroOk = false) =>
 
 interface SimulateFlags {
   dataset: string;
+  export: string;
   rounds: number;
   out: string;
   redis?: string;
@@ -219,6 +221,14 @@ export function register(program: Command): void {
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')
     .addOption(redisClusterOption())
+    .addOption(
+      new Option(
+        '--export <which>',
+        "the model in OUT/model/: the last committed round's, or the best-scoring round's (the other goes beside it, in model-best/ or model-last/)",
+      )
+        .choices(['last', 'best'])
+        .default('last'),
+    )
     .option('--baselines', 'also train each site alone and all rows pooled, for comparison')
     .option(
       '--backend <name>',
@@ -329,6 +339,7 @@ export function register(program: Command): void {
           redisUrl: o.redis,
           redisCluster: o.redisCluster,
           baselines: Boolean(o.baselines),
+          export: o.export as 'last' | 'best',
           backend: await backendFlag(o.backend),
           seed: o.seed,
           // Only the flags given, so the data set's other train settings stay.
@@ -367,8 +378,18 @@ export function register(program: Command): void {
         process.stdout.write(`\n${finalTable(report)}`);
         if (report.experiment.stopped) process.stdout.write(`\nstopped early: ${report.experiment.stopped}\n`);
         process.stdout.write(
-          `\nwrote ${o.out}/report.json, ${o.out}/report.md, ${o.out}/report.html and ${o.out}/model/ (backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`,
+          `\nwrote ${o.out}/report.json, ${o.out}/report.md, ${o.out}/report.html and ${o.out}/model/ (${whichModel(report)}; backend: ${[...new Set(Object.values(report.backends))].join(', ')})\n`,
         );
       }),
     );
+}
+
+/** Which round's model OUT/model/ holds, and where the other one is. */
+function whichModel(report: { final: { models?: ExportedModels | undefined } | null }): string {
+  const m = report.final?.models;
+  if (!m) return 'the initial model';
+  if (!m.best || m.best.round === m.last.round) return `round ${m.last.round}'s, the last and the best`;
+  return m.best.dir === 'model'
+    ? `round ${m.best.round}'s, the best; the last, round ${m.last.round}'s, in ${m.last.dir}/`
+    : `round ${m.last.round}'s, the last; the best, round ${m.best.round}'s, in ${m.best.dir}/`;
 }

@@ -9,16 +9,17 @@ import { loadIdentity } from '../shared/trust/identity.js';
 import { Roster } from '../shared/trust/roster.js';
 import { AccordWorker } from '../worker/client.js';
 import { loadSitePolicy } from '../worker/policy.js';
+import { readFlagFile, readTlsFlags } from '../worker/tls-files.js';
 import { action } from './common.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
-/** HOST:PORT, with the port given (gRPC would otherwise dial 443 silently). */
 function slowdownFlag(v: string): number {
   const x = Number(v);
   if (!Number.isFinite(x) || x < 1) throw new ConfigError(`--slowdown: expected a factor of at least 1, not "${v}"`);
   return x;
 }
 
+/** HOST:PORT, with the port given (gRPC would otherwise dial 443 silently). */
 function hostPort(v: string): string {
   const m = /^(.+):(\d{1,5})$/.exec(v);
   if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535)
@@ -87,22 +88,10 @@ export function register(program: Command): void {
           tlsKey?: string;
           tlsServerName?: string;
         }) => {
-          const read = (f: string, flag: string) => {
-            if (!fs.existsSync(f)) throw new ConfigError(`${flag}: ${f} does not exist`);
-            return fs.readFileSync(f);
-          };
-          if ((o.tlsCert || o.tlsKey || o.tlsServerName) && !o.tlsCa)
-            throw new ConfigError('--tls-cert, --tls-key and --tls-server-name need --tls-ca');
-          const tls = o.tlsCa
-            ? {
-                ca: read(o.tlsCa, '--tls-ca'),
-                ...(o.tlsCert ? { cert: read(o.tlsCert, '--tls-cert') } : {}),
-                ...(o.tlsKey ? { key: read(o.tlsKey, '--tls-key') } : {}),
-                ...(o.tlsServerName ? { serverName: o.tlsServerName } : {}),
-              }
-            : undefined;
+          // Every file is read and checked before the first dial: a bad one is one line naming the flag.
+          const tls = readTlsFlags(o);
           const token = o.tokenFile
-            ? read(o.tokenFile, '--token-file').toString('utf8').trim()
+            ? readFlagFile(o.tokenFile, '--token-file').toString('utf8').trim()
             : process.env['ACCORD_TOKEN'];
           if (!token)
             throw new ConfigError(
@@ -128,6 +117,8 @@ export function register(program: Command): void {
             ...(o.attack ? { attack: parseAttack(o.attack) } : {}),
             ...(o.slowdown ? { slowdown: slowdownFlag(o.slowdown) } : {}),
             ...(tls ? { tls } : {}),
+            // The few lines for people (an unreachable coordinator, its return) besides the JSON log.
+            notify: (line) => process.stderr.write(`accord worker: ${line}\n`),
           });
           process.once('SIGINT', () => w.stop());
           process.once('SIGTERM', () => w.stop());

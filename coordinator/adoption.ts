@@ -9,7 +9,7 @@ import { keysOf } from './experiments/keys.js';
 import { connectedCoordinators, isDead, isInstanceDead, serverTimeMs } from './liveness.js';
 import { processTask } from './processors.js';
 import { retireInstance } from './prune.js';
-import { activeLocks, releaseLock, workerIdOfToken } from './queues/locks.js';
+import { activeLocks, releaseLock, requeueLocked, workerIdOfToken } from './queues/locks.js';
 import { tasksQueue } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
 
@@ -21,9 +21,12 @@ export interface AdoptionOptions {
   connectionName: string;
   /** The BullMQ workers this process runs. */
   workers: () => readonly Worker[];
-  /** How often this process writes its heartbeat and looks for dead coordinators. Default 1000 ms. */
+  /** How often this process writes its heartbeat and looks for dead coordinators. Default 500 ms. */
   intervalMs?: number;
-  /** A coordinator not connected whose heartbeat is this old is dead. Default 3 x intervalMs. */
+  /**
+   * A coordinator not connected whose heartbeat is this old is dead. Default 3 x intervalMs: longer
+   * than ioredis takes to reconnect after a blip, short enough for recovery under 5 s (bench/recovery.ts).
+   */
   confirmDeadMs?: number;
   /** The job lock duration; where CLIENT LIST is not allowed, an instance silent this long is dead. */
   lockDurationMs: number;
@@ -44,7 +47,7 @@ export class Adoption {
     private readonly ctx: RoundContext,
     private readonly opts: AdoptionOptions,
   ) {
-    this.intervalMs = opts.intervalMs ?? 1000;
+    this.intervalMs = opts.intervalMs ?? 500;
     this.confirmMs = opts.confirmDeadMs ?? 3 * this.intervalMs;
   }
 
@@ -138,7 +141,9 @@ export class Adoption {
     for (const w of workers)
       for (const lock of await activeLocks(redis, w)) {
         const owner = owners[workerIdOfToken(lock.token)];
-        if (owner && dead(owner) && (await releaseLock(redis, lock)))
+        if (!owner || !dead(owner)) continue;
+        // Straight back to waiting; where that fails (the job just moved on), the lock alone goes.
+        if ((await requeueLocked(w, lock)) || (await releaseLock(redis, lock)))
           this.ctx.log.warn({ queue: w.name, job: lock.jobId, owner }, 'released the job lock of a dead coordinator');
       }
     // Forget processes dead for longer than a lock: any lock of theirs has expired by now.
@@ -147,6 +152,26 @@ export class Adoption {
     const staleRuns = Object.keys(beats).filter(gone);
     if (staleWorkers.length) await redis.hdel(keys.lockOwners(), ...staleWorkers);
     if (staleRuns.length) await redis.hdel(keys.coordinatorRuns(), ...staleRuns);
+  }
+
+  /**
+   * After this process's workers have closed: when no other coordinator is connected, nobody can route
+   * a task here any more, so this instance's queue, the drained queues it adopted, its registry entries
+   * and the liveness entries of all runs (none is connected) leave Redis with it. True when it was alone (nothing is known without
+   * CLIENT LIST: then the heartbeat set by stop() lets a later coordinator adopt and retire them).
+   */
+  async leaveIfAlone(): Promise<boolean> {
+    const redis = this.ctx.redis;
+    const live = await connectedCoordinators(redis);
+    if (!live || [...live].some((name) => name !== this.opts.connectionName)) return false;
+    const keys = keysOf(redis);
+    await this.ctx.registry.purgeInstance(this.ctx.instance);
+    for (const instance of [this.ctx.instance, ...this.adopted.keys()])
+      await retireInstance(redis, this.opts, instance);
+    // No process but this one is connected, and it is leaving: every run's liveness entry is stale.
+    await redis.del(keys.coordinatorRuns());
+    await redis.del(keys.lockOwners());
+    return true;
   }
 
   async stop(): Promise<void> {

@@ -52,6 +52,22 @@ export async function connectedCoordinators(redis: RedisClient): Promise<Set<str
   }
 }
 
+/**
+ * A check whether a process of coordinator `instance` is connected to Redis (true when that cannot be
+ * known). One CLIENT LIST serves every call within `maxAgeMs`: after a coordinator dies, each of its
+ * sites asks as it dials the next one, and there may be 100,000 of them.
+ */
+export function instanceConnectedCheck(redis: RedisClient, maxAgeMs = 500): (instance: string) => Promise<boolean> {
+  let last: { at: number; live: Promise<Set<string> | undefined> } | undefined;
+  return async (instance) => {
+    if (!last || Date.now() - last.at > maxAgeMs) last = { at: Date.now(), live: connectedCoordinators(redis) };
+    const live = await last.live;
+    if (!live) return true;
+    for (const name of live) if (instanceOf(name) === instance) return true;
+    return false;
+  };
+}
+
 /** How long one cluster node may take to answer CLIENT LIST. */
 const CLUSTER_NODE_WAIT_MS = 2000;
 

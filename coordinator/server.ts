@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import { FlowProducer, Queue, type Worker } from 'bullmq';
 import { ConfigError } from '../shared/errors/index.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
-import { type BackendName, initBackend } from '../shared/models/backend.js';
+import type { BackendName } from '../shared/models/backend.js';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load.js';
 import { connectRedis } from '../shared/redis-connection.js';
 import { bullConnection, type RedisClient, type RedisTarget } from '../shared/redis-target.js';
@@ -20,9 +20,10 @@ import { buildReport } from './experiments/report.js';
 import { htmlReport } from './experiments/report-html.js';
 import { loadDashboard, renderDashboard } from './http/dashboard.js';
 import { serveHttp } from './http/server.js';
-import { coordinatorConnectionName } from './liveness.js';
+import { coordinatorConnectionName, instanceConnectedCheck } from './liveness.js';
 import { CoordinatorMetrics } from './metrics/counters.js';
 import { startProcessors } from './processors.js';
+import { prune } from './prune.js';
 import { QUEUE_ROUNDS } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
 import { EXPERIMENT_REFUSALS, siteRefused } from './rounds/refusals.js';
@@ -56,6 +57,12 @@ export interface CoordinatorOptions {
   backend?: BackendName | 'auto';
   /** How soon jobs of a dead coordinator are taken over. Default 30000 ms. */
   lockDurationMs?: number;
+  /**
+   * Retention: finished jobs of running experiments stay this long; an ended experiment's jobs go
+   * (within PRUNE_EVERY_MS, and when the coordinator stops), while its record, rounds and events,
+   * what its report is built from, stay. Default 3,600,000 (one hour).
+   */
+  keepJobsMs?: number;
   /** HOST:PORT for Prometheus metrics (GET /metrics, /healthz); off when absent. */
   httpAddress?: string;
   /** TLS for the worker-facing server (PEM); with `clientCa`, workers must present a certificate it signed (mTLS). */
@@ -89,6 +96,9 @@ export function isLoopback(address: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
+/** How often a coordinator removes what retention does not keep. */
+const PRUNE_EVERY_MS = 60_000;
+
 export class Coordinator {
   private server?: grpc.Server;
   private workers: Worker[] = [];
@@ -99,6 +109,7 @@ export class Coordinator {
   private hub?: SessionHub;
   private adoption?: Adoption;
   private offerTimer?: NodeJS.Timeout;
+  private pruneTimer?: NodeJS.Timeout;
   private ctx?: RoundContext;
   port = 0;
   httpPort = 0;
@@ -120,11 +131,17 @@ export class Coordinator {
         'INSECURE: serving workers without TLS; tokens and updates cross the network in clear',
       );
     }
-    const backend = await initBackend(this.opts.backend ?? 'auto');
+    // TF.js (most of a start-up) loads when first used (an experiment's initial model, an export, a
+    // central evaluation), not before the first listen: a restarted coordinator takes its sites back
+    // sooner. A backend asked for by name is checked now, so a wrong one fails the start.
+    const loadBackend = async () =>
+      (await import('../shared/models/backend.js')).initBackend(this.opts.backend ?? 'auto');
+    const named = this.opts.backend && this.opts.backend !== 'auto' ? await loadBackend() : undefined;
     // One clear error if Redis cannot be reached at start; afterwards one line per outage.
     // The connection's name tells other coordinators this process is alive (liveness.ts).
     const connectionName = coordinatorConnectionName(this.instance, randomUUID());
-    this.redis = await connectRedis(this.opts.redisUrl, this.log, { connectionName });
+    const redis = await connectRedis(this.opts.redisUrl, this.log, { connectionName });
+    this.redis = redis;
     // BullMQ's connection and key prefix (hash-tagged in a cluster).
     const bull = bullConnection(this.opts.redisUrl);
     this.bull = bull;
@@ -136,6 +153,8 @@ export class Coordinator {
       this.log.info({ sites: stale }, 'dropped registry entries left by a previous run of this instance');
     const records = new ExperimentRecords(this.redis);
     this.hub = new SessionHub({
+      // A site's entry held by a coordinator that died does not keep the site's new worker out.
+      holderAlive: instanceConnectedCheck(redis),
       onSiteRecord: (site, record) =>
         void this.keepSiteRecord(records, site, record).catch((e: unknown) =>
           this.log.warn({ site, err: String(e) }, 'could not keep a site record'),
@@ -224,6 +243,18 @@ export class Coordinator {
       stalledIntervalMs,
     });
     this.adoption.start();
+    // Redis keeps what reports need (prune.ts): the same pass as `accord prune`, now and then.
+    let pruning = false;
+    this.pruneTimer = setInterval(() => {
+      if (pruning) return;
+      pruning = true;
+      void this.prune()
+        .catch((e: unknown) => this.log.warn({ err: String(e) }, 'prune failed'))
+        .finally(() => {
+          pruning = false;
+        });
+    }, PRUNE_EVERY_MS);
+    this.pruneTimer.unref();
     if (this.opts.roster) {
       // Sites approve before they are selected: offer running experiments' manifests to the sites here.
       const offers = new ManifestOffers(this.hub, records, this.log);
@@ -248,7 +279,7 @@ export class Coordinator {
         instance: this.instance,
         grpc: `${this.opts.grpcAddress.replace(/:\d+$/, '')}:${this.port}`,
         store: paths.root,
-        backend: backend.backend,
+        ...(named ? { backend: named.backend } : {}),
       },
       'coordinator started',
     );
@@ -299,12 +330,23 @@ export class Coordinator {
    * Stops within `deadlineMs` whatever Redis does: new sessions are refused at once, jobs in flight are
    * left to BullMQ's stalled-job recovery (another coordinator, or this one restarted, takes them over).
    */
+  /** Removes what retention does not keep (coordinator/prune.ts). */
+  private async prune(): Promise<void> {
+    if (!this.redis || !this.bull) return;
+    const r = await prune(this.redis, this.bull, { olderThanMs: this.opts.keepJobsMs ?? 3_600_000 });
+    if (r.jobs || r.instances.length) this.log.info(r, 'pruned finished jobs and gone coordinators');
+  }
+
   async stop(deadlineMs = 4000): Promise<void> {
     clearInterval(this.offerTimer);
+    clearInterval(this.pruneTimer);
     this.hub?.closeAll('coordinator shutting down');
     const graceful = (async () => {
       await this.adoption?.stop();
       await Promise.allSettled(this.workers.map((w) => w.close(true)));
+      // The last coordinator on this Redis takes its queue and entries with it, and what retention
+      // does not keep; with others alive they adopt its queue instead (adoption.ts).
+      if (await this.adoption?.leaveIfAlone()) await this.prune().catch(() => undefined);
       await new Promise<void>((resolve) => (this.server ? this.server.tryShutdown(() => resolve()) : resolve()));
       await new Promise<void>((resolve) => (this.http ? this.http.close(() => resolve()) : resolve()));
       await Promise.allSettled([this.rounds?.close(), this.flows?.close()]);

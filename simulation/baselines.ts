@@ -1,5 +1,6 @@
 // Baselines measured in the same run: each site alone, and all rows pooled (what federation stands in
 // for), with the same model, seed and total epochs, each evaluated on every site's test split.
+import type { BaselineResult, Baselines } from '../coordinator/experiments/report-baselines.js';
 import type { ExperimentConfig } from '../shared/config/schema.js';
 import { combineColumnSums, siteColumnSums } from '../shared/data/column-sums.js';
 import { readCsvFile } from '../shared/data/csv.js';
@@ -11,16 +12,8 @@ import { evaluateLocal, trainLocal } from '../shared/models/train.js';
 import { modelFor } from '../shared/models/zoo.js';
 import { seedOf } from '../shared/random.js';
 
-export interface BaselineResult {
-  siteAccuracy: Record<string, number>;
-  meanSiteAccuracy: number;
-  epochs: number;
-}
-
-export interface Baselines {
-  pooled: BaselineResult;
-  local: Record<string, BaselineResult>;
-}
+// Typed beside the report renderers that read them from report.json (coordinator/, the layer below).
+export type { BaselineResult, Baselines } from '../coordinator/experiments/report-baselines.js';
 
 async function trainAndScore(
   cfg: ExperimentConfig,

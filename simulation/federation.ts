@@ -102,19 +102,25 @@ async function startCoordinator(
   // Heartbeats spaced out with the federation's size: 100,000 sessions at 2 s would be 50,000 messages a
   // second for the coordinator to read and the registry to record.
   const heartbeatMs = String(2000 * Math.max(1, Math.ceil(members.length / 10_000)));
-  group.spawn('coordinator', [
+  group.spawn(
     'coordinator',
-    ...targetFlags(f.redis),
-    ...flags({
-      grpc,
-      store,
-      tokens: tokensFile,
-      roster: trust.rosterFile,
-      instance: `sim-${port}`,
-      backend: f.opts.backend,
-      'heartbeat-ms': heartbeatMs,
-    }),
-  ]);
+    [
+      'coordinator',
+      ...targetFlags(f.redis),
+      ...flags({
+        grpc,
+        store,
+        tokens: tokensFile,
+        roster: trust.rosterFile,
+        instance: `sim-${port}`,
+        backend: f.opts.backend,
+        'heartbeat-ms': heartbeatMs,
+      }),
+    ],
+    {},
+    // A coordinator that dies (kill -9) is started again: the run goes on from the last committed round.
+    true,
+  );
   // Workers start once it listens: sites dialling a coordinator that is still loading its tokens would
   // only spin through their reconnect backoff (100,000 of them at once).
   await waitListening(port, group);

@@ -11,6 +11,8 @@ export interface SimulateOptions {
   /** Use this Redis Cluster (seed nodes HOST:PORT[,HOST:PORT...]) instead of starting a private redis-server. */
   redisCluster?: string | undefined;
   baselines: boolean;
+  /** Which model goes to OUT/model/: the last committed round's (default) or the best-scoring round's. */
+  export?: 'last' | 'best' | undefined;
   backend: string;
   seed?: number | undefined;
   /** Overrides of the experiment's train settings. */

@@ -27,18 +27,22 @@ export interface Child {
   stop(): Promise<void>;
 }
 
-/** Starts `accord <args>` with stdout and stderr appended to logDir/name.log. */
+/**
+ * Starts `accord <args>` with stdout and stderr appended to logDir/name.log; `accordArgv` picks the
+ * entry point (benchmarks name dist/ to measure what users run).
+ */
 export function spawnAccord(
   name: string,
   args: string[],
   logDir: string,
   env: NodeJS.ProcessEnv = {},
   cwd: string = process.cwd(),
+  accordArgv: readonly string[] = ACCORD_ARGV,
 ): Child {
   fs.mkdirSync(logDir, { recursive: true });
   const logFile = path.join(logDir, `${name}.log`);
   const fd = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [...ACCORD_ARGV, ...args], {
+  const child = spawn(process.execPath, [...accordArgv, ...args], {
     cwd,
     stdio: ['ignore', fd, fd],
     env: { ...process.env, ...env },
@@ -68,29 +72,57 @@ export function tail(file: string, lines = 20): string {
   }
 }
 
+/** How often a supervised process is started again before the run gives up. */
+const MAX_RESTARTS = 5;
+
 /** The processes of one run: one log directory, checked and stopped together. */
 export class ProcessGroup {
   readonly children: Child[] = [];
+  private stopping = false;
 
-  constructor(readonly logDir: string) {}
+  /** `onRestart` hears of each supervised process that died and was started again. */
+  constructor(
+    readonly logDir: string,
+    private readonly onRestart: (line: string) => void = () => undefined,
+  ) {}
 
-  spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
+  /**
+   * Starts `accord <args>`. A `supervised` process that dies (a crash, a kill -9) is started again with
+   * the same arguments, as systemd or Kubernetes would restart it: a coordinator resumes its
+   * experiments from Redis and the store, the sites dial it again.
+   */
+  spawn(name: string, args: string[], env: NodeJS.ProcessEnv = {}, supervised = false): Child {
     const child = spawnAccord(name, args, this.logDir, env);
     this.children.push(child);
+    if (supervised) this.supervise(child, args, env, 0);
     return child;
   }
 
-  /** Fails fast, with the end of its log, when any process has exited. */
+  private supervise(child: Child, args: string[], env: NodeJS.ProcessEnv, restarts: number): void {
+    void child.exited.then((code) => {
+      if (this.stopping || restarts >= MAX_RESTARTS) return;
+      const how = child.process.signalCode ? `killed by ${child.process.signalCode}` : `exited with code ${code}`;
+      const next = spawnAccord(child.name, args, this.logDir, env);
+      this.children[this.children.indexOf(child)] = next;
+      this.onRestart(`${child.name} ${how}; started again (${restarts + 1} of at most ${MAX_RESTARTS})`);
+      this.supervise(next, args, env, restarts + 1);
+    });
+  }
+
+  /** Fails fast, with the end of its log, when any process has exited (or was killed). */
   assertRunning(): void {
-    for (const c of this.children)
-      if (c.process.exitCode !== null)
+    for (const c of this.children) {
+      const { exitCode, signalCode } = c.process;
+      if (exitCode !== null || signalCode !== null)
         throw new AccordError(
           'PROCESS_EXITED',
-          `${c.name} exited with code ${c.process.exitCode}:\n${tail(c.logFile)}`,
+          `${c.name} ${signalCode ? `was killed by ${signalCode}` : `exited with code ${exitCode}`}:\n${tail(c.logFile)}`,
         );
+    }
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     await Promise.allSettled(this.children.map((c) => c.stop()));
   }
 }

@@ -1,5 +1,6 @@
 // Following a submitted experiment to its end: a bar on a TTY, a line per round otherwise.
 
+import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import cliProgress from 'cli-progress';
 import { ExperimentRecords } from '../coordinator/experiments/records.js';
@@ -14,10 +15,21 @@ export interface Watch {
   progress: boolean;
   timeoutMs: number;
   say: (line: string) => void;
+  /** The report the coordinator writes when it closes the experiment (a cancelled one is closed later). */
+  reportFile: string;
 }
 
-/** Resolves when the experiment completes; throws when it fails, a process exits or time runs out. */
-export async function awaitExperiment(redis: RedisClient, id: string, group: ProcessGroup, w: Watch): Promise<void> {
+/** How an experiment that did not fail ended. */
+export type Ended = { status: 'completed' } | { status: 'cancelled'; why: string };
+
+/** How long a cancelled experiment may take to be closed (its round in flight ends first). */
+const CLOSE_CANCELLED_MS = 120_000;
+
+/**
+ * Resolves when the experiment completes, or is cancelled and its coordinator has written its report;
+ * throws when it fails, a process exits or time runs out.
+ */
+export async function awaitExperiment(redis: RedisClient, id: string, group: ProcessGroup, w: Watch): Promise<Ended> {
   const records = new ExperimentRecords(redis);
   const bar =
     w.progress && process.stderr.isTTY
@@ -28,7 +40,8 @@ export async function awaitExperiment(redis: RedisClient, id: string, group: Pro
       : undefined;
   bar?.start(w.rounds, 0, { phase: 'starting', acc: '-' });
   let shown = 0;
-  const deadline = Date.now() + w.timeoutMs;
+  let deadline = Date.now() + w.timeoutMs;
+  let cancelled: string | undefined;
   for (;;) {
     const rec = await records.get(id);
     if (rec) {
@@ -51,8 +64,17 @@ export async function awaitExperiment(redis: RedisClient, id: string, group: Pro
         break;
       }
       if (rec.status === 'failed') throw new AccordError('EXPERIMENT_FAILED', `experiment failed: ${rec.error}`);
-      if (rec.status === 'cancelled')
-        throw new AccordError('EXPERIMENT_FAILED', `experiment cancelled: ${rec.stopped}`);
+      if (rec.status === 'cancelled') {
+        if (cancelled === undefined) {
+          cancelled = rec.stopped ?? 'cancelled';
+          w.say(`experiment cancelled (${cancelled}); waiting for the coordinator to write its report ...`);
+          deadline = Math.min(deadline, Date.now() + CLOSE_CANCELLED_MS);
+        }
+        if (fs.existsSync(w.reportFile)) {
+          bar?.stop();
+          return { status: 'cancelled', why: cancelled };
+        }
+      }
     }
     group.assertRunning();
     if (Date.now() > deadline)
@@ -60,4 +82,5 @@ export async function awaitExperiment(redis: RedisClient, id: string, group: Pro
     await sleep(200);
   }
   bar?.stop();
+  return { status: 'completed' };
 }

@@ -2,12 +2,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ExperimentReport } from '../coordinator/experiments/report.js';
+import { baselineSummaryRows } from '../coordinator/experiments/report-baselines.js';
 import { htmlReport } from '../coordinator/experiments/report-html.js';
 import {
   backendsLine,
   boundedLines,
   epsilonColumnTerms,
   modelsLines,
+  participationLines,
   privacyLines,
   recordPrivacyLine,
   secureLine,
@@ -134,6 +136,20 @@ function heading(r: SimulationReport, sites: string): string[] {
 
 const lastPrivacyOf = (r: SimulationReport) => r.rounds.at(-1)?.privacy;
 
+/** The baselines as means over the sites, for runs with too many sites for a column each. */
+function baselineLines(r: SimulationReport): string[] {
+  const rows = baselineSummaryRows(r);
+  if (!rows.length) return [];
+  return [
+    '',
+    '## Baselines',
+    '',
+    '| model | mean site accuracy |',
+    '| --- | --- |',
+    ...rows.map(([model, acc]) => `| ${model} | ${acc} |`),
+  ];
+}
+
 /** report.md for many simulated sites: one row per round instead of one column per site. */
 function manySitesMarkdown(r: SimulationReport): string {
   const lines = [
@@ -141,6 +157,8 @@ function manySitesMarkdown(r: SimulationReport): string {
     ...privacyLines(r),
     ...(r.experiment.stopped ? ['', `Stopped early: ${r.experiment.stopped}.`] : []),
     ...boundedLines(r),
+    ...baselineLines(r),
+    ...participationLines(r),
     '',
     `| round | sites | train loss | federated accuracy | central accuracy | up bytes | down bytes | ms |${r.privacy ? ` epsilon (${epsilonColumnTerms(r)}) |` : ''}`,
     `| --- | --- | --- | --- | --- | --- | --- | --- |${r.privacy ? ' --- |' : ''}`,
@@ -174,6 +192,7 @@ export function markdownReport(r: SimulationReport): string {
   if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
   lines.push(...modelsLines(r));
   lines.push(...boundedLines(r));
+  lines.push(...participationLines(r));
   const dp = Boolean(cfg.dp);
   lines.push(
     '',

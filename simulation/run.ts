@@ -5,6 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { submitExperiment } from '../coordinator/queues/submit.js';
+import { AccordError } from '../shared/errors/index.js';
 import { connectRedis } from '../shared/redis-connection.js';
 import {
   bullConnectionOf,
@@ -41,7 +42,8 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   fs.writeFileSync(path.join(out, 'experiment.yaml'), YAML.stringify(cfg));
 
   let privateRedis: PrivateRedis | undefined;
-  const group = new ProcessGroup(logDir);
+  const say = (s: string) => opts.progress !== false && process.stderr.write(`${s}\n`);
+  const group = new ProcessGroup(logDir, say);
   // Ctrl-C or a kill: stop every child (SIGKILL after 5 s) before exiting, so nothing is left running.
   const interrupted = (signal: NodeJS.Signals) => {
     void Promise.allSettled([group.stop(), privateRedis?.stop()]).finally(() =>
@@ -51,7 +53,6 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   process.once('SIGINT', interrupted);
   process.once('SIGTERM', interrupted);
   let redis: RedisClient | undefined;
-  const say = (s: string) => opts.progress !== false && process.stderr.write(`${s}\n`);
   try {
     let target: RedisTarget | undefined = opts.redisCluster ? clusterTarget(opts.redisCluster) : opts.redisUrl;
     if (!target) {
@@ -72,31 +73,37 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     await startFederation({ plan, opts, out, redis: target, byzantine, stragglers, say }, group, redis);
 
     const id = await submitExperiment(redis, bullConnectionOf(redis, target), cfg);
-    await awaitExperiment(redis, id, group, {
+    const ended = await awaitExperiment(redis, id, group, {
       rounds: cfg.rounds,
       progress: opts.progress !== false,
       timeoutMs: opts.timeoutMs ?? 30 * 60_000,
       say,
+      reportFile: path.join(out, 'store', id, 'report.json'),
     });
-    const experimentReport = collectResults(out, id);
+    const experimentReport = collectResults(out, id, opts.export ?? 'last');
+    const runFacts = () => ({
+      dataset: plan.dataset.name,
+      sites: plan.sites,
+      redis: privateRedis ? 'private redis-server' : describeTarget(target),
+      durationMs: Date.now() - t0,
+      processes: group.children.length,
+      ...(byzantine ? { byzantine } : {}),
+    });
+    if (ended.status === 'cancelled') {
+      // Its report and last committed model are the coordinator's (closeCancelled); the run still fails.
+      writeReport(out, simulationReport(experimentReport, runFacts(), undefined));
+      throw new AccordError(
+        'EXPERIMENT_CANCELLED',
+        `experiment cancelled: ${ended.why}; its report and last committed model are in ${out}`,
+      );
+    }
 
     let baselines: Baselines | undefined;
     if (opts.baselines) {
       say('training baselines (each site alone, and all rows pooled) ...');
       baselines = await computeBaselines(cfg, plan.dataset.sites);
     }
-    const report = simulationReport(
-      experimentReport,
-      {
-        dataset: plan.dataset.name,
-        sites: plan.sites,
-        redis: privateRedis ? 'private redis-server' : describeTarget(target),
-        durationMs: Date.now() - t0,
-        processes: group.children.length,
-        ...(byzantine ? { byzantine } : {}),
-      },
-      baselines,
-    );
+    const report = simulationReport(experimentReport, runFacts(), baselines);
     writeReport(out, report);
     return report;
   } finally {
@@ -108,14 +115,23 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
   }
 }
 
-/** The coordinator's report of experiment `id`, with its models copied to out/model (and out/model-best). */
-function collectResults(out: string, id: string): ExperimentReport {
+/**
+ * The coordinator's report of experiment `id`, with its models copied to out/: the last committed
+ * round's to model/ and the best round's to model-best/, or with `which` = best the best round's to
+ * model/ and the last round's to model-last/ (when they are different rounds).
+ */
+function collectResults(out: string, id: string, which: 'last' | 'best'): ExperimentReport {
   const storeDir = path.join(out, 'store', id);
   const report = JSON.parse(fs.readFileSync(path.join(storeDir, 'report.json'), 'utf8')) as ExperimentReport;
-  for (const dir of ['model', 'model-best']) {
+  const models = report.final?.models;
+  const swap = which === 'best' && models?.best?.dir === 'model-best';
+  const copies = swap ? { 'model-best': 'model', model: 'model-last' } : { model: 'model', 'model-best': 'model-best' };
+  for (const dir of ['model', 'model-best', 'model-last'])
     fs.rmSync(path.join(out, dir), { recursive: true, force: true });
-    if (fs.existsSync(path.join(storeDir, dir)))
-      fs.cpSync(path.join(storeDir, dir), path.join(out, dir), { recursive: true });
-  }
+  for (const [from, to] of Object.entries(copies))
+    if (fs.existsSync(path.join(storeDir, from)))
+      fs.cpSync(path.join(storeDir, from), path.join(out, to), { recursive: true });
+  if (swap && models?.best)
+    report.final!.models = { last: { ...models.last, dir: 'model-last' }, best: { ...models.best, dir: 'model' } };
   return report;
 }

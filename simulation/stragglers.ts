@@ -1,5 +1,5 @@
 // Simulated stragglers: a share of the sites, drawn from the experiment's seed, that take `slowdown`
-// times as long per task as the others (they wait after training, worker/tasks.ts).
+// times as long per task as the others (they wait after training, worker/train-task.ts).
 import { rng, sample, seedOf } from '../shared/random.js';
 
 export interface Stragglers {

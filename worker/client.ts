@@ -1,41 +1,31 @@
-// The worker's connection: dials out to the coordinator (the only connection a site needs),
-// declares the site (declaration.ts), reconnects with backoff, heartbeats, receives global models
-// (incoming.ts), and hands tasks to the task runner and secure-aggregation stages one at a time.
+// The worker: declares the site (declaration.ts) over its session with the coordinator (link.ts: dial,
+// heartbeats, reconnect or end), receives global models (incoming.ts), and hands tasks to the task runner
+// and secure-aggregation stages one at a time.
 
-import * as grpc from '@grpc/grpc-js';
-import { AccordError, AuthError, ConfigError, DataError, PolicyError, TrustError } from '../shared/errors/index.js';
+import { AccordError, DataError, PolicyError, TrustError } from '../shared/errors/index.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
 import { type BackendChoice, initBackend } from '../shared/models/backend.js';
 import type { CoordinatorMessage__Output, WorkerMessage } from '../shared/protocol/load.js';
-import { releases } from '../shared/trust/manifest.js';
-import { ApprovalStore } from './approvals.js';
 import { AuditLog } from './audit.js';
-import { Coordinators } from './coordinators.js';
 import { declaredRows, helloFor } from './declaration.js';
 import { runGated } from './gate.js';
 import { IncomingModels } from './incoming.js';
+import { CoordinatorLink } from './link.js';
+import { answerOffer } from './offer-answer.js';
 import type { WorkerOptions } from './options.js';
 import type { Outbox } from './outbox.js';
 import { SecureStages } from './secure-stages.js';
-import { SiteTrust } from './site-trust.js';
+import type { SiteTrust } from './site-trust.js';
 import { type ModelTask, TaskRunner } from './tasks.js';
+import { checkTls } from './tls-files.js';
+import { siteTrustOf } from './trust-setup.js';
 
 export { ACCORD_VERSION } from './declaration.js';
 export type { WorkerOptions } from './options.js';
 
-type Stream = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage__Output>;
-
-/** How long a session-level error waits for the coordinator's closing status before the site redials. */
-const SESSION_ERROR_GRACE_MS = 5000;
-
 export class AccordWorker implements Outbox {
-  private readonly coordinators: Coordinators;
-  private stream?: Stream;
+  private readonly link: CoordinatorLink;
   private stopped = false;
-  private backoffMs = 500;
-  /** Whether the current stream's session was welcomed. */
-  private welcomed = false;
-  private heartbeat?: NodeJS.Timeout;
   private backend?: BackendChoice;
   private readonly incoming = new IncomingModels();
   /** Tasks run one at a time, in arrival order. */
@@ -56,44 +46,22 @@ export class AccordWorker implements Outbox {
       ...(opts.identity ? { identity: opts.identity } : {}),
     });
     this.ready = new Promise((r) => (this.markReady = r));
-    this.trust = this.siteTrust();
+    this.trust = siteTrustOf(opts, this.log, this.audit, (msg) => this.send(msg));
     this.secure = new SecureStages(opts.site, this, this.trust);
-    this.coordinators = new Coordinators(opts);
+    this.link = new CoordinatorLink(opts, this.log, {
+      opened: () => this.sayHello(),
+      welcomed: () => {
+        this.trust?.resendApprovals();
+        this.markReady();
+      },
+      message: (msg) => this.onMessage(msg),
+      beat: () => this.beat(),
+      lost: () => this.incoming.clear(),
+      fatal: (e) => this.fatal?.(e),
+    });
     this.tasks = new TaskRunner(opts, this, this.secure, this.log, this.trust, (type, detail) =>
       this.audit.note(type, detail),
     );
-  }
-
-  /** The site's identity, roster and approvals: both or neither of identity and roster. */
-  private siteTrust(): SiteTrust | undefined {
-    const { identity, roster } = this.opts;
-    if (!identity && !roster) {
-      this.log.warn(
-        'no identity key and roster (--identity, --roster): this site trusts the coordinator; it refuses secure aggregation and approves nothing',
-      );
-      return undefined;
-    }
-    if (!identity || !roster)
-      throw new ConfigError(
-        '--identity and --roster go together: a site verifies peers with the roster and signs with its key',
-      );
-    return new SiteTrust({
-      site: this.opts.site,
-      identity,
-      roster,
-      policy: this.opts.policy,
-      store: new ApprovalStore(this.opts.approvalsDir),
-      log: this.log,
-      onApproval: async (approval, terms) => {
-        this.audit.note('approval', {
-          experimentId: approval.experimentId,
-          manifestHash: terms.hash,
-          how: approval.how,
-          releases: releases(terms.manifest),
-        });
-        await this.send({ approval });
-      },
-    });
   }
 
   /** Reports the signed head of the audit chain, so the coordinator's report holds what the site sent. */
@@ -110,6 +78,8 @@ export class AccordWorker implements Outbox {
 
   /** Connects and keeps the session up until stop(); rejects on a fatal error (e.g. a wrong token). */
   async run(): Promise<void> {
+    // Certificates that cannot be used fail here, naming what is wrong, not as a connection that never comes.
+    checkTls(this.opts.tls);
     // A site with no rows would join and fail every task: refuse here, with a local message.
     if (declaredRows(this.opts) === 0)
       throw new DataError(`${this.opts.dataFile} has no rows; check it with accord check-data`, 'DATA_INVALID');
@@ -130,7 +100,7 @@ export class AccordWorker implements Outbox {
         this.stop();
       };
       this.onStopped = resolve;
-      this.connect();
+      this.link.connect();
     });
   }
 
@@ -139,61 +109,27 @@ export class AccordWorker implements Outbox {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    clearInterval(this.heartbeat);
-    this.stream?.cancel();
-    this.coordinators.close();
+    this.link.stop();
     this.audit.close();
     this.tasks.dispose();
     this.onStopped?.();
   }
 
-  private connect(): void {
-    if (this.stopped) return;
-    const stream = this.coordinators.client().Session();
-    this.stream = stream;
-    this.welcomed = false;
-    let closed = false;
-    const reconnect = (why: string) => {
-      if (closed) return;
-      closed = true;
-      clearInterval(this.heartbeat);
-      this.incoming.clear();
-      if (this.stopped) return;
-      // With several coordinators the next one is tried at once; after a full round of them, back off.
-      const next = this.coordinators.next();
-      // Jitter spreads the sites' attempts when a coordinator comes back.
-      const wait = next.wrapped ? Math.round(this.backoffMs * (0.8 + 0.4 * Math.random())) : 200;
-      if (next.wrapped) this.backoffMs = Math.min(this.opts.maxBackoffMs ?? 3000, this.backoffMs * 2);
-      this.log.warn({ why, retryInMs: wait, next: next.address }, 'disconnected from coordinator');
-      setTimeout(() => this.connect(), wait);
-    };
-    stream.on('data', (msg: CoordinatorMessage__Output) => {
-      try {
-        this.onMessage(msg);
-      } catch (e) {
-        this.log.error({ err: (e as Error).message }, 'bad message from coordinator');
-      }
-    });
-    stream.on('error', (e: grpc.ServiceError) => {
-      if (e.code === grpc.status.UNAUTHENTICATED) {
-        closed = true;
-        this.fatal?.(new AuthError(`coordinator refused site "${this.opts.site}": ${e.details}`));
-        return;
-      }
-      if (e.code === grpc.status.INVALID_ARGUMENT) {
-        closed = true;
-        this.fatal?.(new AccordError('REFUSED', `coordinator refused the session: ${e.details}`));
-        return;
-      }
-      reconnect(e.details || e.message);
-    });
-    stream.on('end', () => reconnect('stream ended'));
-    if (this.backend) void this.send({ hello: helloFor(this.opts, this.backend) });
+  /** Hello on a new stream: the site's declaration, and this process's id (a reconnect, not another worker). */
+  private sayHello(): void {
+    if (!this.backend) return;
+    void this.send({ hello: { ...helloFor(this.opts, this.backend), workerInstance: this.link.workerInstance } });
+  }
+
+  private beat(): void {
+    void this.send({ heartbeat: { unixMs: Date.now() } }).catch(() => undefined);
+    // A person may have approved a pending manifest meanwhile (accord approve).
+    void this.trust?.pollApprovals().catch((e: unknown) => this.log.warn({ err: String(e) }, 'approval check failed'));
   }
 
   /** Sends one message, logging it to the audit log first; waits when the stream is full. */
   async send(msg: WorkerMessage): Promise<void> {
-    const stream = this.stream;
+    const stream = this.link.current;
     if (!stream) throw new Error('not connected');
     const entry = this.audit.record(msg);
     if (entry.type !== 'heartbeat') this.log.debug({ sent: entry }, 'sent');
@@ -202,24 +138,6 @@ export class AccordWorker implements Outbox {
 
   private onMessage(msg: CoordinatorMessage__Output): void {
     switch (msg.body) {
-      case 'welcome': {
-        const w = msg.welcome!;
-        this.welcomed = true;
-        this.backoffMs = 500;
-        this.log.info({ session: w.sessionId, coordinator: w.coordinatorInstance }, 'connected');
-        clearInterval(this.heartbeat);
-        this.trust?.resendApprovals();
-        this.heartbeat = setInterval(() => {
-          void this.send({ heartbeat: { unixMs: Date.now() } }).catch(() => undefined);
-          // A person may have approved a pending manifest meanwhile (accord approve).
-          void this.trust
-            ?.pollApprovals()
-            .catch((e: unknown) => this.log.warn({ err: String(e) }, 'approval check failed'));
-        }, w.heartbeatMs || 2000);
-        this.heartbeat.unref();
-        this.markReady();
-        return;
-      }
       case 'trainTask':
         if (msg.trainTask?.header) this.incoming.start('train', msg.trainTask.header);
         return;
@@ -256,33 +174,8 @@ export class AccordWorker implements Outbox {
       case 'manifestOffer': {
         const offer = msg.manifestOffer!;
         const trust = this.trust;
-        if (!trust) return;
-        // Approve (by the policy) or keep for a person; a refusal is on record here, nothing is sent.
-        this.enqueue(async () => {
-          try {
-            await trust.termsFor(offer.experimentId, {
-              manifestHash: offer.manifestHash,
-              manifestJson: offer.manifestJson,
-            });
-          } catch (e) {
-            const code = e instanceof AccordError ? e.code : 'WORKER_ERROR';
-            this.audit.note(code === 'NOT_APPROVED' ? 'awaiting-approval' : 'refusal', {
-              experimentId: offer.experimentId.slice(0, 128),
-              manifestHash: offer.manifestHash,
-              code,
-              reason: (e as Error).message,
-            });
-            if (code !== 'NOT_APPROVED') {
-              this.log.warn({ experiment: offer.experimentId, code, err: String(e) }, 'manifest refused');
-              // The coordinator learns who refused and why (public reasons only), so it need not wait.
-              const message =
-                e instanceof AccordError ? e.publicMessage : "WORKER_ERROR (details are in the site's own log)";
-              await this.send({ error: { taskId: `offer:${offer.experimentId}`, code, message } }).catch(
-                () => undefined,
-              );
-            }
-          }
-        });
+        // Approve (by the policy) or keep for a person; a refusal is on record here.
+        if (trust) this.enqueue(() => answerOffer(offer, trust, this.audit, this.log, (m) => this.send(m)));
         return;
       }
       case 'statsTask': {
@@ -309,14 +202,6 @@ export class AccordWorker implements Outbox {
       case 'error': {
         const e = msg.error!;
         this.log.warn({ task: e.taskId, code: e.code, err: e.message }, 'coordinator reported an error');
-        // An error before the Welcome is a refusal; its status normally follows at once. If it does
-        // not, drop the stream and dial again rather than wait on a session that never opened.
-        if (!e.taskId && !this.welcomed) {
-          const stream = this.stream;
-          setTimeout(() => {
-            if (this.stream === stream && !this.stopped) stream?.cancel();
-          }, SESSION_ERROR_GRACE_MS).unref();
-        }
         return;
       }
       default:

@@ -6,7 +6,7 @@ import { CHANNEL_OPTIONS, type FederationClient, loadProtocol } from '../shared/
 import type { WorkerOptions } from './options.js';
 
 export class Coordinators {
-  private readonly addresses: string[];
+  readonly addresses: string[];
   private index = 0;
   private current: { address: string; client: FederationClient } | undefined;
 
@@ -32,6 +32,10 @@ export class Coordinators {
       : grpc.credentials.createInsecure();
     const client = new Federation(this.address, creds, {
       ...CHANNEL_OPTIONS,
+      // grpc-js backs off its own reconnects (1 s growing to 120 s) under the worker's: a restarted
+      // coordinator would wait for the channel's next try. The worker's backoff (client.ts) paces it.
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 1000,
       ...(t?.serverName ? { 'grpc.ssl_target_name_override': t.serverName } : {}),
     });
     this.current = { address: this.address, client };

@@ -5,7 +5,7 @@ import { ChunkReceiver } from '../shared/protocol/chunks.js';
 import type { ModelChunk__Output, TaskHeader__Output } from '../shared/protocol/load.js';
 import { copyF32Bytes } from '../shared/tensors/bytes.js';
 import { totalSize } from '../shared/tensors/weights.js';
-import type { ModelTask } from './tasks.js';
+import type { ModelTask } from './task-context.js';
 
 interface Incoming extends ModelTask {
   receiver: ChunkReceiver;

@@ -15,6 +15,19 @@ export function roundMetrics(values: Record<string, number>, decimals: number): 
   );
 }
 
+/** Metric values as the site releases them: finite, and rounded as its policy says when it has one. */
+export function releaseMetrics(
+  values: Record<string, number>,
+  rules: MetricsRules | undefined,
+): Record<string, number> {
+  return rules ? roundMetrics(values, rules.decimals) : finite(values);
+}
+
+/** Drops metrics that are not finite numbers (the coordinator would refuse them). */
+function finite(values: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
+}
+
 /** Throws TEST_TOO_SMALL when `testRows` is below the site's minimum (the evaluation goes on without it). */
 export function checkTestSize(rules: MetricsRules, testRows: number): void {
   if (testRows < rules.minTestRows)

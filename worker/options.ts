@@ -24,10 +24,16 @@ export interface WorkerOptions {
   /** Where the audit log of sent messages goes. Default: no file (still logged at debug level). */
   auditFile?: string;
   /**
-   * Longest wait between reconnect attempts (doubling from 500 ms, with jitter). Short, so a restarted
-   * coordinator gets its sites back within seconds; an attempt is one outbound TCP connection. Default 3000 ms.
+   * Longest wait between reconnect attempts (doubling from 250 ms, with jitter). Short, so a restarted
+   * coordinator gets its sites back within a second of listening (recovery under 5 s, bench/recovery.ts);
+   * an attempt is one outbound TCP connection. Default 1000 ms.
    */
   maxBackoffMs?: number;
+  /**
+   * Where the few lines for people go: a coordinator out of reach for a few attempts (once per outage,
+   * with the cause) and its return. The CLI writes them to stderr; default: the log only.
+   */
+  notify?: (line: string) => void;
   /** Simulation only: poison this site's updates (see shared/attack.ts). */
   attack?: Attack;
   /** Benchmarks only: no local training; a fixed delta of the model's size, so a round is all overhead. */

@@ -2,8 +2,11 @@
 // script, nothing fetched), written beside report.json for every run and opened from a file or a mail.
 import { epsilonWithTerms, pct } from '../../shared/format.js';
 import { escapeHtml as esc } from '../../shared/html.js';
+import { accuracyChart } from './accuracy-chart.js';
 import { type ChartSeries, lineChartSvg } from './charts.js';
+import { participationHtml, unitOf } from './participation.js';
 import type { ExperimentReport } from './report.js';
+import { baselinesHtml, type ReportWithBaselines } from './report-baselines.js';
 import { describeBoundedRound } from './round-record.js';
 
 const STYLE =
@@ -24,20 +27,10 @@ function series(
   return { name, points };
 }
 
-/** Accuracy, loss and (with DP) epsilon against the budget, per committed round. */
-export function reportCharts(r: ExperimentReport): string[] {
-  const central = r.rounds.some((x) => x.central);
+/** Accuracy (with a simulation's baselines), loss and (with DP) epsilon against the budget, per committed round. */
+export function reportCharts(r: ReportWithBaselines): string[] {
   const charts = [
-    lineChartSvg({
-      title: 'Accuracy per round',
-      yRange: [0, 1],
-      yFormat: (y) => `${Math.round(y * 100)}%`,
-      series: [
-        // Rounds the sites did not evaluate (eval.every) carry no site accuracy: left out, not drawn at 0.
-        series('mean site accuracy', r, (x) => (x.evaluated ? x.meanSiteAccuracy : undefined)),
-        ...(central ? [series('central test set', r, (x) => x.central?.accuracy)] : []),
-      ],
-    }),
+    accuracyChart(r),
     lineChartSvg({
       title: 'Loss per round',
       series: [
@@ -69,33 +62,18 @@ export function reportCharts(r: ExperimentReport): string[] {
               ]
             : []),
         ],
-        yRange: [0, Math.max(budget ?? 0, ...spent.points.map(([, y]) => y)) * 1.05 || 1],
+        yInclude: [0],
       }),
     );
   }
   return charts;
 }
 
-/** One row per round, one column per site: trained, or the reason it did not. */
-function participation(r: ExperimentReport): string {
-  const sites = [...new Set(r.rounds.flatMap((x) => [...x.participants, ...Object.keys(x.failures)]))].sort();
-  const head = `<tr><th>round</th>${sites.map((s) => `<th>${esc(s)}</th>`).join('')}<th>mean site accuracy</th></tr>`;
-  const rows = r.rounds.map((x) => {
-    const cells = sites.map((s) => {
-      const failure = x.failures[s];
-      if (failure !== undefined) return `<td class="fail">${esc(failure)}</td>`;
-      return x.participants.includes(s) ? '<td class="ok">trained</td>' : '<td>-</td>';
-    });
-    return `<tr><td>${x.round}</td>${cells.join('')}<td>${pct(x.meanSiteAccuracy)}</td></tr>`;
-  });
-  return `<table>${head}${rows.join('')}</table>`;
-}
-
 /** Updates scaled down and weights capped, a line per round (none: no section). */
 function bounded(r: ExperimentReport): string[] {
   const rounds = r.rounds.filter((x) => x.bounded?.length);
   if (!rounds.length) return [];
-  const label = r.experiment.config.mode === 'async' ? 'version' : 'round';
+  const label = unitOf(r.experiment.config.mode);
   return [
     '<h2>Bounded updates and weights</h2>',
     `<ul>${rounds.map((x) => `<li>${esc(describeBoundedRound(`${label} ${x.round}`, x.bounded!))}</li>`).join('')}</ul>`,
@@ -108,7 +86,7 @@ export interface HtmlReportOptions {
   downloads?: boolean;
 }
 
-export function htmlReport(r: ExperimentReport, options: HtmlReportOptions = {}): string {
+export function htmlReport(r: ReportWithBaselines, options: HtmlReportOptions = {}): string {
   const e = r.experiment;
   const lastPrivacy = r.rounds.at(-1)?.privacy;
   const facts = [
@@ -133,8 +111,9 @@ export function htmlReport(r: ExperimentReport, options: HtmlReportOptions = {})
     `<h1>${esc(e.name)} <small>${esc(e.id)}</small></h1>`,
     `<table>${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
     ...reportCharts(r),
+    ...baselinesHtml(r),
     '<h2>Participation</h2>',
-    participation(r),
+    participationHtml(r.rounds, unitOf(e.config.mode)),
     ...bounded(r),
     '<h2>Events</h2>',
     `<ul>${r.events.map((ev) => `<li>${esc(new Date(ev.at).toISOString())} ${esc(ev.message)}</li>`).join('')}</ul>`,

@@ -1,6 +1,14 @@
 // report.md: the experiment report as Markdown, written beside report.json for every run. The privacy
 // and secure-aggregation paragraphs are shared with the simulation's report.md (simulation/report.ts).
 import { epsilonWithTerms, pct } from '../../shared/format.js';
+import {
+  participatingSites,
+  participationRuns,
+  roundsLabel,
+  runAccuracy,
+  trainedLabel,
+  unitOf,
+} from './participation.js';
 import type { ExperimentReport } from './report.js';
 import { describeBoundedRound } from './round-record.js';
 
@@ -102,13 +110,36 @@ export function epsilonColumnTerms(r: ExperimentReport): string {
 /** A table cell: pipes and newlines would break the row. */
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/**
+ * Who trained, a row per run of consecutive rounds with the same participation ("rounds 3–115"): the sites
+ * that trained ("all 4 sites" when every one did) and those that failed, with why.
+ */
+export function participationLines(r: ExperimentReport): string[] {
+  const rounds = r.rounds;
+  if (!rounds.length) return [];
+  const unit = unitOf(r.experiment.config.mode);
+  const n = participatingSites(rounds).length;
+  return [
+    '',
+    '## Participation',
+    '',
+    `| ${unit}s | trained | failed | mean site accuracy |`,
+    '| --- | --- | --- | --- |',
+    ...participationRuns(rounds).map((run) => {
+      const trained = trainedLabel(run, n);
+      const failed = Object.entries(run.failures).map(([s, why]) => `${s}: ${why}`);
+      return `| ${roundsLabel(run, unit)} | ${cell(trained)} | ${cell(failed.join('; ')) || '-'} | ${runAccuracy(run)} |`;
+    }),
+  ];
+}
+
 /** Which exported model is which, when the best-scoring round is not the last (else nothing). */
 export function modelsLines(r: ExperimentReport): string[] {
   const models = r.final?.models;
-  if (models?.best?.dir !== 'model-best') return [];
+  if (!models?.best || models.best.round === models.last.round) return [];
   return [
     '',
-    `Models: \`model/\` is the last committed round's (${models.last.round}); \`model-best/\` is round ${models.best.round}'s, the best ${models.best.metric} (${pct(models.best.score)}).`,
+    `Models: \`${models.last.dir}/\` is the last committed round's (${models.last.round}); \`${models.best.dir}/\` is round ${models.best.round}'s, the best ${models.best.metric} (${pct(models.best.score)}).`,
   ];
 }
 
@@ -128,6 +159,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
   if (e.stopped) lines.push('', `Stopped early: ${e.stopped}.`);
   lines.push(...modelsLines(r));
   lines.push(...boundedLines(r));
+  lines.push(...participationLines(r));
   lines.push(
     '',
     '## Rounds',

@@ -60,9 +60,13 @@ export interface ExperimentReport {
   };
 }
 
-/** Which exported model is which (model/ is always the last committed round's). */
+/**
+ * Which exported model is which, by folder: the coordinator's store keeps the last committed round's in
+ * model/ and the best-scoring round's in model-best/; `accord simulate --export best` swaps them in
+ * its output (model/ and model-last/).
+ */
 export interface ExportedModels {
-  last: { round: number; dir: 'model' };
+  last: { round: number; dir: 'model' | 'model-last' };
   best?: BestRound & { dir: 'model' | 'model-best' };
 }
 

@@ -1,7 +1,7 @@
 // The job locks of a queue, read and released directly: when the coordinator holding a lock is known
-// to be dead, releasing it lets BullMQ's stalled-job check hand the job to a live coordinator at once
-// instead of after the lock duration.
-import type { Worker } from 'bullmq';
+// to be dead, its job goes back to the waiting list at once (a live coordinator takes it within
+// milliseconds) instead of after the lock duration, or a stalled-job check a second or two later.
+import { Job, type Worker } from 'bullmq';
 import type { RedisClient } from '../../shared/redis-target.js';
 
 export interface HeldLock {
@@ -32,6 +32,16 @@ export async function activeLocks(redis: RedisClient, worker: Worker): Promise<H
 
 // Compare-and-delete: never a lock that a live worker has taken since it was read.
 const RELEASE = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/**
+ * Moves the job back to waiting if its lock still holds the token that was read (BullMQ's own
+ * active-to-wait script, which checks the token); whether it did. Not counted as a stall.
+ */
+export async function requeueLocked(worker: Worker, lock: HeldLock): Promise<boolean> {
+  const job = await Job.fromId(worker, lock.jobId);
+  if (!job) return false;
+  return (await job.moveToWait(lock.token).catch(() => -1)) >= 0;
+}
 
 /** Deletes the lock if it still holds the token that was read; whether it did. */
 export async function releaseLock(redis: RedisClient, lock: HeldLock): Promise<boolean> {

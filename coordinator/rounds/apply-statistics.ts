@@ -17,8 +17,11 @@ export async function applyStatistics(
   await ctx.records.setStats(select.experimentId, stats);
   const rows = parts.reduce((a, p) => a + p.rows, 0);
   await ctx.records.event(select.experimentId, `federated scaling: column statistics ${how} (${rows} training rows)`);
-  await enqueueSelect(ctx.rounds, { ...select, since: Date.now() }, 0, '-after-stats');
+  await enqueueSelect(ctx.rounds, { ...select, since: Date.now() }, 0, AFTER_STATS);
 }
+
+/** The job id suffix of the select step that follows a statistics step. */
+export const AFTER_STATS = '-after-stats';
 
 /**
  * Under secure aggregation only the total of `sites` sites' statistics is seen: it must pass the same

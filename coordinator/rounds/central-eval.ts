@@ -9,9 +9,7 @@ import { concatExamples, type Examples, prepareSite } from '../../shared/data/fe
 import { loadImageTestSet } from '../../shared/data/images.js';
 import { classCount, inputSize } from '../../shared/data/shape.js';
 import { ConfigError } from '../../shared/errors/index.js';
-import { initBackend } from '../../shared/models/backend.js';
-import { type EvalResult, evaluateLocal } from '../../shared/models/train.js';
-import { modelFor, setFlatWeights } from '../../shared/models/zoo.js';
+import type { EvalResult } from '../../shared/models/train.js';
 import type { FlatWeights } from '../../shared/tensors/weights.js';
 
 const data = new Map<string, Examples>();
@@ -41,7 +39,10 @@ export async function centralEvaluate(
   weights: FlatWeights,
 ): Promise<EvalResult | undefined> {
   if (!cfg.eval.central) return undefined;
-  await initBackend();
+  // TF.js loads on first use, not with the coordinator (its first listen counts for recovery).
+  await (await import('../../shared/models/backend.js')).initBackend();
+  const { modelFor, setFlatWeights } = await import('../../shared/models/zoo.js');
+  const { evaluateLocal } = await import('../../shared/models/train.js');
   let model = models.get(experimentId);
   if (!model) {
     model = await modelFor(cfg);

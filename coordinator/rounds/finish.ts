@@ -9,7 +9,6 @@ import { experimentMarkdown } from '../experiments/report-markdown.js';
 import { enqueueSelect } from '../queues/flows.js';
 import type { RoundRef } from '../queues/names.js';
 import { removeQuietly, writeFileAtomic } from '../store/atomic.js';
-import { exportModel } from '../store/export.js';
 import type { RoundContext } from './context.js';
 
 /** Delay before the n-th retry of a failed round is n times this. */
@@ -59,6 +58,8 @@ export async function closeCancelled(ctx: RoundContext, id: string): Promise<voi
  * best-scoring round's to model-best/ when that is another round; returns the last round, or 0.
  */
 async function exportLastModel(ctx: RoundContext, id: string): Promise<number> {
+  // TF.js loads on first use, not with the coordinator (its first listen counts for recovery).
+  const { exportModel } = await import('../store/export.js');
   const rec = await ctx.records.get(id);
   const last = ctx.checkpoints.latest(id);
   if (!rec || last < 0) return 0;

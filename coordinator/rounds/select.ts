@@ -3,10 +3,12 @@
 // per selected site, routed to the tasks queue of the coordinator instance holding its stream.
 import { DelayedError, type Job } from 'bullmq';
 import { rng, sample, seedOf } from '../../shared/random.js';
+import type { ExperimentRecord } from '../experiments/records.js';
 import { DifferentialPrivacy } from '../privacy/differential-privacy.js';
 import { addStepWithTasks } from '../queues/flows.js';
 import type { AggregateJobData, SelectJobData } from '../queues/jobs.js';
 import { jobIds } from '../queues/names.js';
+import { AFTER_STATS } from './apply-statistics.js';
 import { startAsync } from './async-buffer.js';
 import type { RoundContext } from './context.js';
 import { eligibleSites } from './eligible.js';
@@ -39,12 +41,12 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     await job.moveToDelayed(Date.now() + ctx.selectPollMs, token);
     throw new DelayedError();
   }
-  if (cfg.data.format === 'csv' && cfg.data.scaling === 'federated' && !cfg.data.stats && !rec.stats) {
+  if (cfg.data.format === 'csv' && cfg.data.scaling === 'federated' && !cfg.data.stats && needsStatistics(rec, job)) {
     // Federated scaling: before the first round, every live site sends its per-column sums.
     await ctx.records.update(experimentId, { phase: 'statistics' });
     await addStepWithTasks(
       ctx.flows,
-      { name: 'stats', data: job.data, jobId: jobIds.stats(experimentId) },
+      { name: 'stats', data: job.data, jobId: jobIds.stats(experimentId) + (attempt > 1 ? `-a${attempt}` : '') },
       // Round 0: the statistics come before the first round (and their secure aggregation, if on, with them).
       { experimentId, round: 0, attempt },
       { kind: 'stats' },
@@ -99,4 +101,18 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
   await ctx.records.update(experimentId, { round, phase: 'training' });
   ctx.log.info({ experiment: experimentId, round, attempt, sites: parent.selected }, 'round started');
   return `selected ${parent.selected.join(',')}`;
+}
+
+/**
+ * Whether the column statistics are to be collected now: before the first round, and again when the
+ * first round is retried before any committed while some numeric column still has none (every site
+ * then held too few values of it to release; one that joined since may hold enough). After a round
+ * committed they stay: the model has learnt on inputs scaled with them.
+ */
+function needsStatistics(rec: ExperimentRecord, job: Job<SelectJobData>): boolean {
+  if (!rec.stats) return true;
+  if (job.data.attempt === 1 || rec.committed > 0 || job.id?.endsWith(AFTER_STATS)) return false;
+  const d = rec.config.data;
+  if (d.format !== 'csv') return false;
+  return d.columns.some((c) => c !== d.label && !d.drop.includes(c) && !d.categorical[c] && !rec.stats![c]);
 }

@@ -1,8 +1,6 @@
 // Starting (or resuming) an experiment: the initial model is checkpoint 0; the first round not yet
 // committed is the one that runs next.
 import type { Job } from 'bullmq';
-import { initBackend } from '../../shared/models/backend.js';
-import { getFlatWeights, modelFor } from '../../shared/models/zoo.js';
 import { buildManifest } from '../../shared/trust/manifest.js';
 import { enqueueSelect } from '../queues/flows.js';
 import type { SelectJobData } from '../queues/jobs.js';
@@ -31,7 +29,9 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
   }
   let latest = ctx.checkpoints.latest(id);
   if (latest < 0) {
-    await initBackend();
+    // TF.js loads on first use, not with the coordinator (its first listen counts for recovery).
+    await (await import('../../shared/models/backend.js')).initBackend();
+    const { getFlatWeights, modelFor } = await import('../../shared/models/zoo.js');
     const model = await modelFor(cfg);
     const initial = getFlatWeights(model);
     ctx.checkpoints.write(id, 0, initial, createStrategy(cfg.strategy).initialState(initial.values.length));

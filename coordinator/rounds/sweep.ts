@@ -13,12 +13,11 @@ const STALE_TMP_MS = 60_000;
 export async function sweepStore(ctx: RoundContext): Promise<void> {
   for (const id of await ctx.records.ids()) {
     const rec = await ctx.records.brief(id);
-    if (!rec) continue;
+    // Another store's experiment (coordinators on one Redis with stores of their own): not ours to touch.
+    if (!rec || !fs.existsSync(ctx.paths.experiment(id))) continue;
     if (rec.status === 'cancelled') await closeCancelled(ctx, id);
-    if (rec.status === 'completed' || rec.status === 'failed' || rec.status === 'cancelled') {
-      for (const dir of ctx.paths.roundLeftovers(id)) removeQuietly(dir);
-      continue;
-    }
+    const ended = rec.status === 'completed' || rec.status === 'failed' || rec.status === 'cancelled';
+    if (ended) for (const dir of ctx.paths.roundLeftovers(id)) removeQuietly(dir);
     for (const dir of ['candidates', 'checkpoints'].map((d) => path.join(ctx.paths.experiment(id), d))) {
       let names: string[];
       try {
@@ -29,7 +28,8 @@ export async function sweepStore(ctx: RoundContext): Promise<void> {
       for (const name of names.filter((n) => n.endsWith('.tmp'))) {
         const file = path.join(dir, name);
         try {
-          if (Date.now() - fs.statSync(file).mtimeMs > STALE_TMP_MS) fs.rmSync(file, { force: true });
+          // Nothing writes for an ended experiment any more: its temporary files go whatever their age.
+          if (ended || Date.now() - fs.statSync(file).mtimeMs > STALE_TMP_MS) fs.rmSync(file, { force: true });
         } catch {
           // gone meanwhile
         }

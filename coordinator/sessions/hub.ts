@@ -1,5 +1,6 @@
-// The gRPC entry point for workers: authenticates Hello, keeps one Session per site on this
-// coordinator instance, mirrors them into the Redis registry, and drops silent workers.
+// The gRPC entry point for workers: authenticates Hello, admits one worker process per site
+// (admission.ts), keeps one Session per site on this coordinator instance, mirrors them into the Redis
+// registry, and drops silent workers.
 
 import crypto from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
@@ -7,11 +8,12 @@ import { AccordError, AuthError, ProtocolError, TaskError } from '../../shared/e
 import type { Logger } from '../../shared/log/logger.js';
 import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks.js';
 import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } from '../../shared/protocol/load.js';
+import { Admission } from './admission.js';
 import type { TokenBook } from './auth.js';
 import type { WorkerRegistry } from './registry.js';
 import { Session } from './session.js';
 import type { SiteRecord } from './site-record.js';
-import { validateHello } from './validate.js';
+import { type ValidHello, validateHello } from './validate.js';
 
 type Call = grpc.ServerDuplexStream<WorkerMessage__Output, CoordinatorMessage>;
 
@@ -46,16 +48,42 @@ export interface SessionHubOptions {
   livenessTimeoutMs?: number;
   /** A site's approval or audit head arrived (validated for shape and sender). */
   onSiteRecord?: (site: string, record: SiteRecord) => void;
+  /**
+   * Whether a process of coordinator `instance` is connected to Redis (true when unknown): the registry
+   * entry of a dead coordinator does not keep a site's new worker out (admission.ts).
+   */
+  holderAlive?: (instance: string) => Promise<boolean>;
   log: Logger;
+}
+
+/** Messages kept while a Hello is being admitted (a worker sends nothing before its Welcome). */
+const EARLY_MESSAGES = 64;
+
+/** The gRPC status of a refusal: the worker ends on the first three, and dials again on UNAVAILABLE. */
+function statusOf(err: AccordError): grpc.status {
+  if (err.code === 'SITE_IN_USE') return grpc.status.ALREADY_EXISTS;
+  if (err instanceof AuthError) return grpc.status.UNAUTHENTICATED;
+  if (err instanceof TaskError) return grpc.status.UNAVAILABLE;
+  return grpc.status.INVALID_ARGUMENT;
 }
 
 export class SessionHub {
   private readonly sessions = new Map<string, Session>();
   private readonly sweep: NodeJS.Timeout;
+  private readonly admission: Admission;
 
   constructor(private readonly opts: SessionHubOptions) {
     this.sweep = setInterval(() => void this.checkLiveness(), opts.heartbeatMs);
     this.sweep.unref();
+    this.admission = new Admission({
+      registry: opts.registry,
+      livenessTimeoutMs: this.livenessTimeoutMs,
+      ...(opts.holderAlive ? { holderAlive: opts.holderAlive } : {}),
+    });
+  }
+
+  private get livenessTimeoutMs(): number {
+    return this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs);
   }
 
   get(site: string): Session | undefined {
@@ -90,6 +118,9 @@ export class SessionHub {
     // Once refused, a Hello that arrives late (a loaded coordinator) must not open a session on the
     // ended call: the site would think itself connected and never dial again.
     let refused = false;
+    let ended = false;
+    /** Set while the Hello is admitted: what arrives meanwhile waits for the session. */
+    let early: WorkerMessage__Output[] | undefined;
     const refuse = (err: AccordError, status: grpc.status) => {
       refused = true;
       this.refuse(call, err, status);
@@ -100,22 +131,40 @@ export class SessionHub {
       this.opts.helloTimeoutMs ?? 10_000,
     );
     const end = (reason: string) => {
+      ended = true;
       clearTimeout(helloTimer);
       session?.close(reason);
     };
     call.on('data', (msg: WorkerMessage__Output) => {
       if (session) return session.handle(msg);
       if (refused) return;
+      if (early) {
+        if (early.length < EARLY_MESSAGES) early.push(msg);
+        return;
+      }
       clearTimeout(helloTimer);
+      let hello: ValidHello;
       try {
-        const hello = validateHello(msg.hello, this.opts.maxDeclaredRows);
+        hello = validateHello(msg.hello, this.opts.maxDeclaredRows);
         this.opts.tokens.check(hello.site, hello.token);
         checkCertificateIdentity(call, hello.site);
-        session = this.open(call, hello);
       } catch (e) {
         const err = e instanceof AccordError ? e : new ProtocolError(String(e));
-        refuse(err, err instanceof AuthError ? grpc.status.UNAUTHENTICATED : grpc.status.INVALID_ARGUMENT);
+        refuse(err, statusOf(err));
+        return;
       }
+      const waiting: WorkerMessage__Output[] = [];
+      early = waiting;
+      this.admit(call, hello, () => ended).then(
+        (s) => {
+          session = s;
+          for (const m of waiting) s?.handle(m);
+        },
+        (e: unknown) => {
+          const err = e instanceof AccordError ? e : new TaskError(`registration failed: ${String(e)}`, 'DISCONNECTED');
+          refuse(err, statusOf(err));
+        },
+      );
     });
     call.on('end', () => {
       end('stream ended');
@@ -130,9 +179,12 @@ export class SessionHub {
     call.on('close', () => end('closed'));
   }
 
-  private open(call: Call, hello: ReturnType<typeof validateHello>): Session {
-    const previous = this.sessions.get(hello.site);
-    if (previous) previous.close('replaced by a new session from the same site');
+  /**
+   * Opens a session for `hello` once admitted: refused (SITE_IN_USE) while another worker process holds
+   * the site; undefined when the stream ended meanwhile.
+   */
+  private async admit(call: Call, hello: ValidHello, ended: () => boolean): Promise<Session | undefined> {
+    this.admission.begin(hello.site, hello.workerInstance, this.get(hello.site));
     const session = new Session(
       crypto.randomUUID(),
       hello,
@@ -145,20 +197,29 @@ export class SessionHub {
       },
       this.opts.onSiteRecord,
     );
+    try {
+      await this.admission.claim(this.entryOf(session));
+    } finally {
+      this.admission.done(hello.site);
+    }
+    if (ended()) {
+      await this.opts.registry.remove(hello.site, session.id).catch(() => undefined);
+      return undefined;
+    }
+    // The same worker process again (its old stream broke): the new session replaces the old one.
+    const previous = this.sessions.get(hello.site);
+    if (previous) previous.close('replaced by a new session from the same site');
     this.sessions.set(hello.site, session);
-    void this.opts.registry
-      .upsert(this.entryOf(session))
-      .then(() =>
-        session.send({
-          welcome: {
-            sessionId: session.id,
-            coordinatorInstance: this.opts.instance,
-            heartbeatMs: this.opts.heartbeatMs,
-            maxChunkBytes: MAX_CHUNK_BYTES,
-          },
-        }),
-      )
-      .catch((e: unknown) => session.close(`registration failed: ${String(e)}`));
+    void session
+      .send({
+        welcome: {
+          sessionId: session.id,
+          coordinatorInstance: this.opts.instance,
+          heartbeatMs: this.opts.heartbeatMs,
+          maxChunkBytes: MAX_CHUNK_BYTES,
+        },
+      })
+      .catch((e: unknown) => session.close(`welcome failed: ${String(e)}`));
     this.opts.log.info(
       {
         site: hello.site,
@@ -188,6 +249,7 @@ export class SessionHub {
       version: h.version,
       tfjsVersion: h.tfjsVersion,
       heartbeatMs: this.opts.heartbeatMs,
+      ...(h.workerInstance ? { workerInstance: h.workerInstance } : {}),
     };
   }
 
@@ -195,8 +257,7 @@ export class SessionHub {
     const now = Date.now();
     const open = [];
     for (const s of this.list()) {
-      if (now - s.lastSeen > (this.opts.livenessTimeoutMs ?? Math.max(30_000, 3 * this.opts.heartbeatMs)))
-        s.close('heartbeat timeout');
+      if (now - s.lastSeen > this.livenessTimeoutMs) s.close('heartbeat timeout');
       else open.push(s);
     }
     const missing = await this.opts.registry

@@ -19,6 +19,8 @@ const workerEntrySchema = z.object({
   tfjsVersion: z.string(),
   /** The heartbeat interval of the site's session (coordinators of large simulations space them out). */
   heartbeatMs: z.number().optional(),
+  /** The worker process's id from its Hello (admission.ts); absent for older workers. */
+  workerInstance: z.string().optional(),
 });
 export type WorkerEntry = z.infer<typeof workerEntrySchema>;
 const storedEntry = jsonText.pipe(workerEntrySchema);
@@ -48,6 +50,23 @@ for i = 2, #ARGV, 2 do
 end
 return out`;
 
+// Registers a session unless another worker process holds the site on another coordinator, its entry
+// still fresh (that coordinator's sweep refreshes it while the session is open): then returns that entry.
+// The same worker process (same worker instance), an older worker (none), an entry of this coordinator
+// (its own sessions decide) or a stale entry is replaced. ARGV: site, entry, instance, worker instance,
+// now, heartbeat ms, intervals: an entry is fresh within that many of its heartbeat intervals.
+const CLAIM = `local v = redis.call('HGET', KEYS[1], ARGV[1])
+if v then
+  local e = cjson.decode(v)
+  local w = e.workerInstance
+  if type(w) == 'string' and w ~= '' and ARGV[4] ~= '' and w ~= ARGV[4] and e.instance ~= ARGV[3] then
+    local hb = math.max(tonumber(ARGV[6]), tonumber(e.heartbeatMs) or 0)
+    if tonumber(ARGV[5]) - tonumber(e.lastSeen) <= tonumber(ARGV[7]) * hb then return v end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return false`;
+
 /** Sessions touched per TOUCH_MANY call. */
 const TOUCH_BATCH = 500;
 
@@ -67,6 +86,17 @@ export class WorkerRegistry {
 
   async upsert(entry: WorkerEntry): Promise<void> {
     await this.redis.hset(this.key, entry.site, JSON.stringify(entry));
+  }
+
+  /**
+   * Registers `entry` unless another worker process holds its site, live, on another coordinator: then
+   * nothing is written and that worker's entry is returned.
+   */
+  async claim(entry: WorkerEntry): Promise<WorkerEntry | undefined> {
+    const args = [entry.site, JSON.stringify(entry), entry.instance, entry.workerInstance ?? ''];
+    const window = [String(entry.lastSeen), String(this.heartbeatMs), String(LIVENESS_INTERVALS)];
+    const held = await this.redis.eval(CLAIM, 1, this.key, ...args, ...window);
+    return typeof held === 'string' ? parseStored(storedEntry, held, `registry entry of ${entry.site}`) : undefined;
   }
 
   /** Refreshes lastSeen of open sessions, in batches; the sites whose entries are missing (Redis lost its data). */

@@ -15,7 +15,7 @@ import { SITE_ID } from '../../shared/protocol/site-id.js';
 export const LIMITS = {
   /** Hello.token. */
   token: 256,
-  /** Hello.backend, version, tfjs_version, device. */
+  /** Hello.backend, version, tfjs_version, device, worker_instance. */
   label: 64,
   /** Hello.backend_reason (a longer one is cut, not refused: it only explains). */
   backendReason: 512,
@@ -48,6 +48,8 @@ export interface ValidHello {
   tfjsVersion: string;
   /** Why the site trains on that backend (what it skipped and why); may be empty (older workers). */
   backendReason: string;
+  /** The worker process's id (admission.ts); empty from older workers. */
+  workerInstance: string;
 }
 
 export function validateHello(h: Hello__Output | null | undefined, maxRows: number = LIMITS.declaredRows): ValidHello {
@@ -79,6 +81,7 @@ export function validateHello(h: Hello__Output | null | undefined, maxRows: numb
     version: bounded(h.version, LIMITS.label, 'Hello.version'),
     tfjsVersion: bounded(h.tfjsVersion, LIMITS.label, 'Hello.tfjs_version'),
     backendReason: h.backendReason.slice(0, LIMITS.backendReason),
+    workerInstance: bounded(h.workerInstance ?? '', LIMITS.label, 'Hello.worker_instance'),
   };
 }
 

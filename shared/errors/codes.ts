@@ -14,10 +14,20 @@ export const ERROR_CODES = {
     'BAD_IDX',
     'WRONG_FORMAT',
   ],
-  /** AuthError: a site that is not known, or a wrong token. */
-  auth: ['UNAUTHENTICATED', 'UNKNOWN_SITE', 'BAD_TOKEN', 'REFUSED'],
+  /**
+   * AuthError: a site that is not known, or a wrong token; SITE_IN_USE: another worker process holds the
+   * site's live session.
+   */
+  auth: ['UNAUTHENTICATED', 'UNKNOWN_SITE', 'BAD_TOKEN', 'REFUSED', 'SITE_IN_USE'],
   /** DependencyError: a program or package Accord needs is missing or unreachable. */
-  dependency: ['DEPENDENCY_MISSING', 'REDIS_UNREACHABLE', 'PROCESS_EXITED', 'TIMEOUT', 'EXPERIMENT_FAILED'],
+  dependency: [
+    'DEPENDENCY_MISSING',
+    'REDIS_UNREACHABLE',
+    'PROCESS_EXITED',
+    'TIMEOUT',
+    'EXPERIMENT_FAILED',
+    'EXPERIMENT_CANCELLED',
+  ],
   /** ProtocolError: a message that breaks the wire contract or the secure-aggregation protocol. */
   protocol: [
     'PROTOCOL_VIOLATION',

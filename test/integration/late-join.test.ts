@@ -1,7 +1,8 @@
 // Federated scaling with a column too small to release at every early site, and a site that joins
 // after the statistics were combined: the experiment completes every round (it used to fail every
 // round with MISSING_STATS). A column no site released has no global statistics: each site scales it
-// with its own training rows, as under `standard` scaling.
+// with its own training rows, as under `standard` scaling; and when the first round is retried before
+// any committed, the statistics are collected again, from the sites live then.
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AccordWorker } from '../../worker/client.js';
 import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
@@ -15,16 +16,16 @@ const TOKENS = {
 };
 
 describe('a late site and a suppressed column under federated scaling', () => {
-  let fed: TestFederation | undefined;
+  const feds: TestFederation[] = [];
   const workers: AccordWorker[] = [];
   afterAll(async () => {
     for (const w of workers) w.stop();
-    await fed?.stop();
+    await Promise.all(feds.map((f) => f.stop()));
   });
 
   it('completes every round; the late site trains with the statistics the others released', async () => {
-    fed = await startFederation(TOKENS);
-    const f = fed;
+    const f = await startFederation(TOKENS);
+    feds.push(f);
     const { cleveland, ...early } = TOKENS;
     workers.push(...(await startHeartWorkers(f, early)));
     // Enough rounds that the late site is selected in some of them (it joins within a second or two).
@@ -40,5 +41,40 @@ describe('a late site and a suppressed column under federated scaling', () => {
     expect(rounds.some((r) => r.train['cleveland'] !== undefined)).toBe(true);
     const events = (await f.records.events(id)).map((e) => e.message).join('\n');
     expect(events).not.toMatch(/MISSING_STATS/);
+  }, 400_000);
+
+  it('a retried first round collects the statistics again, with the site that joined since', async () => {
+    // A federation of its own: each site's worker of the first test is still connected to that one.
+    const f = await startFederation(TOKENS);
+    feds.push(f);
+    const { cleveland, va, ...early } = TOKENS;
+    const stayers = await startHeartWorkers(f, early);
+    const [leaver] = await startHeartWorkers(f, { va });
+    workers.push(...stayers, leaver!);
+    // Long local training, so that a site can leave while round 1 trains: the round then misses its quorum.
+    const id = await f.submit({
+      rounds: 2,
+      clients: { min: 3, fraction: 1, quorum: 3 },
+      train: { epochs: 400, batchSize: 16, learningRate: 0.01 },
+    });
+    await waitUntil(
+      async () => {
+        const rec = await f.records.get(id);
+        return rec?.round === 1 && rec.phase === 'training';
+      },
+      120_000,
+      'round 1 training',
+      20,
+    );
+    expect(Object.keys((await f.records.get(id))!.stats!)).not.toContain('ca');
+    leaver!.stop();
+    workers.push(...(await startHeartWorkers(f, { cleveland })));
+    const rec = await f.waitFor(id, ['completed', 'failed'], 300_000);
+    expect(rec.status, rec.error).toBe('completed');
+    const events = (await f.records.events(id)).map((e) => e.message);
+    expect(events.some((e) => /round 1 attempt 1 failed/.test(e))).toBe(true);
+    expect(events.filter((e) => /federated scaling: column statistics/.test(e))).toHaveLength(2);
+    // cleveland holds enough values of `ca` to release them: the column has global statistics now.
+    expect(Object.keys(rec.stats!)).toContain('ca');
   }, 400_000);
 });

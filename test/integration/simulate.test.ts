@@ -51,20 +51,37 @@ describe('accord simulate', () => {
   it('a Byzantine site (scale:-10) wrecks FedAvg while the median holds', async () => {
     // Plain FedAvg: without the round's norm bound (clients.normBoundMultiple, on by default), which scales
     // the attacker's update down to 5 x the median norm (bounded-updates.test.ts).
+    // FedAvg's run exports its best round's model (--export best): it falls as the attacker pulls it away.
+    const dirs: Record<string, string> = { fedavg: out('fedavg'), median: out('median') };
     const run = (strategy: string) =>
       simulate({
         dataset: 'heart-disease',
         rounds: 8,
         strategy,
-        ...(strategy === 'fedavg' ? { bounds: { normBoundMultiple: 0 } } : {}),
+        ...(strategy === 'fedavg' ? { bounds: { normBoundMultiple: 0 }, export: 'best' as const } : {}),
         byzantine: { count: 1, attack: 'scale:-10' },
-        out: out(strategy),
+        out: dirs[strategy]!,
         baselines: false,
         backend: 'auto',
         progress: false,
       });
     const fedavg = await run('fedavg');
     const median = await run('median');
+    const weights = (dir: string) => fs.readFileSync(path.join(dir, 'weights.bin'));
+    const m = fedavg.final!.models!;
+    const differ = m.best!.round !== m.last.round;
+    const store = path.join(dirs['fedavg']!, 'store', fedavg.experiment.id);
+    expect(m.best!.dir).toBe('model');
+    expect(weights(path.join(dirs['fedavg']!, 'model'))).toEqual(
+      weights(path.join(store, differ ? 'model-best' : 'model')),
+    );
+    expect(fs.existsSync(path.join(dirs['fedavg']!, 'model-last'))).toBe(differ);
+    if (differ) expect(weights(path.join(dirs['fedavg']!, 'model-last'))).toEqual(weights(path.join(store, 'model')));
+    // The default: model/ is the last committed round's.
+    expect(median.final!.models!.last.dir).toBe('model');
+    expect(weights(path.join(dirs['median']!, 'model'))).toEqual(
+      weights(path.join(dirs['median']!, 'store', median.experiment.id, 'model')),
+    );
     expect(fedavg.simulation.byzantine!.sites).toHaveLength(1);
     // Scored on the honest sites; the mean with the attacker's own split is kept beside it.
     const attacker = median.simulation.byzantine!.sites[0]!;

@@ -1,5 +1,4 @@
 // gRPC over TLS, and mutual TLS: certificates made with openssl for this test only.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,69 +12,11 @@ import { redisOptions } from '../../shared/redis-url.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 import { type PrivateRedis, startPrivateRedis } from '../../simulation/redis-server.js';
 import { AccordWorker } from '../../worker/client.js';
-import { LogCapture } from '../helpers/wait-log.js';
+import { makeCerts } from '../helpers/test-certs.js';
+import { LogCapture, waitUntil } from '../helpers/wait-log.js';
 
 /** Generous: the refusal itself takes milliseconds, but CI machines are small and busy. */
 const REFUSAL_TIMEOUT_MS = 60_000;
-
-function makeCerts(dir: string) {
-  const run = (args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-  run([
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '2',
-    '-subj',
-    '/CN=accord-test-ca',
-  ]);
-  fs.writeFileSync(path.join(dir, 'san.cnf'), 'subjectAltName=DNS:localhost,IP:127.0.0.1\n');
-  for (const who of ['server', 'site']) {
-    run([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      `${who}.key`,
-      '-out',
-      `${who}.csr`,
-      '-subj',
-      `/CN=${who === 'server' ? 'localhost' : 'cleveland'}`,
-    ]);
-    run([
-      'x509',
-      '-req',
-      '-in',
-      `${who}.csr`,
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-out',
-      `${who}.pem`,
-      '-days',
-      '2',
-      '-extfile',
-      'san.cnf',
-    ]);
-  }
-  const f = (n: string) => fs.readFileSync(path.join(dir, n));
-  return {
-    ca: f('ca.pem'),
-    serverCert: f('server.pem'),
-    serverKey: f('server.key'),
-    siteCert: f('site.pem'),
-    siteKey: f('site.key'),
-  };
-}
 
 describe('TLS between workers and the coordinator', () => {
   let redis: PrivateRedis | undefined;
@@ -124,7 +65,8 @@ describe('TLS between workers and the coordinator', () => {
       return w;
     };
     const tlsOnly = await start();
-    await worker(tlsOnly.port, { ca: certs.ca }).ready;
+    const overTls = worker(tlsOnly.port, { ca: certs.ca });
+    await overTls.ready;
     expect((await registry.get('cleveland'))?.instance).toBe('tls');
 
     const mtls = await start(certs.ca);
@@ -166,6 +108,13 @@ describe('TLS between workers and the coordinator', () => {
     }
     expect((await registry.get('cleveland'))?.instance).toBe('tls'); // neither reached the mTLS coordinator
     for (const { w } of refused) w.stop();
+    // One worker per site: the site's session on the TLS coordinator ends before another worker takes it.
+    overTls.stop();
+    await waitUntil(
+      async () => (await registry.get('cleveland')) === undefined,
+      REFUSAL_TIMEOUT_MS,
+      'the session to end',
+    );
     await worker(mtls.port, { ca: certs.ca, cert: certs.siteCert, key: certs.siteKey }).ready;
     expect((await registry.get('cleveland'))?.instance).toBe('tlsm');
   });

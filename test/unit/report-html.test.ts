@@ -58,7 +58,7 @@ describe('htmlReport', () => {
   });
 
   it('shows participation per site per round, with the failure reason', () => {
-    expect(html).toMatch(/<td>2<\/td><td class="ok">trained<\/td><td class="fail">DATA_INVALID: /);
+    expect(html).toMatch(/<td>round 2<\/td><td class="ok">trained<\/td><td class="fail">DATA_INVALID: /);
   });
 
   it('is self-contained and escapes what configs and sites wrote', () => {

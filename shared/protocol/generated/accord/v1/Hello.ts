@@ -11,6 +11,7 @@ export interface Hello {
   'tfjsVersion'?: (string);
   'device'?: (string);
   'backendReason'?: (string);
+  'workerInstance'?: (string);
 }
 
 export interface Hello__Output {
@@ -22,4 +23,5 @@ export interface Hello__Output {
   'tfjsVersion': (string);
   'device': (string);
   'backendReason': (string);
+  'workerInstance': (string);
 }
