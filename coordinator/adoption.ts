@@ -7,7 +7,7 @@
 import { type ConnectionOptions, type Job, Worker } from 'bullmq';
 import { keysOf } from './experiments/keys.js';
 import { connectedCoordinators, isDead, isInstanceDead, serverTimeMs } from './liveness.js';
-import { processTask } from './processors.js';
+import { processTask, RUN_RETRY_DELAY_MS } from './processors.js';
 import { retireInstance } from './prune.js';
 import { activeLocks, releaseLock, requeueLocked, workerIdOfToken } from './queues/locks.js';
 import { tasksQueue } from './queues/names.js';
@@ -123,6 +123,7 @@ export class Adoption {
       concurrency: 64,
       lockDuration: this.opts.lockDurationMs,
       stalledInterval: this.opts.stalledIntervalMs,
+      runRetryDelay: RUN_RETRY_DELAY_MS,
     });
     worker.on('error', () => undefined);
     this.adopted.set(instance, worker);

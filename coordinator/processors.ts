@@ -38,6 +38,9 @@ export interface ProcessorOptions {
   stalledIntervalMs?: number;
 }
 
+/** How soon a worker tries Redis again after a failed call (BullMQ's runRetryDelay). */
+export const RUN_RETRY_DELAY_MS = 500;
+
 export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Worker[] {
   const lockDuration = opts.lockDurationMs ?? 30_000;
   const common = {
@@ -46,6 +49,9 @@ export function startProcessors(ctx: RoundContext, opts: ProcessorOptions): Work
     autorun: true,
     lockDuration,
     stalledInterval: opts.stalledIntervalMs ?? 1000,
+    // After a failed Redis call BullMQ waits this long before fetching or finishing a job again (its
+    // default, 15 s, was most of the time a round took to commit once Redis was back).
+    runRetryDelay: RUN_RETRY_DELAY_MS,
   };
   const experiments = new Worker(QUEUE_EXPERIMENTS, (job: Job) => startExperiment(ctx, job), {
     ...common,

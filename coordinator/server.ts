@@ -10,7 +10,7 @@ import { ConfigError } from '../shared/errors/index.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
 import type { BackendName } from '../shared/models/backend.js';
 import { CHANNEL_OPTIONS, loadProtocol } from '../shared/protocol/load.js';
-import { connectRedis } from '../shared/redis-connection.js';
+import { connectRedis, reportOutages } from '../shared/redis-connection.js';
 import { bullConnection, type RedisClient, type RedisTarget } from '../shared/redis-target.js';
 import { approvalProblem } from '../shared/trust/approval.js';
 import type { Roster } from '../shared/trust/roster.js';
@@ -168,6 +168,9 @@ export class Coordinator {
     });
     this.rounds = new Queue(QUEUE_ROUNDS, { connection, ...(prefix ? { prefix } : {}) });
     this.flows = new FlowProducer({ connection, ...(prefix ? { prefix } : {}) });
+    // Without a listener BullMQ prints each failed reconnect's stack on stderr.
+    reportOutages(this.rounds, this.log, 'queue rounds (producer)');
+    reportOutages(this.flows, this.log, 'flows');
     const paths = new StorePaths(path.resolve(this.opts.storeDir));
     const ctx: RoundContext = {
       instance: this.instance,

@@ -68,7 +68,7 @@ export async function connectRedis(
     ...(opts.connectionName ? { connectionName: opts.connectionName } : {}),
     // Retry until the first connection's deadline; after that, reconnect for as long as the process runs.
     retryStrategy: (times: number): number | null =>
-      !connected && Date.now() - started > waitMs ? null : Math.min(times * 200, 2000),
+      !connected && Date.now() - started > waitMs ? null : options.retryStrategy(times),
   });
   await firstReady(redis, url, waitMs, () => redis.connect(), log);
   connected = true;
