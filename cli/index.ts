@@ -22,6 +22,7 @@ const COMMANDS: Record<CommandName, () => Promise<{ register(program: Command): 
   approve: () => import('./approve.js'),
   verify: () => import('./verify.js'),
   identity: () => import('./identity.js'),
+  init: () => import('./init.js'),
   roster: () => import('./roster.js'),
 };
 

@@ -6,6 +6,7 @@ import { parseAttack } from '../shared/attack.js';
 import type { ExperimentConfig } from '../shared/config/schema.js';
 import { ConfigError } from '../shared/errors/index.js';
 import { backendUnavailable } from '../shared/models/backend.js';
+import { parseSiteFlags, readSitesFile } from '../simulation/own-sites.js';
 import { finalTable } from '../simulation/report.js';
 import { type SimulateOptions, simulate } from '../simulation/run.js';
 import { loadSitePolicy } from '../worker/policy.js';
@@ -28,9 +29,12 @@ const positive = (zeroOk = false) =>
   numberFlag(`a ${zeroOk ? 'non-negative' : 'positive'} number`, (n) => n > 0 || (zeroOk && n === 0));
 
 interface SimulateFlags {
-  dataset: string;
+  dataset?: string;
+  config?: string;
+  site: string[];
+  sites?: string;
   export: string;
-  rounds: number;
+  rounds?: number;
   out: string;
   redis?: string;
   redisCluster?: string;
@@ -143,6 +147,43 @@ function partitionFlag(o: SimulateFlags): NonNullable<SimulateOptions['partition
   return { scheme: o.partition, alpha: o.alpha };
 }
 
+/**
+ * --config with --site or --sites: your experiment on your sites' files. The flags that split a shipped
+ * data set among simulated clients are refused (`partitionGiven`: --partition given, not its default).
+ */
+function ownDataFlags(o: SimulateFlags, partitionGiven: boolean): Pick<SimulateOptions, 'config' | 'sites'> {
+  if (o.config === undefined) {
+    if (o.site.length || o.sites !== undefined)
+      throw new ConfigError('--site and --sites need --config: your experiment config (YAML), run on those sites');
+    return {};
+  }
+  if (o.dataset !== undefined)
+    throw new ConfigError(
+      '--dataset and --config: give one (--dataset runs a shipped data set with its own experiment; --config runs yours on your --site files)',
+    );
+  const split = [
+    ['--clients', o.clients !== undefined],
+    ['--partition', partitionGiven],
+    ['--alpha', o.alpha !== undefined],
+    ['--beta', o.beta !== undefined],
+  ].filter(([, given]) => given);
+  if (split.length)
+    throw new ConfigError(
+      `${split.map(([flag]) => flag).join(', ')}: ${split.length > 1 ? 'these split' : 'splits'} a shipped data set among simulated clients; with --config each --site is one site`,
+    );
+  if (o.site.length && o.sites !== undefined)
+    throw new ConfigError(
+      '--site and --sites: give the sites one way (repeated --site NAME=PATH, or one --sites FILE)',
+    );
+  const sites = o.sites !== undefined ? readSitesFile(o.sites) : parseSiteFlags(o.site);
+  const n = Object.keys(sites).length;
+  if (n < 2)
+    throw new ConfigError(
+      `--config needs at least 2 sites (--site NAME=PATH for each, or --sites FILE); got ${n}${o.sites !== undefined ? ` in ${o.sites}` : ''}`,
+    );
+  return { config: o.config, sites };
+}
+
 function modelFlag(
   name: string,
 ): { zoo: 'logreg' } | { zoo: '2nn' } | { zoo: 'cnn' } | { zoo: 'mlp'; hidden: number[] } {
@@ -214,10 +255,23 @@ export function register(program: Command): void {
     .description(DESCRIPTIONS['simulate'])
     .option(
       '--dataset <name>',
-      'shipped data set: heart-disease (four hospitals), fashion-mnist or synthetic (simulated clients)',
-      'heart-disease',
+      'shipped data set: heart-disease (four hospitals; the default), fashion-mnist or synthetic (simulated clients); not with --config',
     )
-    .option('--rounds <n>', 'training rounds', int, 20)
+    .option(
+      '--config <file>',
+      'your own experiment config (YAML, as `accord submit` takes) run on your own data: one site per --site, or --sites',
+    )
+    .option(
+      '--site <name=path>',
+      "with --config: a site and its data file (repeat for each site, at least 2; the config's data.format reads it)",
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
+    .option(
+      '--sites <file>',
+      "with --config: a YAML mapping of site name to data file, relative paths from the file's folder",
+    )
+    .option('--rounds <n>', "training rounds (default 20; with --config, the config's rounds)", int)
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')
     .addOption(redisClusterOption())
@@ -244,13 +298,21 @@ export function register(program: Command): void {
       'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)',
     )
     .option('--no-restricted-softmax', "plain softmax loss at every site (the FedAvg paper's)")
-    .option('--clients <n>', 'partitioned data sets: number of simulated sites (fashion-mnist: 100)', int)
+    .option(
+      '--clients <n>',
+      'partitioned data sets: number of simulated sites (fashion-mnist: 100); not with --config',
+      int,
+    )
     .option(
       '--fraction <f>',
       'share of sites sampled each round (fashion-mnist: 0.1)',
       numberFlag('a number in (0, 1]', (n) => n > 0 && n <= 1),
     )
-    .option('--partition <scheme>', 'how a partitioned data set is split: iid, dirichlet or shards', 'iid')
+    .option(
+      '--partition <scheme>',
+      'how a partitioned data set is split: iid, dirichlet or shards; not with --config',
+      'iid',
+    )
     .option(
       '--alpha <a>',
       "Dirichlet concentration for --partition dirichlet; synthetic: how much the sites' models differ (default 1)",
@@ -329,11 +391,13 @@ export function register(program: Command): void {
     )
     .option('--json', 'print the report as JSON instead of a table')
     .action(
-      action(async (o: SimulateFlags) => {
+      action(async (o: SimulateFlags, cmd: Command) => {
+        const own = ownDataFlags(o, cmd.getOptionValueSource('partition') === 'cli');
         const secagg = secaggFlags(o);
         const dp = dpFlags(o);
         const report = await simulate({
           dataset: o.dataset,
+          ...own,
           rounds: o.rounds,
           out: o.out,
           redisUrl: o.redis,
@@ -352,8 +416,9 @@ export function register(program: Command): void {
           },
           secagg,
           dp,
+          // Parameters without --strategy apply to the experiment's strategy (the shipped sets': fedavg).
           ...(o.strategy || o.strategyParam.length
-            ? { strategy: o.strategy ?? 'fedavg', strategyParams: strategyParams(o.strategyParam) }
+            ? { strategy: o.strategy, strategyParams: strategyParams(o.strategyParam) }
             : {}),
           clients: o.clients,
           fraction: o.fraction,

@@ -2,9 +2,17 @@
 import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema.js';
 
 export interface SimulateOptions {
-  /** Shipped data set name. Default heart-disease. */
-  dataset: string;
-  rounds: number;
+  /** Shipped data set name. Default heart-disease (none with `config`). */
+  dataset?: string | undefined;
+  /**
+   * Your own experiment config (a YAML file, as `accord submit` takes it), run on `sites` instead of
+   * a shipped data set.
+   */
+  config?: string | undefined;
+  /** With `config`: site name -> its data file (a CSV file; a folder of IDX files for data.format idx). At least 2. */
+  sites?: Record<string, string> | undefined;
+  /** Default: the config's rounds with `config`, else 20. */
+  rounds?: number | undefined;
   out: string;
   /** Use this Redis instead of starting a private redis-server. */
   redisUrl?: string | undefined;
@@ -21,7 +29,10 @@ export interface SimulateOptions {
   secagg?: Partial<ExperimentConfig['secagg']> | undefined;
   /** Differential privacy settings. */
   dp?: ExperimentConfig['dp'] | undefined;
-  /** Strategy name (its paper's defaults, then the data set's tuned values, then strategyParams). */
+  /**
+   * Strategy name (its paper's defaults, then the data set's tuned values, then the config's own settings
+   * of it, then strategyParams); without it strategyParams apply to the config's strategy (else fedavg).
+   */
   strategy?: string | undefined;
   strategyParams?: Record<string, number> | undefined;
   /**
