@@ -109,6 +109,22 @@ export const ERROR_CODES = {
     'SPOOL_FAILED',
     'WORKER_ERROR',
   ],
+  /**
+   * SandboxError: an app (code the site did not write) run in the site's sandbox failed: it threw
+   * (SANDBOX_APP_ERROR), touched what it may not (SANDBOX_DENIED), ran past its time (SANDBOX_TIMEOUT) or
+   * memory (SANDBOX_MEMORY), died otherwise (SANDBOX_CRASHED), wrote too much (SANDBOX_OUTPUT_LIMIT) or
+   * no well-formed result (SANDBOX_BAD_RESULT); or the sandbox cannot be had here (SANDBOX_UNAVAILABLE).
+   */
+  sandbox: [
+    'SANDBOX_APP_ERROR',
+    'SANDBOX_DENIED',
+    'SANDBOX_TIMEOUT',
+    'SANDBOX_MEMORY',
+    'SANDBOX_CRASHED',
+    'SANDBOX_OUTPUT_LIMIT',
+    'SANDBOX_BAD_RESULT',
+    'SANDBOX_UNAVAILABLE',
+  ],
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES][number];

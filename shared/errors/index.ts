@@ -7,5 +7,6 @@ export { DataError } from './data-error.js';
 export { DependencyError } from './dependency-error.js';
 export { PolicyError } from './policy-error.js';
 export { ProtocolError } from './protocol-error.js';
+export { type SandboxDetails, SandboxError } from './sandbox-error.js';
 export { TaskError } from './task-error.js';
 export { TrustError } from './trust-error.js';

@@ -1,13 +1,14 @@
 // Tests that need a tool the README does not ask for (docker-compose, promtool, chromium, the
-// Fashion-MNIST package): without it they are skipped with a one-line reason, so `npm test` passes
-// with only Node and redis-server. Under CI (`.ci/run` sets ACCORD_CI=1 and installs them) they always
-// run, and a missing tool fails them with the same reason.
+// Fashion-MNIST package, unprivileged user namespaces for the app sandbox): without it they are skipped
+// with a one-line reason, so `npm test` passes with only Node and redis-server. Under CI (`.ci/run` sets
+// ACCORD_CI=1 and installs them) they always run, and a missing tool fails them with the same reason.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { FASHION_MNIST_DIR } from '../../simulation/datasets.js';
+import { networkIsolation } from '../../worker/sandbox/isolation.js';
 
-export type OptionalTool = 'docker-compose' | 'promtool' | 'chromium' | 'fashion-mnist';
+export type OptionalTool = 'docker-compose' | 'promtool' | 'chromium' | 'fashion-mnist' | 'user-namespaces';
 
 export const UNDER_CI = process.env['ACCORD_CI'] === '1';
 
@@ -29,6 +30,12 @@ const TOOLS: Record<OptionalTool, { present: () => boolean; missing: string }> =
   'fashion-mnist': {
     present: () => fs.existsSync(path.join(FASHION_MNIST_DIR, 't10k-labels-idx1-ubyte.gz')),
     missing: `${FASHION_MNIST_DIR} has no Fashion-MNIST (apt-get install dataset-fashion-mnist; .ci/run does this)`,
+  },
+  'user-namespaces': {
+    present: () => networkIsolation().kind === 'namespace',
+    get missing() {
+      return networkIsolation().reason;
+    },
   },
 };
 
