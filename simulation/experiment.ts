@@ -5,6 +5,7 @@ import path from 'node:path';
 import { loadExperimentFile, parseExperiment } from '../shared/config/load.js';
 import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema.js';
 import { ConfigError, DependencyError } from '../shared/errors/index.js';
+import { inlineModel } from '../shared/models/topology.js';
 import { getDataset, type ShippedDataset } from './datasets.js';
 import type { SimulateOptions } from './options.js';
 import { badSiteName } from './own-sites.js';
@@ -114,7 +115,7 @@ function planOwnData(opts: SimulateOptions, file: string): SimulationPlan {
     {
       ...base,
       rounds: opts.rounds ?? base.rounds,
-      ...('path' in base.model ? { model: { path: path.resolve(from, base.model.path) } } : {}),
+      model: inlineModel(base.model, from),
       ...(base.eval.central ? { eval: { ...base.eval, central: path.resolve(from, base.eval.central) } } : {}),
     },
     opts,

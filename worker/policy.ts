@@ -6,6 +6,7 @@ import YAML from 'yaml';
 import { z } from 'zod';
 import { formatIssues } from '../shared/config/load.js';
 import { ConfigError, PolicyError } from '../shared/errors/index.js';
+import { modelLabel } from '../shared/models/topology.js';
 import type { TaskSpec } from '../shared/protocol/task-spec.js';
 import { type Manifest, specOfTerms } from '../shared/trust/manifest.js';
 
@@ -21,7 +22,7 @@ export const sitePolicySchema = z
     minRecordNoiseMultiplier: z.number().min(0).default(0),
     /** Train only in rounds with at least this many sites (a smaller round reveals more about each). Default 1. */
     minSitesPerRound: z.number().int().min(1).default(1),
-    /** Models the site trains: zoo names (logreg, mlp, 2nn, cnn) or "path" for a model.json topology. Default: any. */
+    /** Models the site trains: zoo names (logreg, mlp, 2nn, cnn), or sha256:<hex> of a custom model (its topology). Default: any. */
     allowedModels: z.array(z.string().min(1)).min(1).optional(),
     /** Take part in experiments of at most this many rounds (each round releases more). */
     maxRounds: z.number().int().min(1).optional(),
@@ -118,7 +119,8 @@ export type Sending = 'update' | 'metrics' | 'statistics';
 
 /** The first rule of `policy` that the task breaks, or undefined when the site may run it. */
 export function policyRefusal(policy: SitePolicy, spec: TaskSpec, sending: Sending): string | undefined {
-  const model = 'zoo' in spec.model ? spec.model.zoo : 'path';
+  // A custom model is allowed by its hash: sha256:<hex> (shared/models/topology.ts).
+  const model = modelLabel(spec.model);
   if (policy.allowedModels && !policy.allowedModels.includes(model))
     return `allowedModels: the experiment trains "${model}", the site allows ${policy.allowedModels.join(', ')}`;
   if (policy.maxRounds !== undefined && spec.rounds > policy.maxRounds)

@@ -1,9 +1,9 @@
 // Submitting an experiment: a record in Redis and a `start` job on the `experiments` queue.
 
 import crypto from 'node:crypto';
-import path from 'node:path';
 import { Queue } from 'bullmq';
 import type { ExperimentConfig } from '../../shared/config/schema.js';
+import { withInlineModel } from '../../shared/models/topology.js';
 import type { BullConnection, RedisClient } from '../../shared/redis-target.js';
 import type { RedisOptions } from '../../shared/redis-url.js';
 import { ExperimentRecords } from '../experiments/records.js';
@@ -21,9 +21,8 @@ export async function submitExperiment(
   baseDir = process.cwd(),
 ): Promise<string> {
   const id = newExperimentId();
-  // The coordinator may run elsewhere: make a model.json path absolute from where it was submitted.
-  const cfg: ExperimentConfig =
-    'path' in config.model ? { ...config, model: { path: path.resolve(baseDir, config.model.path) } } : config;
+  // The coordinator and the sites run elsewhere: a custom model travels by value, read here.
+  const cfg: ExperimentConfig = withInlineModel(config, baseDir);
   await new ExperimentRecords(redis).create(id, cfg);
   const bull: BullConnection = 'connection' in connection ? connection : { connection };
   const queue = new Queue(QUEUE_EXPERIMENTS, { ...bull });

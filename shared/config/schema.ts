@@ -1,5 +1,6 @@
 // The experiment config: one zod schema, so every error names the field that is wrong.
 import { z } from 'zod';
+import { canonicalHash } from '../trust/canonical.js';
 
 const binariseRule = z
   .string()
@@ -129,7 +130,19 @@ export const modelSchema = z.union([
   /** McMahan et al. 2017's CNN: 5x5 conv 32, 2x2 max pool, 5x5 conv 64, 2x2 max pool, dense 512, softmax. */
   z.object({ zoo: z.literal('cnn') }).strict(),
   z.object({ zoo: z.literal('mlp'), hidden: z.array(z.number().int().positive()).min(1).default([32]) }).strict(),
+  /** A TF.js layers model.json, read where the experiment is submitted (shared/models/topology.ts). */
   z.object({ path: z.string().min(1) }).strict(),
+  /**
+   * A custom model by value, as it travels: its TF.js layers topology and that topology's SHA-256
+   * (canonical JSON), which sites approve and policies may allow. Checked: the hash must match.
+   */
+  z
+    .object({ topology: z.record(z.string(), z.unknown()), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+    .strict()
+    .refine((m) => canonicalHash(m.topology) === m.sha256, {
+      message: 'sha256 is not the hash of the topology',
+      path: ['sha256'],
+    }),
 ]);
 
 /** Aggregation strategies with their papers' defaults. */

@@ -1,13 +1,14 @@
 // Model zoo and TF.js <-> flat-weights glue. Both sides build the same topology from the config;
 // only weights travel.
 
-import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { DataConfig, ModelConfig } from '../config/schema.js';
 import { classCount, inputSize } from '../data/shape.js';
 import { ConfigError } from '../errors/index.js';
+import { rng, seedOf } from '../random.js';
 import { type FlatWeights, flatten, type TensorShape, unflatten } from '../tensors/weights.js';
+import { readTopology } from './topology.js';
 
 /** Builds the model; weights are initialised from `seed` so every process starts from the same point. */
 export function buildModel(
@@ -85,16 +86,39 @@ export function buildModel(
   throw new ConfigError('model.path: use createModel() to load a model.json topology');
 }
 
-/** Loads a TF.js layers topology (model.json) as the experiment's model. */
-export async function loadModelTopology(file: string): Promise<tf.LayersModel> {
-  let json: { modelTopology?: unknown };
+/** A TF.js layers topology as a model, its weights set from `seed` (the same here and at every site). */
+export async function modelFromTopology(topology: Record<string, unknown>, seed: number): Promise<tf.LayersModel> {
+  let model: tf.LayersModel;
   try {
-    json = JSON.parse(fs.readFileSync(file, 'utf8'));
+    model = await tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
   } catch (e) {
-    throw new ConfigError(`model.path: cannot read ${file}: ${(e as Error).message}`);
+    throw new ConfigError(`model: the topology does not build a TF.js layers model: ${(e as Error).message}`);
   }
-  const topology = (json.modelTopology ?? json) as tf.io.ModelJSON['modelTopology'];
-  return tf.models.modelFromJSON({ modelTopology: topology } as tf.io.ModelJSON);
+  seededWeights(model, seed);
+  return model;
+}
+
+/**
+ * Glorot-uniform kernels and zero biases from a seeded generator, in plain JavaScript: a topology's own
+ * initializers are unseeded, and the coordinator and every site must start from the same model
+ * (worker/model-ties.ts refuses metrics for any other).
+ */
+function seededWeights(model: tf.LayersModel, seed: number): void {
+  const next = rng(seedOf(seed, 'custom-model'));
+  const tensors = model.weights.map((w) => {
+    const shape = [...w.shape] as number[];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = new Float32Array(size);
+    if (shape.length >= 2) {
+      const fanOut = shape[shape.length - 1]!;
+      const fanIn = size / fanOut;
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      for (let i = 0; i < size; i++) values[i] = (2 * next() - 1) * limit;
+    }
+    return tf.tensor(values, shape);
+  });
+  model.setWeights(tensors);
+  for (const t of tensors) t.dispose();
 }
 
 /** Builds from the zoo or loads model.json, and checks input and output sizes against the data. */
@@ -107,16 +131,17 @@ export async function createModel(
   imageShape?: [number, number, number],
 ): Promise<tf.LayersModel> {
   if ('zoo' in cfg) return buildModel(cfg, inputDim, classes, seed, imageShape);
-  const model = await loadModelTopology(path.resolve(baseDir, cfg.path));
+  const topology = 'topology' in cfg ? cfg.topology : readTopology(path.resolve(baseDir, cfg.path));
+  const model = await modelFromTopology(topology, seed);
   const inShape = model.inputs[0]!.shape;
   const outShape = model.outputs[0]!.shape;
   const units = classes === 2 ? 1 : classes;
   if (inShape[inShape.length - 1] !== inputDim)
     throw new ConfigError(
-      `model.path: model takes ${inShape[inShape.length - 1]} inputs, the data has ${inputDim} features`,
+      `model: the model takes ${inShape[inShape.length - 1]} inputs, the data has ${inputDim} features`,
     );
   if (outShape[outShape.length - 1] !== units)
-    throw new ConfigError(`model.path: model gives ${outShape[outShape.length - 1]} outputs, the data needs ${units}`);
+    throw new ConfigError(`model: the model gives ${outShape[outShape.length - 1]} outputs, the data needs ${units}`);
   return model;
 }
 

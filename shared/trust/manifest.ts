@@ -1,12 +1,10 @@
-// The manifest: everything a site agrees to when it joins an experiment, in one canonical document
-// whose SHA-256 names the experiment on the wire. The coordinator builds it once when the experiment
-// starts; each site approves it with its identity key and checks every request against it.
-import fs from 'node:fs';
+
 import { formatIssues } from '../config/load.js';
 import { type ExperimentConfig, experimentSchema } from '../config/schema.js';
 import { TrustError } from '../errors/index.js';
+import { modelLabel } from '../models/topology.js';
 import type { TaskSpec } from '../protocol/task-spec.js';
-import { canonicalHash, sha256Hex } from './canonical.js';
+import { canonicalHash, } from './canonical.js';
 
 export const MANIFEST_FORMAT = 'accord-manifest/1';
 
@@ -26,7 +24,7 @@ export interface Manifest {
    * sites, corrupt fraction), minimum sites, evaluations.
    */
   config: ExperimentConfig;
-  /** SHA-256 of the model topology file, when the model is a file (`model.path`). */
+  /** SHA-256 of a custom model's topology (canonical JSON), which travels in the config by value. */
   modelSha256?: string | undefined;
   /** The roster the experiment runs among, by hash (a site checks it against its pinned copy). */
   roster: { sha256: string; sites: number };
@@ -45,14 +43,8 @@ export function buildManifest(
   config: ExperimentConfig,
   roster: { sha256: string; sites: number },
 ): SignedTerms {
-  let modelSha256: string | undefined;
-  if ('path' in config.model) {
-    try {
-      modelSha256 = sha256Hex(fs.readFileSync(config.model.path));
-    } catch {
-      modelSha256 = undefined; // the sites' own copies are what they train; the hash is informative here
-    }
-  }
+  // A custom model travels by value (shared/models/topology.ts): its hash is named beside the config.
+  const modelSha256 = 'sha256' in config.model ? config.model.sha256 : undefined;
   // Statistics set later by federated scaling are outcomes, not terms: only hand-given ones are terms.
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
@@ -191,5 +183,5 @@ function releaseLines(m: Manifest): string[] {
 }
 
 function modelName(c: ExperimentConfig): string {
-  return 'zoo' in c.model ? c.model.zoo : `file ${c.model.path}`;
+  return modelLabel(c.model);
 }

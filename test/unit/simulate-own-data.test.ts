@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { canonicalHash } from '../../shared/trust/canonical.js';
 import { planSimulation } from '../../simulation/experiment.js';
 import type { SimulateOptions } from '../../simulation/options.js';
 import { parseSiteFlags, readSitesFile } from '../../simulation/own-sites.js';
@@ -61,9 +62,12 @@ describe('simulate --config', () => {
     expect(planSimulation(opts({ config: file, secagg: { mode: 'secagg' } })).config.secagg.mode).toBe('secagg');
   });
 
-  it("reads the config's paths from its folder, as accord submit does", () => {
+  it("reads the config's model file from its folder and carries the model by value, as accord submit does", () => {
+    const topology = { class_name: 'Sequential', config: { name: 'custom', layers: [] } };
+    fs.mkdirSync(path.join(dir, 'm'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'm', 'model.json'), JSON.stringify({ modelTopology: topology }));
     const plan = planSimulation(opts({ config: config('model: { path: m/model.json }\n', 'paths.yaml') }));
-    expect(plan.config.model).toEqual({ path: path.join(dir, 'm', 'model.json') });
+    expect(plan.config.model).toEqual({ topology, sha256: canonicalHash(topology) });
   });
 
   it('refuses what does not fit, naming the flag, the file or the site', () => {

@@ -41,8 +41,8 @@ describe('site policy', () => {
       [{ allowedModels: ['mlp'] }, {}, /^allowedModels: the experiment trains "logreg"/],
       [
         { allowedModels: ['logreg'] },
-        { model: { path: '/m/model.json' } },
-        /^allowedModels: the experiment trains "path"/,
+        { model: { topology: { class_name: 'Sequential' }, sha256: 'ab'.repeat(32) } },
+        /^allowedModels: the experiment trains "sha256:(ab){32}"/,
       ],
       [{ maxRounds: 5 }, {}, /^maxRounds: the experiment runs 10 rounds/],
       [{ minColludingSites: 2 }, {}, /^minColludingSites: .*tolerates 1 colluding/],
