@@ -13,7 +13,7 @@ export function register(program: Command): void {
     .command('check-data')
     .description(DESCRIPTIONS['check-data'])
     .requiredOption('--config <file>', 'the experiment (YAML)')
-    .requiredOption('--data <file>', "the site's data file (CSV)")
+    .requiredOption('--data <file>', "the site's data file (CSV, or Parquet when it ends in .parquet)")
     .option(
       '--policy <file>',
       "the site's policy: its data rules (missing values, zero-means-missing columns) replace the experiment's, as the worker applies them",

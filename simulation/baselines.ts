@@ -3,8 +3,8 @@
 import type { BaselineResult, Baselines } from '../coordinator/experiments/report-baselines.js';
 import type { ExperimentConfig } from '../shared/config/schema.js';
 import { combineColumnSums, siteColumnSums } from '../shared/data/column-sums.js';
-import { readCsvFile } from '../shared/data/csv.js';
 import { concatExamples, type SiteData } from '../shared/data/features.js';
+import { readTableFile } from '../shared/data/read-table.js';
 import { inputSize } from '../shared/data/shape.js';
 import { loadSiteData } from '../shared/data/site.js';
 import { initBackend } from '../shared/models/backend.js';
@@ -51,7 +51,7 @@ export async function computeBaselines(
   const data = cfg.data;
   if (data.format === 'csv' && data.scaling === 'federated' && !data.stats) {
     // The same global statistics the federation uses: summed from each site's column sums.
-    const stats = combineColumnSums(Object.values(siteFiles).map((f) => siteColumnSums(readCsvFile(f, data), data)));
+    const stats = combineColumnSums(Object.values(siteFiles).map((f) => siteColumnSums(readTableFile(f, data), data)));
     cfg = { ...cfg, data: { ...data, stats } };
   }
   const sites: Record<string, SiteData> = {};

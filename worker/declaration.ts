@@ -2,8 +2,8 @@
 // count. Never rows, never column values, never the data file's path or name (unless the site names
 // the data set itself with --dataset-name).
 import fs from 'node:fs';
-import { countRows } from '../shared/data/csv.js';
 import { partitionSize } from '../shared/data/images.js';
+import { countTableRows } from '../shared/data/read-table.js';
 import { syntheticRows } from '../shared/data/synthetic.js';
 import type { BackendChoice } from '../shared/models/backend.js';
 import type { WorkerMessage } from '../shared/protocol/load.js';
@@ -16,7 +16,7 @@ export function declaredRows(opts: WorkerOptions): number {
   if (opts.partition?.scheme === 'synthetic') return syntheticRows(opts.partition);
   return fs.statSync(opts.dataFile).isDirectory()
     ? partitionSize(opts.dataFile, opts.partition)
-    : countRows(opts.dataFile);
+    : countTableRows(opts.dataFile);
 }
 
 export function helloFor(opts: WorkerOptions, backend: BackendChoice): NonNullable<WorkerMessage['hello']> {

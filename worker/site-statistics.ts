@@ -4,7 +4,7 @@
 // minimum withholds. What a coordinator sees is this, in clear or summed under secure aggregation.
 import type { CsvDataConfig } from '../shared/config/schema.js';
 import { type ColumnSums, siteColumnSums, suppressSmallCells } from '../shared/data/column-sums.js';
-import { readCsvFile } from '../shared/data/csv.js';
+import { readTableFile } from '../shared/data/read-table.js';
 import type { SiteSplit } from '../shared/data/split.js';
 import { clampToRange } from '../shared/data/stats-check.js';
 
@@ -18,6 +18,6 @@ export interface ReleasedSums {
 export function releasedColumnSums(file: string, data: CsvDataConfig, split: SiteSplit | undefined): ReleasedSums {
   // A value outside the declared range (a data-entry error, a unit the experiment did not expect) is
   // clamped into it here, so honest sums always pass the coordinator's range check.
-  const sums = siteColumnSums(readCsvFile(file, data), data, split, (c, v) => clampToRange(v, data.ranges?.[c]));
+  const sums = siteColumnSums(readTableFile(file, data), data, split, (c, v) => clampToRange(v, data.ranges?.[c]));
   return suppressSmallCells(sums, data.minCellCount);
 }

@@ -4,9 +4,9 @@
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { ExperimentConfig } from '../../shared/config/schema.js';
-import { readCsvFile } from '../../shared/data/csv.js';
 import { concatExamples, type Examples, prepareSite } from '../../shared/data/features.js';
 import { loadImageTestSet } from '../../shared/data/images.js';
+import { readTableFile } from '../../shared/data/read-table.js';
 import { classCount, inputSize } from '../../shared/data/shape.js';
 import { ConfigError } from '../../shared/errors/index.js';
 import type { EvalResult } from '../../shared/models/train.js';
@@ -25,7 +25,7 @@ function heldOut(cfg: ExperimentConfig): Examples {
       throw new ConfigError('eval.central: synthetic data has no held-out file; sites evaluate on their own rows');
     else {
       // Every row is a test row; scaled with the federation's statistics when they are global.
-      const site = prepareSite(readCsvFile(file, cfg.data), { ...cfg.data, testFraction: 0.5 });
+      const site = prepareSite(readTableFile(file, cfg.data), { ...cfg.data, testFraction: 0.5 });
       d = concatExamples([site.train, site.test], inputSize(cfg.data));
     }
     data.set(key, d);

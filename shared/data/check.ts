@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import type { CsvDataConfig, DataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
-import { parseCsv, readCsvFile } from './csv.js';
+import { parseCsv, type RawTable } from './csv.js';
 import { labelOf } from './features.js';
+import { isParquetFile } from './parquet.js';
+import { readTableFile } from './read-table.js';
 
 export interface ColumnSummary {
   name: string;
@@ -25,12 +27,16 @@ export interface DataCheck {
 /** Reads `file` as the experiment would; throws a DataError naming the line and column of a problem. */
 export function checkSiteData(file: string, data: DataConfig): DataCheck {
   if (data.format !== 'csv')
-    throw new DataError('check-data reads CSV files; IDX folders are checked when they load', 'WRONG_FORMAT');
-  let table: ReturnType<typeof readCsvFile>;
+    throw new DataError(
+      'check-data reads CSV or Parquet files; IDX folders are checked when they load',
+      'WRONG_FORMAT',
+    );
+  let table: RawTable;
   try {
-    table = readCsvFile(file, data);
+    table = readTableFile(file, data);
   } catch (e) {
-    if (e instanceof DataError && e.code === 'DATA_INVALID') throw everyProblem(file, data, e);
+    // Listing every bad line reads text: a Parquet file's first problem is reported alone.
+    if (e instanceof DataError && e.code === 'DATA_INVALID' && !isParquetFile(file)) throw everyProblem(file, data, e);
     throw e;
   }
   if (table.rows.length === 0) throw new DataError(`${file}: no rows with a label`, 'DATA_INVALID');

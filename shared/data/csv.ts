@@ -27,6 +27,35 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
       .shift()!
       .split(',')
       .map((c) => c.trim());
+  }
+  const offset = cfg.header ? 2 : 1;
+  return tableFromCells(
+    columns,
+    lines.map((l) => l.split(',')),
+    (i) => i + offset,
+    cfg,
+    source,
+    cfg.header,
+  );
+}
+
+/** One cell as an adapter reads it: text (CSV, a string column), a number, or null when absent. */
+export type Cell = string | number | bigint | boolean | null | undefined;
+
+/**
+ * The format-independent part of reading a site's table: checks the experiment's columns and label
+ * are there, turns cells into numbers (NaN when missing) and keeps unlabeled rows apart. `lineOf(i)`
+ * is row i's line number, what the site split keys on; `named`: whether `columns` came from the file.
+ */
+export function tableFromCells(
+  columns: string[],
+  cells: Cell[][],
+  lineOf: (i: number) => number,
+  cfg: CsvDataConfig,
+  source: string,
+  named = true,
+): RawTable {
+  if (named) {
     const missingCols = cfg.columns.filter((c) => c !== cfg.label && !columns.includes(c));
     if (missingCols.length)
       throw new DataError(`${source}: header lacks column(s) ${missingCols.join(', ')}`, 'MISSING_COLUMN', {
@@ -45,24 +74,32 @@ export function parseCsv(text: string, cfg: CsvDataConfig, source = 'data'): Raw
   const rows: number[][] = [];
   const rowLines: number[] = [];
   const unlabeled: RawTable['unlabeled'] = { rows: [], lines: [] };
-  lines.forEach((line, i) => {
-    const cells = line.split(',');
-    const lineNo = i + 1 + (cfg.header ? 1 : 0);
-    if (cells.length !== columns.length)
-      throw new DataError(`${source}:${lineNo}: ${cells.length} cells, expected ${columns.length}`, 'DATA_INVALID', {
+  cells.forEach((line, i) => {
+    const lineNo = lineOf(i);
+    if (line.length !== columns.length)
+      throw new DataError(`${source}:${lineNo}: ${line.length} cells, expected ${columns.length}`, 'DATA_INVALID', {
         line: lineNo,
       });
-    const row = cells.map((c, j) => {
-      const t = c.trim();
-      if (missing.has(t)) return NaN;
-      const v = Number(t);
+    const row = line.map((c, j) => {
+      let v: number;
+      if (c === null || c === undefined) return NaN;
+      if (typeof c === 'string') {
+        const t = c.trim();
+        if (missing.has(t)) return NaN;
+        v = Number(t);
+      } else v = Number(c);
       if (!Number.isFinite(v)) {
+        if (typeof c === 'number' && Number.isNaN(c)) return NaN;
         // Only a column the experiment names may be reported: a header of the site's own could say anything.
         const column = columns[j];
-        throw new DataError(`${source}:${lineNo}: column ${column} has non-numeric value "${t}"`, 'DATA_INVALID', {
-          line: lineNo,
-          ...(column !== undefined && cfg.columns.includes(column) ? { column } : {}),
-        });
+        throw new DataError(
+          `${source}:${lineNo}: column ${column} has non-numeric value "${String(c).trim()}"`,
+          'DATA_INVALID',
+          {
+            line: lineNo,
+            ...(column !== undefined && cfg.columns.includes(column) ? { column } : {}),
+          },
+        );
       }
       return zeroMissing.has(j) && v === 0 ? NaN : v;
     });

@@ -1,9 +1,9 @@
 // One site's data for one experiment, whatever its format: read with the experiment's schema, split,
 // and prepared with site-local (or federated) statistics.
 import type { DataConfig } from '../config/schema.js';
-import { readCsvFile } from './csv.js';
 import { prepareSite, type SiteData } from './features.js';
 import { loadImageSite, type SitePartition } from './images.js';
+import { readTableFile } from './read-table.js';
 import { type SiteSplit, seedOfKey } from './split.js';
 import { loadSyntheticSite } from './synthetic.js';
 
@@ -16,5 +16,5 @@ export function loadSiteData(file: string, cfg: DataConfig, part?: SitePartition
       part,
     );
   if (cfg.format === 'synthetic') return loadSyntheticSite(cfg, part);
-  return prepareSite(readCsvFile(file, cfg), cfg, own);
+  return prepareSite(readTableFile(file, cfg), cfg, own);
 }

@@ -1,5 +1,5 @@
-// Model zoo and TF.js <-> flat-weights glue. Both sides build the same topology from the config;
-// only weights travel.
+// Model zoo and TF.js <-> flat-weights glue. Both sides build the same topology from the config (a
+// custom one travels in it by value: topology.ts); only weights travel.
 
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';

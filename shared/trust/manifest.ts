@@ -1,10 +1,12 @@
-
+// The manifest: everything a site agrees to when it joins an experiment, in one canonical document
+// whose SHA-256 names the experiment on the wire. The coordinator builds it once when the experiment
+// starts; each site approves it with its identity key and checks every request against it.
 import { formatIssues } from '../config/load.js';
 import { type ExperimentConfig, experimentSchema } from '../config/schema.js';
 import { TrustError } from '../errors/index.js';
 import { modelLabel } from '../models/topology.js';
 import type { TaskSpec } from '../protocol/task-spec.js';
-import { canonicalHash, } from './canonical.js';
+import { canonicalHash } from './canonical.js';
 
 export const MANIFEST_FORMAT = 'accord-manifest/1';
 
