@@ -13,7 +13,10 @@ export function register(program: Command): void {
     .command('check-data')
     .description(DESCRIPTIONS['check-data'])
     .requiredOption('--config <file>', 'the experiment (YAML)')
-    .requiredOption('--data <file>', "the site's data file (CSV, or Parquet when it ends in .parquet)")
+    .requiredOption(
+      '--data <file>',
+      "the site's data file (CSV, or Parquet when it ends in .parquet), or its folder of IDX files or <class>/<image>.png folders",
+    )
     .option(
       '--policy <file>',
       "the site's policy: its data rules (missing values, zero-means-missing columns) replace the experiment's, as the worker applies them",
@@ -25,6 +28,16 @@ export function register(program: Command): void {
         const data = o.policy ? siteDataView(asked, loadSitePolicy(o.policy).data, undefined).data : asked;
         const check = checkSiteData(o.data, data);
         if (o.json) return printJson(check);
+        const perClass = Object.entries(check.classes)
+          .map(([c, n]) => `${c}: ${n}`)
+          .join(', ');
+        if (check.imageShape) {
+          const [h, w, c] = check.imageShape;
+          process.stdout.write(
+            `${o.data}: ${check.rows} images of ${h}x${w}x${c}; classes ${perClass}\nok: the folder fits the experiment; nothing was sent anywhere\n`,
+          );
+          return;
+        }
         const ranges = data.format === 'csv' ? (data.ranges ?? {}) : {};
         const outside = check.columns.flatMap((c) => {
           const r = ranges[c.name];
@@ -34,9 +47,7 @@ export function register(program: Command): void {
           ];
         });
         const lines = [
-          `${o.data}: ${check.rows} rows; classes ${Object.entries(check.classes)
-            .map(([c, n]) => `${c}: ${n}`)
-            .join(', ')}`,
+          `${o.data}: ${check.rows} rows; classes ${perClass}`,
           'column          present  missing  min        max',
           ...check.columns.map(
             (c) =>

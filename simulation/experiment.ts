@@ -98,7 +98,7 @@ function planOwnData(opts: SimulateOptions, file: string): SimulationPlan {
       throw new ConfigError(`site ${site}: ${abs} is a folder; data.format csv (${file}) reads one file per site`);
     if (data.format === 'idx' && !dir)
       throw new ConfigError(
-        `site ${site}: ${abs} is not a folder; data.format idx (${file}) reads a folder of IDX files per site`,
+        `site ${site}: ${abs} is not a folder; data.format idx (${file}) reads a folder per site (IDX files, or <class>/<image>.png folders)`,
       );
     sites[site] = abs;
   }

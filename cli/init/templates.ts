@@ -153,6 +153,15 @@ rows pooled), \`model/\` the trained model (TF.js layers format).
 Put one CSV per site in \`data/\`, list them in \`sites.yaml\`, and set \`data.columns\`, \`data.label\` and
 \`data.ranges\` in \`experiment.yaml\` to match. \`npm run check\` says what does not fit, row by row.
 
+## Your own model
+
+Save a TF.js layers model (\`model.toJSON()\` of a \`tf.sequential\`, as \`{"modelTopology": ...}\`) as
+\`model.json\` here and set \`model: { path: model.json }\` in \`experiment.yaml\`. Its inputs must match the
+feature columns and its output the classes (one sigmoid unit for two). \`accord submit\` and \`accord
+simulate\` read the file and send the topology with its SHA-256 in the terms each site approves; no site
+needs the file, and a site allows it in its policy as \`allowedModels: [sha256:<hash>]\` (the hash is
+in \`report.json\`, \`trust.manifest.modelSha256\`). Weights start from the experiment's \`seed\`.
+
 ## For real
 
 Each site runs \`npx accord worker\` beside its data with its own keys and \`site-policy.yaml\`; an operator

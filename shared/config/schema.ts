@@ -84,10 +84,15 @@ export const csvDataSchema = z
 
 export const idxDataSchema = z
   .object({
-    /** Images in IDX files (MNIST format, gzipped or not): DIR/train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz]. */
+    /**
+     * Images in IDX files (MNIST format, gzipped or not): DIR/train-images-idx3-ubyte[.gz] and
+     * train-labels-idx1-ubyte[.gz]; or, in a folder without them, image files DIR/<class>/<name>.png|.jpg.
+     */
     format: z.literal('idx'),
     /** Number of classes. */
     classes: z.number().int().min(2).default(10),
+    /** Class names, in label order: an image folder's class folders carry these names (default: 0..classes-1). */
+    labels: z.array(z.string().min(1)).optional(),
     /** Height, width, channels of one image. */
     imageShape: z
       .tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()])
@@ -421,6 +426,12 @@ export const experimentSchema = z
       });
     if (c.data.format === 'csv' && !c.data.binarise && !c.data.classes)
       ctx.addIssue({ code: 'custom', path: ['data', 'classes'], message: 'give data.binarise or data.classes' });
+    if (c.data.format === 'idx' && c.data.labels && new Set(c.data.labels).size !== c.data.classes)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['data', 'labels'],
+        message: `needs ${c.data.classes} distinct names, one per class (data.classes)`,
+      });
     if (c.secagg.mode !== 'off' && ROBUST_STRATEGIES.includes(c.strategy.name))
       ctx.addIssue({
         code: 'custom',

@@ -2,10 +2,11 @@
 // worker does for a task, plus a per-column summary for the site's own eyes. Nothing is sent anywhere.
 
 import fs from 'node:fs';
-import type { CsvDataConfig, DataConfig } from '../config/schema.js';
+import type { CsvDataConfig, DataConfig, IdxDataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
 import { parseCsv, type RawTable } from './csv.js';
 import { labelOf } from './features.js';
+import { loadImageSite, readImageSet } from './images.js';
 import { isParquetFile } from './parquet.js';
 import { readTableFile } from './read-table.js';
 
@@ -22,15 +23,15 @@ export interface DataCheck {
   /** Rows per label class (after binarising). */
   classes: Record<string, number>;
   columns: ColumnSummary[];
+  /** Height, width, channels of every image (image data only; `columns` is then empty). */
+  imageShape?: [number, number, number];
 }
 
 /** Reads `file` as the experiment would; throws a DataError naming the line and column of a problem. */
 export function checkSiteData(file: string, data: DataConfig): DataCheck {
+  if (data.format === 'idx') return checkImages(file, data);
   if (data.format !== 'csv')
-    throw new DataError(
-      'check-data reads CSV or Parquet files; IDX folders are checked when they load',
-      'WRONG_FORMAT',
-    );
+    throw new DataError('check-data reads CSV or Parquet files, IDX folders and image folders', 'WRONG_FORMAT');
   let table: RawTable;
   try {
     table = readTableFile(file, data);
@@ -58,6 +59,22 @@ export function checkSiteData(file: string, data: DataConfig): DataCheck {
     };
   });
   return { rows: table.rows.length, classes, columns };
+}
+
+/** An IDX or image folder, read as a worker reads it (shapes, class folders), counted per class. */
+function checkImages(dir: string, data: IdxDataConfig): DataCheck {
+  if (!fs.statSync(dir).isDirectory())
+    throw new DataError(
+      `${dir} is not a folder: data.format idx reads a folder of IDX files or of class folders of images`,
+      'WRONG_FORMAT',
+    );
+  loadImageSite(dir, data);
+  const set = readImageSet(dir, 'train', data);
+  const counts = new Map<number, number>();
+  for (const l of set.labels) counts.set(l, (counts.get(l) ?? 0) + 1);
+  const classes: Record<string, number> = {};
+  for (const [l, n] of [...counts].sort((a, b) => a[0] - b[0])) classes[data.labels?.[l] ?? String(l)] = n;
+  return { rows: set.count, classes, columns: [], imageShape: data.imageShape };
 }
 
 /** Bad lines listed at most, after the first. */

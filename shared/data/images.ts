@@ -1,9 +1,10 @@
-// A site's image data: its IDX files (or, in a simulation, its partition of a shared set), split into
-// local train and test, pixels scaled to [0, 1].
+// A site's image data: its IDX files or its folder of image files (or, in a simulation, its partition
+// of a shared IDX set), split into local train and test, pixels scaled to [0, 1].
 import type { IdxDataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
 import type { Examples, SiteData } from './features.js';
-import { type ImageSet, loadImageSet } from './idx.js';
+import { countImages, type ImageSet, loadImageSet } from './idx.js';
+import { countFolderImages, isImageFolder, loadImageFolder } from './image-folder.js';
 import { type PartitionSpec, partition } from './partition.js';
 import { stratifiedSplit } from './split.js';
 
@@ -12,10 +13,24 @@ export interface SitePartition extends PartitionSpec {
   index: number;
 }
 
+/**
+ * Which adapter reads an image directory: IDX files when it holds them, else class subfolders of
+ * image files (image-folder.ts). An image folder is its own whole set, training and held-out alike.
+ */
+export function readImageSet(dir: string, prefix: 'train' | 't10k', cfg: IdxDataConfig): ImageSet {
+  return isImageFolder(dir) ? loadImageFolder(dir, cfg) : loadImageSet(dir, prefix);
+}
+
+function refusePartition(dir: string): void {
+  if (isImageFolder(dir))
+    throw new DataError(`${dir}: an image folder is a site's own data; simulated partitions split an IDX set`);
+}
+
 const partitions = new Map<string, number[][]>();
 
 function rowsOf(set: ImageSet, dir: string, part?: SitePartition): number[] {
   if (!part) return Array.from({ length: set.count }, (_, i) => i);
+  refusePartition(dir);
   const key = `${dir}|${part.scheme}|${part.clients}|${part.seed}|${part.alpha}|${part.shardsPerClient}`;
   let all = partitions.get(key);
   if (!all) {
@@ -46,7 +61,7 @@ function checkShape(set: ImageSet, cfg: IdxDataConfig, dir: string): number {
 }
 
 export function loadImageSite(dir: string, cfg: IdxDataConfig, part?: SitePartition): SiteData {
-  const set = loadImageSet(dir, 'train');
+  const set = readImageSet(dir, 'train', cfg);
   const size = checkShape(set, cfg, dir);
   const rows = rowsOf(set, dir, part);
   const split = stratifiedSplit(
@@ -70,9 +85,9 @@ export function loadImageSite(dir: string, cfg: IdxDataConfig, part?: SitePartit
   };
 }
 
-/** The held-out test set of an image directory (t10k files), for central evaluation. */
+/** The held-out test set of an image directory (t10k files, or a whole image folder), for central evaluation. */
 export function loadImageTestSet(dir: string, cfg: IdxDataConfig): Examples {
-  const set = loadImageSet(dir, 't10k');
+  const set = readImageSet(dir, 't10k', cfg);
   const size = checkShape(set, cfg, dir);
   return encodeImages(
     set,
@@ -82,6 +97,8 @@ export function loadImageTestSet(dir: string, cfg: IdxDataConfig): Examples {
 }
 
 export function partitionSize(dir: string, part?: SitePartition): number {
+  if (!part) return isImageFolder(dir) ? countFolderImages(dir) : countImages(dir);
+  refusePartition(dir);
   const set = loadImageSet(dir, 'train');
   return rowsOf(set, dir, part).length;
 }

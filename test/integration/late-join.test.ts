@@ -3,8 +3,10 @@
 // round with MISSING_STATS). A column no site released has no global statistics: each site scales it
 // with its own training rows, as under `standard` scaling; and when the first round is retried before
 // any committed, the statistics are collected again, from the sites live then.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import type { AccordWorker } from '../../worker/client.js';
+import type { ModelTask } from '../../worker/task-context.js';
+import { TaskRunner } from '../../worker/tasks.js';
 import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
 import { waitUntil } from '../helpers/wait-log.js';
 
@@ -51,23 +53,24 @@ describe('a late site and a suppressed column under federated scaling', () => {
     const stayers = await startHeartWorkers(f, early);
     const [leaver] = await startHeartWorkers(f, { va });
     workers.push(...stayers, leaver!);
-    // Long local training, so that a site can leave while round 1 trains: the round then misses its quorum.
-    const id = await f.submit({
-      rounds: 2,
-      clients: { min: 3, fraction: 1, quorum: 3 },
-      train: { epochs: 400, batchSize: 16, learningRate: 0.01 },
+    // va leaves the moment its round-1 training task reaches it, before it can send anything: round 1
+    // then misses its quorum (3) whatever the machine's speed, and is retried.
+    const left = new Promise<void>((resolve) => {
+      const execute = TaskRunner.prototype.execute;
+      vi.spyOn(TaskRunner.prototype, 'execute').mockImplementation(function (this: TaskRunner, task: ModelTask) {
+        const self = this as unknown as { opts: { site: string } };
+        if (self.opts.site === 'va' && task.kind === 'train' && task.header.round === 1) {
+          leaver!.stop();
+          resolve();
+          return new Promise<undefined>(() => undefined);
+        }
+        return execute.call(this, task);
+      });
     });
-    await waitUntil(
-      async () => {
-        const rec = await f.records.get(id);
-        return rec?.round === 1 && rec.phase === 'training';
-      },
-      120_000,
-      'round 1 training',
-      20,
-    );
+    const id = await f.submit({ rounds: 2, clients: { min: 3, fraction: 1, quorum: 3 } });
+    await left;
     expect(Object.keys((await f.records.get(id))!.stats!)).not.toContain('ca');
-    leaver!.stop();
+    vi.restoreAllMocks();
     workers.push(...(await startHeartWorkers(f, { cleveland })));
     const rec = await f.waitFor(id, ['completed', 'failed'], 300_000);
     expect(rec.status, rec.error).toBe('completed');
