@@ -62,10 +62,14 @@ export function instanceConnectedCheck(redis: RedisClient, maxAgeMs = 500): (ins
   return async (instance) => {
     if (!last || Date.now() - last.at > maxAgeMs) last = { at: Date.now(), live: connectedCoordinators(redis) };
     const live = await last.live;
-    if (!live) return true;
-    for (const name of live) if (instanceOf(name) === instance) return true;
-    return false;
+    return !live || hasProcessOf(instance, live);
   };
+}
+
+/** Whether a connection in `live` belongs to a process of coordinator `instance`. */
+function hasProcessOf(instance: string, live: ReadonlySet<string>): boolean {
+  for (const name of live) if (instanceOf(name) === instance) return true;
+  return false;
 }
 
 /** How long one cluster node may take to answer CLIENT LIST. */
@@ -112,6 +116,5 @@ export function isInstanceDead(
   nowMs: number,
   confirmMs: number,
 ): boolean {
-  for (const name of live) if (instanceOf(name) === instance) return false;
-  return nowMs - (lastBeatMs ?? 0) >= confirmMs;
+  return !hasProcessOf(instance, live) && nowMs - (lastBeatMs ?? 0) >= confirmMs;
 }

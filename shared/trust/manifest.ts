@@ -167,7 +167,7 @@ function releaseLines(m: Manifest): string[] {
   const dp = c.dp
     ? `, clipped to L2 norm ${c.dp.clip}${c.dp.noise > 0 ? ` with Gaussian noise multiplier ${c.dp.noise}${secure ? ' (each site adds its share)' : ' (added by the coordinator)'}` : ''}`
     : '';
-  out.push(`up to ${c.rounds} rounds: a weight delta of the model (${modelName(c)}) ${delta}${dp}`);
+  out.push(`up to ${c.rounds} rounds: a weight delta of the model (${modelLabel(c.model)}) ${delta}${dp}`);
   out.push(
     `with each delta: the training loss, the loss and accuracy before training, the training time${c.train.dpSgd ? ', the record-level epsilon' : ''}${secure ? '' : ', and the training row count'}`,
   );
@@ -182,8 +182,4 @@ function releaseLines(m: Manifest): string[] {
     `rounds need at least ${c.clients.min} sites; the roster is ${m.roster.sha256.slice(0, 16)} (${m.roster.sites} sites)`,
   );
   return out;
-}
-
-function modelName(c: ExperimentConfig): string {
-  return modelLabel(c.model);
 }

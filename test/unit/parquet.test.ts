@@ -19,22 +19,7 @@ import { ACCORD_ARGV } from '../../simulation/processes.js';
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-parquet-'));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const COLUMNS = [
-  'age',
-  'sex',
-  'cp',
-  'trestbps',
-  'chol',
-  'fbs',
-  'restecg',
-  'thalach',
-  'exang',
-  'oldpeak',
-  'slope',
-  'ca',
-  'thal',
-  'num',
-];
+const COLUMNS = HEART_DISEASE.experiment.data.columns;
 const EXAMPLE = path.join(PACKAGE_ROOT, 'examples', 'heart-disease.yaml');
 
 /** The CSV file as Parquet: numeric columns as nullable doubles (missing cells null), the label as strings. */
