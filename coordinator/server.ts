@@ -28,6 +28,7 @@ import { QUEUE_ROUNDS } from './queues/names.js';
 import type { RoundContext } from './rounds/context.js';
 import { EXPERIMENT_REFUSALS, siteRefused } from './rounds/refusals.js';
 import { sweepStore } from './rounds/sweep.js';
+import { serveApp } from './sessions/app-server.js';
 import type { TokenBook } from './sessions/auth.js';
 import { SessionHub } from './sessions/hub.js';
 import { ManifestOffers } from './sessions/manifest-offers.js';
@@ -158,6 +159,10 @@ export class Coordinator {
       onSiteRecord: (site, record) =>
         void this.keepSiteRecord(records, site, record).catch((e: unknown) =>
           this.log.warn({ site, err: String(e) }, 'could not keep a site record'),
+        ),
+      onAppRequest: (session, req) =>
+        void serveApp(records, req, (msg) => session.send(msg)).catch((e: unknown) =>
+          this.log.warn({ site: session.site, err: String(e) }, 'could not serve an app'),
         ),
       instance: this.instance,
       tokens: this.opts.tokens,

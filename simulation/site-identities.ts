@@ -30,6 +30,9 @@ function simulatedPolicy(data: DataConfig): Record<string, unknown> {
       ...(data.format === 'csv' ? { missing: data.missing, zeroMeansMissing: data.zeroMeansMissing } : {}),
     },
     metrics: { decimals: 6, minTestRows: 1 },
+    // The researcher's own app on their own machine: sandboxed at each simulated site as at a hospital,
+    // with the network cut where the machine allows it (not every laptop does: Ubuntu's AppArmor).
+    apps: { allow: ['any'], requireNetworkIsolation: false },
   };
 }
 

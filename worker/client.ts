@@ -56,7 +56,10 @@ export class AccordWorker implements Outbox {
       },
       message: (msg) => this.onMessage(msg),
       beat: () => this.beat(),
-      lost: () => this.incoming.clear(),
+      lost: () => {
+        this.incoming.clear();
+        this.tasks.apps.clear();
+      },
       fatal: (e) => this.fatal?.(e),
     });
     this.tasks = new TaskRunner(opts, this, this.secure, this.log, this.trust, (type, detail) =>
@@ -171,6 +174,9 @@ export class AccordWorker implements Outbox {
           });
         return;
       }
+      case 'appChunk':
+        if (msg.appChunk) this.tasks.apps.accept(msg.appChunk);
+        return;
       case 'manifestOffer': {
         const offer = msg.manifestOffer!;
         const trust = this.trust;

@@ -22,6 +22,21 @@ export async function testMetrics(
   data: SiteData,
   model: tf.LayersModel,
 ): Promise<TestMetrics | undefined> {
+  return (await releasesTestMetrics(ctx, task, terms, data))
+    ? evaluateLocal(model, data.test, data.classes)
+    : undefined;
+}
+
+/**
+ * Whether the site releases metrics of the task's model on its test rows (see testMetrics); when it
+ * does, the evaluation is charged to the data set's budget here, before anything is scored.
+ */
+export async function releasesTestMetrics(
+  ctx: TaskContext,
+  task: ModelTask,
+  terms: SignedTerms | undefined,
+  data: SiteData,
+): Promise<boolean> {
   const { header } = task;
   // The model after round r is evaluated in round r and trained from in round r + 1.
   const index = task.kind === 'evaluate' ? header.round : header.round - 1;
@@ -29,10 +44,10 @@ export async function testMetrics(
   const rules = ctx.policy?.metrics;
   if (rules) {
     if (task.kind === 'evaluate') checkTestSize(rules, data.test.n);
-    else if (data.test.n < rules.minTestRows) return undefined;
+    else if (data.test.n < rules.minTestRows) return false;
   }
   if (digest) ctx.budget.chargeEvaluation(ctx.dataset, digest, header.experimentId);
-  return evaluateLocal(model, data.test, data.classes);
+  return true;
 }
 
 /** Sends an evaluate task's answer: the global model's test metrics `m`, as the site releases them. */
@@ -43,6 +58,7 @@ export async function sendEvaluation(ctx: TaskContext, task: ModelTask, data: Si
       loss: m.loss,
       accuracy: m.accuracy,
       ...(m.auc !== undefined ? { auc: m.auc } : {}),
+      ...m.extra,
     },
     ctx.policy?.metrics,
   );

@@ -96,6 +96,30 @@ export const sitePolicySchema = z
      * experiment that trained on them; a round that would pass it is refused. Default: no cap.
      */
     maxRecordEpsilon: z.number().positive().optional(),
+    /**
+     * Apps: a researcher's code (shared/apps/interface.ts), which the site runs only in its sandbox
+     * (worker/sandbox) and only when listed here. Default: no app runs.
+     */
+    apps: z
+      .object({
+        /**
+         * The apps the site runs, by digest: sha256:<hex> (`accord app digest FOLDER` prints it; the
+         * manifest names it), or "any" for any app of an experiment the site approves. Default: none.
+         */
+        allow: z.array(z.string().regex(/^(sha256:[0-9a-f]{64}|any)$/, 'sha256:<64 hex digits> or any')).default([]),
+        /**
+         * Run apps only cut off from the network (user and network namespaces). false runs them under
+         * node's permission model alone where namespaces are unavailable, which leaves sockets open.
+         * Default true.
+         */
+        requireNetworkIsolation: z.boolean().default(true),
+        /** Wall-clock bound of one app run (one task). Default 1800 s. */
+        timeoutSeconds: z.number().positive().default(1800),
+        /** V8 heap of one app run in MB (resident memory: twice this plus 256). Default 2048. */
+        memoryMB: z.number().int().positive().default(2048),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 
@@ -117,8 +141,25 @@ export function loadSitePolicy(file: string): SitePolicy {
 /** What a task would send: a model update (train), metrics (evaluate), or column statistics. */
 export type Sending = 'update' | 'metrics' | 'statistics';
 
+/** The digest of the app an experiment's model comes from, or undefined (shared/apps/bundle.ts). */
+export function appOf(spec: Pick<TaskSpec, 'model'>): string | undefined {
+  return 'app' in spec.model && typeof spec.model.app === 'object' ? spec.model.app?.sha256 : undefined;
+}
+
+/** Why `policy` refuses to run the app with digest `app`, or undefined. */
+export function appRefusal(policy: SitePolicy, app: string): string | undefined {
+  const allow = policy.apps.allow;
+  if (allow.includes('any') || allow.includes(`sha256:${app}`)) return undefined;
+  return `apps.allow: the experiment runs app sha256:${app}, which the site's policy does not list${allow.length ? ` (it allows ${allow.join(', ')})` : ''}; add it to apps.allow to run it (sandboxed)`;
+}
+
 /** The first rule of `policy` that the task breaks, or undefined when the site may run it. */
 export function policyRefusal(policy: SitePolicy, spec: TaskSpec, sending: Sending): string | undefined {
+  const app = appOf(spec);
+  if (app) {
+    const why = appRefusal(policy, app);
+    if (why) return why;
+  }
   // A custom model is allowed by its hash: sha256:<hex> (shared/models/topology.ts).
   const model = modelLabel(spec.model);
   if (policy.allowedModels && !policy.allowedModels.includes(model))

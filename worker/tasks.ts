@@ -3,24 +3,31 @@
 // the task's spec, tied to the terms the site approved and checked against its policy first. Only
 // deltas and metrics leave; the rows stay in the site's caches.
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
+import { appShape } from '../shared/apps/resolve.js';
 import type { DataConfig } from '../shared/config/schema.js';
 import type { SiteData } from '../shared/data/features.js';
 import { inputSize } from '../shared/data/shape.js';
 import { loadSiteData } from '../shared/data/site.js';
-import { ProtocolError, TrustError } from '../shared/errors/index.js';
+import { PolicyError, ProtocolError, TrustError } from '../shared/errors/index.js';
 import type { Logger } from '../shared/log/logger.js';
+import { scoreProbabilities } from '../shared/models/train.js';
 import { modelFor, setFlatWeights, weightSpecs } from '../shared/models/zoo.js';
 import type { TaskHeader__Output } from '../shared/protocol/load.js';
 import { parseTaskSpec, type TaskSpec } from '../shared/protocol/task-spec.js';
+import { seedOf } from '../shared/random.js';
 import { sameSpecs } from '../shared/tensors/weights.js';
 import type { SignedTerms } from '../shared/trust/manifest.js';
-import { sendEvaluation, testMetrics } from './evaluate-task.js';
+import { AppCache } from './apps/app-cache.js';
+import { runApp } from './apps/run-app.js';
+import { releasesTestMetrics, sendEvaluation, testMetrics } from './evaluate-task.js';
 import { departure } from './manifest-guard.js';
 import { ModelTies } from './model-ties.js';
 import type { Outbox } from './outbox.js';
-import { enforcePolicy, type SitePolicy, sitePolicySchema } from './policy.js';
+import { appOf, appRefusal, enforcePolicy, type SitePolicy, sitePolicySchema } from './policy.js';
 import { RecordPrivacy } from './record-privacy.js';
 import type { SecureStages } from './secure-stages.js';
 import { type BudgetNote, SiteBudget } from './site-budget.js';
@@ -43,6 +50,8 @@ export class TaskRunner {
   private readonly ctx: TaskContext;
   /** Tasks completed (for tests and logs). */
   completed = 0;
+  /** The apps this site fetched, by digest (worker/apps/app-cache.ts). */
+  readonly apps: AppCache;
 
   constructor(
     private readonly opts: SiteOptions,
@@ -55,6 +64,12 @@ export class TaskRunner {
     note: BudgetNote = () => {},
   ) {
     this.modelCache = opts.sharedModels ?? new Map();
+    this.apps = new AppCache(
+      opts.approvalsDir
+        ? path.join(opts.approvalsDir, 'apps')
+        : fs.mkdtempSync(path.join(os.tmpdir(), `accord-apps-${opts.site.replace(/[^\w.-]/g, '_')}-`)),
+      (m) => outbox.send(m),
+    );
     this.policy = opts.policy ?? (trust || opts.identity ? sitePolicySchema.parse({}) : undefined);
     this.splitKey = this.policy ? splitKeyOf(this.policy.data, opts.identity ?? trust?.identity) : undefined;
     const dataset = createHash('sha256')
@@ -148,6 +163,80 @@ export class TaskRunner {
     return m;
   }
 
+  /**
+   * A train or evaluate task of an app (shared/apps): allowed by the site's policy (apps.allow; a site
+   * without a policy runs none), fetched by the digest it approved, run in the sandbox once for the
+   * test probabilities and the training. Metrics are computed here from the probabilities.
+   */
+  private async appTask(
+    task: ModelTask,
+    spec: TaskSpec,
+    terms: SignedTerms | undefined,
+    data: SiteData,
+    model: tf.LayersModel,
+    app: string,
+  ): Promise<Deferred | undefined> {
+    const policy = this.policy ?? sitePolicySchema.parse({});
+    const why = appRefusal(policy, app);
+    if (why) throw new PolicyError(`refused by the site's policy: ${why}`);
+    if (spec.train.dpSgd)
+      throw new PolicyError(
+        "refused: record-level DP (train.dpSgd) is accounted by the site's own training loop, which an app replaces",
+      );
+    if (!('topology' in spec.model)) throw new ProtocolError('an app task without its topology', 'BAD_TASK_SPEC');
+    const appDir = await this.apps.folder(task.header.experimentId, app);
+    const releases = await releasesTestMetrics(this.ctx, task, terms, data);
+    const training = task.kind === 'train';
+    const out = await runApp({
+      appDir,
+      topology: spec.model.topology,
+      shape: appShape(spec.data),
+      weights: task.values,
+      test: releases ? data.test : undefined,
+      train: training
+        ? {
+            data: data.train,
+            settings: {
+              epochs: spec.train.epochs,
+              batchSize: spec.train.batchSize,
+              learningRate: spec.train.learningRate,
+              optimizer: spec.train.optimizer,
+              proximalMu: spec.train.proximalMu ?? 0,
+              seed: seedOf(spec.seed, this.opts.site, task.header.round),
+            },
+          }
+        : undefined,
+      limits: {
+        timeoutMs: policy.apps.timeoutSeconds * 1000,
+        heapMB: policy.apps.memoryMB,
+        requireNetworkIsolation: policy.apps.requireNetworkIsolation,
+      },
+    });
+    this.log.info(
+      {
+        task: task.header.taskId,
+        app: app.slice(0, 12),
+        isolation: out.sandbox.isolation,
+        ms: Math.round(out.sandbox.durationMs),
+      },
+      'app ran in the sandbox',
+    );
+    const before = out.probabilities
+      ? { ...scoreProbabilities(out.probabilities, data.test.y, data.classes), extra: out.metrics }
+      : undefined;
+    if (!training) {
+      if (!before) throw new PolicyError('no metrics released', 'TEST_TOO_SMALL');
+      await sendEvaluation(this.ctx, task, data, before);
+      return undefined;
+    }
+    const weights = out.weights!;
+    const loss = out.loss!;
+    return train(this.ctx, task, spec, terms, data, model, before, async () => {
+      setFlatWeights(model, { specs: task.specs, values: weights });
+      return { loss };
+    });
+  }
+
   /** Federated scaling: this site's per-column count, sum and sum of squares (stats-task.ts). */
   async columnSums(header: TaskHeader__Output): Promise<void> {
     try {
@@ -179,6 +268,8 @@ export class TaskRunner {
           'WRONG_SHAPE',
         );
       setFlatWeights(model, { specs: task.specs, values: task.values });
+      const app = appOf(spec);
+      if (app) return await this.appTask(task, spec, terms, data, model, app);
       const before = await testMetrics(this.ctx, task, terms, data, model);
       if (task.kind === 'evaluate') {
         // For an evaluate task testMetrics returns metrics or throws (TEST_TOO_SMALL, UNTIED_MODEL).

@@ -28,20 +28,16 @@ export async function train(
   data: SiteData,
   model: tf.LayersModel,
   before: TestMetrics | undefined,
+  /** Local training other than the built-in loop (an app's, worker/apps): it leaves the trained weights in `model`. */
+  localTraining?: () => Promise<{ loss: number; recordEpsilon?: number }>,
 ): Promise<Deferred | undefined> {
   const { header } = task;
   const { opts } = ctx;
   const t0 = Date.now();
   const seed = seedOf(spec.seed, opts.site, header.round);
-  const trained = await ctx.records.train(
-    header.experimentId,
-    ctx.dataset,
-    model,
-    data.train,
-    spec,
-    data.classes,
-    seed,
-  );
+  const trained = localTraining
+    ? await localTraining()
+    : await ctx.records.train(header.experimentId, ctx.dataset, model, data.train, spec, data.classes, seed);
   const after = getFlatWeights(model).values;
   const delta = new Float32Array(after.length);
   for (let i = 0; i < after.length; i++) delta[i] = (after[i] ?? 0) - (task.values[i] ?? 0);

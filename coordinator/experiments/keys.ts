@@ -30,6 +30,8 @@ function keyNames(prefix: string) {
     roster: (id: string) => `${prefix}:exp:${id}:roster`,
     /** hash: site -> JSON SiteAuditHead (the latest signed head of the site's audit chain) */
     auditHeads: (id: string) => `${prefix}:exp:${id}:audit-heads`,
+    /** string: the bundle of the experiment's app (shared/apps/bundle.ts), served to its sites by digest */
+    app: (id: string) => `${prefix}:exp:${id}:app`,
     /** list of JSON events (failures, retries) */
     events: (id: string) => `${prefix}:exp:${id}:events`,
   };

@@ -95,6 +95,16 @@ export class ExperimentRecords {
     this.keys = keysOf(redis);
   }
 
+  /** Stores the bundle of the experiment's app (before its record: a site may ask for it at once). */
+  async saveApp(id: string, bundle: Buffer): Promise<void> {
+    await this.redis.set(this.keys.app(id), bundle);
+  }
+
+  /** The bundle of the experiment's app, as submitted, or undefined. */
+  async app(id: string): Promise<Buffer | undefined> {
+    return (await this.redis.getBuffer(this.keys.app(id))) ?? undefined;
+  }
+
   async create(id: string, config: ExperimentConfig): Promise<ExperimentRecord> {
     const now = Date.now();
     const rec: ExperimentRecord = {

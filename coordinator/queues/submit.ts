@@ -2,6 +2,7 @@
 
 import crypto from 'node:crypto';
 import { Queue } from 'bullmq';
+import { resolveApp } from '../../shared/apps/resolve.js';
 import type { ExperimentConfig } from '../../shared/config/schema.js';
 import { withInlineModel } from '../../shared/models/topology.js';
 import type { BullConnection, RedisClient } from '../../shared/redis-target.js';
@@ -21,9 +22,18 @@ export async function submitExperiment(
   baseDir = process.cwd(),
 ): Promise<string> {
   const id = newExperimentId();
-  // The coordinator and the sites run elsewhere: a custom model travels by value, read here.
-  const cfg: ExperimentConfig = withInlineModel(config, baseDir);
-  await new ExperimentRecords(redis).create(id, cfg);
+  // The coordinator and the sites run elsewhere: a custom model travels by value, read here; an app's
+  // code is stored beside the record, for the coordinator to serve to the sites by its digest.
+  let cfg: ExperimentConfig = withInlineModel(config, baseDir);
+  let bundle: Buffer | undefined;
+  if ('app' in cfg.model && typeof cfg.model.app === 'string') {
+    const app = await resolveApp(cfg.model.app, baseDir, cfg.data);
+    cfg = { ...cfg, model: app.model };
+    bundle = app.bundle;
+  }
+  const records = new ExperimentRecords(redis);
+  if (bundle) await records.saveApp(id, bundle);
+  await records.create(id, cfg);
   const bull: BullConnection = 'connection' in connection ? connection : { connection };
   const queue = new Queue(QUEUE_EXPERIMENTS, { ...bull });
   try {

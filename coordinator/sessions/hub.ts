@@ -7,7 +7,12 @@ import * as grpc from '@grpc/grpc-js';
 import { AccordError, AuthError, ProtocolError, TaskError } from '../../shared/errors/index.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks.js';
-import type { CoordinatorMessage, FederationHandlers, WorkerMessage__Output } from '../../shared/protocol/load.js';
+import type {
+  AppRequest__Output,
+  CoordinatorMessage,
+  FederationHandlers,
+  WorkerMessage__Output,
+} from '../../shared/protocol/load.js';
 import { Admission } from './admission.js';
 import type { TokenBook } from './auth.js';
 import type { WorkerRegistry } from './registry.js';
@@ -48,6 +53,8 @@ export interface SessionHubOptions {
   livenessTimeoutMs?: number;
   /** A site's approval or audit head arrived (validated for shape and sender). */
   onSiteRecord?: (site: string, record: SiteRecord) => void;
+  /** A site asked for an experiment's app by digest (app-server.ts). */
+  onAppRequest?: (session: Session, req: AppRequest__Output) => void;
   /**
    * Whether a process of coordinator `instance` is connected to Redis (true when unknown): the registry
    * entry of a dead coordinator does not keep a site's new worker out (admission.ts).
@@ -196,6 +203,7 @@ export class SessionHub {
         void this.opts.registry.remove(s.site, s.id).catch(() => undefined);
       },
       this.opts.onSiteRecord,
+      this.opts.onAppRequest,
     );
     try {
       await this.admission.claim(this.entryOf(session));

@@ -4,7 +4,12 @@ import type * as grpc from '@grpc/grpc-js';
 import { AccordError, ProtocolError, TaskError } from '../../shared/errors/index.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { ChunkReceiver, chunkF32 } from '../../shared/protocol/chunks.js';
-import type { CoordinatorMessage, TaskHeader, WorkerMessage__Output } from '../../shared/protocol/load.js';
+import type {
+  AppRequest__Output,
+  CoordinatorMessage,
+  TaskHeader,
+  WorkerMessage__Output,
+} from '../../shared/protocol/load.js';
 import { encodeTaskSpec } from '../../shared/protocol/task-spec.js';
 import { totalSize } from '../../shared/tensors/weights.js';
 import { validateSecAggAnswer } from './secagg-answer.js';
@@ -47,6 +52,8 @@ export class Session {
     private readonly log: Logger,
     private readonly onClosed: (s: Session, reason: string) => void,
     private readonly onRecord: (site: string, record: SiteRecord) => void = () => undefined,
+    /** A site asked for an app's code (app-server.ts); answered on this session. */
+    private readonly onAppRequest: (s: Session, req: AppRequest__Output) => void = () => undefined,
   ) {}
 
   get site(): string {
@@ -211,6 +218,9 @@ export class Session {
         } catch (e) {
           this.reject('', e instanceof AccordError ? e : new ProtocolError(String(e)));
         }
+        return;
+      case 'appRequest':
+        this.onAppRequest(this, msg.appRequest!);
         return;
       case 'hello':
         this.reject('', new ProtocolError('Hello sent twice on one session', 'DUPLICATE_HELLO'));

@@ -138,11 +138,25 @@ export const modelSchema = z.union([
   /** A TF.js layers model.json, read where the experiment is submitted (shared/models/topology.ts). */
   z.object({ path: z.string().min(1) }).strict(),
   /**
+   * An app: a folder whose app.mjs builds the model and may bring preprocessing, loss, metrics and its
+   * own training step (shared/apps/interface.ts). Read where the experiment is submitted; it travels as
+   * the topology below plus the app's digest, and its code is served to the sites by the coordinator.
+   */
+  z.object({ app: z.string().min(1) }).strict(),
+  /**
    * A custom model by value, as it travels: its TF.js layers topology and that topology's SHA-256
    * (canonical JSON), which sites approve and policies may allow. Checked: the hash must match.
    */
   z
-    .object({ topology: z.record(z.string(), z.unknown()), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+    .object({
+      topology: z.record(z.string(), z.unknown()),
+      sha256: z.string().regex(/^[0-9a-f]{64}$/),
+      /** The app the model came from: its digest (shared/apps/bundle.ts), which sites fetch and run sandboxed. */
+      app: z
+        .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+        .strict()
+        .optional(),
+    })
     .strict()
     .refine((m) => canonicalHash(m.topology) === m.sha256, {
       message: 'sha256 is not the hash of the topology',

@@ -48,6 +48,8 @@ export const ERROR_CODES = {
     'WRONG_SHAPE',
     'TOO_LARGE',
     'CHUNK_TOO_LARGE',
+    'BAD_APP',
+    'UNKNOWN_APP',
     'CHUNK_OUT_OF_SEQUENCE',
     'CHUNK_AFTER_LAST',
     'UNEXPECTED_UPDATE',

@@ -33,6 +33,8 @@ export function readTopology(file: string): Record<string, unknown> {
 
 /** `model` with a `path` (read from `baseDir`) replaced by its topology and digest; others as they are. */
 export function inlineModel(model: ModelConfig, baseDir: string): ModelConfig {
+  // An app folder is read where the experiment is submitted (shared/apps/resolve.ts): made absolute here.
+  if ('app' in model && typeof model.app === 'string') return { app: path.resolve(baseDir, model.app) };
   if (!('path' in model)) return model;
   const topology = readTopology(path.resolve(baseDir, model.path));
   return { topology, sha256: topologyDigest(topology) };
@@ -46,6 +48,7 @@ export function withInlineModel<C extends Pick<ExperimentConfig, 'model'>>(confi
 /** How a model is named to people and in site policies: the zoo name, or sha256:<hash> of a custom one. */
 export function modelLabel(model: ModelConfig): string {
   if ('zoo' in model) return model.zoo;
-  if ('sha256' in model) return `sha256:${model.sha256}`;
+  if ('sha256' in model) return model.app ? `app sha256:${model.app.sha256}` : `sha256:${model.sha256}`;
+  if ('app' in model) return `app ${model.app}`;
   return `file ${model.path}`;
 }

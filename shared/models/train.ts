@@ -19,6 +19,8 @@ export interface EvalResult {
   examples: number;
   /** Area under the ROC curve, for binary labels. */
   auc?: number;
+  /** An app's own metrics (app.<name>), sent beside these. */
+  extra?: Record<string, number>;
 }
 
 /** ROC AUC by ranks (Mann-Whitney U), ties averaged; NaN when one class is absent. */
@@ -99,6 +101,40 @@ export async function trainLocal(
   for (const a of anchor) a.dispose();
   restrict?.dispose();
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
+}
+
+/**
+ * Loss (clipped cross-entropy, as crossEntropy), accuracy and, for binary labels, AUC of class
+ * probabilities `probs` ([n] for binary labels, [n, classes] otherwise) against `labels`. Plain
+ * arithmetic: it scores probabilities an app computed in the sandbox (worker/apps/run-app.ts).
+ */
+export function scoreProbabilities(probs: Float32Array, labels: Int32Array, classes: number): EvalResult {
+  const n = labels.length;
+  if (n === 0) return { loss: NaN, accuracy: NaN, examples: 0 };
+  const eps = 1e-7;
+  const clip = (p: number) => Math.min(1 - eps, Math.max(eps, p));
+  let loss = 0;
+  let correct = 0;
+  for (let i = 0; i < n; i++) {
+    const y = labels[i]!;
+    if (classes === 2) {
+      const p = probs[i]!;
+      loss -= y === 1 ? Math.log(clip(p)) : Math.log(1 - clip(p));
+      if ((p > 0.5 ? 1 : 0) === y) correct++;
+    } else {
+      const row = probs.subarray(i * classes, (i + 1) * classes);
+      loss -= Math.log(clip(row[y]!));
+      let best = 0;
+      for (let c = 1; c < classes; c++) if (row[c]! > row[best]!) best = c;
+      if (best === y) correct++;
+    }
+  }
+  const out: EvalResult = { loss: loss / n, accuracy: correct / n, examples: n };
+  if (classes === 2) {
+    const auc = rocAuc(probs, labels);
+    if (Number.isFinite(auc)) out.auc = auc;
+  }
+  return out;
 }
 
 /** Examples per forward pass when scoring a model (memory, not results, depends on it). */

@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { appTopology } from '../apps/resolve.js';
 import type { DataConfig, ModelConfig } from '../config/schema.js';
 import { classCount, inputSize } from '../data/shape.js';
 import { ConfigError } from '../errors/index.js';
@@ -131,11 +132,21 @@ export async function createModel(
   imageShape?: [number, number, number],
 ): Promise<tf.LayersModel> {
   if ('zoo' in cfg) return buildModel(cfg, inputDim, classes, seed, imageShape);
-  const topology = 'topology' in cfg ? cfg.topology : readTopology(path.resolve(baseDir, cfg.path));
+  const units = classes === 2 ? 1 : classes;
+  const topology =
+    'topology' in cfg
+      ? cfg.topology
+      : 'app' in cfg
+        ? await appTopology(path.resolve(baseDir, cfg.app), {
+            inputSize: inputDim,
+            classes,
+            outputUnits: units,
+            ...(imageShape ? { imageShape } : {}),
+          })
+        : readTopology(path.resolve(baseDir, cfg.path));
   const model = await modelFromTopology(topology, seed);
   const inShape = model.inputs[0]!.shape;
   const outShape = model.outputs[0]!.shape;
-  const units = classes === 2 ? 1 : classes;
   if (inShape[inShape.length - 1] !== inputDim)
     throw new ConfigError(
       `model: the model takes ${inShape[inShape.length - 1]} inputs, the data has ${inputDim} features`,

@@ -31,6 +31,8 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.http2.min_ping_interval_without_data_ms': 10_000,
 };
 
+export type { AppChunk__Output } from './generated/accord/v1/AppChunk.js';
+export type { AppRequest__Output } from './generated/accord/v1/AppRequest.js';
 export type { CoordinatorMessage, CoordinatorMessage__Output } from './generated/accord/v1/CoordinatorMessage.js';
 export type { FederationClient, FederationHandlers } from './generated/accord/v1/Federation.js';
 export type { Hello__Output } from './generated/accord/v1/Hello.js';

@@ -4,7 +4,8 @@
 // permission of its own. It is a TS template literal: no backticks inside, and its only placeholders
 // are the codes below.
 //
-// Protocol. argv: [execPath, entry (absolute path of the app's module), exportName]. stdin: the input,
+// Protocol. argv: [execPath, entry (absolute path of the app's module), exportName, host?]: with a host
+// (a trusted module of the site), host[exportName](input, appModule) is called instead of app[exportName]. stdin: the input,
 // one JSON text, then EOF. fd 3 (a pipe of its own, so the app's console output cannot corrupt it): one
 // line, {"ok":true,"output":...} or {"ok":false,"error":{name,message,code?,permission?,resource?,stack?}},
 // then the process exits (0 after a result, 1 after an error). stdout and stderr are the app's logs.
@@ -20,7 +21,7 @@ export const BOOTSTRAP_CODES = {
 export const BOOTSTRAP_SOURCE = `
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
-const [entry, exportName] = process.argv.slice(1);
+const [entry, exportName, host] = process.argv.slice(1);
 const text = (v, n) => { try { return String(v).slice(0, n); } catch { return '?'; } };
 const send = (frame) => {
   let json;
@@ -54,11 +55,12 @@ try {
     throw Object.assign(new Error('the input is not JSON'), { code: '${BOOTSTRAP_CODES.badInput}' });
   }
   const mod = await import(pathToFileURL(entry).href);
-  const fn = mod[exportName];
+  const target = host ? await import(pathToFileURL(host).href) : mod;
+  const fn = target[exportName];
   if (typeof fn !== 'function') {
     throw Object.assign(new Error("the app's entry has no exported function " + JSON.stringify(exportName)), { code: '${BOOTSTRAP_CODES.noExport}' });
   }
-  const output = await fn(input);
+  const output = host ? await fn(input, mod) : await fn(input);
   if (!done) { done = true; send({ ok: true, output: output === undefined ? null : output }); process.exit(0); }
 } catch (e) { fail(e); }
 `;

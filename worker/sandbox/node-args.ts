@@ -22,7 +22,7 @@ export function permissionFlag(version = process.versions.node): string {
  * 20.20 no longer splits a comma-separated list.
  */
 export function nodeArgs(paths: SandboxPaths, exportName: string, heapMB: number): string[] {
-  const reads = [paths.appDir, ...paths.reads, paths.scratchDir];
+  const reads = [paths.appDir, ...paths.reads, ...(paths.host ? [paths.host] : []), paths.scratchDir];
   return [
     permissionFlag(),
     ...reads.map((p) => `--allow-fs-read=${p}`),
@@ -35,5 +35,6 @@ export function nodeArgs(paths: SandboxPaths, exportName: string, heapMB: number
     BOOTSTRAP_SOURCE,
     paths.entry,
     exportName,
+    ...(paths.host ? [paths.host] : []),
   ];
 }

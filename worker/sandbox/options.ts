@@ -6,6 +6,11 @@ export interface SandboxOptions {
   appDir: string;
   /** Its ES module the bootstrap imports, relative to appDir (e.g. 'main.mjs'). */
   entry: string;
+  /**
+   * A trusted module of the site (absolute path) that runs around the app: when set, its `exportName`
+   * export is called with (input, the app's module) instead of the app's export (worker/apps/host.mjs).
+   */
+  host?: string;
   /** The export called with the input (default 'run'); it may be async. */
   exportName?: string;
   /** Passed to the export as JSON (so it must be JSON-serialisable). */

@@ -14,6 +14,8 @@ export interface SandboxPaths {
   reads: string[];
   /** The one folder the app may write (and read). */
   scratchDir: string;
+  /** The site's trusted host module, if any (read-only). */
+  host?: string;
 }
 
 /**
@@ -66,7 +68,13 @@ function existing(p: string, what: string): string {
  * may only read (else a read-only path would be writable, or the writable one hidden under a read-only
  * mount).
  */
-export function checkPaths(o: { appDir: string; entry: string; reads?: readonly string[]; scratchDir: string }) {
+export function checkPaths(o: {
+  appDir: string;
+  entry: string;
+  reads?: readonly string[];
+  scratchDir: string;
+  host?: string | undefined;
+}) {
   const appDir = existing(o.appDir, 'app folder');
   if (!fs.statSync(appDir).isDirectory()) throw new ConfigError(`sandbox: app folder ${appDir} is not a folder`);
   const entry = existing(path.resolve(appDir, o.entry), 'app entry');
@@ -80,6 +88,11 @@ export function checkPaths(o: { appDir: string; entry: string; reads?: readonly 
     if (within(scratchDir, r) || within(r, scratchDir))
       throw new ConfigError(`sandbox: the scratch folder ${scratchDir} overlaps the read-only path ${r}`);
   }
-  const paths: SandboxPaths = { appDir, entry, reads: outermost(reads), scratchDir };
+  const host = o.host === undefined ? undefined : existing(o.host, 'host module');
+  for (const r of host ? [host] : []) {
+    if (within(scratchDir, r) || within(r, scratchDir))
+      throw new ConfigError(`sandbox: the scratch folder ${scratchDir} overlaps the read-only path ${r}`);
+  }
+  const paths: SandboxPaths = { appDir, entry, reads: outermost(reads), scratchDir, ...(host ? { host } : {}) };
   return paths;
 }

@@ -117,6 +117,7 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
     entry: opts.entry,
     ...(opts.readPaths ? { reads: opts.readPaths } : {}),
     scratchDir: opts.scratchDir,
+    host: opts.host,
   });
   refuseLinksOut(paths.appDir, [paths.appDir, ...paths.reads, paths.scratchDir]);
   let input: string | undefined;
@@ -133,7 +134,12 @@ export async function runSandboxed(opts: SandboxOptions): Promise<SandboxResult>
     mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-sandbox-'));
     const plan = {
       mountPoint,
-      readOnly: outermost([...systemPaths(process.execPath), paths.appDir, ...paths.reads]),
+      readOnly: outermost([
+        ...systemPaths(process.execPath),
+        paths.appDir,
+        ...paths.reads,
+        ...(paths.host ? [paths.host] : []),
+      ]),
       readWrite: [...DEVICE_PATHS.filter((d) => fs.existsSync(d)), paths.scratchDir],
       cwd: paths.scratchDir,
     };

@@ -1,6 +1,8 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { MessageTypeDefinition } from '@grpc/proto-loader';
 
+import type { AppChunk as _accord_v1_AppChunk, AppChunk__Output as _accord_v1_AppChunk__Output } from './accord/v1/AppChunk.js';
+import type { AppRequest as _accord_v1_AppRequest, AppRequest__Output as _accord_v1_AppRequest__Output } from './accord/v1/AppRequest.js';
 import type { Approval as _accord_v1_Approval, Approval__Output as _accord_v1_Approval__Output } from './accord/v1/Approval.js';
 import type { AuditHead as _accord_v1_AuditHead, AuditHead__Output as _accord_v1_AuditHead__Output } from './accord/v1/AuditHead.js';
 import type { Cancel as _accord_v1_Cancel, Cancel__Output as _accord_v1_Cancel__Output } from './accord/v1/Cancel.js';
@@ -39,6 +41,8 @@ type SubtypeConstructor<Constructor extends new (...args: any) => any, Subtype> 
 export interface ProtoGrpcType {
   accord: {
     v1: {
+      AppChunk: MessageTypeDefinition<_accord_v1_AppChunk, _accord_v1_AppChunk__Output>
+      AppRequest: MessageTypeDefinition<_accord_v1_AppRequest, _accord_v1_AppRequest__Output>
       Approval: MessageTypeDefinition<_accord_v1_Approval, _accord_v1_Approval__Output>
       AuditHead: MessageTypeDefinition<_accord_v1_AuditHead, _accord_v1_AuditHead__Output>
       Cancel: MessageTypeDefinition<_accord_v1_Cancel, _accord_v1_Cancel__Output>

@@ -9,6 +9,7 @@ import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Outp
 import type { SecAggRequest as _accord_v1_SecAggRequest, SecAggRequest__Output as _accord_v1_SecAggRequest__Output } from '../../accord/v1/SecAggRequest.js';
 import type { StatsTask as _accord_v1_StatsTask, StatsTask__Output as _accord_v1_StatsTask__Output } from '../../accord/v1/StatsTask.js';
 import type { ManifestOffer as _accord_v1_ManifestOffer, ManifestOffer__Output as _accord_v1_ManifestOffer__Output } from '../../accord/v1/ManifestOffer.js';
+import type { AppChunk as _accord_v1_AppChunk, AppChunk__Output as _accord_v1_AppChunk__Output } from '../../accord/v1/AppChunk.js';
 
 export interface CoordinatorMessage {
   'welcome'?: (_accord_v1_Welcome | null);
@@ -20,7 +21,8 @@ export interface CoordinatorMessage {
   'secaggRequest'?: (_accord_v1_SecAggRequest | null);
   'statsTask'?: (_accord_v1_StatsTask | null);
   'manifestOffer'?: (_accord_v1_ManifestOffer | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask"|"manifestOffer";
+  'appChunk'?: (_accord_v1_AppChunk | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask"|"manifestOffer"|"appChunk";
 }
 
 export interface CoordinatorMessage__Output {
@@ -33,5 +35,6 @@ export interface CoordinatorMessage__Output {
   'secaggRequest'?: (_accord_v1_SecAggRequest__Output | null);
   'statsTask'?: (_accord_v1_StatsTask__Output | null);
   'manifestOffer'?: (_accord_v1_ManifestOffer__Output | null);
-  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask"|"manifestOffer";
+  'appChunk'?: (_accord_v1_AppChunk__Output | null);
+  'body'?: "welcome"|"trainTask"|"evaluateTask"|"modelChunk"|"cancel"|"error"|"secaggRequest"|"statsTask"|"manifestOffer"|"appChunk";
 }

@@ -8,6 +8,7 @@ import type { Error as _accord_v1_Error, Error__Output as _accord_v1_Error__Outp
 import type { SecAggResponse as _accord_v1_SecAggResponse, SecAggResponse__Output as _accord_v1_SecAggResponse__Output } from '../../accord/v1/SecAggResponse.js';
 import type { Approval as _accord_v1_Approval, Approval__Output as _accord_v1_Approval__Output } from '../../accord/v1/Approval.js';
 import type { AuditHead as _accord_v1_AuditHead, AuditHead__Output as _accord_v1_AuditHead__Output } from '../../accord/v1/AuditHead.js';
+import type { AppRequest as _accord_v1_AppRequest, AppRequest__Output as _accord_v1_AppRequest__Output } from '../../accord/v1/AppRequest.js';
 
 export interface WorkerMessage {
   'hello'?: (_accord_v1_Hello | null);
@@ -18,7 +19,8 @@ export interface WorkerMessage {
   'secaggResponse'?: (_accord_v1_SecAggResponse | null);
   'approval'?: (_accord_v1_Approval | null);
   'auditHead'?: (_accord_v1_AuditHead | null);
-  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse"|"approval"|"auditHead";
+  'appRequest'?: (_accord_v1_AppRequest | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse"|"approval"|"auditHead"|"appRequest";
 }
 
 export interface WorkerMessage__Output {
@@ -30,5 +32,6 @@ export interface WorkerMessage__Output {
   'secaggResponse'?: (_accord_v1_SecAggResponse__Output | null);
   'approval'?: (_accord_v1_Approval__Output | null);
   'auditHead'?: (_accord_v1_AuditHead__Output | null);
-  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse"|"approval"|"auditHead";
+  'appRequest'?: (_accord_v1_AppRequest__Output | null);
+  'body'?: "hello"|"updateChunk"|"metrics"|"heartbeat"|"error"|"secaggResponse"|"approval"|"auditHead"|"appRequest";
 }
