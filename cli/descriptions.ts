@@ -1,6 +1,7 @@
 // What each command does, in one place: `accord --help` lists them without loading any command
 // (cli/index.ts loads only the command that runs), and each command's own help says the same.
 export const DESCRIPTIONS = {
+  app: "an app's digest (what a site's policy allows) and reviewers' signatures of it",
   approve: "review an experiment's manifest and approve it with this site's identity key",
   audit: "a site's audit log of what left it",
   cancel: 'cancel a queued or running experiment (its committed rounds and checkpoints stay)',

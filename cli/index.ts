@@ -23,6 +23,7 @@ const COMMANDS: Record<CommandName, () => Promise<{ register(program: Command): 
   verify: () => import('./verify.js'),
   identity: () => import('./identity.js'),
   init: () => import('./init.js'),
+  app: () => import('./app.js'),
   roster: () => import('./roster.js'),
 };
 

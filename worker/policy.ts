@@ -4,10 +4,12 @@
 import fs from 'node:fs';
 import YAML from 'yaml';
 import { z } from 'zod';
+import { type AppSignature, verifyAppSignature } from '../shared/apps/signature.js';
 import { formatIssues } from '../shared/config/load.js';
 import { ConfigError, PolicyError } from '../shared/errors/index.js';
 import { modelLabel } from '../shared/models/topology.js';
 import type { TaskSpec } from '../shared/protocol/task-spec.js';
+import { parsePublicKey } from '../shared/trust/identity.js';
 import { type Manifest, specOfTerms } from '../shared/trust/manifest.js';
 
 export const sitePolicySchema = z
@@ -108,6 +110,13 @@ export const sitePolicySchema = z
          */
         allow: z.array(z.string().regex(/^(sha256:[0-9a-f]{64}|any)$/, 'sha256:<64 hex digits> or any')).default([]),
         /**
+         * Reviewers whose signature of an app's digest suffices (`accord app sign`): their public keys as
+         * rosters write them, ed25519:<base64>. Default: none.
+         */
+        signers: z
+          .array(z.string().refine((k) => parsePublicKey(k) !== undefined, 'an ed25519:<base64> public key'))
+          .default([]),
+        /**
          * Run apps only cut off from the network (user and network namespaces). false runs them under
          * node's permission model alone where namespaces are unavailable, which leaves sockets open.
          * Default true.
@@ -141,16 +150,26 @@ export function loadSitePolicy(file: string): SitePolicy {
 /** What a task would send: a model update (train), metrics (evaluate), or column statistics. */
 export type Sending = 'update' | 'metrics' | 'statistics';
 
-/** The digest of the app an experiment's model comes from, or undefined (shared/apps/bundle.ts). */
-export function appOf(spec: Pick<TaskSpec, 'model'>): string | undefined {
-  return 'app' in spec.model && typeof spec.model.app === 'object' ? spec.model.app?.sha256 : undefined;
+/** The app an experiment's model comes from (digest and signatures), or undefined (shared/apps). */
+export function appOf(spec: Pick<TaskSpec, 'model'>): AppRef | undefined {
+  return 'app' in spec.model && typeof spec.model.app === 'object' ? spec.model.app : undefined;
 }
 
-/** Why `policy` refuses to run the app with digest `app`, or undefined. */
-export function appRefusal(policy: SitePolicy, app: string): string | undefined {
-  const allow = policy.apps.allow;
-  if (allow.includes('any') || allow.includes(`sha256:${app}`)) return undefined;
-  return `apps.allow: the experiment runs app sha256:${app}, which the site's policy does not list${allow.length ? ` (it allows ${allow.join(', ')})` : ''}; add it to apps.allow to run it (sandboxed)`;
+type AppRef = { sha256: string; signatures?: AppSignature[] | undefined };
+
+/**
+ * Why `policy` refuses to run `app`, or undefined: it runs an app whose digest it lists (or "any"), or
+ * one signed, over that digest, by a key it lists in apps.signers.
+ */
+export function appRefusal(policy: SitePolicy, app: AppRef): string | undefined {
+  const { allow, signers } = policy.apps;
+  if (allow.includes('any') || allow.includes(`sha256:${app.sha256}`)) return undefined;
+  const trusted = new Set(signers.map((k) => parsePublicKey(k)?.toString('base64')));
+  const signed = (app.signatures ?? []).some(
+    (s) => trusted.has(parsePublicKey(s.signer)?.toString('base64')) && verifyAppSignature(s, app.sha256),
+  );
+  if (signed) return undefined;
+  return `apps.allow: the experiment runs app sha256:${app.sha256}, which the site's policy neither lists nor finds signed by a key in apps.signers; add the digest to apps.allow (or its reviewer's key to apps.signers) to run it, sandboxed`;
 }
 
 /** The first rule of `policy` that the task breaks, or undefined when the site may run it. */

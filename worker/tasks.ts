@@ -174,7 +174,7 @@ export class TaskRunner {
     terms: SignedTerms | undefined,
     data: SiteData,
     model: tf.LayersModel,
-    app: string,
+    app: NonNullable<ReturnType<typeof appOf>>,
   ): Promise<Deferred | undefined> {
     const policy = this.policy ?? sitePolicySchema.parse({});
     const why = appRefusal(policy, app);
@@ -184,7 +184,7 @@ export class TaskRunner {
         "refused: record-level DP (train.dpSgd) is accounted by the site's own training loop, which an app replaces",
       );
     if (!('topology' in spec.model)) throw new ProtocolError('an app task without its topology', 'BAD_TASK_SPEC');
-    const appDir = await this.apps.folder(task.header.experimentId, app);
+    const appDir = await this.apps.folder(task.header.experimentId, app.sha256);
     const releases = await releasesTestMetrics(this.ctx, task, terms, data);
     const training = task.kind === 'train';
     const out = await runApp({
@@ -215,7 +215,7 @@ export class TaskRunner {
     this.log.info(
       {
         task: task.header.taskId,
-        app: app.slice(0, 12),
+        app: app.sha256.slice(0, 12),
         isolation: out.sandbox.isolation,
         ms: Math.round(out.sandbox.durationMs),
       },

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, ProtocolError } from '../errors/index.js';
 import { canonicalHash, sha256Hex } from '../trust/canonical.js';
+import { APP_SIGNATURES_FILE } from './signature.js';
 
 /** The module a site imports from an app's folder. */
 export const APP_ENTRY = 'app.mjs';
@@ -49,7 +50,7 @@ export function appDigest(files: AppFiles): string {
 /** The bytes that travel: JSON {files: {path: base64}}. */
 export function encodeApp(files: AppFiles): Buffer {
   const out: Record<string, string> = {};
-  for (const [p, content] of [...files].sort(([a], [b]) => a.localeCompare(b)))
+  for (const [p, content] of [...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     out[p] = Buffer.from(content).toString('base64');
   return Buffer.from(JSON.stringify({ files: out }));
 }
@@ -82,8 +83,9 @@ export function decodeApp(bytes: Uint8Array, expected: string): AppFiles {
 
 /**
  * Reads an app folder: regular files only (a symbolic link, a socket or a device is refused, so the
- * bundle holds exactly what the folder shows); hidden files and folders (.git, .env) and node_modules
- * are left out. A ConfigError names what is wrong.
+ * bundle holds exactly what the folder shows); hidden files and folders (.git, .env), node_modules and
+ * the signatures file (signature.ts: signatures are of the digest, not in it) are left out. A
+ * ConfigError names what is wrong.
  */
 export function readAppFolder(dir: string): AppFiles {
   const root = path.resolve(dir);
@@ -92,8 +94,8 @@ export function readAppFolder(dir: string): AppFiles {
   const files = new Map<string, Uint8Array>();
   const walk = (rel: string) => {
     for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
-      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
       const p = rel ? `${rel}/${e.name}` : e.name;
+      if (e.name.startsWith('.') || e.name === 'node_modules' || p === APP_SIGNATURES_FILE) continue;
       if (e.isDirectory()) walk(p);
       else if (e.isFile()) {
         if (files.size >= APP_LIMITS.maxFiles) throw fail(`it has more than ${APP_LIMITS.maxFiles} files`);

@@ -11,6 +11,7 @@ import { topologyDigest } from '../models/topology.js';
 import { canonicalJson } from '../trust/canonical.js';
 import { APP_ENTRY, appDigest, encodeApp, readAppFolder } from './bundle.js';
 import type { AccordApp, AppShape } from './interface.js';
+import { checkedAppSignatures } from './signature.js';
 
 /** The model input and output an experiment's data gives an app. */
 export function appShape(data: DataConfig): AppShape {
@@ -68,8 +69,14 @@ export async function resolveApp(appPath: string, baseDir: string, data: DataCon
   const dir = path.resolve(baseDir, appPath);
   const files = readAppFolder(dir);
   const topology = await appTopology(dir, appShape(data));
+  const digest = appDigest(files);
+  const signatures = checkedAppSignatures(dir, digest);
   return {
-    model: { topology, sha256: topologyDigest(topology), app: { sha256: appDigest(files) } },
+    model: {
+      topology,
+      sha256: topologyDigest(topology),
+      app: { sha256: digest, ...(signatures.length ? { signatures } : {}) },
+    },
     bundle: encodeApp(files),
   };
 }

@@ -1,5 +1,6 @@
 // The experiment config: one zod schema, so every error names the field that is wrong.
 import { z } from 'zod';
+import { appSignatureSchema } from '../apps/signature.js';
 import { canonicalHash } from '../trust/canonical.js';
 
 const binariseRule = z
@@ -153,7 +154,11 @@ export const modelSchema = z.union([
       sha256: z.string().regex(/^[0-9a-f]{64}$/),
       /** The app the model came from: its digest (shared/apps/bundle.ts), which sites fetch and run sandboxed. */
       app: z
-        .object({ sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+        .object({
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+          /** Reviewers' signatures of the digest (shared/apps/signature.ts), for policies that trust signers. */
+          signatures: z.array(appSignatureSchema).max(16).optional(),
+        })
         .strict()
         .optional(),
     })

@@ -83,7 +83,7 @@ function examples(tf, app, files, n, shape) {
   let x = tf.tensor2d(f32(files.x), [n, shape.inputSize]);
   if (app.preprocess) {
     const p = app.preprocess(tf, x, shape);
-    if (!p || p.shape?.length !== 2 || p.shape[0] !== n || p.shape[1] !== shape.inputSize)
+    if (p?.shape?.length !== 2 || p.shape[0] !== n || p.shape[1] !== shape.inputSize)
       throw new Error(`preprocess must return a [${n}, ${shape.inputSize}] tensor`);
     if (p !== x) x.dispose();
     x = p;

@@ -30,7 +30,7 @@ export function loss(tf, yTrue, yPred, shape) {
 }
 
 /** Sensitivity and specificity at 0.5, for binary labels (Accord adds loss, accuracy and AUC). */
-export function metrics(tf, { labels, probabilities, shape }) {
+export function metrics(_tf, { labels, probabilities, shape }) {
   if (shape.outputUnits !== 1) return {};
   let tp = 0;
   let fn = 0;
