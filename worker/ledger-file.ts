@@ -2,6 +2,7 @@
 // start, written whole after each change, readable by the site's user only. A damaged file is never
 // read as empty: that would reset what the site has already released.
 import fs from 'node:fs';
+import path from 'node:path';
 import { TrustError } from '../shared/errors/index.js';
 
 /** The parsed file, undefined when there is none yet; AUDIT_BROKEN when it cannot be parsed. */
@@ -15,5 +16,7 @@ export function readLedger(file: string, what: string): unknown {
 }
 
 export function writeLedger(file: string, value: unknown): void {
+  // The folder is made by the site's approvals, except for a site with a policy but no identity.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, JSON.stringify(value), { mode: 0o600 });
 }

@@ -66,7 +66,7 @@ export class TaskRunner {
     this.modelCache = opts.sharedModels ?? new Map();
     this.apps = new AppCache(
       opts.approvalsDir
-        ? path.join(opts.approvalsDir, 'apps')
+        ? path.resolve(opts.approvalsDir, 'apps')
         : fs.mkdtempSync(path.join(os.tmpdir(), `accord-apps-${opts.site.replace(/[^\w.-]/g, '_')}-`)),
       (m) => outbox.send(m),
     );
