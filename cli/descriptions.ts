@@ -9,7 +9,7 @@ export const DESCRIPTIONS = {
     'make a federation CA, the coordinator certificate and a token per site (and, without --ca-only, every site key)',
   'check-data': "check a site's data file against an experiment's columns and labels, locally (nothing is sent)",
   coordinator: 'run a coordinator: gRPC for workers, BullMQ rounds on Redis',
-  init: 'make a new project here: an experiment, sample data per site, a site policy, a README and tests',
+  init: 'make a new project here: an experiment, an app, sample data per site (tabular or images), a site policy, a README and tests',
   identity: "make this site's identity key, TLS key and certificate request (the keys never leave the site)",
   prune:
     "remove from Redis what no report needs: finished jobs of ended experiments (and older than --older-than), dead coordinators' queues and entries",

@@ -5,6 +5,7 @@ import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { baselineSummaryRows } from '../coordinator/experiments/report-baselines.js';
 import { htmlReport } from '../coordinator/experiments/report-html.js';
 import {
+  appLines,
   backendsLine,
   boundedLines,
   epsilonColumnTerms,
@@ -191,6 +192,7 @@ export function markdownReport(r: SimulationReport): string {
   lines.push(...privacyLines(r));
   if (r.experiment.stopped) lines.push('', `Stopped early: ${r.experiment.stopped}.`);
   lines.push(...modelsLines(r));
+  lines.push(...appLines(r));
   lines.push(...boundedLines(r));
   lines.push(...participationLines(r));
   const dp = Boolean(cfg.dp);

@@ -32,7 +32,7 @@ function simulatedPolicy(data: DataConfig): Record<string, unknown> {
     metrics: { decimals: 6, minTestRows: 1 },
     // The researcher's own app on their own machine: sandboxed at each simulated site as at a hospital,
     // with the network cut where the machine allows it (not every laptop does: Ubuntu's AppArmor).
-    apps: { allow: ['any'], requireNetworkIsolation: false },
+    apps: { allow: ['any'], requireNetworkIsolation: false, releaseMetrics: true },
   };
 }
 

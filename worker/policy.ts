@@ -122,6 +122,11 @@ export const sitePolicySchema = z
          * Default true.
          */
         requireNetworkIsolation: z.boolean().default(true),
+        /**
+         * Send the app's own metrics (app.<name>) with evaluations. They are numbers the app computes
+         * from the test rows, so a malicious app could encode records in them. Default false.
+         */
+        releaseMetrics: z.boolean().default(false),
         /** Wall-clock bound of one app run (one task). Default 1800 s. */
         timeoutSeconds: z.number().positive().default(1800),
         /** V8 heap of one app run in MB (resident memory: twice this plus 256). Default 2048. */

@@ -222,7 +222,10 @@ export class TaskRunner {
       'app ran in the sandbox',
     );
     const before = out.probabilities
-      ? { ...scoreProbabilities(out.probabilities, data.test.y, data.classes), extra: out.metrics }
+      ? {
+          ...scoreProbabilities(out.probabilities, data.test.y, data.classes),
+          ...(policy.apps.releaseMetrics ? { extra: out.metrics } : {}),
+        }
       : undefined;
     if (!training) {
       if (!before) throw new PolicyError('no metrics released', 'TEST_TOO_SMALL');

@@ -133,6 +133,30 @@ export function participationLines(r: ExperimentReport): string[] {
   ];
 }
 
+/**
+ * The app and its own metrics on each site's test rows in the last evaluated round (only from sites
+ * whose policy releases them), or nothing for a zoo or model.json experiment.
+ */
+export function appLines(r: ExperimentReport): string[] {
+  const model = r.experiment.config.model;
+  const app = 'app' in model && typeof model.app === 'object' ? model.app : undefined;
+  if (!app) return [];
+  const lines = ['', `App: \`sha256:${app.sha256}\`, run in each site's sandbox.`];
+  const last = [...r.rounds].reverse().find((x) => x.evaluated);
+  const sites = Object.entries(last?.siteEval ?? {}).filter(([, e]) => e.app && Object.keys(e.app).length);
+  if (!last || !sites.length) return lines;
+  const names = [...new Set(sites.flatMap(([, e]) => Object.keys(e.app ?? {})))].sort();
+  lines.push(
+    '',
+    `The app's metrics on each site's test rows, round ${last.round}:`,
+    '',
+    `| site | ${names.join(' | ')} |`,
+    `| --- | ${names.map(() => '---').join(' | ')} |`,
+    ...sites.map(([site, e]) => `| ${site} | ${names.map((k) => e.app?.[k]?.toFixed(4) ?? '-').join(' | ')} |`),
+  );
+  return lines;
+}
+
 /** Which exported model is which, when the best-scoring round is not the last (else nothing). */
 export function modelsLines(r: ExperimentReport): string[] {
   const models = r.final?.models;
@@ -158,6 +182,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
   lines.push(...privacyLines(r));
   if (e.stopped) lines.push('', `Stopped early: ${e.stopped}.`);
   lines.push(...modelsLines(r));
+  lines.push(...appLines(r));
   lines.push(...boundedLines(r));
   lines.push(...participationLines(r));
   lines.push(

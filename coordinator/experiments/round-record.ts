@@ -113,6 +113,8 @@ export const siteEvalResultSchema = z.object({
   examples: z.number(),
   /** ROC AUC, for binary labels. */
   auc: metric.optional(),
+  /** An app's own metrics (app.<name>), where the site's policy releases them (apps.releaseMetrics). */
+  app: z.record(z.string(), metric).optional(),
 });
 export type SiteEvalResult = z.infer<typeof siteEvalResultSchema>;
 

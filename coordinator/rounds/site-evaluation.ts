@@ -14,13 +14,16 @@ export type SiteEvaluation = Pick<
 
 export function siteEvaluation(evals: readonly TaskJobResult[], cfg: ExperimentConfig): SiteEvaluation {
   const siteEval: Record<string, SiteEvalResult> = {};
-  for (const e of evals)
+  for (const e of evals) {
+    const app = Object.entries(e.metrics).filter(([k]) => k.startsWith('app.'));
     siteEval[e.site] = {
       accuracy: e.metrics['accuracy'] ?? NaN,
       loss: e.metrics['loss'] ?? NaN,
       examples: e.examples,
       ...(e.metrics['auc'] !== undefined ? { auc: e.metrics['auc'] } : {}),
+      ...(app.length ? { app: Object.fromEntries(app.map(([k, v]) => [k.slice(4), v])) } : {}),
     };
+  }
   const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
   const accs = Object.values(siteAccuracy).filter(Number.isFinite);
   const overall = createStrategy(cfg.strategy).aggregateEvaluate(

@@ -157,7 +157,7 @@ function releaseLines(m: Manifest): string[] {
   const app = 'app' in c.model && typeof c.model.app === 'object' ? c.model.app : undefined;
   if (app)
     out.push(
-      `code from the researcher runs at the site: app sha256:${app.sha256}${app.signatures?.length ? ` (signed by ${app.signatures.map((s) => s.signer).join(', ')})` : ''}, only if the site's policy allows it (apps.allow or apps.signers), and only in the site's sandbox: it reads the app and the site's prepared examples, writes a scratch folder, has no network where the machine allows namespaces; its metrics are sent as app.<name> with each evaluation`,
+      `code from the researcher runs at the site: app sha256:${app.sha256}${app.signatures?.length ? ` (signed by ${app.signatures.map((s) => s.signer).join(', ')})` : ''}, only if the site's policy allows it (apps.allow or apps.signers), and only in the site's sandbox: it reads the app and the site's prepared examples, writes a scratch folder, has no network where the machine allows namespaces; its own metrics are sent as app.<name> with each evaluation only if the policy says apps.releaseMetrics`,
     );
   out.push(`the site's declaration: data set name and row count, TF.js backend and device (at every connection)`);
   if (c.data.format === 'csv' && c.data.scaling === 'federated')
