@@ -92,7 +92,7 @@ describe('apps at real sites', () => {
     const reviewer = generateIdentity();
     addAppSignature(dir, signApp(reviewer, digest));
     const f = await federation({
-      cleveland: { allow: [`sha256:${digest}`] },
+      cleveland: { allow: [`sha256:${digest}`], releaseMetrics: true },
       hungary: { signers: [publicKeyText(reviewer.publicKey)] },
       switzerland: { allow: [`sha256:${digest}`] },
       // Allows another app only, and trusts a reviewer who did not sign this one.
@@ -114,7 +114,11 @@ describe('apps at real sites', () => {
       const cached = path.join(siteRoot, s, 'apps', digest, 'app.mjs');
       expect(fs.existsSync(cached), s).toBe(s !== 'va');
     }
-    const evals = Object.values(rounds.at(-1)!.siteEval);
+    // The app's own metrics leave only where the policy releases them.
+    const last = rounds.at(-1)!.siteEval;
+    expect(Object.keys(last['cleveland']?.app ?? {}).sort()).toEqual(['sensitivity', 'specificity']);
+    expect(last['hungary']?.app).toBeUndefined();
+    const evals = Object.values(last);
     expect(evals).toHaveLength(3);
     expect(evals.reduce((a, e) => a + e.accuracy, 0) / evals.length).toBeGreaterThan(0.7);
   }, 300_000);
