@@ -3,6 +3,7 @@
 
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import type { AppShape } from '../apps/interface.js';
 import { appTopology } from '../apps/resolve.js';
 import type { DataConfig, ModelConfig } from '../config/schema.js';
 import { classCount, inputSize } from '../data/shape.js';
@@ -10,8 +11,12 @@ import { ConfigError } from '../errors/index.js';
 import { rng, seedOf } from '../random.js';
 import { type FlatWeights, flatten, type TensorShape, unflatten } from '../tensors/weights.js';
 import { readTopology } from './topology.js';
+import { zooApp } from './zoo-apps.js';
 
-/** Builds the model; weights are initialised from `seed` so every process starts from the same point. */
+/**
+ * Builds a zoo model (zoo-apps.ts: the zoo's `model` hooks, as apps export them); weights are
+ * initialised from `seed` so every process starts from the same point.
+ */
 export function buildModel(
   cfg: ModelConfig,
   inputDim: number,
@@ -19,72 +24,14 @@ export function buildModel(
   seed: number,
   imageShape?: [number, number, number],
 ): tf.LayersModel {
-  const units = classes === 2 ? 1 : classes;
-  const activation = classes === 2 ? 'sigmoid' : 'softmax';
-  let s = seed;
-  const init = () => tf.initializers.glorotUniform({ seed: s++ });
-  if ('zoo' in cfg && cfg.zoo === '2nn') {
-    return tf.sequential({
-      layers: [
-        tf.layers.dense({ units: 200, activation: 'relu', kernelInitializer: init(), inputShape: [inputDim] }),
-        tf.layers.dense({ units: 200, activation: 'relu', kernelInitializer: init() }),
-        tf.layers.dense({ units, activation, kernelInitializer: init() }),
-      ],
-    });
-  }
-  if ('zoo' in cfg && cfg.zoo === 'cnn') {
-    if (!imageShape) throw new ConfigError('model.zoo: cnn needs image data (data.format: idx)');
-    // Inputs stay flat vectors on the wire and in the data adapters; the model reshapes them.
-    return tf.sequential({
-      layers: [
-        tf.layers.reshape({ targetShape: imageShape, inputShape: [inputDim] }),
-        tf.layers.conv2d({
-          filters: 32,
-          kernelSize: 5,
-          padding: 'same',
-          activation: 'relu',
-          kernelInitializer: init(),
-        }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.conv2d({
-          filters: 64,
-          kernelSize: 5,
-          padding: 'same',
-          activation: 'relu',
-          kernelInitializer: init(),
-        }),
-        tf.layers.maxPooling2d({ poolSize: 2 }),
-        tf.layers.flatten(),
-        tf.layers.dense({ units: 512, activation: 'relu', kernelInitializer: init() }),
-        tf.layers.dense({ units, activation, kernelInitializer: init() }),
-      ],
-    });
-  }
-  if ('zoo' in cfg) {
-    const layers: tf.layers.Layer[] = [];
-    if (cfg.zoo === 'mlp') {
-      cfg.hidden.forEach((h, i) => {
-        layers.push(
-          tf.layers.dense({
-            units: h,
-            activation: 'relu',
-            kernelInitializer: init(),
-            ...(i === 0 ? { inputShape: [inputDim] } : {}),
-          }),
-        );
-      });
-    }
-    layers.push(
-      tf.layers.dense({
-        units,
-        activation,
-        kernelInitializer: init(),
-        ...(layers.length === 0 ? { inputShape: [inputDim] } : {}),
-      }),
-    );
-    return tf.sequential({ layers });
-  }
-  throw new ConfigError('model.path: use createModel() to load a model.json topology');
+  if (!('zoo' in cfg)) throw new ConfigError('model.path: use createModel() to load a model.json topology');
+  const shape: AppShape = {
+    inputSize: inputDim,
+    classes,
+    outputUnits: classes === 2 ? 1 : classes,
+    ...(imageShape ? { imageShape } : {}),
+  };
+  return zooApp(cfg, seed).model(tf, shape);
 }
 
 /** A TF.js layers topology as a model, its weights set from `seed` (the same here and at every site). */
