@@ -3,6 +3,9 @@
 import type { Command } from 'commander';
 import { loadExperimentFile } from '../shared/config/load.js';
 import { checkSiteData } from '../shared/data/check.js';
+import { readTableFile } from '../shared/data/read-table.js';
+import { preloadSiteSource } from '../shared/data/sql/postgres.js';
+import { DataError } from '../shared/errors/index.js';
 import { loadSitePolicy } from '../worker/policy.js';
 import { siteDataView } from '../worker/site-data.js';
 import { action, printJson } from './common.js';
@@ -15,7 +18,7 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'the experiment (YAML)')
     .requiredOption(
       '--data <file>',
-      "the site's data file (CSV, or Parquet when it ends in .parquet), or its folder of IDX files or <class>/<image>.png folders",
+      "the site's data file (CSV, or Parquet when it ends in .parquet), its folder of IDX files or <class>/<image>.png folders, or a PostgreSQL source (.yaml)",
     )
     .option(
       '--policy <file>',
@@ -26,6 +29,16 @@ export function register(program: Command): void {
       action(async (o: { config: string; data: string; policy?: string; json?: boolean }) => {
         const asked = loadExperimentFile(o.config).data;
         const data = o.policy ? siteDataView(asked, loadSitePolicy(o.policy).data, undefined).data : asked;
+        // A SQL source: its query runs here, once, as the worker runs it at start; then its result is
+        // read as a table is (a problem is named by row and column, never by value).
+        if (await preloadSiteSource(o.data)) {
+          if (data.format !== 'csv')
+            throw new DataError(
+              `${o.data} is a SQL source: it fits an experiment with data.format csv (a table), not ${data.format}`,
+              'WRONG_FORMAT',
+            );
+          readTableFile(o.data, data);
+        }
         const check = checkSiteData(o.data, data);
         if (o.json) return printJson(check);
         const perClass = Object.entries(check.classes)

@@ -1,6 +1,8 @@
 // What each command does, in one place: `accord --help` lists them without loading any command
 // (cli/index.ts loads only the command that runs), and each command's own help says the same.
 export const DESCRIPTIONS = {
+  analyze:
+    "federated analytics on a running federation: each site's column profile (small cells withheld), pooled, per site, drift and flags; no training",
   app: "an app's digest (what a site's policy allows) and reviewers' signatures of it",
   approve: "review an experiment's manifest and approve it with this site's identity key",
   audit: "a site's audit log of what left it",

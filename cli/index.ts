@@ -24,6 +24,7 @@ const COMMANDS: Record<CommandName, () => Promise<{ register(program: Command): 
   identity: () => import('./identity.js'),
   init: () => import('./init.js'),
   app: () => import('./app.js'),
+  analyze: () => import('./analyze.js'),
   roster: () => import('./roster.js'),
 };
 

@@ -6,6 +6,7 @@ import { parseAttack } from '../shared/attack.js';
 import type { ExperimentConfig } from '../shared/config/schema.js';
 import { ConfigError } from '../shared/errors/index.js';
 import { backendUnavailable } from '../shared/models/backend.js';
+import { preprocessedDataset } from '../simulation/datasets.js';
 import { parseSiteFlags, readSitesFile } from '../simulation/own-sites.js';
 import { finalTable } from '../simulation/report.js';
 import { type SimulateOptions, simulate } from '../simulation/run.js';
@@ -30,6 +31,7 @@ const positive = (zeroOk = false) =>
 
 interface SimulateFlags {
   dataset?: string;
+  preprocessing?: string;
   config?: string;
   site: string[];
   sites?: string;
@@ -39,6 +41,7 @@ interface SimulateFlags {
   redis?: string;
   redisCluster?: string;
   baselines?: boolean;
+  analyze?: boolean;
   backend: string;
   seed?: number;
   epochs?: number;
@@ -258,6 +261,10 @@ export function register(program: Command): void {
       'shipped data set: heart-disease (four hospitals; the default), fashion-mnist or synthetic (simulated clients); not with --config',
     )
     .option(
+      '--preprocessing <name>',
+      "heart-disease: flamby, FLamby's rows, fixed split, scaling and FedAvg settings (docs/flamby.md); not with --config (set data.preprocessing)",
+    )
+    .option(
       '--config <file>',
       'your own experiment config (YAML, as `accord submit` takes) run on your own data: one site per --site, or --sites',
     )
@@ -271,7 +278,11 @@ export function register(program: Command): void {
       '--sites <file>',
       "with --config: a YAML mapping of site name to data file, relative paths from the file's folder",
     )
-    .option('--rounds <n>', "training rounds (default 20; with --config, the config's rounds)", int)
+    .option(
+      '--rounds <n>',
+      "training rounds (default 20; --preprocessing flamby: 15; with --config, the config's rounds)",
+      int,
+    )
     .option('--out <dir>', 'output directory (report.json, report.md, model/)', 'runs/latest')
     .option('--redis <url>', 'use this Redis instead of a private redis-server')
     .addOption(redisClusterOption())
@@ -284,6 +295,10 @@ export function register(program: Command): void {
         .default('last'),
     )
     .option('--baselines', 'also train each site alone and all rows pooled, for comparison')
+    .option(
+      '--analyze',
+      "federated analytics first: each site's column profile (counts, missingness, histograms; small cells withheld), pooled, per site, drift and flags, to analysis.json, .md and .html",
+    )
     .option(
       '--backend <name>',
       'TF.js backend: auto (tensorflow > webgpu > wasm > cpu), tensorflow, webgpu, wasm, cpu',
@@ -393,16 +408,24 @@ export function register(program: Command): void {
     .action(
       action(async (o: SimulateFlags, cmd: Command) => {
         const own = ownDataFlags(o, cmd.getOptionValueSource('partition') === 'cli');
+        if (o.preprocessing !== undefined && o.config !== undefined)
+          throw new ConfigError(
+            '--preprocessing applies to a shipped data set; with --config set data.preprocessing in your config',
+          );
         const secagg = secaggFlags(o);
         const dp = dpFlags(o);
         const report = await simulate({
-          dataset: o.dataset,
+          dataset:
+            o.preprocessing !== undefined
+              ? preprocessedDataset(o.dataset ?? 'heart-disease', o.preprocessing)
+              : o.dataset,
           ...own,
           rounds: o.rounds,
           out: o.out,
           redisUrl: o.redis,
           redisCluster: o.redisCluster,
           baselines: Boolean(o.baselines),
+          analyze: Boolean(o.analyze),
           export: o.export as 'last' | 'best',
           backend: await backendFlag(o.backend),
           seed: o.seed,

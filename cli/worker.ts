@@ -39,7 +39,7 @@ export function register(program: Command): void {
     )
     .requiredOption(
       '--data <path>',
-      'local data: a CSV or .parquet file, or a folder of IDX files or of <class>/<image>.png folders; it never leaves this machine',
+      "local data: a CSV or .parquet file, a folder of IDX files or of <class>/<image>.png folders, or a PostgreSQL source (.yaml: connection and the site's own cohort query); it never leaves this machine",
     )
     .option('--dataset-name <name>', 'name declared for the data set (default "records"; the file name is never sent)')
     .option('--audit <file>', 'audit log of every message sent (JSON lines)')

@@ -7,6 +7,7 @@ import { concatExamples, type SiteData } from '../shared/data/features.js';
 import { readTableFile } from '../shared/data/read-table.js';
 import { inputSize } from '../shared/data/shape.js';
 import { loadSiteData } from '../shared/data/site.js';
+import { preloadSiteSource } from '../shared/data/sql/postgres.js';
 import { initBackend } from '../shared/models/backend.js';
 import { evaluateLocal, trainLocal } from '../shared/models/train.js';
 import { modelFor } from '../shared/models/zoo.js';
@@ -47,6 +48,8 @@ export async function computeBaselines(
   siteFiles: Record<string, string>,
 ): Promise<Baselines> {
   await initBackend();
+  // A site whose data is a SQL source (a .source.yaml) is read by running its query, once, here too.
+  for (const f of Object.values(siteFiles)) await preloadSiteSource(f);
   let cfg = config;
   const data = cfg.data;
   if (data.format === 'csv' && data.scaling === 'federated' && !data.stats) {

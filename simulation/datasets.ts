@@ -92,6 +92,71 @@ export const HEART_DISEASE = {
   strategyDefaults: { fedadam: { eta: 0.03, tau: 1e-2 } },
 } satisfies ShippedDataset;
 
+/**
+ * Heart disease as FLamby's Fed-Heart-Disease benchmark prepares and trains it (docs/flamby.md):
+ * `--dataset heart-disease --preprocessing flamby`. FLamby's rows, fixed split and per-centre scaling
+ * (data.preprocessing: flamby, shared/data/flamby.ts), its 13 inputs (slope, ca and thal dropped; cp and
+ * restecg one-hot without their first category), and its FedAvg: SGD at lr 0.001 in batches of 4, 15
+ * rounds (flamby/datasets/fed_heart_disease/common.py, flamby/config_heart_disease.json).
+ */
+export const HEART_DISEASE_FLAMBY = {
+  name: 'heart-disease-flamby',
+  sites: HEART_DISEASE.sites,
+  experiment: {
+    name: 'heart-disease-flamby',
+    model: { zoo: 'logreg' },
+    // get_nb_max_rounds(100) = (486 // 4 // 4) * 50 // 100.
+    rounds: 15,
+    data: {
+      format: 'csv',
+      header: false,
+      columns: HEART_DISEASE.experiment.data.columns,
+      label: 'num',
+      binarise: '> 0',
+      drop: ['slope', 'ca', 'thal'],
+      categorical: { cp: [2, 3, 4], restecg: [1, 2] },
+      preprocessing: 'flamby',
+    },
+    // FLamby trains 100 mini-batches of 4 per centre per round, 6,000 in all over 15 rounds (the updates of
+    // 50 pooled epochs: get_nb_max_rounds). Accord counts local epochs: 3 epochs are 150, 129, 24 and 66
+    // updates (Cleveland, Hungary, Switzerland, Long Beach), 5,535 in all (docs/flamby.md, "What differs").
+    train: { epochs: 3, batchSize: 4, learningRate: 0.001, optimizer: 'sgd' },
+    // FLamby averages by training rows and bounds no update.
+    clients: { normBoundMultiple: 0, maxWeightShare: 1 },
+  },
+  // flamby/config_heart_disease.json (each strategy's client learning rate is there too: --lr).
+  strategyDefaults: {
+    fedprox: { mu: 0.01 },
+    fedadam: { eta: 0.01, beta1: 0.9, beta2: 0.999, tau: 1e-8 },
+    fedyogi: { eta: 0.01, beta1: 0.9, beta2: 0.999, tau: 1e-8 },
+    fedadagrad: { eta: 0.316228, beta1: 0.9, tau: 1e-8 },
+  },
+} satisfies ShippedDataset;
+
+/** FLamby's client learning rate of each strategy (flamby/config_heart_disease.json). */
+export const FLAMBY_CLIENT_LR: Record<string, number> = {
+  fedavg: 0.001,
+  fedprox: 0.001,
+  fedadam: 0.01,
+  fedyogi: 0.003162,
+  fedadagrad: 0.003162,
+};
+
+/** The shipped data sets that have another preprocessing, by data set and preprocessing name. */
+const PREPROCESSED: Record<string, Record<string, string>> = { 'heart-disease': { flamby: 'heart-disease-flamby' } };
+
+/** The data set `--dataset NAME --preprocessing P` runs. */
+export function preprocessedDataset(name: string, preprocessing: string): string {
+  const variant = PREPROCESSED[name]?.[preprocessing];
+  if (!variant) {
+    const known = Object.entries(PREPROCESSED).flatMap(([d, ps]) => Object.keys(ps).map((p) => `${d}: ${p}`));
+    throw new ConfigError(
+      `--preprocessing ${preprocessing}: not available for ${name} (available: ${known.join('; ')})`,
+    );
+  }
+  return variant;
+}
+
 /** Fashion-MNIST (Xiao et al. 2017, MIT), from the Debian package dataset-fashion-mnist. */
 export const FASHION_MNIST_DIR = process.env['ACCORD_FASHION_MNIST'] ?? '/usr/share/datasets/fashion-mnist';
 
@@ -140,6 +205,7 @@ export const SYNTHETIC: ShippedDataset = {
 
 export const DATASETS: Record<string, ShippedDataset> = {
   'heart-disease': HEART_DISEASE,
+  'heart-disease-flamby': HEART_DISEASE_FLAMBY,
   'fashion-mnist': FASHION_MNIST,
   synthetic: SYNTHETIC,
 };

@@ -18,7 +18,7 @@ export interface SimulationPlan {
   config: ExperimentConfig;
 }
 
-/** Rounds of a shipped data set when --rounds is not given. */
+/** Rounds of a shipped data set when --rounds is not given and the data set names none. */
 export const DEFAULT_ROUNDS = 20;
 
 export function planSimulation(opts: SimulateOptions): SimulationPlan {
@@ -44,12 +44,12 @@ export function planSimulation(opts: SimulateOptions): SimulationPlan {
   checkByzantine(opts, ds.name, sites);
   const sampled = Math.ceil(fraction * nClients);
   const input = withOverrides(
-    { ...ds.experiment, rounds: opts.rounds ?? DEFAULT_ROUNDS },
+    { ...ds.experiment, rounds: opts.rounds ?? ds.experiment.rounds ?? DEFAULT_ROUNDS },
     opts,
     // With many simulated clients a round commits when 80% of the sampled sites answer.
     part
       ? { min: Math.max(1, sampled), fraction, quorum: Math.max(1, Math.floor(0.8 * sampled)) }
-      : { min: nClients, fraction },
+      : { ...ds.experiment.clients, min: nClients, fraction },
     ds.strategyDefaults,
   );
   return { dataset: ds, sites, config: parseExperiment(input, `simulation of ${ds.name}`) };
@@ -130,6 +130,14 @@ function planOwnData(opts: SimulateOptions, file: string): SimulationPlan {
  * stay otherwise; the strategy: its name (--strategy, else the experiment's), then its tuned values for
  * this data set, the experiment's own settings of that strategy, and --strategy-param.
  */
+/** The data section with federated analytics asked for (CSV data only: a clear error otherwise). */
+function withAnalysis(data: ExperimentInput['data']): ExperimentInput['data'] {
+  const d = data as { format?: string; analysis?: unknown };
+  if (d.format !== undefined && d.format !== 'csv')
+    throw new ConfigError(`--analyze profiles CSV columns; this data set is ${d.format}`);
+  return { ...(data as object), analysis: d.analysis ?? {} } as ExperimentInput['data'];
+}
+
 function withOverrides(
   base: ExperimentInput,
   opts: SimulateOptions,
@@ -147,6 +155,7 @@ function withOverrides(
       ...Object.fromEntries(Object.entries(opts.bounds ?? {}).filter(([, v]) => v !== undefined)),
     },
     ...(opts.model ? { model: opts.model } : {}),
+    ...(opts.analyze ? { data: withAnalysis(base.data) } : {}),
     ...(opts.target !== undefined ? { eval: { ...base.eval, target: opts.target } } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     train: { ...base.train, ...opts.train },

@@ -19,6 +19,8 @@ export interface SimulateOptions {
   /** Use this Redis Cluster (seed nodes HOST:PORT[,HOST:PORT...]) instead of starting a private redis-server. */
   redisCluster?: string | undefined;
   baselines: boolean;
+  /** Federated analytics before training (data.analysis): analysis.json, .md and .html in out/. */
+  analyze?: boolean | undefined;
   /** Which model goes to OUT/model/: the last committed round's (default) or the best-scoring round's. */
   export?: 'last' | 'best' | undefined;
   backend: string;

@@ -5,10 +5,14 @@ import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { baselineSummaryRows } from '../coordinator/experiments/report-baselines.js';
 import { htmlReport } from '../coordinator/experiments/report-html.js';
 import {
+  accuracyWithInterval,
   appLines,
+  aucWithInterval,
   backendsLine,
   boundedLines,
   epsilonColumnTerms,
+  finalIntervalsSentence,
+  intervalLines,
   modelsLines,
   participationLines,
   privacyLines,
@@ -100,6 +104,7 @@ export function finalTable(r: SimulationReport): string {
       `accuracy by round        ${r.rounds.map((x) => (x.central ?? x).accuracy.toFixed(3)).join(' ')} (${r.rounds[0]?.central ? 'central test set' : 'federated'})`,
       `final central accuracy   ${f && lastCentral ? lastCentral.accuracy.toFixed(4) : '-'}`,
       `final federated accuracy ${f ? pct(f.accuracy) : '-'} (example-weighted over the round's selected sites)`,
+      ...(f?.accuracyInterval ? [`pooled test rows         ${pooledLine(r)}`] : []),
       ...(lastPrivacyOf(r) ? [`epsilon                  ${epsilonWithTerms(lastPrivacyOf(r)!)}`] : []),
     ];
     return `${lines.join('\n')}\n`;
@@ -115,7 +120,14 @@ export function finalTable(r: SimulationReport): string {
   ];
   const widths = rows.reduce<number[]>((w, row) => row.map((c, i) => Math.max(c.length, w[i] ?? 0)), []);
   const record = recordPrivacyLine(r).join('\n').trim();
-  return `${rows.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n${byzantineNote(r)}${record ? `\n${record}\n` : ''}`;
+  const pooled = r.final?.accuracyInterval ? `federated, pooled test rows: ${pooledLine(r)}\n` : '';
+  return `${rows.map((row) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n')}\n${pooled}${byzantineNote(r)}${record ? `\n${record}\n` : ''}`;
+}
+
+/** "accuracy 81.9% (95% CI 78.1–85.2%), AUC 0.873 (95% CI 0.851–0.895)": the final figures with their intervals. */
+function pooledLine(r: SimulationReport): string {
+  const f = r.final;
+  return `accuracy ${accuracyWithInterval(f?.accuracyInterval)}${f?.auc ? `, AUC ${aucWithInterval(f.auc)}` : ''}`;
 }
 
 function byzantineNote(r: SimulationReport): string {
@@ -155,6 +167,7 @@ function baselineLines(r: SimulationReport): string[] {
 function manySitesMarkdown(r: SimulationReport): string {
   const lines = [
     ...heading(r, `${r.simulation.sites.length} simulated sites on ${r.simulation.processes - 1} worker processes`),
+    ...(finalIntervalsSentence(r) ? ['', finalIntervalsSentence(r)] : []),
     ...privacyLines(r),
     ...(r.experiment.stopped ? ['', `Stopped early: ${r.experiment.stopped}.`] : []),
     ...boundedLines(r),
@@ -187,6 +200,7 @@ export function markdownReport(r: SimulationReport): string {
   ];
   const byz = byzantineNote(r);
   if (byz) lines.push('', byz.trim()); // after the table, so it stays one table
+  lines.push(...intervalLines(r));
   const cfg = r.experiment.config;
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));

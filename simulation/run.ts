@@ -131,6 +131,9 @@ function collectResults(out: string, id: string, which: 'last' | 'best'): Experi
   for (const [from, to] of Object.entries(copies))
     if (fs.existsSync(path.join(storeDir, from)))
       fs.cpSync(path.join(storeDir, from), path.join(out, to), { recursive: true });
+  // Federated analytics (--analyze): the coordinator's analysis pages, beside the report.
+  for (const f of ['analysis.json', 'analysis.md', 'analysis.html'])
+    if (fs.existsSync(path.join(storeDir, f))) fs.copyFileSync(path.join(storeDir, f), path.join(out, f));
   if (swap && models?.best)
     report.final!.models = { last: { ...models.last, dir: 'model-last' }, best: { ...models.best, dir: 'model' } };
   return report;

@@ -2,6 +2,7 @@
 // heartbeats, reconnect or end), receives global models (incoming.ts), and hands tasks to the task runner
 // and secure-aggregation stages one at a time.
 
+import { preloadSiteSource } from '../shared/data/sql/postgres.js';
 import { AccordError, DataError, PolicyError, TrustError } from '../shared/errors/index.js';
 import { createLogger, type Logger } from '../shared/log/logger.js';
 import { type BackendChoice, initBackend } from '../shared/models/backend.js';
@@ -83,6 +84,10 @@ export class AccordWorker implements Outbox {
   async run(): Promise<void> {
     // Certificates that cannot be used fail here, naming what is wrong, not as a connection that never comes.
     checkTls(this.opts.tls);
+    // A SQL source (--data cohort.source.yaml): its query runs once, here, and its result is what the
+    // site declares and trains on (shared/data/sql/postgres.ts).
+    const sql = await preloadSiteSource(this.opts.dataFile);
+    if (sql) this.log.info({ rows: sql.rows, columns: sql.columns.length }, 'SQL source loaded');
     // A site with no rows would join and fail every task: refuse here, with a local message.
     if (declaredRows(this.opts) === 0)
       throw new DataError(`${this.opts.dataFile} has no rows; check it with accord check-data`, 'DATA_INVALID');

@@ -3,6 +3,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { SiteData } from '../shared/data/features.js';
 import { evaluateLocal } from '../shared/models/train.js';
+import { histogramMetrics } from '../shared/stats/score-histogram.js';
 import type { SignedTerms } from '../shared/trust/manifest.js';
 import { checkTestSize, releaseMetrics } from './metrics-release.js';
 import type { ModelTask, TaskContext } from './task-context.js';
@@ -50,7 +51,13 @@ export async function releasesTestMetrics(
   return true;
 }
 
-/** Sends an evaluate task's answer: the global model's test metrics `m`, as the site releases them. */
+/**
+ * Sends an evaluate task's answer: the global model's test metrics `m`, as the site releases them,
+ * with the counts the coordinator sums over sites for its intervals (coordinator/rounds/site-evaluation.ts):
+ * `correct`, the test rows predicted right, and for binary labels the histograms of the scores by label
+ * (roc.pos.<bin>, roc.neg.<bin>; shared/stats/score-histogram.ts). Counts are whole numbers, which the
+ * site's rounding to `decimals` (0 to 6) leaves as they are.
+ */
 export async function sendEvaluation(ctx: TaskContext, task: ModelTask, data: SiteData, m: TestMetrics): Promise<void> {
   const { header } = task;
   const values = releaseMetrics(
@@ -58,6 +65,8 @@ export async function sendEvaluation(ctx: TaskContext, task: ModelTask, data: Si
       loss: m.loss,
       accuracy: m.accuracy,
       ...(m.auc !== undefined ? { auc: m.auc } : {}),
+      ...(m.correct !== undefined ? { correct: m.correct } : {}),
+      ...(m.scoreHistogram ? histogramMetrics(m.scoreHistogram) : {}),
       ...m.extra,
     },
     ctx.policy?.metrics,

@@ -22,9 +22,10 @@ function withoutStats(d: DataConfig): unknown {
 export function departure(m: Manifest, kind: TaskKind, round: number, spec: TaskSpec): string | undefined {
   const c = m.config;
   const federatedScaling = c.data.format === 'csv' && c.data.scaling === 'federated';
+  const analysis = c.data.format === 'csv' && c.data.analysis !== undefined;
   if (kind === 'stats') {
-    if (!federatedScaling)
-      return 'column statistics: the manifest does not ask for them (data.scaling is not federated)';
+    if (!federatedScaling && !analysis)
+      return 'column statistics: the manifest does not ask for them (data.scaling is not federated, no data.analysis)';
     if (round !== 0) return `column statistics are asked once, in round 0, not in round ${round}`;
   } else if (!(round >= 1 && round <= c.rounds)) return `round ${round}: the manifest has rounds 1 to ${c.rounds}`;
   if (!same(withoutStats(spec.data), withoutStats(c.data))) return 'data: the settings differ from the manifest';

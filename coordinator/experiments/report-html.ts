@@ -3,10 +3,12 @@
 import { epsilonWithTerms, pct } from '../../shared/format.js';
 import { escapeHtml as esc } from '../../shared/html.js';
 import { accuracyChart } from './accuracy-chart.js';
+import { percentTick } from './chart-axis.js';
 import { type ChartSeries, lineChartSvg } from './charts.js';
-import { participationHtml, unitOf } from './participation.js';
+import { bySiteName, participationHtml, unitOf } from './participation.js';
 import type { ExperimentReport } from './report.js';
 import { baselinesHtml, type ReportWithBaselines } from './report-baselines.js';
+import { accuracyWithInterval, aucWithInterval, finalIntervalsSentence } from './report-markdown.js';
 import { describeBoundedRound } from './round-record.js';
 
 const STYLE =
@@ -27,10 +29,70 @@ function series(
   return { name, points };
 }
 
+/**
+ * The accuracy of the sites' pooled test rows per evaluated round over its 95% Wilson interval (a band),
+ * for rounds whose sites sent their counts; nothing when none did.
+ */
+function pooledAccuracyChart(r: ExperimentReport): string[] {
+  const rounds = r.rounds.filter((x) => x.evaluated && x.accuracyInterval && x.accuracyInterval.examples > 0);
+  if (!rounds.length) return [];
+  return [
+    lineChartSvg({
+      title: "Accuracy of the sites' pooled test rows, with its 95% interval (Wilson)",
+      yFormat: percentTick,
+      series: [
+        {
+          name: 'pooled accuracy',
+          points: rounds.map((x): [number, number] => [
+            x.round,
+            x.accuracyInterval!.correct / x.accuracyInterval!.examples,
+          ]),
+        },
+      ],
+      bands: [
+        {
+          name: '95% interval',
+          points: rounds.map((x): [number, number, number] => [
+            x.round,
+            x.accuracyInterval!.lower,
+            x.accuracyInterval!.upper,
+          ]),
+        },
+      ],
+    }),
+  ];
+}
+
+/** The final figures with their 95% intervals: the pooled sentence and a row per site (none: no section). */
+function intervals(r: ExperimentReport): string[] {
+  const sentence = finalIntervalsSentence(r);
+  if (!sentence) return [];
+  const f = r.final!;
+  const sites = Object.keys(f.siteAccuracyInterval ?? {}).sort(bySiteName);
+  const withAuc = Boolean(f.siteAuc && Object.keys(f.siteAuc).length);
+  const head = ['site', 'test rows', 'accuracy (95% CI)', ...(withAuc ? ['AUC (95% CI)'] : [])];
+  const rows = sites.map((s) => {
+    const a = f.siteAccuracyInterval![s]!;
+    return [s, String(a.examples), accuracyWithInterval(a), ...(withAuc ? [aucWithInterval(f.siteAuc?.[s])] : [])];
+  });
+  return [
+    '<h2>Final evaluation with 95% intervals</h2>',
+    `<p>${esc(sentence)}</p>`,
+    ...(rows.length
+      ? [
+          `<table><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>` +
+            rows.map((row) => `<tr>${row.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('') +
+            '</table>',
+        ]
+      : []),
+  ];
+}
+
 /** Accuracy (with a simulation's baselines), loss and (with DP) epsilon against the budget, per committed round. */
 export function reportCharts(r: ReportWithBaselines): string[] {
   const charts = [
     accuracyChart(r),
+    ...pooledAccuracyChart(r),
     lineChartSvg({
       title: 'Loss per round',
       series: [
@@ -95,6 +157,10 @@ export function htmlReport(r: ReportWithBaselines, options: HtmlReportOptions = 
     ['secure aggregation', e.config.secagg.mode],
     ['rounds committed', `${r.rounds.length} of ${e.config.rounds}`],
     ['final mean site accuracy', pct(r.final?.meanSiteAccuracy)],
+    ...(r.final?.accuracyInterval
+      ? [['final accuracy, pooled test rows', accuracyWithInterval(r.final.accuracyInterval)]]
+      : []),
+    ...(r.final?.auc ? [['final AUC, pooled test rows', aucWithInterval(r.final.auc)]] : []),
     ...(lastPrivacy ? [['epsilon', epsilonWithTerms(lastPrivacy)]] : []),
     ['bytes', `${r.bytes.down} down, ${r.bytes.up} up`],
   ];
@@ -111,6 +177,7 @@ export function htmlReport(r: ReportWithBaselines, options: HtmlReportOptions = 
     `<h1>${esc(e.name)} <small>${esc(e.id)}</small></h1>`,
     `<table>${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
     ...reportCharts(r),
+    ...intervals(r),
     ...baselinesHtml(r),
     '<h2>Participation</h2>',
     participationHtml(r.rounds, unitOf(e.config.mode)),

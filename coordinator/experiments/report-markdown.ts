@@ -2,6 +2,7 @@
 // and secure-aggregation paragraphs are shared with the simulation's report.md (simulation/report.ts).
 import { epsilonWithTerms, pct } from '../../shared/format.js';
 import {
+  bySiteName,
   participatingSites,
   participationRuns,
   roundsLabel,
@@ -9,7 +10,7 @@ import {
   trainedLabel,
   unitOf,
 } from './participation.js';
-import type { ExperimentReport } from './report.js';
+import type { ExperimentReport, FinalAccuracyInterval, FinalAuc } from './report.js';
 import { describeBoundedRound } from './round-record.js';
 
 /** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
@@ -157,6 +158,63 @@ export function appLines(r: ExperimentReport): string[] {
   return lines;
 }
 
+/** "81.9% (95% CI 78.1–85.2%)": a share with its interval; "-" when there is no figure. */
+export function pctWithInterval(value: number, i: { lower: number; upper: number }): string {
+  if (!Number.isFinite(value)) return '-';
+  const bounds = Number.isFinite(i.lower) && Number.isFinite(i.upper);
+  return bounds ? `${pct(value)} (95% CI ${pct(i.lower).slice(0, -1)}–${pct(i.upper)})` : pct(value);
+}
+
+/** "0.873 (95% CI 0.851–0.895)": an AUC with its interval; "-" when there is none. */
+export function aucWithInterval(a: FinalAuc | undefined): string {
+  if (!a || !Number.isFinite(a.value)) return '-';
+  const f = (x: number) => x.toFixed(3);
+  return Number.isFinite(a.lower) && Number.isFinite(a.upper)
+    ? `${f(a.value)} (95% CI ${f(a.lower)}–${f(a.upper)})`
+    : f(a.value);
+}
+
+/** An accuracy from its counts, with its Wilson interval: "81.9% (95% CI 78.1–85.2%)". */
+export function accuracyWithInterval(a: FinalAccuracyInterval | undefined): string {
+  return a ? pctWithInterval(a.correct / a.examples, a) : '-';
+}
+
+/**
+ * The final figures with their 95% intervals, as one sentence: the accuracy of the sites' test rows
+ * pooled (Wilson) and, for binary labels, the AUC of the pooled binned scores (Hanley-McNeil); empty
+ * when the last round carries no counts (older workers).
+ */
+export function finalIntervalsSentence(r: ExperimentReport): string {
+  const f = r.final;
+  if (!f?.accuracyInterval) return '';
+  const a = f.accuracyInterval;
+  const auc = f.auc
+    ? `; AUC ${aucWithInterval(f.auc)}, from the sites' score histograms (${f.auc.bins} bins, ties within a bin counted 1/2; Hanley-McNeil standard error)`
+    : '';
+  return `Final accuracy over the sites' pooled test rows ${accuracyWithInterval(a)}, ${a.correct} of ${a.examples} rows right (Wilson interval)${auc}.`;
+}
+
+/** The final figures with their 95% intervals: the pooled sentence, then a row per site with intervals. */
+export function intervalLines(r: ExperimentReport): string[] {
+  const sentence = finalIntervalsSentence(r);
+  if (!sentence) return [];
+  const f = r.final!;
+  const sites = Object.keys(f.siteAccuracyInterval ?? {}).sort(bySiteName);
+  const withAuc = Boolean(f.siteAuc && Object.keys(f.siteAuc).length);
+  if (!sites.length) return ['', sentence];
+  return [
+    '',
+    sentence,
+    '',
+    `| site | test rows | accuracy (95% CI) |${withAuc ? ' AUC (95% CI) |' : ''}`,
+    `| --- | --- | --- |${withAuc ? ' --- |' : ''}`,
+    ...sites.map((s) => {
+      const a = f.siteAccuracyInterval![s]!;
+      return `| ${s} | ${a.examples} | ${accuracyWithInterval(a)} |${withAuc ? ` ${aucWithInterval(f.siteAuc?.[s])} |` : ''}`;
+    }),
+  ];
+}
+
 /** Which exported model is which, when the best-scoring round is not the last (else nothing). */
 export function modelsLines(r: ExperimentReport): string[] {
   const models = r.final?.models;
@@ -177,6 +235,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
     '',
     `Experiment \`${e.id}\`, ${e.status}${e.error ? ` (${cell(e.error)})` : ''}, strategy ${cfg.strategy.name}, ${r.rounds.length} of ${cfg.rounds} rounds committed; final mean site accuracy ${pct(r.final?.meanSiteAccuracy)}.`,
     `${backendsLine(r)} Bytes up ${r.bytes.up}, down ${r.bytes.down}.`,
+    ...intervalLines(r),
   ];
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));

@@ -10,6 +10,7 @@ import {
   type SiteAuditHead,
   type TrustRecords,
 } from './records.js';
+import type { AccuracyInterval, BinnedAucRecord } from './round-record.js';
 
 export interface ExperimentReport {
   experiment: {
@@ -28,6 +29,16 @@ export interface ExperimentReport {
     meanSiteAccuracy: number;
     accuracy: number;
     loss: number;
+    /**
+     * 95% Wilson interval of the accuracy of the last round's test rows, pooled over the sites that
+     * evaluated (their counts of correct predictions summed): `correct` of `examples`.
+     */
+    accuracyInterval?: FinalAccuracyInterval;
+    /** For binary labels: AUC of the pooled test rows from the sites' summed score histograms, with a 95% interval. */
+    auc?: FinalAuc;
+    /** Each site's 95% accuracy interval, and for binary labels its binned AUC with its interval. */
+    siteAccuracyInterval?: Record<string, FinalAccuracyInterval>;
+    siteAuc?: Record<string, FinalAuc>;
     /** Privacy spent by the whole experiment (differential privacy on). */
     epsilon?: number;
     delta?: number;
@@ -57,6 +68,45 @@ export interface ExperimentReport {
     roster?: { sites: Record<string, string> };
     approvals: Approval[];
     auditHeads: Record<string, SiteAuditHead>;
+  };
+}
+
+export interface FinalAccuracyInterval extends AccuracyInterval {
+  level: 0.95;
+  method: 'wilson';
+}
+
+export interface FinalAuc extends BinnedAucRecord {
+  level: 0.95;
+  method: typeof AUC_METHOD;
+}
+
+export const AUC_METHOD = 'binned Mann-Whitney, Hanley-McNeil SE';
+
+const finalAccuracy = (a: AccuracyInterval): FinalAccuracyInterval => ({ ...a, level: 0.95, method: 'wilson' });
+const finalAuc = (a: BinnedAucRecord): FinalAuc => {
+  const { value, lower, upper, ...rest } = a;
+  return { value, lower, upper, level: 0.95, method: AUC_METHOD, ...rest };
+};
+
+/** The intervals of a round's figures as report.json's `final` holds them (absent where the round has none). */
+function finalIntervals(
+  last: RoundRecord,
+): Pick<NonNullable<ExperimentReport['final']>, 'accuracyInterval' | 'auc' | 'siteAccuracyInterval' | 'siteAuc'> {
+  const sites = Object.entries(last.siteEval);
+  const siteAccuracy = sites.filter(([, e]) => e.accuracyInterval);
+  const siteAuc = sites.filter(([, e]) => e.aucInterval);
+  return {
+    ...(last.accuracyInterval ? { accuracyInterval: finalAccuracy(last.accuracyInterval) } : {}),
+    ...(last.aucInterval ? { auc: finalAuc(last.aucInterval) } : {}),
+    ...(siteAccuracy.length
+      ? {
+          siteAccuracyInterval: Object.fromEntries(
+            siteAccuracy.map(([s, e]) => [s, finalAccuracy(e.accuracyInterval!)]),
+          ),
+        }
+      : {}),
+    ...(siteAuc.length ? { siteAuc: Object.fromEntries(siteAuc.map(([s, e]) => [s, finalAuc(e.aucInterval!)])) } : {}),
   };
 }
 
@@ -118,6 +168,7 @@ export function buildReport(
           meanSiteAccuracy: last.meanSiteAccuracy,
           accuracy: last.accuracy,
           loss: last.loss,
+          ...finalIntervals(last),
           ...(last.privacy ? { epsilon: last.privacy.epsilon, delta: last.privacy.delta } : {}),
           ...(rec.config.train.dpSgd ? { siteRecordEpsilon: siteRecordEpsilon(rounds) } : {}),
           models: modelsOf(last.round, bestRound(rounds)),

@@ -107,12 +107,44 @@ export const siteRoundResultSchema = z.object({
 });
 export type SiteRoundResult = z.infer<typeof siteRoundResultSchema>;
 
+/**
+ * A 95% Wilson interval of an accuracy (shared/stats/wilson.ts), from `correct` predictions out of
+ * `examples` test rows: the counts the sites sent, summed over the sites for a round's figure.
+ */
+export const accuracyIntervalSchema = z.object({
+  lower: metric,
+  upper: metric,
+  correct: z.number(),
+  examples: z.number(),
+});
+export type AccuracyInterval = z.infer<typeof accuracyIntervalSchema>;
+
+/**
+ * ROC AUC from the sites' binned score histograms with a 95% interval (shared/stats/binned-auc.ts):
+ * the Mann-Whitney AUC of the binned scores, its Hanley-McNeil standard error, value +- 1.96 SE
+ * clipped to [0, 1], and the rows and bins it came from.
+ */
+export const binnedAucSchema = z.object({
+  value: metric,
+  lower: metric,
+  upper: metric,
+  se: metric,
+  positives: z.number(),
+  negatives: z.number(),
+  bins: z.number(),
+});
+export type BinnedAucRecord = z.infer<typeof binnedAucSchema>;
+
 export const siteEvalResultSchema = z.object({
   accuracy: metric,
   loss: metric,
   examples: z.number(),
   /** ROC AUC, for binary labels. */
   auc: metric.optional(),
+  /** 95% interval of the site's accuracy, where it sent its count of correct predictions. */
+  accuracyInterval: accuracyIntervalSchema.optional(),
+  /** For binary labels, AUC from the site's binned scores with a 95% interval, where it sent them. */
+  aucInterval: binnedAucSchema.optional(),
   /** An app's own metrics (app.<name>), where the site's policy releases them (apps.releaseMetrics). */
   app: z.record(z.string(), metric).optional(),
 });
@@ -134,6 +166,10 @@ export const roundRecordSchema = z.object({
   accuracy: metric,
   loss: metric,
   auc: metric.optional(),
+  /** 95% interval of the accuracy of the evaluating sites' test rows pooled (their counts summed). */
+  accuracyInterval: accuracyIntervalSchema.optional(),
+  /** For binary labels, AUC of the pooled test rows from the sites' summed score histograms, with a 95% interval. */
+  aucInterval: binnedAucSchema.optional(),
   /** The coordinator's own held-out evaluation (eval.central). */
   central: z.object({ accuracy: metric, loss: metric, auc: metric.optional(), examples: z.number() }).optional(),
   /** Whether the sites evaluated this round (every eval.every rounds). */

@@ -41,8 +41,11 @@ export async function selectRound(ctx: RoundContext, job: Job<SelectJobData>, to
     await job.moveToDelayed(Date.now() + ctx.selectPollMs, token);
     throw new DelayedError();
   }
-  if (cfg.data.format === 'csv' && cfg.data.scaling === 'federated' && !cfg.data.stats && needsStatistics(rec, job)) {
-    // Federated scaling: before the first round, every live site sends its per-column sums.
+  const d = cfg.data;
+  const wanted = d.format === 'csv' && ((d.scaling === 'federated' && !d.stats) || (d.analysis && !rec.stats));
+  if (wanted && needsStatistics(rec, job)) {
+    // Federated scaling: before the first round, every live site sends its per-column sums (and, with
+    // data.analysis, the profile of its rows).
     await ctx.records.update(experimentId, { phase: 'statistics' });
     await addStepWithTasks(
       ctx.flows,

@@ -3,6 +3,8 @@
 // cells already suppressed by the site); under secure aggregation the sites only acknowledge, and the
 // sums go through the secure-aggregation stages, so the coordinator learns only their total.
 import type { Job } from 'bullmq';
+import { metricsToProfile, type SiteProfile } from '../../shared/analysis/profile.js';
+import { analyse } from '../../shared/analysis/summary.js';
 import { metricsToColumnSums, numericColumns } from '../../shared/data/column-sums.js';
 import type { SelectJobData, TaskJobResult } from '../queues/jobs.js';
 import { siteOfTaskJob } from '../queues/names.js';
@@ -10,9 +12,10 @@ import { STATS_REFUSED } from '../sessions/validate.js';
 import { applyStatistics } from './apply-statistics.js';
 import type { RoundContext } from './context.js';
 import { eligibleSites } from './eligible.js';
-import { failExperiment } from './finish.js';
+import { failExperiment, finishExperiment } from './finish.js';
 import { openStep } from './open-step.js';
 import { startSecureStatistics } from './secure/stages.js';
+import { writeAnalysis } from './write-analysis.js';
 
 export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobData>): Promise<string> {
   const { experimentId } = job.data;
@@ -59,6 +62,21 @@ export async function collectStatistics(ctx: RoundContext, job: Job<SelectJobDat
     return `secure aggregation of the column statistics of ${sites.length} sites started`;
   }
   const cols = cfg.data.columns;
+  if (cfg.data.analysis) {
+    const settings = cfg.data.analysis;
+    const profiles: Record<string, SiteProfile> = {};
+    for (const r of results) {
+      // Checked on arrival (validate.ts): a profile that does not read back was refused there.
+      const p = metricsToProfile(r.metrics, cfg.data, settings);
+      if (typeof p !== 'string') profiles[r.site] = p;
+    }
+    const flags = writeAnalysis(ctx, rec.id, rec.name, cfg.data, analyse(profiles, cfg.data, settings));
+    await ctx.records.event(experimentId, `federated analysis of ${results.length} sites written (${flags} flags)`);
+    if (cfg.data.analysis.only) {
+      await finishExperiment(ctx, experimentId);
+      return `analysis of ${results.length} sites; no training asked`;
+    }
+  }
   const parts = results.map((r) => metricsToColumnSums(r.metrics, r.examples, cols));
   await applyStatistics(ctx, job.data, parts, `from ${results.length} sites`);
   return `statistics of ${results.length} sites`;

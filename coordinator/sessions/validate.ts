@@ -1,5 +1,6 @@
 // Validation of worker messages on arrival (shapes are typed by proto-loader; values are checked here).
 
+import { isProfileMetric, metricsToProfile } from '../../shared/analysis/profile.js';
 import type { DataConfig } from '../../shared/config/schema.js';
 import { metricsToColumnSums } from '../../shared/data/column-sums.js';
 import { columnSumsProblem, MAX_SITE_ROWS } from '../../shared/data/stats-check.js';
@@ -143,6 +144,8 @@ export function checkTaskMetrics(
   for (const k of ['loss', 'startLoss'] as const) if ((v[k] ?? 0) < 0) throw bad(`${k} ${v[k]} is negative`);
   if (kind !== 'stats') return;
   for (const [key, value] of Object.entries(v)) {
+    // An analysis profile (data.analysis) is checked where it is read (shared/analysis/profile.ts).
+    if (isProfileMetric(key)) continue;
     const [what, col] = key.split('.');
     const n = v[`n.${col}`] ?? 0;
     if (what === 'n' && !(Number.isInteger(value) && value >= 0 && value <= m.examples))
@@ -155,6 +158,7 @@ export function checkTaskMetrics(
   if (data?.format !== 'csv') return;
   // A key the site left out would count as 0 (a sum without its sum of squares escaped the check above).
   for (const key of Object.keys(v)) {
+    if (isProfileMetric(key) && data.analysis) continue;
     const [what, col] = key.split('.');
     const k = Number(col);
     if (
@@ -169,4 +173,10 @@ export function checkTaskMetrics(
   }
   const why = columnSumsProblem(metricsToColumnSums(v, m.examples, data.columns), data, { maxRows: declaredRows });
   if (why) throw bad(why);
+  // Under secure aggregation the site only acknowledges: its profile is in the masked vector.
+  if (data.analysis && Object.keys(v).some(isProfileMetric)) {
+    const profile = metricsToProfile(v, data, data.analysis);
+    if (typeof profile === 'string') throw bad(`analysis: ${profile}`);
+    if (profile.rows > declaredRows) throw bad(`analysis: ${profile.rows} rows, the site declared ${declaredRows}`);
+  }
 }

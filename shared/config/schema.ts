@@ -55,6 +55,30 @@ export const csvDataSchema = z
      * (shared/data/stats-check.ts), so a lying site moves a mean or a deviation only within them.
      */
     ranges: z.record(z.string(), z.tuple([z.number(), z.number()])).optional(),
+    /**
+     * Federated analytics (shared/analysis): before the first round each site also sends a profile of
+     * its rows: per numeric column the recorded, missing and out-of-range counts, sum and sum of
+     * squares, and a histogram over the declared range; per label class its count. Every count below
+     * the floor (minCellCount, or the site's own if higher) is withheld. The coordinator writes
+     * analysis.json, .md and .html (per site and pooled, drift, flags); under secure aggregation the
+     * profiles are masked with the column sums, and only their total (pooled figures) is revealed.
+     */
+    analysis: z
+      .object({
+        /** Equal-width histogram bins over each column's declared range. Default 10. */
+        bins: z.number().int().min(2).max(100).default(10),
+        /** Profile the sites and stop: no training (accord analyze). Default false. */
+        only: z.boolean().default(false),
+      })
+      .strict()
+      .optional(),
+    /**
+     * A published benchmark's preprocessing in place of impute, scaling, testFraction and splitSeed.
+     * flamby: FLamby's Fed-Heart-Disease (docs/flamby.md): rows with a missing value dropped, FLamby's
+     * fixed per-centre train/test split, every input standardised with its centre's training rows.
+     * For the four heart-disease centres only (data/heart-disease/flamby-split.json). Default none.
+     */
+    preprocessing: z.enum(['flamby']).optional(),
     /** Share of each site's rows held out for testing (stratified by label). */
     testFraction: z.number().gt(0).lt(1).default(0.33),
     /** Seed of the fixed train/test split. */

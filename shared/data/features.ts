@@ -3,6 +3,7 @@
 import type { CsvDataConfig } from '../config/schema.js';
 import { DataError } from '../errors/index.js';
 import type { RawTable } from './csv.js';
+import { type FlambyEncoding, prepareFlambySite } from './flamby.js';
 import { type SiteSplit, siteSplit, stratifiedSplit } from './split.js';
 
 export interface Examples {
@@ -55,6 +56,11 @@ export function labelOf(value: number, cfg: CsvDataConfig): number {
   return value;
 }
 
+/** The experiment's encoding of a row, as flamby.ts takes it. */
+export function flambyEncoding(cfg: CsvDataConfig): FlambyEncoding {
+  return { names: featureNames(cfg), label: (v) => labelOf(v, cfg) };
+}
+
 export interface ColumnStats {
   fill: number;
   mean: number;
@@ -80,6 +86,13 @@ function stats(values: number[], cfg: CsvDataConfig): ColumnStats {
  * split.ts), else with the experiment's stratified split.
  */
 export function prepareSite(table: RawTable, cfg: CsvDataConfig, own?: SiteSplit): SiteData {
+  // A published benchmark's own rows, split and scaling (flamby.ts): the site's own split does not apply.
+  if (cfg.preprocessing === 'flamby')
+    return {
+      ...prepareFlambySite(table, cfg, flambyEncoding(cfg)),
+      featureNames: featureNames(cfg),
+      classes: csvClassCount(cfg),
+    };
   const labelIdx = table.columns.indexOf(cfg.label);
   if (labelIdx < 0) throw new DataError(`label column "${cfg.label}" is missing`, 'MISSING_LABEL_COLUMN');
   const labels = table.rows.map((r) => labelOf(r[labelIdx]!, cfg));

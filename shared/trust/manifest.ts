@@ -166,6 +166,10 @@ function releaseLines(m: Manifest): string[] {
         ? `once: per numeric column of its training rows, the count, sum and sum of squares, masked by secure aggregation (only the total over all sites is revealed)`
         : `once: per numeric column of its training rows, the count, sum and sum of squares in clear (small cells withheld: fewer than ${c.data.minCellCount} values, or the site's floor if higher)`,
     );
+  if (c.data.format === 'csv' && c.data.analysis)
+    out.push(
+      `once: a profile of all its rows for the study's analysis: per numeric column the recorded, missing and out-of-range counts, sum and sum of squares and a histogram of ${c.data.analysis.bins} bins over the declared range; per label class its count; ${secure ? 'masked by secure aggregation with the column statistics (only the total over all sites is revealed)' : 'in clear'}, every count below ${c.data.minCellCount} (or the site's floor if higher) withheld${c.data.analysis.only ? '; no training follows' : ''}`,
+    );
   const delta = secure
     ? `masked by ${c.secagg.mode} (threshold ${c.secagg.threshold ?? 'derived'}, neighbours ${c.secagg.neighbours ?? 'derived'}, corrupt fraction ${c.secagg.corruptFraction}, colluding sites ${c.secagg.colludingSites}); the coordinator learns only the sum`
     : 'in clear to the coordinator';

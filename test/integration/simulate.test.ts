@@ -93,6 +93,18 @@ describe('accord simulate', () => {
     );
     expect(median.final!.meanSiteAccuracy).toBeGreaterThan(0.7);
     expect(fedavg.final!.meanSiteAccuracy).toBeLessThan(median.final!.meanSiteAccuracy - 0.2);
+    // Evaluation with uncertainty: report.json's final accuracy and (binary labels) AUC with 95% intervals.
+    const json = JSON.parse(fs.readFileSync(path.join(dirs['median']!, 'report.json'), 'utf8'));
+    const acc = json.final.accuracyInterval;
+    expect(acc).toMatchObject({ level: 0.95, method: 'wilson' });
+    expect(acc.lower).toBeLessThan(json.final.accuracy);
+    expect(acc.upper).toBeGreaterThan(json.final.accuracy);
+    const auc = json.final.auc;
+    expect(auc).toMatchObject({ level: 0.95, method: 'binned Mann-Whitney, Hanley-McNeil SE', bins: 20 });
+    expect(auc.lower).toBeLessThan(auc.value);
+    expect(auc.upper).toBeGreaterThan(auc.value);
+    expect(auc.value).toBeGreaterThan(0.5);
+    expect(fs.readFileSync(path.join(dirs['median']!, 'report.md'), 'utf8')).toMatch(/AUC 0\.\d{3} \(95% CI /);
   });
 
   it('refuses options that do not fit the data set', async () => {

@@ -202,7 +202,7 @@ describe('departure from the approved manifest', () => {
     const spec = taskSpecFor(rec, 1, 3);
     expect(departure(standard.manifest, 'train', 1, spec)).toBeUndefined();
     expect(departure(standard.manifest, 'stats', 0, taskSpecFor(rec, 0, 0))).toMatch(
-      /^column statistics: the manifest does not ask for them \(data\.scaling is not federated\)/,
+      /^column statistics: the manifest does not ask for them \(data\.scaling is not federated, no data\.analysis\)/,
     );
     // Statistics slipped into the data of a site that scales by its own rows: they would change its model.
     const injected = { ...spec, data: { ...csv(spec), stats: { age: { fill: 0, mean: 0, std: 1 } } } };

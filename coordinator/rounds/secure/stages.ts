@@ -4,8 +4,11 @@
 
 import fs from 'node:fs';
 import type { Job } from 'bullmq';
+import { profileVectorLength, vectorToPooledProfile } from '../../../shared/analysis/profile.js';
+import { analysePooled } from '../../../shared/analysis/summary.js';
 import { type ExperimentConfig, SECAGG_STAGES } from '../../../shared/config/schema.js';
 import { vectorToColumnSums } from '../../../shared/data/column-sums.js';
+import { csvClassCount } from '../../../shared/data/features.js';
 import { rng, sample, seedOf } from '../../../shared/random.js';
 import { protocolContext, type RevealedShare } from '../../../shared/secagg/client.js';
 import { decodeFixedPointSum, MAX_FIXED_POINT_SITES, WORDS_PER_VALUE } from '../../../shared/secagg/fixed-point.js';
@@ -24,8 +27,9 @@ import { createStrategy } from '../../strategies/index.js';
 import { applyStatistics, secureTotalProblem } from '../apply-statistics.js';
 import type { RoundContext } from '../context.js';
 import { evaluateCandidate } from '../evaluate.js';
-import { failExperiment, roundFailed, stopOutOfBudget } from '../finish.js';
+import { failExperiment, finishExperiment, roundFailed, stopOutOfBudget } from '../finish.js';
 import { openStep } from '../open-step.js';
+import { writeAnalysis } from '../write-analysis.js';
 import {
   type AdvertisedKeys,
   readState,
@@ -80,7 +84,10 @@ export async function startSecureStatistics(
     );
     return;
   }
-  const length = WORDS_PER_VALUE * (1 + 3 * columns.length);
+  // With data.analysis each site's profile rides in the same masked vector (shared/analysis/profile.ts).
+  const d = cfg.data;
+  const profile = d.format === 'csv' && d.analysis ? profileVectorLength(d, d.analysis, csvClassCount(d)) : 0;
+  const length = WORDS_PER_VALUE * (1 + 3 * columns.length + profile);
   await begin(ctx, ref, cfg, sites, length, { kind: 'stats', columns, select });
 }
 
@@ -433,7 +440,28 @@ async function unmasked(
     return { failed: (e as Error).message };
   }
   if (state.purpose.kind === 'stats') {
-    const total = vectorToColumnSums(decodeFixedPointSum(sum, state.survivors.length), state.purpose.columns);
+    const decoded = decodeFixedPointSum(sum, state.survivors.length);
+    const total = vectorToColumnSums(decoded, state.purpose.columns);
+    const d = cfg.data;
+    if (d.format === 'csv' && d.analysis) {
+      const rest = decoded.subarray(1 + 3 * state.purpose.columns.length);
+      const pooled = vectorToPooledProfile(rest, d, d.analysis, csvClassCount(d), state.survivors.length);
+      const flags = writeAnalysis(
+        ctx,
+        experimentId,
+        cfg.name,
+        d,
+        analysePooled(pooled.profile, pooled.releasedBy, state.survivors.length, d, d.analysis),
+      );
+      await ctx.records.event(
+        experimentId,
+        `federated analysis pooled under secure aggregation from ${state.survivors.length} sites (${flags} flags)`,
+      );
+      if (d.analysis.only) {
+        await finishExperiment(ctx, experimentId);
+        return { done: `analysis of ${state.survivors.length} sites unmasked; no training asked` };
+      }
+    }
     // Fatal (secaggStep fails the experiment): the sum cannot name the site that broke the ranges.
     const impossible = secureTotalProblem(cfg, total, state.survivors.length);
     if (impossible) return { failed: impossible };
