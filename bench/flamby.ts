@@ -28,8 +28,6 @@ const SEEDS = (process.env['FLAMBY_SEEDS'] ?? '42,43,44,45,46').split(',').map(N
 const only = process.env['FLAMBY_ONLY']?.split(',');
 const STRATEGIES = ['fedavg', 'fedprox', 'fedadam', 'fedyogi', 'fedadagrad'] as const;
 const SITES = Object.keys(HEART_DISEASE_FLAMBY.sites);
-/** Local epochs a round (the data set's 3 unless FLAMBY_EPOCHS says otherwise; docs/flamby.md). */
-const EPOCHS = Number(process.env['FLAMBY_EPOCHS'] ?? HEART_DISEASE_FLAMBY.experiment.train.epochs);
 
 /**
  * FLamby's published results (flamby/results/results_benchmark_fed_heart_disease/heart_seed42..46.csv,
@@ -94,7 +92,7 @@ function save(): void {
         seeds: SEEDS,
         setup: {
           rounds: HEART_DISEASE_FLAMBY.experiment.rounds,
-          train: { ...HEART_DISEASE_FLAMBY.experiment.train, epochs: EPOCHS },
+          train: HEART_DISEASE_FLAMBY.experiment.train,
           clientLearningRate: FLAMBY_CLIENT_LR,
           strategies: HEART_DISEASE_FLAMBY.strategyDefaults,
           baselines: { optimizer: 'adam', learningRate: 0.001, batchSize: 4, epochs: 50 },
@@ -169,7 +167,7 @@ for (const strategy of STRATEGIES.filter((s) => !only || only.includes(s))) {
         fraction: undefined,
         strategy,
         seed,
-        train: { learningRate: FLAMBY_CLIENT_LR[strategy]!, epochs: EPOCHS },
+        train: { learningRate: FLAMBY_CLIENT_LR[strategy]! },
       },
       ({ report }) => {
         if (!report.final) throw new Error(`${strategy} seed ${seed}: no final evaluation`);

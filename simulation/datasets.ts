@@ -104,7 +104,8 @@ export const HEART_DISEASE_FLAMBY = {
   sites: HEART_DISEASE.sites,
   experiment: {
     name: 'heart-disease-flamby',
-    model: { zoo: 'logreg' },
+    // nn.Linear(13, 1) + sigmoid, initialised as PyTorch does (flamby/datasets/fed_heart_disease/model.py).
+    model: { zoo: 'logreg', init: 'pytorch' },
     // get_nb_max_rounds(100) = (486 // 4 // 4) * 50 // 100.
     rounds: 15,
     data: {
@@ -117,10 +118,9 @@ export const HEART_DISEASE_FLAMBY = {
       categorical: { cp: [2, 3, 4], restecg: [1, 2] },
       preprocessing: 'flamby',
     },
-    // FLamby trains 100 mini-batches of 4 per centre per round, 6,000 in all over 15 rounds (the updates of
-    // 50 pooled epochs: get_nb_max_rounds). Accord counts local epochs: 3 epochs are 150, 129, 24 and 66
-    // updates (Cleveland, Hungary, Switzerland, Long Beach), 5,535 in all (docs/flamby.md, "What differs").
-    train: { epochs: 3, batchSize: 4, learningRate: 0.001, optimizer: 'sgd' },
+    // FLamby trains 100 mini-batches of 4 per centre per round (num_updates), 6,000 in all over 15 rounds
+    // (the updates of 50 pooled epochs: get_nb_max_rounds): train.localSteps.
+    train: { epochs: 1, localSteps: 100, batchSize: 4, learningRate: 0.001, optimizer: 'sgd' },
     // FLamby averages by training rows and bounds no update.
     clients: { normBoundMultiple: 0, maxWeightShare: 1 },
   },

@@ -202,6 +202,7 @@ export class TaskRunner {
               learningRate: spec.train.learningRate,
               optimizer: spec.train.optimizer,
               proximalMu: spec.train.proximalMu ?? 0,
+              ...(spec.train.localSteps ? { localSteps: spec.train.localSteps } : {}),
               seed: seedOf(spec.seed, this.opts.site, task.header.round),
             },
           }

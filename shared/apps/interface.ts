@@ -35,6 +35,8 @@ export interface AppTrainSettings {
   batchSize: number;
   learningRate: number;
   optimizer: 'sgd' | 'adam';
+  /** Mini-batch updates to make instead of `epochs` passes, when the experiment says (train.localSteps). */
+  localSteps?: number;
   /** FedProx's mu, or 0: the built-in loop adds mu/2 ||w - w_start||^2; an own loop should too. */
   proximalMu: number;
   /** Seed of this site and round: use it for shuffling, so a repeated task trains the same. */

@@ -154,7 +154,16 @@ export const dataSchema = z.preprocess(
 );
 
 export const modelSchema = z.union([
-  z.object({ zoo: z.literal('logreg') }).strict(),
+  z
+    .object({
+      zoo: z.literal('logreg'),
+      /**
+       * Initial weights: glorot (Glorot-uniform kernel, zero bias; the default) or pytorch (PyTorch's
+       * nn.Linear: kernel and bias uniform in +-1/sqrt(inputs)), to compare with PyTorch benchmarks.
+       */
+      init: z.enum(['glorot', 'pytorch']).optional(),
+    })
+    .strict(),
   /** McMahan et al. 2017's 2NN: two hidden layers of 200 ReLU units. */
   z.object({ zoo: z.literal('2nn') }).strict(),
   /** McMahan et al. 2017's CNN: 5x5 conv 32, 2x2 max pool, 5x5 conv 64, 2x2 max pool, dense 512, softmax. */
@@ -352,8 +361,18 @@ export const trainSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * Local mini-batch updates per round, in place of `epochs` (FLamby's num_updates): the shuffled
+     * order is walked from the start and reshuffled after each pass, so a site of few rows makes as
+     * many updates as a large one. Not with dpSgd (its accounting counts epochs). Default: epochs.
+     */
+    localSteps: z.number().int().min(1).max(1_000_000).optional(),
   })
-  .strict();
+  .strict()
+  .refine((t) => !(t.localSteps && t.dpSgd), {
+    message: 'localSteps and dpSgd cannot be combined: DP-SGD accounts its steps by epochs',
+    path: ['localSteps'],
+  });
 
 export const experimentSchema = z
   .object({

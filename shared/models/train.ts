@@ -56,8 +56,8 @@ export function makeOptimizer(cfg: TrainConfig): tf.Optimizer {
 }
 
 /**
- * Trains in place for cfg.epochs epochs with seeded shuffling, mini-batches of cfg.batchSize.
- * Returns the mean loss of the last epoch.
+ * Trains in place for cfg.epochs epochs (or cfg.localSteps updates) with seeded shuffling, mini-batches
+ * of cfg.batchSize. Returns the mean loss of the last epoch (of every update, with localSteps).
  */
 export async function trainLocal(
   model: tf.LayersModel,
@@ -75,10 +75,16 @@ export async function trainLocal(
   const anchor = mu > 0 ? model.trainableWeights.map((w) => w.read().clone()) : [];
   const restrict = cfg.restrictedSoftmax && classes > 2 ? tf.tensor1d(presentClasses(data.y, classes)) : undefined;
   let lastLoss = NaN;
-  for (let epoch = 0; epoch < cfg.epochs; epoch++) {
+  // With localSteps, passes go on until that many updates are made (the loss is their mean).
+  const steps = cfg.localSteps;
+  let made = 0;
+  let stepSum = 0;
+  let stepRows = 0;
+  const passes = steps ? Number.POSITIVE_INFINITY : cfg.epochs;
+  for (let epoch = 0; epoch < passes && !(steps && made >= steps) && data.n > 0; epoch++) {
     shuffleInPlace(order, rand);
     let sum = 0;
-    for (let start = 0; start < data.n; start += cfg.batchSize) {
+    for (let start = 0; start < data.n && !(steps && made >= steps); start += cfg.batchSize) {
       const idx = order.slice(start, start + cfg.batchSize);
       const xb = new Float32Array(idx.length * featureCount);
       const yb = new Int32Array(idx.length);
@@ -97,10 +103,14 @@ export async function trainLocal(
           return tf.add(loss, tf.mul(mu / 2, tf.addN(prox))) as tf.Scalar;
         }, true) as tf.Scalar;
       });
-      sum += (await loss.data())[0]! * idx.length;
+      const batchLoss = (await loss.data())[0]! * idx.length;
+      sum += batchLoss;
+      stepSum += batchLoss;
+      stepRows += idx.length;
+      made++;
       loss.dispose();
     }
-    lastLoss = data.n ? sum / data.n : NaN;
+    lastLoss = steps ? stepSum / stepRows : data.n ? sum / data.n : NaN;
   }
   optimizer.dispose();
   for (const a of anchor) a.dispose();

@@ -40,8 +40,12 @@ function cnn(t: typeof tf, shape: AppShape, init: Init): tf.LayersModel {
   });
 }
 
-/** Logistic regression (no hidden layer) or an MLP of `hidden` ReLU layers. */
-function dense(t: typeof tf, shape: AppShape, init: Init, hidden: readonly number[]): tf.LayersModel {
+/**
+ * Logistic regression (no hidden layer) or an MLP of `hidden` ReLU layers. With `pytorch`, the output
+ * layer (logistic regression's only one) starts as PyTorch's nn.Linear does: kernel and bias uniform in
+ * +-1/sqrt(fan-in), seeded.
+ */
+function dense(t: typeof tf, shape: AppShape, init: Init, hidden: readonly number[], pytorch = false): tf.LayersModel {
   const layers = hidden.map((units, i) =>
     t.layers.dense({
       units,
@@ -50,11 +54,17 @@ function dense(t: typeof tf, shape: AppShape, init: Init, hidden: readonly numbe
       ...(i === 0 ? { inputShape: [shape.inputSize] } : {}),
     }),
   );
+  const fanIn = hidden.at(-1) ?? shape.inputSize;
+  const uniform = (seed: number) =>
+    t.initializers.randomUniform({ minval: -1 / Math.sqrt(fanIn), maxval: 1 / Math.sqrt(fanIn), seed });
+  const kernel = init();
+  const seed = (kernel.getConfig() as { seed?: number }).seed ?? 0;
   layers.push(
     t.layers.dense({
       units: shape.outputUnits,
       activation: head(shape),
-      kernelInitializer: init(),
+      kernelInitializer: pytorch ? uniform(seed) : kernel,
+      ...(pytorch ? { biasInitializer: uniform(seed + 1_000_003) } : {}),
       ...(layers.length === 0 ? { inputShape: [shape.inputSize] } : {}),
     }),
   );
@@ -71,7 +81,8 @@ export function zooApp(cfg: ZooConfig, seed: number): Pick<AccordApp, 'model'> {
       const init: Init = () => t.initializers.glorotUniform({ seed: s++ });
       if (cfg.zoo === '2nn') return twoNN(t, shape, init);
       if (cfg.zoo === 'cnn') return cnn(t, shape, init);
-      return dense(t, shape, init, cfg.zoo === 'mlp' ? cfg.hidden : []);
+      if (cfg.zoo === 'mlp') return dense(t, shape, init, cfg.hidden);
+      return dense(t, shape, init, [], cfg.init === 'pytorch');
     },
   };
 }

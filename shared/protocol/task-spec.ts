@@ -42,7 +42,7 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
   return {
     dataJson: JSON.stringify(spec.data),
     modelJson: JSON.stringify(spec.model),
-    train: { ...spec.train, dpSgd: spec.train.dpSgd ?? null },
+    train: { ...spec.train, dpSgd: spec.train.dpSgd ?? null, localSteps: spec.train.localSteps ?? 0 },
     dpClip: spec.dpClip ?? 0,
     secure: spec.secure,
     seed: spec.seed,
@@ -87,7 +87,14 @@ export function parseTaskSpec(wire: TaskSpec__Output | null, taskId: string): Ta
     data: json(wire.dataJson, 'data_json'),
     model: json(wire.modelJson, 'model_json'),
     // proto-loader gives absent messages as null; the schema's optional fields take undefined.
-    train: wire.train ? { ...wire.train, dpSgd: wire.train.dpSgd ?? undefined } : {},
+    train: wire.train
+      ? {
+          ...wire.train,
+          dpSgd: wire.train.dpSgd ?? undefined,
+          // 0 on the wire: epochs (proto3 has no absent scalar).
+          localSteps: wire.train.localSteps || undefined,
+        }
+      : {},
     dpClip: wire.dpClip,
     secure: wire.secure,
     seed: Number(wire.seed),

@@ -49,13 +49,19 @@ async function builtInTrain(tf, app, model, data, s, shape) {
   const rand = rng(s.seed);
   const order = Array.from({ length: data.n }, (_, i) => i);
   let last = Number.NaN;
-  for (let epoch = 0; epoch < s.epochs; epoch++) {
+  // With localSteps, passes go on until that many updates are made (the loss is their mean).
+  const steps = s.localSteps;
+  let made = 0;
+  let stepSum = 0;
+  let stepRows = 0;
+  const passes = steps ? Number.POSITIVE_INFINITY : s.epochs;
+  for (let epoch = 0; epoch < passes && !(steps && made >= steps) && data.n > 0; epoch++) {
     for (let i = order.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1));
       [order[i], order[j]] = [order[j], order[i]];
     }
     let sum = 0;
-    for (let start = 0; start < data.n; start += s.batchSize) {
+    for (let start = 0; start < data.n && !(steps && made >= steps); start += s.batchSize) {
       const idx = tf.tensor1d(order.slice(start, start + s.batchSize), 'int32');
       const size = idx.shape[0];
       const loss = tf.tidy(() => {
@@ -69,10 +75,14 @@ async function builtInTrain(tf, app, model, data, s, shape) {
         }, true);
       });
       idx.dispose();
-      sum += (await loss.data())[0] * size;
+      const batchLoss = (await loss.data())[0] * size;
+      sum += batchLoss;
+      stepSum += batchLoss;
+      stepRows += size;
+      made++;
       loss.dispose();
     }
-    last = data.n ? sum / data.n : Number.NaN;
+    last = steps ? stepSum / stepRows : data.n ? sum / data.n : Number.NaN;
   }
   optimizer.dispose();
   for (const a of anchor) a.dispose();

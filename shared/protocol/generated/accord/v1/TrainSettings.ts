@@ -10,6 +10,7 @@ export interface TrainSettings {
   'proximalMu'?: (number | string);
   'restrictedSoftmax'?: (boolean);
   'dpSgd'?: (_accord_v1_DpSgd | null);
+  'localSteps'?: (number);
 }
 
 export interface TrainSettings__Output {
@@ -20,4 +21,5 @@ export interface TrainSettings__Output {
   'proximalMu': (number);
   'restrictedSoftmax': (boolean);
   'dpSgd': (_accord_v1_DpSgd__Output | null);
+  'localSteps': (number);
 }
