@@ -25,6 +25,24 @@ export interface ShippedDataset {
 
 const HEART_DIR = path.join(PACKAGE_ROOT, 'data', 'heart-disease');
 
+/** UCI Heart Disease's 14 columns, in the files' order. */
+export const HEART_COLUMNS = [
+  'age',
+  'sex',
+  'cp',
+  'trestbps',
+  'chol',
+  'fbs',
+  'restecg',
+  'thalach',
+  'exang',
+  'oldpeak',
+  'slope',
+  'ca',
+  'thal',
+  'num',
+] as const;
+
 export const HEART_DISEASE = {
   name: 'heart-disease',
   sites: {
@@ -39,22 +57,7 @@ export const HEART_DISEASE = {
     data: {
       format: 'csv',
       header: false,
-      columns: [
-        'age',
-        'sex',
-        'cp',
-        'trestbps',
-        'chol',
-        'fbs',
-        'restecg',
-        'thalach',
-        'exang',
-        'oldpeak',
-        'slope',
-        'ca',
-        'thal',
-        'num',
-      ],
+      columns: [...HEART_COLUMNS],
       label: 'num',
       binarise: '> 0',
       zeroMeansMissing: ['chol'],

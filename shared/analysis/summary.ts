@@ -140,6 +140,13 @@ export function smd(a: ColumnSummary, b: ColumnSummary): number | undefined {
 
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
 
+/** A column without a declared range has no histogram: its quantiles and range checks are missing. */
+const noRange = (column: string): Flag => ({
+  column,
+  kind: 'no-range',
+  message: `${column}: no declared range (data.ranges), so no histogram or quantiles`,
+});
+
 /** The analysis of the sites' profiles (`bySite`: site -> its profile, as released). */
 export function analyse(bySite: Record<string, SiteProfile>, cfg: CsvDataConfig, s: AnalysisSettings): Analysis {
   const sites = Object.keys(bySite).sort();
@@ -151,12 +158,7 @@ export function analyse(bySite: Record<string, SiteProfile>, cfg: CsvDataConfig,
   const drift: Analysis['drift'] = {};
   const flags: Flag[] = [];
   for (const c of profiledColumns(cfg)) {
-    if (!cfg.ranges?.[c])
-      flags.push({
-        column: c,
-        kind: 'no-range',
-        message: `${c}: no declared range (data.ranges), so no histogram or quantiles`,
-      });
+    if (!cfg.ranges?.[c]) flags.push(noRange(c));
     for (const x of sites) {
       const own = perSite[x]!.columns[c];
       if (bySite[x]!.suppressed.columns.includes(c)) {
@@ -223,12 +225,7 @@ export function analysePooled(
   const pooled = group([pooledProfile], cfg);
   const flags: Flag[] = [];
   for (const c of profiledColumns(cfg)) {
-    if (!cfg.ranges?.[c])
-      flags.push({
-        column: c,
-        kind: 'no-range',
-        message: `${c}: no declared range (data.ranges), so no histogram or quantiles`,
-      });
+    if (!cfg.ranges?.[c]) flags.push(noRange(c));
     const by = releasedBy[c] ?? 0;
     if (by < sites)
       flags.push({

@@ -6,27 +6,11 @@
 // line number: dates of birth (matching the age), index dates, fasting glucose values (on the fbs
 // flag's side of 120 mg/dl). A cholesterol of 0 (Switzerland's, "not measured") is no record.
 import fs from 'node:fs';
-import { HEART_DISEASE } from '../datasets.js';
+import { HEART_COLUMNS, HEART_DISEASE } from '../datasets.js';
 import { CONCEPTS, type ConceptInfo } from './concepts.js';
 
 export type HeartSite = keyof typeof HEART_DISEASE.sites;
 
-export const HEART_COLUMNS = [
-  'age',
-  'sex',
-  'cp',
-  'trestbps',
-  'chol',
-  'fbs',
-  'restecg',
-  'thalach',
-  'exang',
-  'oldpeak',
-  'slope',
-  'ca',
-  'thal',
-  'num',
-] as const;
 export type HeartColumn = (typeof HEART_COLUMNS)[number];
 
 /** One UCI row: a value per column, undefined when missing ("?", "NaN" or empty). */

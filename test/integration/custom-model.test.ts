@@ -24,7 +24,7 @@ import { networkIsolation } from '../../worker/sandbox/index.js';
 import { waitUntil } from '../helpers/wait-log.js';
 
 const SITES = Object.keys(HEART_DISEASE.sites) as (keyof typeof HEART_DISEASE.sites)[];
-const ROUNDS = 5;
+const ROUNDS = 3;
 
 /** The researcher's own model, as a model.json or inside an app (with preprocessing, loss and metrics). */
 type Kind = 'model.json' | 'app';

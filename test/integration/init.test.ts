@@ -87,7 +87,7 @@ describe('accord init', () => {
     expect(fs.existsSync(path.join(project, 'runs/latest/report.html'))).toBe(true);
   }, 300_000);
 
-  it('--template image makes a project of PNG folders whose npm test passes and whose simulate reaches a report', () => {
+  it('--template image makes a project of PNG folders whose npm test (its data, a 3-round simulation, its app) passes', () => {
     const made = accord(dir, 'init', 'pictures', '--template', 'image');
     expect(made.status, made.stderr).toBe(0);
     const project = path.join(dir, 'pictures');
@@ -108,14 +108,6 @@ describe('accord init', () => {
     const tested = npm(project, 'test');
     expect(tested.status, tested.stdout + tested.stderr).toBe(0);
     expect(tested.stdout).toMatch(/Tests\s+7 passed/);
-    // The README's command (npm run simulate), with this checkout's accord.
-    const pkg = JSON.parse(fs.readFileSync(path.join(project, 'package.json'), 'utf8'));
-    const run = accord(project, ...(pkg.scripts.simulate as string).split(' ').slice(1));
-    expect(run.status, run.stderr).toBe(0);
-    const report = JSON.parse(fs.readFileSync(path.join(project, 'runs/latest/report.json'), 'utf8'));
-    expect(report.rounds).toHaveLength(3);
-    expect(Object.keys(report.final.siteAccuracy).sort()).toEqual(['site-a', 'site-b', 'site-c']);
-    expect(report.final.meanSiteAccuracy).toBeGreaterThan(0.6);
   }, 300_000);
 
   it('refuses a name npm would refuse, and a folder that is not empty', () => {
