@@ -5,7 +5,8 @@
 // baselines (each centre alone, and all centres' training rows pooled: Adam, lr 0.001, batches of 4,
 // 50 epochs), over FLamby's 5 seeds (42-46). The figure is FLamby's: the unweighted mean of the four
 // centres' test accuracies (threshold 0.5), then its mean and standard deviation over the seeds.
-// Writes bench/flamby.json. FLAMBY_SEEDS=42,43 and FLAMBY_ONLY=fedavg,pooled,local narrow a run.
+// Writes bench/flamby.json (or FLAMBY_OUT). FLAMBY_SEEDS=42,43 and FLAMBY_ONLY=fedavg,pooled,local narrow
+// or widen a run (bench/flamby-fedavg-20-seeds.json: FedAvg over seeds 42-61).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -77,7 +78,7 @@ function summary(list: { siteAccuracy: Record<string, number> }[]): Figure {
 
 const t0 = Date.now();
 const timings: Record<string, number> = {};
-const file = path.join(HERE, 'flamby.json');
+const file = process.env['FLAMBY_OUT'] ? path.resolve(process.env['FLAMBY_OUT']) : path.join(HERE, 'flamby.json');
 function save(): void {
   const figures = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, summary(v)]));
   const fedavg = figures['fedavg'];
@@ -192,4 +193,6 @@ const rows = Object.entries(runs).map(([k, v]) => {
   const flamby = typeof ref === 'object' ? `${ref.mean.toFixed(3)} ± ${ref.std.toFixed(3)}` : '';
   return `${k.padEnd(28)} ${f.mean.toFixed(3)} ± ${f.std.toFixed(3)}   FLamby ${flamby}`;
 });
-process.stdout.write(`${rows.join('\n')}\nwrote bench/flamby.json (${timings['total']!.toFixed(0)} s)\n`);
+process.stdout.write(
+  `${rows.join('\n')}\nwrote ${path.relative(process.cwd(), file)} (${timings['total']!.toFixed(0)} s)\n`,
+);

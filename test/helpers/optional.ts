@@ -1,18 +1,43 @@
 // Tests that need a tool the README does not ask for (docker-compose, promtool, chromium, the
-// Fashion-MNIST package, unprivileged user namespaces for the app sandbox): without it they are skipped
+// Fashion-MNIST package, unprivileged user namespaces for the app sandbox, the native TensorFlow binding): without it they are skipped
 // with a one-line reason, so `npm test` passes with only Node and redis-server. Under CI (`.ci/run` sets
 // ACCORD_CI=1 and installs them) they always run, and a missing tool fails them with the same reason.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { PACKAGE_ROOT } from '../../shared/package-root.js';
 import { FASHION_MNIST_DIR } from '../../simulation/datasets.js';
 import { networkIsolation } from '../../worker/sandbox/isolation.js';
 
-export type OptionalTool = 'docker-compose' | 'promtool' | 'chromium' | 'fashion-mnist' | 'user-namespaces';
+export type OptionalTool =
+  | 'docker-compose'
+  | 'promtool'
+  | 'chromium'
+  | 'fashion-mnist'
+  | 'user-namespaces'
+  | 'tensorflow';
 
 export const UNDER_CI = process.env['ACCORD_CI'] === '1';
 
 export const CHROMIUM = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
+
+// Whether require('@tensorflow/tfjs-node') works from the project, asked in a child process: loading it
+// here would switch this process's TF.js backend. Undefined when it does, else its first error line.
+let tfjsNode: { error: string | undefined } | undefined;
+function tfjsNodeError(): string | undefined {
+  tfjsNode ??= (() => {
+    const r = spawnSync(process.execPath, ['-e', "require('@tensorflow/tfjs-node')"], {
+      cwd: PACKAGE_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '2' },
+      timeout: 60_000,
+    });
+    if (r.status === 0) return { error: undefined };
+    const line = (r.stderr ?? '').split('\n').find((l) => /Error|Cannot/.test(l));
+    return { error: line?.trim() ?? `exit ${r.status ?? r.signal}` };
+  })();
+  return tfjsNode.error;
+}
 
 const TOOLS: Record<OptionalTool, { present: () => boolean; missing: string }> = {
   'docker-compose': {
@@ -35,6 +60,12 @@ const TOOLS: Record<OptionalTool, { present: () => boolean; missing: string }> =
     present: () => networkIsolation().kind === 'namespace',
     get missing() {
       return networkIsolation().reason;
+    },
+  },
+  tensorflow: {
+    present: () => tfjsNodeError() === undefined,
+    get missing() {
+      return `@tensorflow/tfjs-node cannot be required (${tfjsNodeError()}); npm run setup:tensorflow builds it offline; .ci/run does this`;
     },
   },
 };
