@@ -51,6 +51,7 @@ interface SimulateFlags {
   clients?: number;
   fraction?: number;
   partition: string;
+  labelsPerClient?: number;
   alpha?: number;
   beta?: number;
   model?: string;
@@ -143,11 +144,17 @@ function partitionFlag(o: SimulateFlags): NonNullable<SimulateOptions['partition
     return { scheme: 'synthetic', alpha: o.alpha, beta: o.beta };
   }
   if (o.beta !== undefined) throw new ConfigError('--beta applies to --dataset synthetic');
-  if (o.partition !== 'iid' && o.partition !== 'dirichlet' && o.partition !== 'shards')
-    throw new ConfigError(`--partition: expected iid, dirichlet or shards, got "${o.partition}"`);
+  if (!['iid', 'dirichlet', 'shards', 'pathological'].includes(o.partition))
+    throw new ConfigError(`--partition: expected iid, dirichlet, shards or pathological, got "${o.partition}"`);
   if (o.alpha !== undefined && o.partition !== 'dirichlet')
     throw new ConfigError('--alpha applies to --partition dirichlet and --dataset synthetic');
-  return { scheme: o.partition, alpha: o.alpha };
+  if (o.labelsPerClient !== undefined && o.partition !== 'pathological')
+    throw new ConfigError('--labels-per-client applies to --partition pathological');
+  return {
+    scheme: o.partition as 'iid' | 'dirichlet' | 'shards' | 'pathological',
+    alpha: o.alpha,
+    ...(o.partition === 'pathological' ? { labels: o.labelsPerClient ?? 2 } : {}),
+  };
 }
 
 /**
@@ -168,6 +175,7 @@ function ownDataFlags(o: SimulateFlags, partitionGiven: boolean): Pick<SimulateO
     ['--clients', o.clients !== undefined],
     ['--partition', partitionGiven],
     ['--alpha', o.alpha !== undefined],
+    ['--labels-per-client', o.labelsPerClient !== undefined],
     ['--beta', o.beta !== undefined],
   ].filter(([, given]) => given);
   if (split.length)
@@ -325,9 +333,10 @@ export function register(program: Command): void {
     )
     .option(
       '--partition <scheme>',
-      'how a partitioned data set is split: iid, dirichlet or shards; not with --config',
+      'how a partitioned data set is split: iid, dirichlet, shards or pathological (N labels per client); not with --config',
       'iid',
     )
+    .option('--labels-per-client <n>', 'labels each client holds, for --partition pathological (default 2)', int)
     .option(
       '--alpha <a>',
       "Dirichlet concentration for --partition dirichlet; synthetic: how much the sites' models differ (default 1)",

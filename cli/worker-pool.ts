@@ -43,12 +43,13 @@ const poolSchema = z
         identity: z.object({ privateKey: z.string(), publicKey: z.string() }).optional(),
         partition: z
           .object({
-            scheme: z.enum(['iid', 'dirichlet', 'shards', 'synthetic']),
+            scheme: z.enum(['iid', 'dirichlet', 'shards', 'pathological', 'synthetic']),
             clients: z.number().int(),
             seed: z.number().int(),
             index: z.number().int(),
             alpha: z.number().optional(),
             beta: z.number().optional(),
+            labels: z.number().int().optional(),
           })
           .optional(),
       }),

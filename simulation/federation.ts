@@ -175,6 +175,7 @@ async function startPools(
           index,
           alpha: opts.partition?.alpha,
           beta: opts.partition?.beta,
+          labels: opts.partition?.labels,
         },
         attack: attackOf(f.byzantine, site),
         slowdown: slowdownOf(f.stragglers, site),

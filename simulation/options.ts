@@ -51,7 +51,13 @@ export interface SimulateOptions {
   fraction?: number | undefined;
   /** synthetic: Synthetic(alpha, beta) (defaults 1, 1). */
   partition?:
-    | { scheme: 'iid' | 'dirichlet' | 'shards' | 'synthetic'; alpha?: number | undefined; beta?: number | undefined }
+    | {
+        scheme: 'iid' | 'dirichlet' | 'shards' | 'pathological' | 'synthetic';
+        alpha?: number | undefined;
+        beta?: number | undefined;
+        /** pathological: labels each client holds. */
+        labels?: number | undefined;
+      }
     | undefined;
   model?: ExperimentInput['model'] | undefined;
   /** Worker processes hosting the logical sites of a partitioned data set. Default min(4, clients). */

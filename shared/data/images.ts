@@ -31,7 +31,7 @@ const partitions = new Map<string, number[][]>();
 function rowsOf(set: ImageSet, dir: string, part?: SitePartition): number[] {
   if (!part) return Array.from({ length: set.count }, (_, i) => i);
   refusePartition(dir);
-  const key = `${dir}|${part.scheme}|${part.clients}|${part.seed}|${part.alpha}|${part.shardsPerClient}`;
+  const key = `${dir}|${part.scheme}|${part.clients}|${part.seed}|${part.alpha}|${part.shardsPerClient}|${part.labels}`;
   let all = partitions.get(key);
   if (!all) {
     all = partition(set.labels, part);

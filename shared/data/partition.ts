@@ -1,13 +1,14 @@
 // Simulation partitioners: split one data set among many logical sites. IID, Dirichlet(alpha) over
-// labels (Hsu et al. 2019), and McMahan et al.'s pathological shards (sort by label, cut into
-// shardsPerClient x clients shards, deal them out).
+// labels (Hsu et al. 2019), McMahan et al.'s pathological shards (sort by label, cut into
+// shardsPerClient x clients shards, deal them out), and N labels per client (the personalization
+// benchmarks' "pathological" setting, e.g. GPFL's 2 labels per client).
 
 import { DataError } from '../errors/index.js';
 import { normal, rng, seedOf, shuffleInPlace } from '../random.js';
 
 export interface PartitionSpec {
   /** synthetic: no shared set to split; each site generates its own rows (synthetic.ts). */
-  scheme: 'iid' | 'dirichlet' | 'shards' | 'synthetic';
+  scheme: 'iid' | 'dirichlet' | 'shards' | 'pathological' | 'synthetic';
   clients: number;
   seed: number;
   /** Dirichlet concentration (smaller: more skewed); for synthetic, how much the sites' models differ. */
@@ -16,6 +17,39 @@ export interface PartitionSpec {
   beta?: number | undefined;
   /** Shards per client (McMahan et al.: 2). */
   shardsPerClient?: number | undefined;
+  /** pathological: labels each client holds (default 2). */
+  labels?: number | undefined;
+}
+
+/**
+ * Each client holds `perClient` labels: client c gets labels c*perClient ... (c+1)*perClient - 1, modulo
+ * the number of labels (round robin, so every label is held while clients * perClient >= labels), and
+ * each label's rows, shuffled, are dealt out evenly among the clients that hold it.
+ */
+export function pathologicalPartition(
+  labels: ArrayLike<number>,
+  clients: number,
+  perClient: number,
+  seed: number,
+): number[][] {
+  const classes = Math.max(0, ...Array.from(labels)) + 1;
+  if (!Number.isInteger(perClient) || perClient < 1 || perClient > classes)
+    throw new DataError(`labels per client must be a whole number from 1 to ${classes}, not ${perClient}`);
+  const holders = Array.from({ length: classes }, () => [] as number[]);
+  for (let c = 0; c < clients; c++) for (let j = 0; j < perClient; j++) holders[(c * perClient + j) % classes]!.push(c);
+  const r = rng(seedOf('pathological', seed));
+  const out = Array.from({ length: clients }, () => [] as number[]);
+  for (let y = 0; y < classes; y++) {
+    const rows = shuffleInPlace(
+      Array.from({ length: labels.length }, (_, i) => i).filter((i) => labels[i] === y),
+      r,
+    );
+    const who = holders[y]!;
+    rows.forEach((row, k) => {
+      if (who.length) out[who[k % who.length]!]!.push(row);
+    });
+  }
+  return out.map((l) => l.sort((a, b) => a - b));
 }
 
 export function iidPartition(n: number, clients: number, seed: number): number[][] {
@@ -104,6 +138,8 @@ export function partition(labels: ArrayLike<number>, spec: PartitionSpec): numbe
       return shardsPartition(labels, spec.clients, spec.shardsPerClient ?? 2, spec.seed);
     case 'dirichlet':
       return dirichletPartition(labels, spec.clients, spec.alpha ?? 0.5, spec.seed);
+    case 'pathological':
+      return pathologicalPartition(labels, spec.clients, spec.labels ?? 2, spec.seed);
     case 'synthetic':
       throw new DataError('a synthetic site generates its rows; there is no data set to partition', 'WRONG_FORMAT');
   }
