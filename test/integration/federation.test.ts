@@ -79,11 +79,14 @@ describe('federation end to end', () => {
       for (const c of chunks) byTask.set(c.taskId!, (byTask.get(c.taskId!) ?? 0) + c.bytes!);
       expect(byTask.size).toBe(3);
       for (const bytes of byTask.values()) expect(bytes).toBe(params * 4);
-      // Metrics are numbers: training/evaluation figures, and (once, for federated scaling) per-column
-      // counts and sums of the site's training rows.
+      // Metrics are numbers: training/evaluation figures, the counts behind the pooled intervals (correct
+      // test predictions, 20-bin score histograms per class), and (once, for federated scaling)
+      // per-column counts and sums of the site's training rows.
       for (const m of audit.filter((a) => a.type === 'metrics')) {
         for (const k of Object.keys(m.values!))
-          expect(k).toMatch(/^(loss|accuracy|auc|startLoss|startAccuracy|trainMs|(n|sum|sumsq)\.\d+)$/);
+          expect(k).toMatch(
+            /^(loss|accuracy|auc|startLoss|startAccuracy|trainMs|correct|roc\.(pos|neg)\.([0-9]|1[0-9])|(n|sum|sumsq)\.\d+)$/,
+          );
       }
       expect(audit.filter((a) => a.type === 'metrics' && a.values!['n.0'] !== undefined)).toHaveLength(1);
     }
