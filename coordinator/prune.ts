@@ -49,7 +49,14 @@ export async function retireInstance(
   try {
     const pending = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children');
     if (Object.values(pending).some((n) => n > 0)) return false;
-    await queue.obliterate({ force: true });
+    try {
+      await queue.obliterate({ force: true });
+    } catch (e) {
+      // Another pruner (a coordinator's periodic pass, adoption, `accord prune`) obliterated the same
+      // queue between this one's pause and its delete: the queue's meta, paused flag included, is gone,
+      // which BullMQ reports as "non-paused". The queue is retired either way.
+      if (!/non-paused/.test((e as Error).message)) throw e;
+    }
     await redis.hdel(keysOf(redis).instances(), instance);
     return true;
   } finally {

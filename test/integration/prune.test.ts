@@ -3,14 +3,16 @@
 // experiment's record, rounds and events (the report is built from them) and the live coordinator.
 import { spawnSync } from 'node:child_process';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keys } from '../../coordinator/experiments/keys.js';
 import { buildReport } from '../../coordinator/experiments/report.js';
-import { prune } from '../../coordinator/prune.js';
+import { prune, retireInstance } from '../../coordinator/prune.js';
 import { QUEUE_ROUNDS, tasksQueue } from '../../coordinator/queues/names.js';
 import { PACKAGE_ROOT } from '../../shared/package-root.js';
 import { redisOptions } from '../../shared/redis-url.js';
 import { ACCORD_ARGV } from '../../simulation/processes.js';
+import { startPrivateRedis } from '../../simulation/redis-server.js';
 import type { AccordWorker } from '../../worker/client.js';
 import { startFederation, startHeartWorkers, type TestFederation } from '../helpers/federation.js';
 
@@ -77,4 +79,27 @@ describe('accord prune', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--older-than: expected a duration/);
   }, 300_000);
+
+  it('two pruners retiring the same instance at once both succeed (a coordinator pass beside accord prune)', async () => {
+    const server = await startPrivateRedis();
+    const connection = redisOptions(server.url);
+    const redis = new Redis(connection);
+    try {
+      for (let i = 0; i < 5; i++) {
+        const instance = `gone-${i}`;
+        const q = new Queue(tasksQueue(instance), { connection });
+        await (await q.add('train', { experimentId: 'x' })).remove();
+        await q.close();
+        const both = await Promise.all([
+          retireInstance(redis, { connection }, instance),
+          retireInstance(redis, { connection }, instance),
+        ]);
+        expect(both).toEqual([true, true]);
+        expect(await redis.keys(`bull:${tasksQueue(instance)}:*`)).toEqual([]);
+      }
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
+  }, 60_000);
 });
