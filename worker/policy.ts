@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { type AppSignature, verifyAppSignature } from '../shared/apps/signature.js';
 import { formatIssues } from '../shared/config/load.js';
 import { ConfigError, PolicyError } from '../shared/errors/index.js';
-import { modelLabel } from '../shared/models/topology.js';
+import { appOfModel, modelLabel } from '../shared/models/topology.js';
 import type { TaskSpec } from '../shared/protocol/task-spec.js';
 import { parsePublicKey } from '../shared/trust/identity.js';
 import { type Manifest, specOfTerms } from '../shared/trust/manifest.js';
@@ -157,7 +157,7 @@ export type Sending = 'update' | 'metrics' | 'statistics';
 
 /** The app an experiment's model comes from (digest and signatures), or undefined (shared/apps). */
 export function appOf(spec: Pick<TaskSpec, 'model'>): AppRef | undefined {
-  return 'app' in spec.model && typeof spec.model.app === 'object' ? spec.model.app : undefined;
+  return appOfModel(spec.model);
 }
 
 type AppRef = { sha256: string; signatures?: AppSignature[] | undefined };

@@ -1,6 +1,8 @@
 // report.md: the experiment report as Markdown, written beside report.json for every run. The privacy
 // and secure-aggregation paragraphs are shared with the simulation's report.md (simulation/report.ts).
+
 import { epsilonWithTerms, pct } from '../../shared/format.js';
+import { appOfModel } from '../../shared/models/topology.js';
 import {
   bySiteName,
   participatingSites,
@@ -139,8 +141,7 @@ export function participationLines(r: ExperimentReport): string[] {
  * whose policy releases them), or nothing for a zoo or model.json experiment.
  */
 export function appLines(r: ExperimentReport): string[] {
-  const model = r.experiment.config.model;
-  const app = 'app' in model && typeof model.app === 'object' ? model.app : undefined;
+  const app = appOfModel(r.experiment.config.model);
   if (!app) return [];
   const lines = ['', `App: \`sha256:${app.sha256}\`, run in each site's sandbox.`];
   const last = [...r.rounds].reverse().find((x) => x.evaluated);

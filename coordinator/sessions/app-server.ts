@@ -3,6 +3,8 @@
 // is served, so a site cannot fetch anything else; the site checks the bundle against the digest it
 // approved, so a coordinator that sends other code is caught there. App code is not secret from the
 // federation's sites: any connected site may fetch an experiment's app.
+
+import { appOfModel } from '../../shared/models/topology.js';
 import { MAX_CHUNK_BYTES } from '../../shared/protocol/chunks.js';
 import type { AppRequest__Output, CoordinatorMessage } from '../../shared/protocol/load.js';
 import type { ExperimentRecords } from '../experiments/records.js';
@@ -12,8 +14,7 @@ async function refusal(records: ExperimentRecords, req: AppRequest__Output): Pro
   if (!/^[0-9a-f]{64}$/.test(req.sha256)) return 'the digest is not 64 hex digits';
   const rec = await records.get(req.experimentId).catch(() => undefined);
   if (!rec) return `no experiment ${req.experimentId.slice(0, 100)}`;
-  const model = rec.config.model;
-  const named = 'app' in model && typeof model.app === 'object' ? model.app?.sha256 : undefined;
+  const named = appOfModel(rec.config.model)?.sha256;
   if (named !== req.sha256) return `experiment ${rec.id} has no app ${req.sha256}`;
   const bundle = await records.app(rec.id);
   return bundle ?? `the bundle of app ${req.sha256} is not stored`;

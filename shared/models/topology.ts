@@ -45,6 +45,11 @@ export function withInlineModel<C extends Pick<ExperimentConfig, 'model'>>(confi
   return 'path' in config.model ? { ...config, model: inlineModel(config.model, baseDir) } : config;
 }
 
+/** The app a model by value comes from (its digest and reviewers' signatures), or undefined. */
+export function appOfModel(model: ModelConfig): Extract<ModelConfig, { topology: unknown }>['app'] {
+  return 'topology' in model ? model.app : undefined;
+}
+
 /** How a model is named to people and in site policies: the zoo name, or sha256:<hash> of a custom one. */
 export function modelLabel(model: ModelConfig): string {
   if ('zoo' in model) return model.zoo;

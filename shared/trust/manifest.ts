@@ -4,7 +4,7 @@
 import { formatIssues } from '../config/load.js';
 import { type ExperimentConfig, experimentSchema } from '../config/schema.js';
 import { TrustError } from '../errors/index.js';
-import { modelLabel } from '../models/topology.js';
+import { appOfModel, modelLabel } from '../models/topology.js';
 import type { TaskSpec } from '../protocol/task-spec.js';
 import { canonicalHash } from './canonical.js';
 
@@ -154,7 +154,7 @@ function releaseLines(m: Manifest): string[] {
   out.push(
     `training: ${c.train.epochs} epoch(s), batch ${c.train.batchSize}, ${c.train.optimizer} at ${c.train.learningRate}, strategy ${c.strategy.name}, seed ${c.seed}, at most ${c.roundAttempts} attempts per round${m.modelSha256 ? `; model file sha256 ${m.modelSha256}` : ''}`,
   );
-  const app = 'app' in c.model && typeof c.model.app === 'object' ? c.model.app : undefined;
+  const app = appOfModel(c.model);
   if (app)
     out.push(
       `code from the researcher runs at the site: app sha256:${app.sha256}${app.signatures?.length ? ` (signed by ${app.signatures.map((s) => s.signer).join(', ')})` : ''}, only if the site's policy allows it (apps.allow or apps.signers), and only in the site's sandbox: it reads the app and the site's prepared examples, writes a scratch folder, has no network where the machine allows namespaces; its own metrics are sent as app.<name> with each evaluation only if the policy says apps.releaseMetrics`,

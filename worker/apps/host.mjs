@@ -15,7 +15,7 @@ const i32 = (file) => {
 };
 const write = (file, arr) => fs.writeFileSync(file, Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength));
 
-/** mulberry32: the seeded shuffle of the built-in loop. */
+/** mulberry32 (as shared/random.ts rng, which this plain-JavaScript host cannot import): the built-in loop's seeded shuffle. */
 function rng(seed) {
   let a = seed >>> 0;
   return () => {
