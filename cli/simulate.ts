@@ -48,6 +48,11 @@ interface SimulateFlags {
   batchSize?: number;
   lr?: number;
   restrictedSoftmax?: boolean;
+  personalize?: string;
+  head?: string;
+  lambda?: number;
+  headEpochs?: number;
+  finetuneEpochs?: number;
   clients?: number;
   fraction?: number;
   partition: string;
@@ -135,6 +140,35 @@ function secaggFlags(o: SimulateFlags): Partial<ExperimentConfig['secagg']> | un
     ...(dropout ? { dropout } : {}),
     ...(o.colludingSites !== undefined ? { colludingSites: o.colludingSites } : {}),
     ...(o.corruptFraction !== undefined ? { corruptFraction: o.corruptFraction } : {}),
+  };
+}
+
+/** --personalize and its settings; a setting without --personalize (or of another method) is refused. */
+function personalizationFlags(o: SimulateFlags): SimulateOptions['personalization'] {
+  const given = (
+    [
+      ['--head', o.head !== undefined, ['fedper', 'fedrep']],
+      ['--lambda', o.lambda !== undefined, ['ditto']],
+      ['--head-epochs', o.headEpochs !== undefined, ['fedrep']],
+      ['--finetune-epochs', o.finetuneEpochs !== undefined, ['finetune']],
+    ] as const
+  ).filter(([, g]) => g);
+  for (const [flag, , methods] of given)
+    if (!o.personalize || !(methods as readonly string[]).includes(o.personalize))
+      throw new ConfigError(`${flag} applies to --personalize ${methods.join(' or ')}`);
+  if (!o.personalize) return undefined;
+  let head: number | 'bias' | undefined;
+  if (o.head !== undefined) {
+    head = o.head === 'bias' ? 'bias' : Number(o.head);
+    if (head !== 'bias' && !(Number.isInteger(head) && head >= 1))
+      throw new ConfigError(`--head: expected a number of layers (1 or more) or bias, got "${o.head}"`);
+  }
+  return {
+    method: o.personalize as 'fedper' | 'fedrep' | 'ditto' | 'finetune',
+    ...(head !== undefined ? { head } : {}),
+    ...(o.lambda !== undefined ? { lambda: o.lambda } : {}),
+    ...(o.headEpochs !== undefined ? { headEpochs: o.headEpochs } : {}),
+    ...(o.finetuneEpochs !== undefined ? { fineTuneEpochs: o.finetuneEpochs } : {}),
   };
 }
 
@@ -321,6 +355,19 @@ export function register(program: Command): void {
       'each site normalises its loss over the classes it holds (FedRS; the fashion-mnist default)',
     )
     .option('--no-restricted-softmax', "plain softmax loss at every site (the FedAvg paper's)")
+    .addOption(
+      new Option(
+        '--personalize <method>',
+        'each site also gets a model of its own, kept and exported at the site: fedper or fedrep (a head that never leaves), ditto (a personal model pulled toward the global one), finetune (the global model trained locally); with --baselines, fedper and fedrep first run without it for the global column (docs/personalization.md)',
+      ).choices(['fedper', 'fedrep', 'ditto', 'finetune']),
+    )
+    .option(
+      '--head <n|bias>',
+      "fedper, fedrep: the site's part, its last N layers with weights or the output layer's bias (default 1; heart-disease: bias)",
+    )
+    .option('--lambda <x>', 'ditto: the pull of the personal model toward the global one (default 0.1)', positive(true))
+    .option('--head-epochs <n>', 'fedrep: head epochs before the body each round (default 1)', int)
+    .option('--finetune-epochs <n>', 'finetune: local epochs from the global model (default 1)', int)
     .option(
       '--clients <n>',
       'partitioned data sets: number of simulated sites (fashion-mnist: 100); not with --config',
@@ -470,6 +517,7 @@ export function register(program: Command): void {
           sitePolicy: o.sitePolicy === undefined ? undefined : policyFlag(o.sitePolicy),
           stragglers: stragglerFlags(o),
           async: asyncFlags(o),
+          personalization: personalizationFlags(o),
         });
         if (o.json) return printJson(report);
         process.stdout.write(`\n${finalTable(report)}`);

@@ -1,6 +1,7 @@
 // Data sets that ship with Accord for `accord simulate`: where their files are and the config that reads them.
+
 import path from 'node:path';
-import type { ExperimentInput } from '../shared/config/schema.js';
+import type { ExperimentInput, PersonalizationConfig } from '../shared/config/schema.js';
 import { ConfigError } from '../shared/errors/index.js';
 import { PACKAGE_ROOT } from '../shared/package-root.js';
 
@@ -21,6 +22,8 @@ export interface ShippedDataset {
   experiment: ExperimentInput;
   /** Strategy settings tuned for this data set (over the papers' defaults), as FLamby tunes per data set. */
   strategyDefaults?: Record<string, Record<string, number>>;
+  /** Personalization settings this data set's model needs (--personalize), under those given. */
+  personalizationDefaults?: Partial<PersonalizationConfig>;
 }
 
 const HEART_DIR = path.join(PACKAGE_ROOT, 'data', 'heart-disease');
@@ -93,6 +96,9 @@ export const HEART_DISEASE = {
   },
   // Grid eta in {0.03, 0.1, 0.3} x tau in {1e-3, 1e-2, 1e-1}, 20 rounds, seed 1 (docs/strategies.md).
   strategyDefaults: { fedadam: { eta: 0.03, tau: 1e-2 } },
+  // Logistic regression has one layer: FedPer and FedRep keep its bias, each hospital's own intercept
+  // (its own base rate), and share the feature weights.
+  personalizationDefaults: { head: 'bias' },
 } satisfies ShippedDataset;
 
 /**

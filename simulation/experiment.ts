@@ -51,6 +51,7 @@ export function planSimulation(opts: SimulateOptions): SimulationPlan {
       ? { min: Math.max(1, sampled), fraction, quorum: Math.max(1, Math.floor(0.8 * sampled)) }
       : { ...ds.experiment.clients, min: nClients, fraction },
     ds.strategyDefaults,
+    ds.personalizationDefaults,
   );
   return { dataset: ds, sites, config: parseExperiment(input, `simulation of ${ds.name}`) };
 }
@@ -143,6 +144,7 @@ function withOverrides(
   opts: SimulateOptions,
   clients: NonNullable<ExperimentInput['clients']>,
   strategyDefaults?: ShippedDataset['strategyDefaults'],
+  personalizationDefaults?: ShippedDataset['personalizationDefaults'],
 ): ExperimentInput {
   const params = opts.strategyParams ?? {};
   const strategyName = opts.strategy ?? base.strategy?.name ?? 'fedavg';
@@ -158,6 +160,9 @@ function withOverrides(
     ...(opts.analyze ? { data: withAnalysis(base.data) } : {}),
     ...(opts.target !== undefined ? { eval: { ...base.eval, target: opts.target } } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+    ...(opts.personalization
+      ? { personalization: { ...personalizationDefaults, ...base.personalization, ...opts.personalization } }
+      : {}),
     train: { ...base.train, ...opts.train },
     ...(opts.secagg ? { secagg: { ...base.secagg, ...opts.secagg } } : {}),
     ...(opts.dp ? { dp: { ...base.dp, ...opts.dp } } : {}),

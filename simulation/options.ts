@@ -1,5 +1,5 @@
 // What `accord simulate` (and the in-process API) can ask of a simulation.
-import type { ExperimentConfig, ExperimentInput } from '../shared/config/schema.js';
+import type { ExperimentConfig, ExperimentInput, PersonalizationConfig } from '../shared/config/schema.js';
 
 export interface SimulateOptions {
   /** Shipped data set name. Default heart-disease (none with `config`). */
@@ -76,6 +76,12 @@ export interface SimulateOptions {
   async?:
     | { concurrency?: number | undefined; bufferSize?: number | undefined; stalenessExponent?: number | undefined }
     | undefined;
+  /**
+   * Personalization (experiment.personalization): the method, and settings over the data set's
+   * defaults and the config's own. With `baselines`, fedper and fedrep also run the experiment
+   * without it first, for the global model's column.
+   */
+  personalization?: ({ method: PersonalizationConfig['method'] } & Partial<PersonalizationConfig>) | undefined;
   /** Print progress (bar on a TTY, a line per round otherwise). Default true. */
   progress?: boolean | undefined;
 }

@@ -19,6 +19,7 @@ import {
   recordPrivacyLine,
   secureLine,
 } from '../coordinator/experiments/report-markdown.js';
+import { personalMarkdown } from '../coordinator/experiments/report-personal.js';
 import { epsilonWithTerms, pct } from '../shared/format.js';
 import type { BaselineResult, Baselines } from './baselines.js';
 import { type ByzantineSites, scoreHonestSites } from './byzantine.js';
@@ -54,6 +55,7 @@ export function simulationReport(
   const byzantine = simulation.byzantine?.sites;
   const honest = <T extends Scored>(x: T) => (byzantine ? scoreHonestSites(x, byzantine) : x);
   const scoredBaselines = baselines && {
+    ...baselines,
     pooled: honest(baselines.pooled),
     local: Object.fromEntries(
       Object.entries(baselines.local).map(([s, b]): [string, BaselineResult] => [s, honest(b)]),
@@ -82,10 +84,22 @@ function accuracies(sites: string[], x: Scored): string[] {
   return [...sites.map((s) => pct(x.siteAccuracy[s])), pct(x.meanSiteAccuracy)];
 }
 
-/** One row per model: federated, pooled, then each site alone. */
+/**
+ * One row per model: personalized (with personalization), federated (this run's global model, or a
+ * FedAvg run's where this run's global head never trains), pooled, then each site alone.
+ */
 function modelRows(r: SimulationReport, names: { federated: string; pooled: string }): string[][] {
   const sites = r.simulation.sites;
-  const rows = r.final ? [[names.federated, ...accuracies(sites, r.final)]] : [];
+  const p = r.final?.personalization;
+  const companion = r.baselines?.federated;
+  const rows = p ? [[`personalized (${p.method})`, ...accuracies(sites, p)]] : [];
+  if (companion)
+    rows.push([`federated (${companion.strategy}, run without ${p?.method})`, ...accuracies(sites, companion)]);
+  else if (r.final)
+    rows.push([
+      p && !p.globalComparable ? `${names.federated} (initial head)` : names.federated,
+      ...accuracies(sites, r.final),
+    ]);
   if (r.baselines) {
     rows.push([names.pooled, ...accuracies(sites, r.baselines.pooled)]);
     for (const [s, b] of Object.entries(r.baselines.local)) rows.push([`${s} alone`, ...accuracies(sites, b)]);
@@ -105,6 +119,11 @@ export function finalTable(r: SimulationReport): string {
       `final central accuracy   ${f && lastCentral ? lastCentral.accuracy.toFixed(4) : '-'}`,
       `final federated accuracy ${f ? pct(f.accuracy) : '-'} (example-weighted over the round's selected sites)`,
       ...(f?.accuracyInterval ? [`pooled test rows         ${pooledLine(r)}`] : []),
+      ...(f?.personalization
+        ? [
+            `personalized (${f.personalization.method})    ${pct(f.personalization.meanSiteAccuracy)} mean site accuracy, each site's personal model on its own test rows (global: ${pct(f.meanSiteAccuracy)}${f.personalization.globalComparable ? '' : ', initial head'})`,
+          ]
+        : []),
       ...(lastPrivacyOf(r) ? [`epsilon                  ${epsilonWithTerms(lastPrivacyOf(r)!)}`] : []),
     ];
     return `${lines.join('\n')}\n`;
@@ -201,6 +220,7 @@ export function markdownReport(r: SimulationReport): string {
   const byz = byzantineNote(r);
   if (byz) lines.push('', byz.trim()); // after the table, so it stays one table
   lines.push(...intervalLines(r));
+  lines.push(...personalMarkdown(r));
   const cfg = r.experiment.config;
   if (cfg.secagg.mode !== 'off') lines.push('', secureLine(r));
   lines.push(...privacyLines(r));

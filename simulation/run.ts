@@ -5,6 +5,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import type { ExperimentReport } from '../coordinator/experiments/report.js';
 import { submitExperiment } from '../coordinator/queues/submit.js';
+import type { ExperimentConfig } from '../shared/config/schema.js';
 import { AccordError } from '../shared/errors/index.js';
 import { connectRedis } from '../shared/redis-connection.js';
 import {
@@ -23,6 +24,7 @@ import { ProcessGroup } from './processes.js';
 import { awaitExperiment } from './progress.js';
 import { type PrivateRedis, startPrivateRedis } from './redis-server.js';
 import { type SimulationReport, simulationReport, writeReport } from './report.js';
+import { approvalsDir } from './site-identities.js';
 import { chooseStragglers, type Stragglers } from './stragglers.js';
 
 // Callers import the whole API from here.
@@ -72,14 +74,40 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     if (stragglers) say(`stragglers (${stragglers.slowdown}x slower): ${stragglers.sites.join(', ')}`);
     await startFederation({ plan, opts, out, redis: target, byzantine, stragglers, say }, group, redis);
 
-    const id = await submitExperiment(redis, bullConnectionOf(redis, target), cfg);
-    const ended = await awaitExperiment(redis, id, group, {
-      rounds: cfg.rounds,
-      progress: opts.progress !== false,
-      timeoutMs: opts.timeoutMs ?? 30 * 60_000,
-      say,
-      reportFile: path.join(out, 'store', id, 'report.json'),
-    });
+    const run = async (config: ExperimentConfig) => {
+      const runId = await submitExperiment(redis!, bullConnectionOf(redis!, target), config);
+      const end = await awaitExperiment(redis!, runId, group, {
+        rounds: config.rounds,
+        progress: opts.progress !== false,
+        timeoutMs: opts.timeoutMs ?? 30 * 60_000,
+        say,
+        reportFile: path.join(out, 'store', runId, 'report.json'),
+      });
+      return { id: runId, ended: end };
+    };
+    // FedPer and FedRep never train the global head, so the global column comes from a run without
+    // personalization on the same sites, first.
+    let federated: Baselines['federated'];
+    const method = cfg.personalization?.method;
+    if (opts.baselines && (method === 'fedper' || method === 'fedrep')) {
+      say(`running the experiment without personalization first, for the global model beside ${method} ...`);
+      const { personalization, ...plain } = cfg;
+      const companion = await run({ ...plain, name: `${cfg.name} (global, beside ${method})` });
+      const f = companion.ended.status === 'completed' ? readStoredReport(out, companion.id).final : null;
+      if (!f)
+        throw new AccordError(
+          'EXPERIMENT_FAILED',
+          `the run without personalization did not complete (${companion.ended.status})`,
+        );
+      federated = {
+        siteAccuracy: f.siteAccuracy,
+        meanSiteAccuracy: f.meanSiteAccuracy,
+        epochs: cfg.rounds * cfg.train.epochs,
+        strategy: cfg.strategy.name,
+        experimentId: companion.id,
+      };
+    }
+    const { id, ended } = await run(cfg);
     const experimentReport = collectResults(out, id, opts.export ?? 'last');
     const runFacts = () => ({
       dataset: plan.dataset.name,
@@ -102,7 +130,9 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
     if (opts.baselines) {
       say('training baselines (each site alone, and all rows pooled) ...');
       baselines = await computeBaselines(cfg, plan.dataset.sites);
+      if (federated) baselines.federated = federated;
     }
+    copyPersonalModels(out, id, plan.sites);
     const report = simulationReport(experimentReport, runFacts(), baselines);
     writeReport(out, report);
     return report;
@@ -120,9 +150,26 @@ export async function simulate(opts: SimulateOptions): Promise<SimulationReport>
  * round's to model/ and the best round's to model-best/, or with `which` = best the best round's to
  * model/ and the last round's to model-last/ (when they are different rounds).
  */
+function readStoredReport(out: string, id: string): ExperimentReport {
+  return JSON.parse(fs.readFileSync(path.join(out, 'store', id, 'report.json'), 'utf8')) as ExperimentReport;
+}
+
+/**
+ * Personalization: each simulated site's personal model, exported in its own folder
+ * (sites/<site>/approvals/personal/<id>/model), copied to out/personal/<site>/ for the student.
+ */
+function copyPersonalModels(out: string, id: string, sites: string[]): void {
+  const target = path.join(out, 'personal');
+  fs.rmSync(target, { recursive: true, force: true });
+  for (const site of sites) {
+    const from = path.join(approvalsDir(out, site), 'personal', id, 'model');
+    if (fs.existsSync(from)) fs.cpSync(from, path.join(target, site), { recursive: true });
+  }
+}
+
 function collectResults(out: string, id: string, which: 'last' | 'best'): ExperimentReport {
   const storeDir = path.join(out, 'store', id);
-  const report = JSON.parse(fs.readFileSync(path.join(storeDir, 'report.json'), 'utf8')) as ExperimentReport;
+  const report = readStoredReport(out, id);
   const models = report.final?.models;
   const swap = which === 'best' && models?.best?.dir === 'model-best';
   const copies = swap ? { 'model-best': 'model', model: 'model-last' } : { model: 'model', 'model-best': 'model-best' };

@@ -58,7 +58,14 @@ export async function releasesTestMetrics(
  * (roc.pos.<bin>, roc.neg.<bin>; shared/stats/score-histogram.ts). Counts are whole numbers, which the
  * site's rounding to `decimals` (0 to 6) leaves as they are.
  */
-export async function sendEvaluation(ctx: TaskContext, task: ModelTask, data: SiteData, m: TestMetrics): Promise<void> {
+export async function sendEvaluation(
+  ctx: TaskContext,
+  task: ModelTask,
+  data: SiteData,
+  m: TestMetrics,
+  /** Personalization: the site's personal model's metrics, sent as personal.<name>. */
+  personal?: TestMetrics,
+): Promise<void> {
   const { header } = task;
   const values = releaseMetrics(
     {
@@ -68,6 +75,7 @@ export async function sendEvaluation(ctx: TaskContext, task: ModelTask, data: Si
       ...(m.correct !== undefined ? { correct: m.correct } : {}),
       ...(m.scoreHistogram ? histogramMetrics(m.scoreHistogram) : {}),
       ...m.extra,
+      ...(personal ? personalMetrics(personal) : {}),
     },
     ctx.policy?.metrics,
   );
@@ -75,4 +83,14 @@ export async function sendEvaluation(ctx: TaskContext, task: ModelTask, data: Si
     metrics: { taskId: header.taskId, round: header.round, examples: data.test.n, values },
   });
   ctx.done();
+}
+
+/** A personal model's accuracy, loss, count of correct rows and AUC, as personal.<name>. */
+function personalMetrics(p: TestMetrics): Record<string, number> {
+  return {
+    'personal.accuracy': p.accuracy,
+    'personal.loss': p.loss,
+    ...(p.correct !== undefined ? { 'personal.correct': p.correct } : {}),
+    ...(p.auc !== undefined ? { 'personal.auc': p.auc } : {}),
+  };
 }

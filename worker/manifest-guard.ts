@@ -35,6 +35,9 @@ export function departure(m: Manifest, kind: TaskKind, round: number, spec: Task
       return 'data.stats: column statistics the manifest does not provide for';
   }
   if (!same(spec.model, c.model)) return 'model: differs from the manifest';
+  // What the site keeps for itself is a term: a task without it would have the head leave.
+  if (!same(spec.personalization ?? null, c.personalization ?? null))
+    return `personalization: ${spec.personalization?.method ?? 'none'}, the manifest says ${c.personalization?.method ?? 'none'}`;
   // A round is drawn from at least clients.min sites (async mode hands out single tasks).
   if (kind === 'train' && c.mode !== 'async' && spec.roundSites < c.clients.min)
     return `round sites: ${spec.roundSites}, the manifest needs at least ${c.clients.min}`;

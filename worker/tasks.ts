@@ -27,6 +27,8 @@ import { releasesTestMetrics, sendEvaluation, testMetrics } from './evaluate-tas
 import { departure } from './manifest-guard.js';
 import { ModelTies } from './model-ties.js';
 import type { Outbox } from './outbox.js';
+import { PersonalModels } from './personal-models.js';
+import { evaluatePersonalized, trainPersonalized } from './personal-task.js';
 import { appOf, appRefusal, enforcePolicy, type SitePolicy, sitePolicySchema } from './policy.js';
 import { RecordPrivacy } from './record-privacy.js';
 import type { SecureStages } from './secure-stages.js';
@@ -52,6 +54,8 @@ export class TaskRunner {
   completed = 0;
   /** The apps this site fetched, by digest (worker/apps/app-cache.ts). */
   readonly apps: AppCache;
+  /** The site's heads and personal models (personalization), kept and exported in its folder. */
+  readonly personal: PersonalModels;
 
   constructor(
     private readonly opts: SiteOptions,
@@ -69,6 +73,10 @@ export class TaskRunner {
         ? path.resolve(opts.approvalsDir, 'apps')
         : fs.mkdtempSync(path.join(os.tmpdir(), `accord-apps-${opts.site.replace(/[^\w.-]/g, '_')}-`)),
       (m) => outbox.send(m),
+    );
+    this.personal = new PersonalModels(
+      opts.approvalsDir ? path.resolve(opts.approvalsDir, 'personal') : undefined,
+      opts.site,
     );
     this.policy = opts.policy ?? (trust || opts.identity ? sitePolicySchema.parse({}) : undefined);
     this.splitKey = this.policy ? splitKeyOf(this.policy.data, opts.identity ?? trust?.identity) : undefined;
@@ -235,9 +243,11 @@ export class TaskRunner {
     }
     const weights = out.weights!;
     const loss = out.loss!;
-    return train(this.ctx, task, spec, terms, data, model, before, async () => {
-      setFlatWeights(model, { specs: task.specs, values: weights });
-      return { loss };
+    return train(this.ctx, task, spec, terms, data, model, before, {
+      training: async () => {
+        setFlatWeights(model, { specs: task.specs, values: weights });
+        return { loss };
+      },
     });
   }
 
@@ -274,6 +284,10 @@ export class TaskRunner {
       setFlatWeights(model, { specs: task.specs, values: task.values });
       const app = appOf(spec);
       if (app) return await this.appTask(task, spec, terms, data, model, app);
+      if (spec.personalization && task.kind === 'evaluate') {
+        await evaluatePersonalized(this.ctx, this.personal, task, spec, terms, data, model);
+        return undefined;
+      }
       const before = await testMetrics(this.ctx, task, terms, data, model);
       if (task.kind === 'evaluate') {
         // For an evaluate task testMetrics returns metrics or throws (TEST_TOO_SMALL, UNTIED_MODEL).
@@ -281,6 +295,8 @@ export class TaskRunner {
         return undefined;
       }
       // Awaited here, so that a failure in training is reported like any other.
+      if (spec.personalization)
+        return await trainPersonalized(this.ctx, this.personal, task, spec, terms, data, model, before);
       return await train(this.ctx, task, spec, terms, data, model, before);
     } catch (e) {
       await this.ctx.outbox.sendError(header.taskId, e);

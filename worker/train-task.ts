@@ -5,6 +5,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { applyAttack } from '../shared/attack.js';
 import type { SiteData } from '../shared/data/features.js';
 import { getFlatWeights } from '../shared/models/zoo.js';
+import { type Head, withholdHead } from '../shared/personalization/head.js';
 import { clipL2 } from '../shared/privacy/clip.js';
 import { addGaussianNoise } from '../shared/privacy/noise.js';
 import { chunkF32 } from '../shared/protocol/chunks.js';
@@ -28,9 +29,14 @@ export async function train(
   data: SiteData,
   model: tf.LayersModel,
   before: TestMetrics | undefined,
-  /** Local training other than the built-in loop (an app's, worker/apps): it leaves the trained weights in `model`. */
-  localTraining?: () => Promise<{ loss: number; recordEpsilon?: number }>,
+  local: {
+    /** Local training other than the built-in loop (an app's, personalization's): it leaves the trained weights in `model`. */
+    training?: () => Promise<{ loss: number; recordEpsilon?: number }>;
+    /** FedPer and FedRep: the head the site keeps; its part of the delta is 0 before anything else is done with it. */
+    withhold?: Head;
+  } = {},
 ): Promise<Deferred | undefined> {
+  const localTraining = local.training;
   const { header } = task;
   const { opts } = ctx;
   const t0 = Date.now();
@@ -41,6 +47,7 @@ export async function train(
   const after = getFlatWeights(model).values;
   const delta = new Float32Array(after.length);
   for (let i = 0; i < after.length; i++) delta[i] = (after[i] ?? 0) - (task.values[i] ?? 0);
+  if (local.withhold) withholdHead(delta, task.specs, local.withhold);
   if (opts.attack) applyAttack(delta, opts.attack, seedOf(opts.site, header.round));
   // Differential privacy: the site bounds its own contribution before anything leaves.
   if (spec.dpClip !== undefined) clipL2(delta, spec.dpClip);
@@ -52,6 +59,8 @@ export async function train(
     // Fresh noise on a repeat of the round would average away: the noised update leaves once.
     if (terms) ctx.trust?.ledger.claim(terms, 'update-once', header.round, header.attempt);
     addGaussianNoise(delta, minZ * spec.dpClip);
+    // Noise on the head's zeros would say nothing of it, but the head's part stays exactly 0.
+    if (local.withhold) withholdHead(delta, task.specs, local.withhold);
   }
   if (task.cancelled) return undefined;
   const values = releaseMetrics(

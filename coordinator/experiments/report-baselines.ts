@@ -18,6 +18,11 @@ export interface BaselineResult {
 export interface Baselines {
   pooled: BaselineResult;
   local: Record<string, BaselineResult>;
+  /**
+   * Personalization by fedper or fedrep, whose own global head never trains: a plain run of the same
+   * experiment (fedavg, no personalization) on the same sites, run first, for the global column.
+   */
+  federated?: BaselineResult & { strategy: string; experimentId: string };
 }
 
 /** A report that may carry baselines (a simulation's report.json). */

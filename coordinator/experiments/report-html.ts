@@ -9,6 +9,7 @@ import { bySiteName, participationHtml, unitOf } from './participation.js';
 import type { ExperimentReport } from './report.js';
 import { baselinesHtml, type ReportWithBaselines } from './report-baselines.js';
 import { accuracyWithInterval, aucWithInterval, finalIntervalsSentence } from './report-markdown.js';
+import { personalHtml } from './report-personal.js';
 import { describeBoundedRound } from './round-record.js';
 
 const STYLE =
@@ -27,6 +28,22 @@ function series(
     if (v !== undefined) points.push([round.round, v]);
   }
   return { name, points };
+}
+
+/** Personalization: the mean site accuracy of the personal models and of the global model, per round. */
+function personalChart(r: ExperimentReport): string[] {
+  if (!r.rounds.some((x) => x.meanPersonalSiteAccuracy !== undefined)) return [];
+  const own = r.final?.personalization?.globalComparable !== false;
+  return [
+    lineChartSvg({
+      title: `Personalized (${r.experiment.config.personalization?.method}) and global model, mean site accuracy`,
+      yFormat: percentTick,
+      series: [
+        series('personalized', r, (x) => (x.evaluated ? x.meanPersonalSiteAccuracy : undefined)),
+        series(own ? 'global' : 'global (initial head)', r, (x) => (x.evaluated ? x.meanSiteAccuracy : undefined)),
+      ],
+    }),
+  ];
 }
 
 /**
@@ -92,6 +109,7 @@ function intervals(r: ExperimentReport): string[] {
 export function reportCharts(r: ReportWithBaselines): string[] {
   const charts = [
     accuracyChart(r),
+    ...personalChart(r),
     ...pooledAccuracyChart(r),
     lineChartSvg({
       title: 'Loss per round',
@@ -178,6 +196,7 @@ export function htmlReport(r: ReportWithBaselines, options: HtmlReportOptions = 
     `<table>${facts.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${esc(v)}</td></tr>`).join('')}</table>`,
     ...reportCharts(r),
     ...intervals(r),
+    ...personalHtml(r),
     ...baselinesHtml(r),
     '<h2>Participation</h2>',
     participationHtml(r.rounds, unitOf(e.config.mode)),

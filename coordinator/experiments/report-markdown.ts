@@ -13,6 +13,7 @@ import {
   unitOf,
 } from './participation.js';
 import type { ExperimentReport, FinalAccuracyInterval, FinalAuc } from './report.js';
+import { personalMarkdown } from './report-personal.js';
 import { describeBoundedRound } from './round-record.js';
 
 /** The secure-aggregation paragraph: the graph of the last round and what it was chosen for. */
@@ -242,6 +243,7 @@ export function experimentMarkdown(r: ExperimentReport): string {
   lines.push(...privacyLines(r));
   if (e.stopped) lines.push('', `Stopped early: ${e.stopped}.`);
   lines.push(...modelsLines(r));
+  lines.push(...personalMarkdown(r));
   lines.push(...appLines(r));
   lines.push(...boundedLines(r));
   lines.push(...participationLines(r));

@@ -3,6 +3,7 @@
 import type { Approval } from '../../shared/trust/approval.js';
 import { DifferentialPrivacy, type PrivacyGuarantee } from '../privacy/differential-privacy.js';
 import { type BestRound, bestRound } from './best-round.js';
+import { type FinalPersonalization, finalPersonalization } from './personal-final.js';
 import {
   type ExperimentRecord,
   ExperimentRecords,
@@ -49,6 +50,8 @@ export interface ExperimentReport {
      * when that is another round (experiments/best-round.ts).
      */
     models?: ExportedModels;
+    /** Personalization: each site's personal model (experiments/report-personal.ts). */
+    personalization?: FinalPersonalization;
   } | null;
   /** With differential privacy: what the epsilon means (unit, sampling, who adds noise, collusion). */
   privacy?: PrivacyGuarantee & { epsilon: number | null };
@@ -135,6 +138,11 @@ function siteRecordEpsilon(rounds: RoundRecord[]): Record<string, number> {
   return out;
 }
 
+function personalizationOf(rec: ExperimentRecord, last: RoundRecord): { personalization?: FinalPersonalization } {
+  const p = finalPersonalization(rec.config.personalization, last);
+  return p ? { personalization: p } : {};
+}
+
 export function buildReport(
   rec: ExperimentRecord,
   rounds: RoundRecord[],
@@ -172,6 +180,7 @@ export function buildReport(
           ...(last.privacy ? { epsilon: last.privacy.epsilon, delta: last.privacy.delta } : {}),
           ...(rec.config.train.dpSgd ? { siteRecordEpsilon: siteRecordEpsilon(rounds) } : {}),
           models: modelsOf(last.round, bestRound(rounds)),
+          ...personalizationOf(rec, last),
         }
       : null,
     ...(dp

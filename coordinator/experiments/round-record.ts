@@ -147,6 +147,15 @@ export const siteEvalResultSchema = z.object({
   aucInterval: binnedAucSchema.optional(),
   /** An app's own metrics (app.<name>), where the site's policy releases them (apps.releaseMetrics). */
   app: z.record(z.string(), metric).optional(),
+  /** Personalization: the site's personal model on the same test rows (personal.<name>). */
+  personal: z
+    .object({
+      accuracy: metric,
+      loss: metric,
+      auc: metric.optional(),
+      accuracyInterval: accuracyIntervalSchema.optional(),
+    })
+    .optional(),
 });
 export type SiteEvalResult = z.infer<typeof siteEvalResultSchema>;
 
@@ -162,6 +171,9 @@ export const roundRecordSchema = z.object({
   siteEval: z.record(z.string(), siteEvalResultSchema),
   siteAccuracy: z.record(z.string(), metric),
   meanSiteAccuracy: metric,
+  /** Personalization: each site's personal model's accuracy on its test rows, and their mean. */
+  personalSiteAccuracy: z.record(z.string(), metric).optional(),
+  meanPersonalSiteAccuracy: metric.optional(),
   /** Example-weighted accuracy and loss across sites (and AUC for binary labels). */
   accuracy: metric,
   loss: metric,

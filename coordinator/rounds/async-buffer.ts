@@ -8,13 +8,13 @@
 // buffered once per task id, and the commits due are derived from the arrival count, not queued once
 // by whoever saw the count cross a multiple of K.
 import path from 'node:path';
+import { removeQuietly } from '../../shared/files/atomic.js';
 import { rng, sample, seedOf } from '../../shared/random.js';
 import { keysOf } from '../experiments/keys.js';
 import type { ExperimentRecord } from '../experiments/records.js';
 import { KEEP } from '../queues/flows.js';
 import type { AsyncCommitJobData, TaskJobData, TaskJobResult, TrainOutcome } from '../queues/jobs.js';
 import { jobIds, tasksQueue } from '../queues/names.js';
-import { removeQuietly } from '../store/atomic.js';
 import type { RoundContext } from './context.js';
 import { eligibleSites } from './eligible.js';
 

@@ -6,6 +6,7 @@
 // of the experiment) is lost with a coordinator that died between them.
 import path from 'node:path';
 import { DelayedError, type Job } from 'bullmq';
+import { removeQuietly } from '../../shared/files/atomic.js';
 import { firstNonFinite } from '../../shared/tensors/bytes.js';
 import type { FlatWeights } from '../../shared/tensors/weights.js';
 import {
@@ -16,7 +17,6 @@ import {
 } from '../experiments/records.js';
 import { describeBounded } from '../experiments/round-record.js';
 import type { AsyncCommitJobData } from '../queues/jobs.js';
-import { removeQuietly } from '../store/atomic.js';
 import { createStrategy } from '../strategies/index.js';
 import { staleness, stalenessWeight } from '../strategies/staleness.js';
 import { asyncKeys, asyncSettings, type BufferedUpdate } from './async-buffer.js';

@@ -1,10 +1,11 @@
 // Evaluating: the aggregated candidate is written, then every live site scores it on its own test
 // split (flow: parent `commit`, one `evaluate` child per live site).
+
+import { writeFileAtomic } from '../../shared/files/atomic.js';
 import { f32ToBytes, firstNonFinite } from '../../shared/tensors/bytes.js';
 import { addStepWithTasks } from '../queues/flows.js';
 import type { CommitJobData } from '../queues/jobs.js';
 import { jobIds, type RoundRef } from '../queues/names.js';
-import { writeFileAtomic } from '../store/atomic.js';
 import { encodeState } from '../store/state-codec.js';
 import type { StrategyState } from '../strategies/strategy.js';
 import type { RoundContext } from './context.js';

@@ -1,6 +1,7 @@
 // The ends of rounds and experiments: a failed round is retried with the global model untouched;
 // a finished experiment exports its model and report to the store.
 import fs from 'node:fs';
+import { removeQuietly, writeFileAtomic } from '../../shared/files/atomic.js';
 import { bestRound } from '../experiments/best-round.js';
 import { type ExperimentRecord, ExperimentRecords } from '../experiments/records.js';
 import { buildReport } from '../experiments/report.js';
@@ -8,7 +9,6 @@ import { htmlReport } from '../experiments/report-html.js';
 import { experimentMarkdown } from '../experiments/report-markdown.js';
 import { enqueueSelect } from '../queues/flows.js';
 import type { RoundRef } from '../queues/names.js';
-import { removeQuietly, writeFileAtomic } from '../store/atomic.js';
 import type { RoundContext } from './context.js';
 
 /** Delay before the n-th retry of a failed round is n times this. */
@@ -59,7 +59,7 @@ export async function closeCancelled(ctx: RoundContext, id: string): Promise<voi
  */
 async function exportLastModel(ctx: RoundContext, id: string): Promise<number> {
   // TF.js loads on first use, not with the coordinator (its first listen counts for recovery).
-  const { exportModel } = await import('../store/export.js');
+  const { exportModel } = await import('../../shared/models/export.js');
   const rec = await ctx.records.get(id);
   const last = ctx.checkpoints.latest(id);
   if (!rec || last < 0) return 0;

@@ -27,6 +27,8 @@ export type SiteEvaluation = Pick<
   | 'siteEval'
   | 'siteAccuracy'
   | 'meanSiteAccuracy'
+  | 'personalSiteAccuracy'
+  | 'meanPersonalSiteAccuracy'
   | 'accuracy'
   | 'loss'
   | 'auc'
@@ -39,6 +41,21 @@ export type SiteEvaluation = Pick<
 function correctOf(e: TaskJobResult): number | undefined {
   const c = e.metrics['correct'];
   return c !== undefined && Number.isInteger(c) && c >= 0 && c <= e.examples ? c : undefined;
+}
+
+/** A site's personal model's figures (personal.<name>), when it sent them. */
+function personalOf(e: TaskJobResult): SiteEvalResult['personal'] {
+  const m = e.metrics;
+  const accuracy = m['personal.accuracy'];
+  if (accuracy === undefined) return undefined;
+  const c = m['personal.correct'];
+  const counted = c !== undefined && Number.isInteger(c) && c >= 0 && c <= e.examples;
+  return {
+    accuracy,
+    loss: m['personal.loss'] ?? NaN,
+    ...(m['personal.auc'] !== undefined ? { auc: m['personal.auc'] } : {}),
+    ...(counted ? { accuracyInterval: accuracyInterval(c, e.examples) } : {}),
+  };
 }
 
 function accuracyInterval(correct: number, examples: number): AccuracyInterval {
@@ -74,13 +91,19 @@ export function siteEvaluation(evals: readonly TaskJobResult[], cfg: ExperimentC
       ...(c !== undefined ? { accuracyInterval: accuracyInterval(c, e.examples) } : {}),
       ...(auc ? { aucInterval: auc } : {}),
       ...(app.length ? { app: Object.fromEntries(app.map(([k, v]) => [k.slice(4), v])) } : {}),
+      ...(personalOf(e) ? { personal: personalOf(e) } : {}),
     };
   }
+  const personal = Object.entries(siteEval).filter(([, e]) => e.personal);
+  const personalSiteAccuracy = Object.fromEntries(personal.map(([s, e]) => [s, e.personal!.accuracy]));
+  const personalAccs = Object.values(personalSiteAccuracy).filter(Number.isFinite);
   const siteAccuracy = Object.fromEntries(Object.entries(siteEval).map(([s, e]) => [s, e.accuracy]));
   const accs = Object.values(siteAccuracy).filter(Number.isFinite);
   // Counts are summed above, not averaged by the strategy.
   const averaged = (values: Record<string, number>) =>
-    Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'correct' && !isHistogramMetric(k)));
+    Object.fromEntries(
+      Object.entries(values).filter(([k]) => k !== 'correct' && !k.startsWith('personal.') && !isHistogramMetric(k)),
+    );
   const overall = createStrategy(cfg.strategy).aggregateEvaluate(
     evals.map((e) => ({ examples: e.examples, values: averaged(e.metrics) })),
   );
@@ -90,6 +113,14 @@ export function siteEvaluation(evals: readonly TaskJobResult[], cfg: ExperimentC
     siteEval,
     siteAccuracy,
     meanSiteAccuracy: accs.length ? accs.reduce((a, b) => a + b, 0) / accs.length : NaN,
+    ...(personal.length
+      ? {
+          personalSiteAccuracy,
+          meanPersonalSiteAccuracy: personalAccs.length
+            ? personalAccs.reduce((a, b) => a + b, 0) / personalAccs.length
+            : NaN,
+        }
+      : {}),
     accuracy: overall['accuracy'] ?? NaN,
     loss: overall['loss'] ?? NaN,
     ...(overall['auc'] !== undefined ? { auc: overall['auc'] } : {}),

@@ -3,7 +3,7 @@
 // running one loses the temporary files of writes a killed coordinator never finished.
 import fs from 'node:fs';
 import path from 'node:path';
-import { removeQuietly } from '../store/atomic.js';
+import { removeQuietly } from '../../shared/files/atomic.js';
 import type { RoundContext } from './context.js';
 import { closeCancelled } from './finish.js';
 

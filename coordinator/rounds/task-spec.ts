@@ -22,5 +22,6 @@ export function taskSpecFor(rec: ExperimentRecord, round: number, roundSites: nu
     rounds: cfg.rounds,
     manifestHash: rec.manifestHash ?? '',
     manifestJson: rec.manifest ?? '',
+    ...(cfg.personalization ? { personalization: cfg.personalization } : {}),
   };
 }

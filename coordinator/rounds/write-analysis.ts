@@ -5,8 +5,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Analysis } from '../../shared/analysis/summary.js';
 import type { CsvDataConfig } from '../../shared/config/schema.js';
+import { writeFileAtomic } from '../../shared/files/atomic.js';
 import { analysisHtml, analysisMarkdown } from '../experiments/analysis-report.js';
-import { writeFileAtomic } from '../store/atomic.js';
 import type { RoundContext } from './context.js';
 
 /** Writes the three files of analysis `a` of experiment `id`; returns how many flags it raised. */

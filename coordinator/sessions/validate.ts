@@ -139,9 +139,13 @@ export function checkTaskMetrics(
   const bad = (why: string) =>
     new ProtocolError(kind === 'stats' ? `${STATS_REFUSED}${why}` : `${kind} metrics: ${why}`, 'BAD_METRICS');
   if (m.examples > declaredRows) throw bad(`${m.examples} examples, the site declared ${declaredRows} rows`);
-  for (const k of ['accuracy', 'auc', 'startAccuracy'] as const)
+  for (const k of ['accuracy', 'auc', 'startAccuracy', 'personal.accuracy', 'personal.auc'] as const)
     if (!inUnit(v[k])) throw bad(`${k} ${v[k]} is outside [0, 1]`);
-  for (const k of ['loss', 'startLoss'] as const) if ((v[k] ?? 0) < 0) throw bad(`${k} ${v[k]} is negative`);
+  for (const k of ['loss', 'startLoss', 'personal.loss'] as const)
+    if ((v[k] ?? 0) < 0) throw bad(`${k} ${v[k]} is negative`);
+  for (const k of ['personal.correct'] as const)
+    if (v[k] !== undefined && !(Number.isInteger(v[k]) && v[k] >= 0 && v[k] <= m.examples))
+      throw bad(`${k} ${v[k]} is not a whole number within the ${m.examples} test rows`);
   if (kind !== 'stats') return;
   for (const [key, value] of Object.entries(v)) {
     // An analysis profile (data.analysis) is checked where it is read (shared/analysis/profile.ts).

@@ -1,11 +1,11 @@
 // Checkpoints of the global model, one per committed round, written atomically.
 import fs from 'node:fs';
 import path from 'node:path';
+import { writeFileAtomic } from '../../shared/files/atomic.js';
 import type { AccountantState } from '../../shared/privacy/rdp.js';
 import { bytesToF32, f32ToBytes } from '../../shared/tensors/bytes.js';
 import type { FlatWeights, TensorShape } from '../../shared/tensors/weights.js';
 import type { StrategyState } from '../strategies/strategy.js';
-import { writeFileAtomic } from './atomic.js';
 import type { StorePaths } from './paths.js';
 import { decodeState, encodeState } from './state-codec.js';
 

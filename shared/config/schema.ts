@@ -374,6 +374,36 @@ export const trainSchema = z
     path: ['localSteps'],
   });
 
+/**
+ * Personalization: each site ends with a model of its own (docs/personalization.md).
+ * - fedper (Arivazhagan et al. 2019): the head (`head`) stays at the site and never leaves it; the
+ *   body is trained with it and aggregated.
+ * - fedrep (Collins et al. 2021): as fedper, but each round trains the head first (`headEpochs`, body
+ *   frozen), then the body (`train.epochs`, head frozen).
+ * - ditto (Li et al. 2021): the global model is trained as without personalization; each site also
+ *   keeps a personal model, trained each round for as long, regularised toward the global one by
+ *   lambda/2 ||v - w||^2.
+ * - finetune: the global model, trained locally for `fineTuneEpochs` at each evaluation.
+ * Personal models stay at the site (exported there); only their test metrics are sent.
+ */
+export const personalizationSchema = z
+  .object({
+    method: z.enum(['fedper', 'fedrep', 'ditto', 'finetune']),
+    /**
+     * fedper and fedrep: the part kept at the site: the last N layers that have weights (default 1,
+     * the output layer), or `bias`, the output layer's bias alone (a site's own intercept: for a
+     * model whose only layer is the output layer, such as logreg).
+     */
+    head: z.union([z.number().int().min(1), z.literal('bias')]).default(1),
+    /** fedrep: epochs of head training (body frozen) before the body's. Default 1. */
+    headEpochs: z.number().int().min(1).default(1),
+    /** ditto: lambda, the pull of the personal model toward the global one. Default 0.1. */
+    lambda: z.number().min(0).default(0.1),
+    /** finetune: local epochs from the global model. Default 1. */
+    fineTuneEpochs: z.number().int().min(1).default(1),
+  })
+  .strict();
+
 export const experimentSchema = z
   .object({
     /** Human name of the experiment. */
@@ -464,6 +494,8 @@ export const experimentSchema = z
       stageTimeoutMs: 60_000,
     }),
     dp: dpSchema.optional(),
+    /** Each site's own model beside the global one (personalizationSchema). Default: none. */
+    personalization: personalizationSchema.optional(),
     /** Seed of model initialisation, client sampling and local shuffling. */
     seed: z.number().int().default(1),
     timeouts: z
@@ -557,6 +589,15 @@ export const experimentSchema = z
     }
     if (c.async && c.mode !== 'async')
       ctx.addIssue({ code: 'custom', path: ['async'], message: 'async settings need mode: async' });
+    if (c.personalization) {
+      const why =
+        c.mode === 'async'
+          ? 'it runs in synchronous rounds (drop mode: async)'
+          : 'app' in c.model
+            ? 'an app trains with its own loop in the sandbox, which cannot keep a head or a personal model (use a zoo model or a model.json)'
+            : undefined;
+      if (why) ctx.addIssue({ code: 'custom', path: ['personalization'], message: `personalization: ${why}` });
+    }
     if (c.clients.quorum !== undefined && c.clients.quorum > c.clients.min)
       ctx.addIssue({ code: 'custom', path: ['clients', 'quorum'], message: 'must not exceed clients.min' });
   });
@@ -571,4 +612,5 @@ export type IdxDataConfig = z.infer<typeof idxDataSchema>;
 export type SyntheticDataConfig = z.infer<typeof syntheticDataSchema>;
 export type ModelConfig = z.infer<typeof modelSchema>;
 export type TrainConfig = z.infer<typeof trainSchema>;
+export type PersonalizationConfig = z.infer<typeof personalizationSchema>;
 export type ExperimentInput = z.input<typeof experimentSchema>;

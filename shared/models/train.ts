@@ -5,6 +5,7 @@ import type { TrainConfig } from '../config/schema.js';
 import type { Examples } from '../data/features.js';
 import { rng, shuffleInPlace } from '../random.js';
 import { type ScoreHistogram, scoreHistogram } from '../stats/score-histogram.js';
+import { type FlatWeights, unflatten } from '../tensors/weights.js';
 import { crossEntropy, presentClasses, restrictToClasses, targets } from './loss.js';
 
 export interface TrainResult {
@@ -55,9 +56,18 @@ export function makeOptimizer(cfg: TrainConfig): tf.Optimizer {
   return cfg.optimizer === 'adam' ? tf.train.adam(cfg.learningRate) : tf.train.sgd(cfg.learningRate);
 }
 
+export interface TrainOptions {
+  /**
+   * The weights the proximal term (cfg.proximalMu) pulls toward, as the model's flat weights. Default:
+   * those training starts from (FedProx). Ditto's personal model is pulled toward the global model.
+   */
+  anchor?: FlatWeights;
+}
+
 /**
  * Trains in place for cfg.epochs epochs (or cfg.localSteps updates) with seeded shuffling, mini-batches
- * of cfg.batchSize. Returns the mean loss of the last epoch (of every update, with localSteps).
+ * of cfg.batchSize. Returns the mean loss of the last epoch (of every update, with localSteps). Only
+ * trainable weights move (personalization freezes some: shared/personalization/).
  */
 export async function trainLocal(
   model: tf.LayersModel,
@@ -65,6 +75,7 @@ export async function trainLocal(
   cfg: TrainConfig,
   classes: number,
   seed: number,
+  opts: TrainOptions = {},
 ): Promise<TrainResult> {
   const featureCount = data.n ? data.x.length / data.n : 0;
   const optimizer = makeOptimizer(cfg);
@@ -72,7 +83,7 @@ export async function trainLocal(
   const order = Array.from({ length: data.n }, (_, i) => i);
   // FedProx: mu/2 ||w - w_global||^2 keeps local training near the global model it started from.
   const mu = cfg.proximalMu ?? 0;
-  const anchor = mu > 0 ? model.trainableWeights.map((w) => w.read().clone()) : [];
+  const anchor = mu > 0 ? anchorOf(model, opts.anchor) : [];
   const restrict = cfg.restrictedSoftmax && classes > 2 ? tf.tensor1d(presentClasses(data.y, classes)) : undefined;
   let lastLoss = NaN;
   // With localSteps, passes go on until that many updates are made (the loss is their mean).
@@ -116,6 +127,20 @@ export async function trainLocal(
   for (const a of anchor) a.dispose();
   restrict?.dispose();
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
+}
+
+/** The proximal anchor of each trainable weight: `flat`'s part for it, or its value now. */
+function anchorOf(model: tf.LayersModel, flat: FlatWeights | undefined): tf.Tensor[] {
+  if (!flat) return model.trainableWeights.map((w) => w.read().clone());
+  // model.weights lists trainable weights first: frozen ones would move and misalign the parts.
+  if (model.trainableWeights.length !== model.weights.length)
+    throw new Error('proximal anchor: a model with frozen weights');
+  const parts = unflatten(flat);
+  return model.trainableWeights.map((w) => {
+    const i = model.weights.indexOf(w);
+    if (i < 0 || !parts[i]) throw new Error(`proximal anchor: no weights for ${w.name}`);
+    return tf.tensor(parts[i], w.shape as number[]);
+  });
 }
 
 /**

@@ -8,6 +8,8 @@ import {
   dataSchema,
   type ModelConfig,
   modelSchema,
+  type PersonalizationConfig,
+  personalizationSchema,
   type TrainConfig,
   trainSchema,
 } from '../config/schema.js';
@@ -36,6 +38,8 @@ export interface TaskSpec {
   /** The experiment's manifest (canonical JSON) and its SHA-256: the terms the site approved. */
   manifestHash: string;
   manifestJson: string;
+  /** The experiment's personalization: the site keeps a head or a personal model of its own. */
+  personalization?: PersonalizationConfig | undefined;
 }
 
 export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
@@ -52,6 +56,7 @@ export function encodeTaskSpec(spec: TaskSpec): TaskSpecWire {
     rounds: spec.rounds,
     manifestHash: spec.manifestHash,
     manifestJson: spec.manifestJson,
+    personalizationJson: spec.personalization ? JSON.stringify(spec.personalization) : '',
   };
 }
 
@@ -69,6 +74,7 @@ const wireSchema = z
     rounds: z.number().int().min(1),
     manifestHash: z.string(),
     manifestJson: z.string(),
+    personalization: personalizationSchema.optional(),
   })
   .strict();
 
@@ -104,8 +110,9 @@ export function parseTaskSpec(wire: TaskSpec__Output | null, taskId: string): Ta
     rounds: wire.rounds,
     manifestHash: wire.manifestHash,
     manifestJson: wire.manifestJson,
+    personalization: wire.personalizationJson ? json(wire.personalizationJson, 'personalization_json') : undefined,
   });
   if (!r.success) throw new ProtocolError(`task ${taskId} spec: ${formatIssues(r.error.issues)}`, 'BAD_TASK_SPEC');
-  const { dpClip, ...rest } = r.data;
-  return { ...rest, dpClip: dpClip > 0 ? dpClip : undefined };
+  const { dpClip, personalization, ...rest } = r.data;
+  return { ...rest, dpClip: dpClip > 0 ? dpClip : undefined, ...(personalization ? { personalization } : {}) };
 }

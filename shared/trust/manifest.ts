@@ -125,6 +125,7 @@ export function specOfTerms(terms: Pick<SignedTerms, 'manifest'> & Partial<Signe
     rounds: c.rounds,
     manifestHash: terms.hash ?? '',
     manifestJson: terms.json ?? '',
+    ...(c.personalization ? { personalization: c.personalization } : {}),
   };
 }
 

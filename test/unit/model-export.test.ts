@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { exportModel } from '../../coordinator/store/export.js';
 import { parseExperiment } from '../../shared/config/load.js';
 import { initBackend } from '../../shared/models/backend.js';
+import { exportModel } from '../../shared/models/export.js';
 import { createModel, getFlatWeights, setFlatWeights } from '../../shared/models/zoo.js';
 import { HEART_DISEASE } from '../../simulation/datasets.js';
 

@@ -31,6 +31,7 @@ function overTheWire(spec: ReturnType<typeof encodeTaskSpec>): TaskSpec__Output 
     rounds: spec.rounds ?? 0,
     manifestHash: spec.manifestHash ?? '',
     manifestJson: spec.manifestJson ?? '',
+    personalizationJson: spec.personalizationJson ?? '',
   } as TaskSpec__Output;
 }
 
@@ -80,12 +81,28 @@ describe('task spec', () => {
       'manifestHash',
       'manifestJson',
       'modelJson',
+      'personalizationJson',
       'roundSites',
       'rounds',
       'secure',
       'seed',
       'train',
     ]);
+  });
+
+  it('carries the personalization the experiment names, and nothing when it names none', () => {
+    const personalization = {
+      method: 'fedrep' as const,
+      head: 'bias' as const,
+      headEpochs: 2,
+      lambda: 0.1,
+      fineTuneEpochs: 1,
+    };
+    const back = parseTaskSpec(overTheWire(encodeTaskSpec(taskSpecFor(record({ personalization }), 1, 4))), 't');
+    expect(back.personalization).toEqual(personalization);
+    expect(
+      parseTaskSpec(overTheWire(encodeTaskSpec(taskSpecFor(record({}), 1, 4))), 't').personalization,
+    ).toBeUndefined();
   });
 
   it('without DP the clip is absent, not zero', () => {

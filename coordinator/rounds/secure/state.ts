@@ -8,7 +8,7 @@ import type { CommitJobData, SelectJobData } from '../../queues/jobs.js';
 
 export type { GraphParameters } from '../../experiments/round-record.js';
 
-import { writeFileAtomic } from '../../store/atomic.js';
+import { writeFileAtomic } from '../../../shared/files/atomic.js';
 import type { StorePaths } from '../../store/paths.js';
 
 /** A client's advertised public keys (base64). */

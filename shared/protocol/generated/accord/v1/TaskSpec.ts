@@ -16,6 +16,7 @@ export interface TaskSpec {
   'colludingSites'?: (number);
   'manifestHash'?: (string);
   'manifestJson'?: (string);
+  'personalizationJson'?: (string);
 }
 
 export interface TaskSpec__Output {
@@ -31,4 +32,5 @@ export interface TaskSpec__Output {
   'colludingSites': (number);
   'manifestHash': (string);
   'manifestJson': (string);
+  'personalizationJson': (string);
 }

@@ -3,14 +3,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import type { ExperimentConfig } from '../../shared/config/schema.js';
-import { classCount, inputNames } from '../../shared/data/shape.js';
-import { initBackend } from '../../shared/models/backend.js';
-import { modelFor, setFlatWeights } from '../../shared/models/zoo.js';
-import type { FlatWeights } from '../../shared/tensors/weights.js';
-import { writeFileAtomic } from './atomic.js';
+import type { ExperimentConfig } from '../config/schema.js';
+import { classCount, inputNames } from '../data/shape.js';
+import { writeFileAtomic } from '../files/atomic.js';
+import type { FlatWeights } from '../tensors/weights.js';
+import { initBackend } from './backend.js';
+import { modelFor, setFlatWeights } from './zoo.js';
 
-export async function exportModel(cfg: ExperimentConfig, weights: FlatWeights, dir: string): Promise<string[]> {
+export async function exportModel(
+  cfg: Pick<ExperimentConfig, 'model' | 'data' | 'seed'>,
+  weights: FlatWeights,
+  dir: string,
+): Promise<string[]> {
   await initBackend();
   const model = await modelFor(cfg);
   setFlatWeights(model, weights);
