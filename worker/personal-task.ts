@@ -52,8 +52,8 @@ export async function trainPersonalized(
   const id = task.header.experimentId;
   const global = { specs: task.specs, values: task.values };
   const seed = seedOf(spec.seed, ctx.opts.site, task.header.round);
-  const run = (t: TaskSpec['train']) =>
-    ctx.records.train(id, ctx.dataset, model, data.train, { ...spec, train: t }, data.classes, seed);
+  const run = (t: TaskSpec['train'], only?: readonly number[]) =>
+    ctx.records.train(id, ctx.dataset, model, data.train, { ...spec, train: t }, data.classes, seed, only);
   if (keepsHead(p)) {
     const head = headOf(model, p.head);
     setFlatWeights(model, personalWeights(p, kept, id, global, head));
@@ -62,6 +62,18 @@ export async function trainPersonalized(
       training: async () => {
         const r = await trainWithHead(model, p, head, spec.train, run);
         kept.set(id, takeHead(getFlatWeights(model).values, task.specs, head));
+        // On record: what the site kept, and that its part of the update is 0 (the chunks that follow
+        // are logged by digest: whoever holds the update can check both).
+        ctx.note('personalization', {
+          taskId: task.header.taskId,
+          experimentId: id,
+          round: task.header.round,
+          method: p.method,
+          kept: 'head',
+          tensors: head.tensors.map((i) => task.specs[i]!.shape),
+          values: head.size,
+          sent: 'zeros',
+        });
         return r;
       },
     });
@@ -77,6 +89,15 @@ export async function trainPersonalized(
           id,
           await trainDittoPersonal(model, start, global, p.lambda, data.train, spec.train, data.classes, seedP),
         );
+        ctx.note('personalization', {
+          taskId: task.header.taskId,
+          experimentId: id,
+          round: task.header.round,
+          method: p.method,
+          kept: 'personal model',
+          values: start.values.length,
+          sent: 'the global model delta only',
+        });
         // The delta is the global model's: train() reads it from the model.
         setFlatWeights(model, trained);
         return r;

@@ -21,12 +21,14 @@ export class RecordPrivacy {
     spec: TaskSpec,
     classes: number,
     seed: number,
+    /** The weight tensors that train (model.weights indices; personalization's FedRep). Default: all. */
+    only?: readonly number[],
   ): Promise<TrainResult & { recordEpsilon?: number }> {
     const dp = spec.train.dpSgd;
-    if (!dp) return trainLocal(model, data, spec.train, classes, seed);
+    if (!dp) return trainLocal(model, data, spec.train, classes, seed, only ? { only } : {});
     const planned = dpSgdSchedule(data.n, spec.train);
     this.budget.priceRecord(dataset, planned.q, dp.noiseMultiplier, planned.steps, dp.delta);
-    const result = await trainDpSgd(model, data, spec.train, dp, classes);
+    const result = await trainDpSgd(model, data, spec.train, dp, classes, only);
     const recordEpsilon = this.budget.chargeRecord(
       dataset,
       result.q,

@@ -74,4 +74,6 @@ export interface TaskContext {
   readonly dataset: string;
   /** Counts one task done (TaskRunner.completed). */
   done(): void;
+  /** Writes a note in the site's audit log: a decision on record that did not itself leave the site. */
+  note(type: string, detail: Record<string, unknown>): void;
 }

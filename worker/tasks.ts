@@ -105,6 +105,7 @@ export class TaskRunner {
       done: () => {
         this.completed++;
       },
+      note,
     };
   }
 

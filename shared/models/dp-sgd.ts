@@ -9,7 +9,7 @@ import type { TrainConfig } from '../config/schema.js';
 import type { Examples } from '../data/features.js';
 import { addGaussianNoise } from '../privacy/noise.js';
 import { crossEntropy, presentClasses, restrictToClasses, targets } from './loss.js';
-import { makeOptimizer, type TrainResult } from './train.js';
+import { makeOptimizer, type TrainResult, trainedVariables } from './train.js';
 
 export type DpSgdConfig = NonNullable<TrainConfig['dpSgd']>;
 
@@ -38,11 +38,13 @@ export async function trainDpSgd(
   cfg: TrainConfig,
   dp: DpSgdConfig,
   classes: number,
+  /** The weight tensors that train (model.weights indices; train.ts TrainOptions.only). Default: all. */
+  only?: readonly number[],
 ): Promise<TrainResult & { q: number; steps: number }> {
   const { q, steps } = dpSgdSchedule(data.n, cfg);
   const featureCount = data.n ? data.x.length / data.n : 0;
   const optimizer = makeOptimizer(cfg);
-  const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const vars = trainedVariables(model, only);
   const mu = cfg.proximalMu;
   const anchor = mu > 0 ? vars.map((v) => v.clone()) : [];
   const restrict = cfg.restrictedSoftmax && classes > 2 ? tf.tensor1d(presentClasses(data.y, classes)) : undefined;

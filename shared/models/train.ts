@@ -62,6 +62,18 @@ export interface TrainOptions {
    * those training starts from (FedProx). Ditto's personal model is pulled toward the global model.
    */
   anchor?: FlatWeights;
+  /**
+   * The weight tensors that train (indices into model.weights); the others stay as they are. Default:
+   * all. (FedRep trains head and body in turn. TF.js's own trainable flags are reset when a Sequential
+   * model is applied, so the list goes to the optimizer instead.)
+   */
+  only?: readonly number[];
+}
+
+/** The variables that train: `only`'s, or all the model's trainable ones. */
+export function trainedVariables(model: tf.LayersModel, only?: readonly number[]): tf.Variable[] {
+  const weights = only ? only.map((i) => model.weights[i]!) : model.trainableWeights;
+  return weights.map((w) => w.read() as tf.Variable);
 }
 
 /**
@@ -83,7 +95,8 @@ export async function trainLocal(
   const order = Array.from({ length: data.n }, (_, i) => i);
   // FedProx: mu/2 ||w - w_global||^2 keeps local training near the global model it started from.
   const mu = cfg.proximalMu ?? 0;
-  const anchor = mu > 0 ? anchorOf(model, opts.anchor) : [];
+  const vars = trainedVariables(model, opts.only);
+  const anchor = mu > 0 ? anchorOf(model, vars, opts.anchor) : [];
   const restrict = cfg.restrictedSoftmax && classes > 2 ? tf.tensor1d(presentClasses(data.y, classes)) : undefined;
   let lastLoss = NaN;
   // With localSteps, passes go on until that many updates are made (the loss is their mean).
@@ -106,13 +119,17 @@ export async function trainLocal(
       const loss = tf.tidy(() => {
         const x = tf.tensor2d(xb, [idx.length, featureCount]);
         const t = targets(yb, classes);
-        return optimizer.minimize(() => {
-          const pred = model.apply(x) as tf.Tensor;
-          const loss = crossEntropy(restrict ? restrictToClasses(pred, restrict) : pred, t, classes);
-          if (mu === 0) return loss;
-          const prox = model.trainableWeights.map((w, i) => tf.sum(tf.square(tf.sub(w.read(), anchor[i]!))));
-          return tf.add(loss, tf.mul(mu / 2, tf.addN(prox))) as tf.Scalar;
-        }, true) as tf.Scalar;
+        return optimizer.minimize(
+          () => {
+            const pred = model.apply(x) as tf.Tensor;
+            const loss = crossEntropy(restrict ? restrictToClasses(pred, restrict) : pred, t, classes);
+            if (mu === 0) return loss;
+            const prox = vars.map((v, i) => tf.sum(tf.square(tf.sub(v, anchor[i]!))));
+            return tf.add(loss, tf.mul(mu / 2, tf.addN(prox))) as tf.Scalar;
+          },
+          true,
+          vars,
+        ) as tf.Scalar;
       });
       const batchLoss = (await loss.data())[0]! * idx.length;
       sum += batchLoss;
@@ -129,17 +146,15 @@ export async function trainLocal(
   return { loss: lastLoss, examples: data.n, epochs: cfg.epochs };
 }
 
-/** The proximal anchor of each trainable weight: `flat`'s part for it, or its value now. */
-function anchorOf(model: tf.LayersModel, flat: FlatWeights | undefined): tf.Tensor[] {
-  if (!flat) return model.trainableWeights.map((w) => w.read().clone());
-  // model.weights lists trainable weights first: frozen ones would move and misalign the parts.
-  if (model.trainableWeights.length !== model.weights.length)
-    throw new Error('proximal anchor: a model with frozen weights');
+/** The proximal anchor of each trained variable: `flat`'s part for it, or its value now. */
+function anchorOf(model: tf.LayersModel, vars: tf.Variable[], flat: FlatWeights | undefined): tf.Tensor[] {
+  if (!flat) return vars.map((v) => v.clone());
   const parts = unflatten(flat);
-  return model.trainableWeights.map((w) => {
-    const i = model.weights.indexOf(w);
-    if (i < 0 || !parts[i]) throw new Error(`proximal anchor: no weights for ${w.name}`);
-    return tf.tensor(parts[i], w.shape as number[]);
+  const all = model.weights.map((w) => w.read());
+  return vars.map((v) => {
+    const i = all.indexOf(v);
+    if (i < 0 || !parts[i]) throw new Error(`proximal anchor: no weights for ${v.name}`);
+    return tf.tensor(parts[i], v.shape);
   });
 }
 

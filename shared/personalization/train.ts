@@ -1,7 +1,6 @@
 // The local training of each personalization method (shared/config/schema.ts personalizationSchema),
-// on TF.js models, for the worker's tasks and the benchmark alike. Freezing uses TF.js's per-variable
-// trainable flag, which also reorders model.weights (trainable first): weights are only read or set
-// with nothing frozen, which withFrozen guarantees by restoring the flags before it returns.
+// on TF.js models, for the worker's tasks and the benchmark alike. FedRep's phases name the weights
+// that train (TrainOptions.only), leaving TF.js's trainable flags alone (they reorder model.weights).
 import type * as tf from '@tensorflow/tfjs';
 import type { PersonalizationConfig, TrainConfig } from '../config/schema.js';
 import type { Examples } from '../data/features.js';
@@ -10,23 +9,14 @@ import { getFlatWeights, setFlatWeights } from '../models/zoo.js';
 import type { FlatWeights } from '../tensors/weights.js';
 import type { Head } from './head.js';
 
-/** Local training under the experiment's settings (the worker's applies DP-SGD and its ledger). */
-export type LocalTraining = (train: TrainConfig) => Promise<TrainResult & { recordEpsilon?: number }>;
-
-/** Runs `fn` with the weight tensors `frozen` (model.weights indices) not trainable. */
-export async function withFrozen<T>(
-  model: tf.LayersModel,
-  frozen: readonly number[],
-  fn: () => Promise<T>,
-): Promise<T> {
-  const vars = frozen.map((i) => model.weights[i]!);
-  for (const v of vars) v.trainable = false;
-  try {
-    return await fn();
-  } finally {
-    for (const v of vars) v.trainable = true;
-  }
-}
+/**
+ * Local training under the experiment's settings (the worker's applies DP-SGD and charges its ledger),
+ * of the weight tensors `only` (model.weights indices; default all).
+ */
+export type LocalTraining = (
+  train: TrainConfig,
+  only?: readonly number[],
+) => Promise<TrainResult & { recordEpsilon?: number }>;
 
 /**
  * FedPer and FedRep on a model that holds the global body and the site's head. FedPer trains both
@@ -48,8 +38,8 @@ export async function trainWithHead(
   const inHead = new Set(head.tensors);
   const body = model.weights.map((_, i) => i).filter((i) => !inHead.has(i));
   const { localSteps, ...rest } = plain;
-  await withFrozen(model, body, () => run({ ...rest, epochs: cfg.headEpochs }));
-  return withFrozen(model, head.tensors, () => run(plain));
+  await run({ ...rest, epochs: cfg.headEpochs }, head.tensors);
+  return run(plain, body);
 }
 
 /**

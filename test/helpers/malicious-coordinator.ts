@@ -19,6 +19,16 @@ import type { FlatWeights } from '../../shared/tensors/weights.js';
 import { type SignedTerms, specOfTerms } from '../../shared/trust/manifest.js';
 import { withTimeout } from './wait-log.js';
 
+/** A train or evaluate task as a test scripts it. */
+interface ModelTaskScript {
+  taskId: string;
+  experimentId: string;
+  round: number;
+  attempt?: number;
+  spec: TaskSpec;
+  model: FlatWeights;
+}
+
 /** Long enough for a worker process to load its data and train a small model on a busy machine. */
 const WAIT_MS = 30_000;
 
@@ -115,16 +125,18 @@ export class SiteSession {
   }
 
   /** A train task with its global model, as header then chunks. */
-  train(t: {
-    taskId: string;
-    experimentId: string;
-    round: number;
-    attempt?: number;
-    spec: TaskSpec;
-    model: FlatWeights;
-  }): void {
+  train(t: ModelTaskScript): void {
+    this.modelTask('trainTask', t);
+  }
+
+  /** An evaluate task with its model, as header then chunks. */
+  evaluate(t: ModelTaskScript): void {
+    this.modelTask('evaluateTask', t);
+  }
+
+  private modelTask(kind: 'trainTask' | 'evaluateTask', t: ModelTaskScript): void {
     this.send({
-      trainTask: {
+      [kind]: {
         header: {
           taskId: t.taskId,
           experimentId: t.experimentId,
