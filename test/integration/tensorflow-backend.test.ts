@@ -1,7 +1,9 @@
 // The native TensorFlow backend (@tensorflow/tfjs-node, built offline by `npm run setup:tensorflow`):
-// Accord's own training loop gives the same weights on it as on wasm, for the zoo's logistic regression
-// and its CNN, and `accord simulate --backend tensorflow` runs on it and says so in report.json. Skipped
-// with the reason where tfjs-node cannot be required; under CI (.ci/run builds it) it runs and fails.
+// Accord's own training loop gives the same weights on it as on wasm, for the zoo's logistic regression,
+// its CNN and FedRep's phases (only the head, then only the body, of an MLP), and `accord simulate
+// --backend tensorflow` runs on it and says so in report.json, also with record-level DP (DP-SGD, whose
+// noise is drawn fresh: its epsilon is checked) and with personalization. Skipped with the reason where
+// tfjs-node cannot be required; under CI (.ci/run builds it) it runs and fails.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -16,6 +18,7 @@ import { trainLocal } from '../../shared/models/train.js';
 import { buildModel, getFlatWeights, setFlatWeights } from '../../shared/models/zoo.js';
 import { PACKAGE_ROOT } from '../../shared/package-root.js';
 import { rng } from '../../shared/random.js';
+import { unflatten } from '../../shared/tensors/weights.js';
 import { ACCORD_ARGV } from '../../simulation/processes.js';
 import { missingTool, runsWith } from '../helpers/optional.js';
 
@@ -45,6 +48,8 @@ interface Case {
   classes: number;
   imageShape?: [number, number, number];
   train: Partial<TrainConfig>;
+  /** The weight tensors that train (FedRep's phases); default all. */
+  only?: number[];
 }
 
 /** Trains the case's model from `init` on `backend` with Accord's loop; its weights after. */
@@ -54,7 +59,7 @@ async function trainOn(backend: BackendName, c: Case, data: Examples, init?: Flo
   expect(tf.getBackend()).toBe(backend);
   const model = buildModel(c.model, c.features, c.classes, 3, c.imageShape);
   if (init) setFlatWeights(model, { ...getFlatWeights(model), values: init });
-  await trainLocal(model, data, { ...base, ...c.train }, c.classes, 11);
+  await trainLocal(model, data, { ...base, ...c.train }, c.classes, 11, c.only ? { only: c.only } : {});
   const w = getFlatWeights(model).values;
   model.dispose();
   return w;
@@ -96,6 +101,24 @@ describe.runIf(runsWith('tensorflow'))('the tensorflow backend (tfjs-node)', () 
       imageShape: [8, 8, 1],
       train: { learningRate: 0.05, batchSize: 8, localSteps: 4 },
     },
+    // FedRep's head phase, then its body phase: an MLP (16 hidden) whose output layer alone trains, then
+    // whose hidden layer alone trains (personalization, shared/personalization/train.ts).
+    'mlp head (FedRep)': {
+      model: { zoo: 'mlp', hidden: [16] },
+      rows: 64,
+      features: 10,
+      classes: 4,
+      train: { learningRate: 0.1, batchSize: 16 },
+      only: [2, 3],
+    },
+    'mlp body (FedRep)': {
+      model: { zoo: 'mlp', hidden: [16] },
+      rows: 64,
+      features: 10,
+      classes: 4,
+      train: { learningRate: 0.1, batchSize: 16 },
+      only: [0, 1],
+    },
   };
   for (const [name, c] of Object.entries(cases)) {
     it(`${name}: the weights after training agree with wasm's within ${TOLERANCE} relative`, async () => {
@@ -110,20 +133,36 @@ describe.runIf(runsWith('tensorflow'))('the tensorflow backend (tfjs-node)', () 
       // Training moved the weights well beyond the tolerance, and both backends the same way.
       expect(relativeDifference(onWasm, init)).toBeGreaterThan(100 * TOLERANCE);
       expect(relativeDifference(onTf, onWasm)).toBeLessThan(TOLERANCE);
+      // Only the named tensors moved, on both backends.
+      if (c.only) {
+        const specs = getFlatWeights(buildModel(c.model, c.features, c.classes, 3)).specs;
+        const before = unflatten({ specs, values: init });
+        const moved = (w: Float32Array) =>
+          unflatten({ specs, values: w }).flatMap((t, k) => (t.some((v, n) => v !== before[k]![n]) ? [k] : []));
+        expect(moved(onWasm)).toEqual(c.only);
+        expect(moved(onTf)).toEqual(c.only);
+      }
     });
   }
 
-  it('accord simulate --backend tensorflow: 3 rounds, report.json names the backend at every site', () => {
+  /** `accord simulate ... --backend tensorflow` with `extra` flags; its report.json. */
+  function simulateOnTensorflow(extra: string[]): unknown {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-tensorflow-'));
-    const args = ['simulate', '--dataset', 'heart-disease', '--backend', 'tensorflow', '--rounds', '3', '--out', out];
+    const args = ['simulate', '--dataset', 'heart-disease', '--backend', 'tensorflow', '--out', out, ...extra];
     const r = spawnSync(process.execPath, [...ACCORD_ARGV, ...args], {
       encoding: 'utf8',
       cwd: PACKAGE_ROOT,
       env: process.env,
-      timeout: 120_000,
+      timeout: 300_000,
     });
     expect(r.status, r.stderr).toBe(0);
-    const report = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+    const report: unknown = JSON.parse(fs.readFileSync(path.join(out, 'report.json'), 'utf8'));
+    fs.rmSync(out, { recursive: true, force: true });
+    return report;
+  }
+
+  it('accord simulate --backend tensorflow: 3 rounds, report.json names the backend at every site', () => {
+    const report = simulateOnTensorflow(['--rounds', '3']) as {
       rounds: unknown[];
       backends: Record<string, string>;
       backendReasons: Record<string, string>;
@@ -136,6 +175,28 @@ describe.runIf(runsWith('tensorflow'))('the tensorflow backend (tfjs-node)', () 
       va: 'tensorflow',
     });
     for (const why of Object.values(report.backendReasons)) expect(why).toBe('requested');
-    fs.rmSync(out, { recursive: true, force: true });
+  });
+
+  it('DP-SGD on tensorflow: each site trains under it and reports the epsilon its ledger accounts', () => {
+    const report = simulateOnTensorflow(['--rounds', '2', '--dp-sgd-noise', '1.1', '--dp-sgd-clip', '1']) as {
+      rounds: unknown[];
+      backends: Record<string, string>;
+      final: { siteRecordEpsilon: Record<string, number> };
+    };
+    expect(Object.values(report.backends)).toEqual(['tensorflow', 'tensorflow', 'tensorflow', 'tensorflow']);
+    const eps = Object.values(report.final.siteRecordEpsilon);
+    expect(eps).toHaveLength(4);
+    for (const e of eps) expect(e).toBeGreaterThan(0);
+  });
+
+  it('personalization on tensorflow: FedRep gives every hospital its own model', () => {
+    const report = simulateOnTensorflow(['--rounds', '3', '--personalize', 'fedrep']) as {
+      backends: Record<string, string>;
+      final: { personalization: { siteAccuracy: Record<string, number> } };
+    };
+    expect(new Set(Object.values(report.backends))).toEqual(new Set(['tensorflow']));
+    const acc = Object.values(report.final.personalization.siteAccuracy);
+    expect(acc).toHaveLength(4);
+    for (const a of acc) expect(a).toBeGreaterThan(0.5);
   });
 });
