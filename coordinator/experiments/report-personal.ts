@@ -5,6 +5,7 @@
 // --baselines` runs one); the site alone from the baselines.
 import { pct } from '../../shared/format.js';
 import { escapeHtml as esc } from '../../shared/html.js';
+import { bySiteName } from './participation.js';
 import type { ReportWithBaselines } from './report-baselines.js';
 
 export interface PersonalRow {
@@ -36,19 +37,21 @@ export function personalTable(r: ReportWithBaselines): PersonalTable | undefined
   const companion = r.baselines?.federated;
   const global = companion?.siteAccuracy ?? (p.globalComparable ? r.final!.siteAccuracy : undefined);
   const globalFrom = companion
-    ? `a ${companion.strategy} run on the same sites (experiment ${companion.experimentId})`
+    ? `a ${companion.strategy} run without personalization on the same sites, experiment ${companion.experimentId}`
     : global
-      ? `this run's global model (${r.experiment.config.strategy.name})`
+      ? `this run (${r.experiment.config.strategy.name})`
       : undefined;
-  const rows = Object.entries(p.siteAccuracy).map(([site, personal]): PersonalRow => {
-    const alone = r.baselines?.local[site]?.siteAccuracy[site];
-    return {
-      site,
-      personal,
-      ...(global?.[site] !== undefined ? { global: global[site] } : {}),
-      ...(alone !== undefined ? { alone } : {}),
-    };
-  });
+  const rows = Object.entries(p.siteAccuracy)
+    .sort(([a], [b]) => bySiteName(a, b))
+    .map(([site, personal]): PersonalRow => {
+      const alone = r.baselines?.local[site]?.siteAccuracy[site];
+      return {
+        site,
+        personal,
+        ...(global?.[site] !== undefined ? { global: global[site] } : {}),
+        ...(alone !== undefined ? { alone } : {}),
+      };
+    });
   const has = (k: 'global' | 'alone') => rows.every((x) => x[k] !== undefined && Number.isFinite(x[k]));
   return {
     method: p.method,
@@ -78,7 +81,7 @@ function columns(t: PersonalTable): { head: string[]; rows: string[][]; summary:
   ];
   const summary = [
     `Each site's personalized model (${t.method}) on its own test rows`,
-    t.globalFrom ? `, beside the global model (from ${t.globalFrom})` : '',
+    t.globalFrom ? `, beside the global model of ${t.globalFrom}` : '',
     a ? ' and its own model alone' : '',
     '.',
     t.meanGain !== undefined ? ` Mean gain over the global model ${points(t.meanGain)}` : '',
