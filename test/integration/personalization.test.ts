@@ -199,6 +199,26 @@ describe('accord simulate --personalize', () => {
     for (const s of sites) expect(fs.existsSync(path.join(dir, 'personal', s, 'model.json'))).toBe(true);
   }, 600_000);
 
+  it('fedper under secure aggregation and differential privacy on the shared part', async () => {
+    const r = await simulate({
+      dataset: 'heart-disease',
+      rounds: 3,
+      out: out('fedper-secagg-dp'),
+      baselines: false,
+      backend: 'auto',
+      progress: false,
+      secagg: { mode: 'secagg' },
+      dp: { noise: 0.5, clip: 1, delta: 1e-5 },
+      personalization: { method: 'fedper' },
+    });
+    expect(r.rounds).toHaveLength(3);
+    expect(r.rounds.at(-1)!.secure).toBeDefined();
+    expect(r.final!.epsilon).toBeGreaterThan(0);
+    const p = r.final!.personalization!;
+    expect(Object.keys(p.siteAccuracy)).toHaveLength(4);
+    for (const a of Object.values(p.siteAccuracy)) expect(a).toBeGreaterThan(0.5);
+  }, 600_000);
+
   it("ditto under secure aggregation: the global model is FedAvg's, each site also has its own", async () => {
     const r = await simulate({
       dataset: 'heart-disease',
