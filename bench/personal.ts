@@ -7,9 +7,10 @@
 // hospital, the personalized model against the better of its own model alone and the federated one.
 //
 // Differs from the reference, to finish here on 2 cores: the 2NN (two hidden layers of 200) instead of a
-// 4-layer CNN; PERSONAL_ROUNDS_* rounds (default 10 and 15) instead of 2,000; 1 local epoch in batches
-// of 32 at lr 0.02; the 60,000 training images dealt to the clients (GPFL merges train and test, 70,000)
-// and a 10% test split per client (GPFL: 25%). Writes bench/personal.json (or PERSONAL_OUT).
+// 4-layer CNN; PERSONAL_ROUNDS_* rounds (default 8 and 10) instead of 2,000; 1 local epoch in batches of
+// 32 with Adam at lr 0.001 (GPFL: SGD at 0.01); the 60,000 training images dealt to the clients (GPFL
+// merges train and test, 70,000) and a 10% test split per client (GPFL: 25%). Writes
+// bench/personal.json (or PERSONAL_OUT).
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -23,9 +24,15 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const file = process.env['PERSONAL_OUT'] ? path.resolve(process.env['PERSONAL_OUT']) : path.join(HERE, 'personal.json');
 const CLIENTS = 20;
 const ROUNDS = {
-  pathological: Number(process.env['PERSONAL_ROUNDS_PATHOLOGICAL'] ?? 10),
-  dirichlet: Number(process.env['PERSONAL_ROUNDS_DIRICHLET'] ?? 15),
+  pathological: Number(process.env['PERSONAL_ROUNDS_PATHOLOGICAL'] ?? 8),
+  dirichlet: Number(process.env['PERSONAL_ROUNDS_DIRICHLET'] ?? 10),
 };
+/**
+ * Local training of every method. Adam (its moments restarted each round): with SGD at 0.02 Ditto's
+ * personal models still swung by a point from round to round after 15 rounds of Dirichlet(0.1) (0.945
+ * at the end), with Adam at 0.001 they held above 0.95 from round 4 on (measured here, 12 rounds).
+ */
+const TRAIN = { epochs: 1, batchSize: 32, learningRate: 0.001, optimizer: 'adam' as const };
 const METHODS = ['fedavg', 'fedper', 'fedrep', 'ditto'] as const;
 type Method = (typeof METHODS)[number];
 const only = process.env['PERSONAL_ONLY']?.split(',');
@@ -87,10 +94,9 @@ function save(): void {
           fraction: 1,
           model: '2nn',
           rounds: ROUNDS,
-          train: { epochs: 1, batchSize: 32, learningRate: 0.02, optimizer: 'sgd' },
+          train: TRAIN,
           testSplit: "10% of each client's rows (stratified)",
-          differences:
-            '2NN instead of a 4-layer CNN; 10 and 15 rounds instead of 2,000; 60,000 images, not 70,000; test split 10%, not 25%',
+          differences: `2NN instead of a 4-layer CNN; ${ROUNDS.pathological} and ${ROUNDS.dirichlet} rounds instead of 2,000; Adam at 0.001, not SGD at 0.01; 60,000 images, not 70,000; test split 10%, not 25%`,
         },
         reference: REFERENCE,
         goals,
@@ -114,7 +120,7 @@ for (const [scheme, partition] of [
       clients: CLIENTS,
       fraction: 1,
       partition,
-      train: { epochs: 1, batchSize: 32 },
+      train: TRAIN,
       ...personalizationOf(m),
     });
     const f = report.final;
