@@ -6,7 +6,7 @@ import { enqueueSelect } from '../queues/flows.js';
 import type { SelectJobData } from '../queues/jobs.js';
 import { createStrategy } from '../strategies/index.js';
 import type { RoundContext } from './context.js';
-import { finishExperiment } from './finish.js';
+import { failExperiment, finishExperiment } from './finish.js';
 
 /** A coordinator without a roster: no site that pins one will approve its manifests. */
 const NO_ROSTER = { sha256: 'none', sites: 0 };
@@ -33,6 +33,18 @@ export async function startExperiment(ctx: RoundContext, job: Job<{ experimentId
     await (await import('../../shared/models/backend.js')).initBackend();
     const { getFlatWeights, modelFor } = await import('../../shared/models/zoo.js');
     const model = await modelFor(cfg);
+    // A head that leaves nothing to share (or a bias the model lacks) is named now, not by every site.
+    const p = cfg.personalization;
+    if (p && (p.method === 'fedper' || p.method === 'fedrep')) {
+      const { headOf } = await import('../../shared/personalization/head.js');
+      try {
+        headOf(model, p.head);
+      } catch (e) {
+        model.dispose();
+        await failExperiment(ctx, id, (e as Error).message);
+        return 'failed';
+      }
+    }
     const initial = getFlatWeights(model);
     ctx.checkpoints.write(id, 0, initial, createStrategy(cfg.strategy).initialState(initial.values.length));
     model.dispose();

@@ -199,6 +199,23 @@ describe('accord simulate --personalize', () => {
     for (const s of sites) expect(fs.existsSync(path.join(dir, 'personal', s, 'model.json'))).toBe(true);
   }, 600_000);
 
+  it('a head that would keep the whole model at the sites fails the experiment at its start, named', async () => {
+    // Logistic regression has one layer: head 1 is all of it (heart disease's default is its bias).
+    await expect(
+      simulate({
+        dataset: 'heart-disease',
+        rounds: 2,
+        out: out('whole-head'),
+        baselines: false,
+        backend: 'auto',
+        progress: false,
+        personalization: { method: 'fedper', head: 1 },
+      }),
+    ).rejects.toThrow(
+      /personalization.head: 1 layer\(s\) of a model with 1 layer\(s\) with weights would keep all of it/,
+    );
+  }, 600_000);
+
   it('fedper under secure aggregation and differential privacy on the shared part', async () => {
     const r = await simulate({
       dataset: 'heart-disease',

@@ -178,7 +178,7 @@ describe.runIf(runsWith('tensorflow'))('the tensorflow backend (tfjs-node)', () 
   });
 
   it('DP-SGD on tensorflow: each site trains under it and reports the epsilon its ledger accounts', () => {
-    const report = simulateOnTensorflow(['--rounds', '2', '--dp-sgd-noise', '1.1', '--dp-sgd-clip', '1']) as {
+    const report = simulateOnTensorflow(['--rounds', '1', '--dp-sgd-noise', '1.1', '--dp-sgd-clip', '1']) as {
       rounds: unknown[];
       backends: Record<string, string>;
       final: { siteRecordEpsilon: Record<string, number> };
