@@ -4,10 +4,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { DataConfig, ModelConfig } from '../shared/config/schema.js';
+import type * as tf from '@tensorflow/tfjs';
+import type { DataConfig } from '../shared/config/schema.js';
 import { writeFileAtomic } from '../shared/files/atomic.js';
-import { exportModel } from '../shared/models/export.js';
-import type { FlatWeights } from '../shared/tensors/weights.js';
+import { saveModel } from '../shared/models/export.js';
 
 /** Experiment ids are file-name safe (shared/trust/manifest.ts); a stray one is made safe here too. */
 const safe = (id: string) => id.replace(/[^\w.:-]/g, '_');
@@ -51,14 +51,10 @@ export class PersonalModels {
     writeFileAtomic(path.join(this.folder(id), 'state.f32'), new Uint8Array(copy.buffer));
   }
 
-  /** Writes the personal model of experiment `id` as a TF.js layers model (model.json + weights.bin). */
-  async export(
-    id: string,
-    cfg: { model: ModelConfig; data: DataConfig; seed: number },
-    weights: FlatWeights,
-  ): Promise<string> {
+  /** Writes `model`, holding experiment `id`'s personal weights, as a TF.js layers model (model.json + weights.bin). */
+  async export(id: string, data: DataConfig, model: tf.LayersModel): Promise<string> {
     const dir = path.join(this.folder(id), 'model');
-    await exportModel(cfg, weights, dir);
+    await saveModel(model, { data }, dir);
     return dir;
   }
 }

@@ -37,6 +37,12 @@ function personalWeights(
   return global;
 }
 
+/** The audit note of a train task: what the site kept for itself and what it sent (`what`). */
+function noteKept(ctx: TaskContext, task: ModelTask, p: PersonalizationConfig, what: Record<string, unknown>): void {
+  const { taskId, experimentId, round } = task.header;
+  ctx.note('personalization', { taskId, experimentId, round, method: p.method, ...what });
+}
+
 /** A train task under personalization; `model` holds the global weights. */
 export async function trainPersonalized(
   ctx: TaskContext,
@@ -64,11 +70,7 @@ export async function trainPersonalized(
         kept.set(id, takeHead(getFlatWeights(model).values, task.specs, head));
         // On record: what the site kept, and that its part of the update is 0 (the chunks that follow
         // are logged by digest: whoever holds the update can check both).
-        ctx.note('personalization', {
-          taskId: task.header.taskId,
-          experimentId: id,
-          round: task.header.round,
-          method: p.method,
+        noteKept(ctx, task, p, {
           kept: 'head',
           tensors: head.tensors.map((i) => task.specs[i]!.shape),
           values: head.size,
@@ -89,11 +91,7 @@ export async function trainPersonalized(
           id,
           await trainDittoPersonal(model, start, global, p.lambda, data.train, spec.train, data.classes, seedP),
         );
-        ctx.note('personalization', {
-          taskId: task.header.taskId,
-          experimentId: id,
-          round: task.header.round,
-          method: p.method,
+        noteKept(ctx, task, p, {
           kept: 'personal model',
           values: start.values.length,
           sent: 'the global model delta only',
@@ -126,17 +124,13 @@ export async function evaluatePersonalized(
   const global = { specs: task.specs, values: task.values };
   // Throws, as without personalization, when the site releases no metrics (TEST_TOO_SMALL, UNTIED_MODEL).
   const m = (await testMetrics(ctx, task, terms, data, model))!;
-  let weights: FlatWeights;
+  // The model then holds the personal weights, which are scored and exported as they are.
   if (p.method === 'finetune') {
     const seed = seedOf(spec.seed, ctx.opts.site, task.header.round, 'finetune');
     await fineTune(model, global, p.fineTuneEpochs, data.train, spec.train, data.classes, seed);
-    weights = getFlatWeights(model);
-  } else {
-    weights = personalWeights(p, kept, id, global, keepsHead(p) ? headOf(model, p.head) : undefined);
-    setFlatWeights(model, weights);
-  }
+  } else setFlatWeights(model, personalWeights(p, kept, id, global, keepsHead(p) ? headOf(model, p.head) : undefined));
   const personal = await evaluateLocal(model, data.test, data.classes);
-  const dir = await kept.export(id, spec, weights);
+  const dir = await kept.export(id, spec.data, model);
   ctx.log.info(
     { task: task.header.taskId, round: task.header.round, accuracy: m.accuracy, personal: personal.accuracy, dir },
     'personal model evaluated and exported at the site',

@@ -37,9 +37,12 @@ export type SiteEvaluation = Pick<
   | 'evaluated'
 >;
 
-/** A site's count of correct predictions, when it sent a whole number within its test rows. */
-function correctOf(e: TaskJobResult): number | undefined {
-  const c = e.metrics['correct'];
+/**
+ * A site's count of correct predictions (`key`: correct, or personal.correct for its personal model),
+ * when it sent a whole number within its test rows.
+ */
+function correctOf(e: TaskJobResult, key = 'correct'): number | undefined {
+  const c = e.metrics[key];
   return c !== undefined && Number.isInteger(c) && c >= 0 && c <= e.examples ? c : undefined;
 }
 
@@ -48,13 +51,12 @@ function personalOf(e: TaskJobResult): SiteEvalResult['personal'] {
   const m = e.metrics;
   const accuracy = m['personal.accuracy'];
   if (accuracy === undefined) return undefined;
-  const c = m['personal.correct'];
-  const counted = c !== undefined && Number.isInteger(c) && c >= 0 && c <= e.examples;
+  const c = correctOf(e, 'personal.correct');
   return {
     accuracy,
     loss: m['personal.loss'] ?? NaN,
     ...(m['personal.auc'] !== undefined ? { auc: m['personal.auc'] } : {}),
-    ...(counted ? { accuracyInterval: accuracyInterval(c, e.examples) } : {}),
+    ...(c !== undefined ? { accuracyInterval: accuracyInterval(c, e.examples) } : {}),
   };
 }
 
@@ -75,6 +77,7 @@ export function siteEvaluation(evals: readonly TaskJobResult[], cfg: ExperimentC
   const histograms: ScoreHistogram[] = [];
   for (const e of evals) {
     const app = Object.entries(e.metrics).filter(([k]) => k.startsWith('app.'));
+    const own = personalOf(e);
     const c = correctOf(e);
     if (c !== undefined) {
       correct += c;
@@ -91,7 +94,7 @@ export function siteEvaluation(evals: readonly TaskJobResult[], cfg: ExperimentC
       ...(c !== undefined ? { accuracyInterval: accuracyInterval(c, e.examples) } : {}),
       ...(auc ? { aucInterval: auc } : {}),
       ...(app.length ? { app: Object.fromEntries(app.map(([k, v]) => [k.slice(4), v])) } : {}),
-      ...(personalOf(e) ? { personal: personalOf(e) } : {}),
+      ...(own ? { personal: own } : {}),
     };
   }
   const personal = Object.entries(siteEval).filter(([, e]) => e.personal);

@@ -10,6 +10,7 @@ import type { FlatWeights } from '../tensors/weights.js';
 import { initBackend } from './backend.js';
 import { modelFor, setFlatWeights } from './zoo.js';
 
+/** Builds the experiment's model with `weights` and saves it to `dir` (saveModel). */
 export async function exportModel(
   cfg: Pick<ExperimentConfig, 'model' | 'data' | 'seed'>,
   weights: FlatWeights,
@@ -18,6 +19,19 @@ export async function exportModel(
   await initBackend();
   const model = await modelFor(cfg);
   setFlatWeights(model, weights);
+  try {
+    return await saveModel(model, cfg, dir);
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Saves `model` as it is, with what a user needs to feed it (from the experiment's data settings). */
+export async function saveModel(
+  model: tf.LayersModel,
+  cfg: Pick<ExperimentConfig, 'data'>,
+  dir: string,
+): Promise<string[]> {
   fs.mkdirSync(dir, { recursive: true });
   await model.save(
     tf.io.withSaveHandler(async (artifacts) => {
@@ -47,6 +61,5 @@ export async function exportModel(
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  model.dispose();
   return [path.join(dir, 'model.json'), path.join(dir, 'weights.bin')];
 }
